@@ -1,0 +1,46 @@
+//! What server functions get from the server: the pool, the status probe, and the viewer
+//! the server's session layer resolved for this request.
+
+use crate::domain::{SessionInfo, SystemStatus};
+use leptos::prelude::*;
+use sqlx::PgPool;
+use std::{future::Future, pin::Pin, sync::Arc};
+
+/// The signed-in member for this request (`None`: signed out). The server's session layer
+/// inserts it into the request extensions before any page or server function runs: it is
+/// the one place where a session becomes a user, a team and a role.
+#[derive(Debug, Clone, Default)]
+pub struct Viewer(pub Option<SessionInfo>);
+
+/// Reports on Postgres and the Docker engine; implemented by the server.
+pub trait SystemProbe: Send + Sync + 'static {
+    fn status(&self) -> Pin<Box<dyn Future<Output = SystemStatus> + Send + '_>>;
+}
+
+/// Provided to every page render and server function call.
+#[derive(Clone)]
+pub struct ServerContext {
+    pub pool: PgPool,
+    pub probe: Arc<dyn SystemProbe>,
+}
+
+pub fn server_context() -> Result<ServerContext, ServerFnError> {
+    use_context::<ServerContext>().ok_or_else(|| ServerFnError::new("server context missing"))
+}
+
+/// The viewer of the current request.
+pub fn viewer() -> Option<SessionInfo> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Viewer>().cloned())
+        .and_then(|v| v.0)
+}
+
+/// The viewer, or a 401 for the caller.
+pub fn require_member() -> Result<SessionInfo, ServerFnError> {
+    viewer().ok_or_else(|| {
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(http::StatusCode::UNAUTHORIZED);
+        }
+        ServerFnError::new("You are not signed in.")
+    })
+}

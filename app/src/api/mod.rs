@@ -1,0 +1,10 @@
+//! Server functions: authorise, validate, call the store, nothing else. Each is callable from
+//! the browser at `/api/<endpoint>` and is covered by the server's cross-site check.
+
+#[cfg(feature = "ssr")]
+pub mod context;
+mod session;
+mod system;
+
+pub use session::{whoami, Whoami};
+pub use system::{system_status, SystemStatusFn};

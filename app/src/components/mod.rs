@@ -1,0 +1,11 @@
+//! Components used by more than one page.
+
+mod form_notice;
+mod layout;
+mod password_input;
+mod system_status_card;
+
+pub use form_notice::{query_error, query_value, ErrorBanner, FieldHint};
+pub use layout::{AppLayout, AuthLayout};
+pub use password_input::PasswordInput;
+pub use system_status_card::{DockerBanner, SystemStatusCard};

@@ -1,0 +1,11 @@
+//! Plain types shared by the browser and the server: no I/O, no framework state.
+
+pub mod account;
+pub mod form_error;
+pub mod session;
+pub mod system;
+
+pub use account::{LoginForm, SetupForm};
+pub use form_error::FormError;
+pub use session::{Role, SessionInfo, TeamSummary, UserSummary};
+pub use system::{DockerStatus, PostgresStatus, SystemStatus};

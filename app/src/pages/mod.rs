@@ -1,0 +1,13 @@
+//! One file per page.
+
+mod dashboard;
+mod login;
+mod not_found;
+mod placeholder;
+mod setup;
+
+pub use dashboard::DashboardPage;
+pub use login::LoginPage;
+pub use not_found::NotFoundPage;
+pub use placeholder::PlaceholderPage;
+pub use setup::SetupPage;

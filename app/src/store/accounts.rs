@@ -1,0 +1,247 @@
+//! Users, teams and memberships.
+
+use super::StoreError;
+use crate::domain::{account::ValidSetup, Role, SessionInfo, TeamSummary, UserSummary};
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+/// A user as sign-in needs it.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user_id: Uuid,
+    pub password_hash: String,
+}
+
+/// True once the first-run form has succeeded (forever after).
+pub async fn is_set_up(pool: &PgPool) -> Result<bool, StoreError> {
+    let row = sqlx::query("SELECT EXISTS (SELECT 1 FROM instance) AS set_up")
+        .fetch_one(pool)
+        .await?;
+    Ok(row.get("set_up"))
+}
+
+/// Creates the owner, the first team and the membership in one transaction. The
+/// `instance` row's primary key makes this succeed at most once, however many run at once.
+pub async fn create_owner(
+    pool: &PgPool,
+    setup: &ValidSetup,
+    password_hash: &str,
+) -> Result<SessionInfo, StoreError> {
+    let mut tx = pool.begin().await?;
+    // Serialise concurrent first runs so the loser sees AlreadySetUp, not a constraint error.
+    sqlx::query("LOCK TABLE instance IN EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await?;
+    let exists: bool = sqlx::query("SELECT EXISTS (SELECT 1 FROM instance) AS e")
+        .fetch_one(&mut *tx)
+        .await?
+        .get("e");
+    if exists {
+        return Err(StoreError::AlreadySetUp);
+    }
+    let user_id: Uuid = sqlx::query(
+        "INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(&setup.email)
+    .bind(&setup.name)
+    .bind(password_hash)
+    .fetch_one(&mut *tx)
+    .await?
+    .get("id");
+    let team_id: Uuid = sqlx::query("INSERT INTO teams (name, slug) VALUES ($1, $2) RETURNING id")
+        .bind(&setup.team_name)
+        .bind(&setup.team_slug)
+        .fetch_one(&mut *tx)
+        .await?
+        .get("id");
+    sqlx::query("INSERT INTO memberships (team_id, user_id, role) VALUES ($1, $2, $3)")
+        .bind(team_id)
+        .bind(user_id)
+        .bind(Role::Owner.as_str())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO instance (owner_id) VALUES ($1)")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(SessionInfo {
+        user: UserSummary {
+            id: user_id,
+            email: setup.email.clone(),
+            name: setup.name.clone(),
+        },
+        team: TeamSummary {
+            id: team_id,
+            name: setup.team_name.clone(),
+            slug: setup.team_slug.clone(),
+        },
+        role: Role::Owner,
+    })
+}
+
+pub async fn credentials_by_email(
+    pool: &PgPool,
+    email: &str,
+) -> Result<Option<Credentials>, StoreError> {
+    let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(|r| Credentials {
+        user_id: r.get("id"),
+        password_hash: r.get("password_hash"),
+    }))
+}
+
+/// The user's membership in `team_id`, or in their earliest team when `team_id` is `None`
+/// or no longer theirs. `None` when the user is gone or belongs to no team.
+pub async fn session_info(
+    pool: &PgPool,
+    user_id: Uuid,
+    team_id: Option<Uuid>,
+) -> Result<Option<SessionInfo>, StoreError> {
+    let row = sqlx::query(
+        "SELECT u.id AS user_id, u.email, u.name AS user_name,
+                t.id AS team_id, t.name AS team_name, t.slug, m.role
+           FROM users u
+           JOIN memberships m ON m.user_id = u.id
+           JOIN teams t ON t.id = m.team_id
+          WHERE u.id = $1
+          ORDER BY (m.team_id = $2) DESC NULLS LAST, m.created_at, t.name
+          LIMIT 1",
+    )
+    .bind(user_id)
+    .bind(team_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.and_then(|r| {
+        let role = Role::parse(r.get::<&str, _>("role"))?;
+        Some(SessionInfo {
+            user: UserSummary {
+                id: r.get("user_id"),
+                email: r.get("email"),
+                name: r.get("user_name"),
+            },
+            team: TeamSummary {
+                id: r.get("team_id"),
+                name: r.get("team_name"),
+                slug: r.get("slug"),
+            },
+            role,
+        })
+    }))
+}
+
+/// Counts, for tests and the dashboard.
+pub async fn user_count(pool: &PgPool) -> Result<i64, StoreError> {
+    Ok(sqlx::query("SELECT count(*) AS n FROM users")
+        .fetch_one(pool)
+        .await?
+        .get("n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::SetupForm;
+
+    fn setup(email: &str) -> ValidSetup {
+        SetupForm {
+            email: email.into(),
+            name: "Ada".into(),
+            password: "correct horse battery".into(),
+            team_name: "Engines".into(),
+        }
+        .validate()
+        .unwrap()
+    }
+
+    #[sqlx::test(migrator = "crate::store::MIGRATOR")]
+    async fn first_run_creates_owner_team_and_membership(pool: PgPool) {
+        assert!(!is_set_up(&pool).await.unwrap());
+        let info = create_owner(&pool, &setup("ada@example.com"), "hash")
+            .await
+            .unwrap();
+        assert!(is_set_up(&pool).await.unwrap());
+        assert_eq!(info.role, Role::Owner);
+        assert_eq!(info.team.slug, "engines");
+        let found = session_info(&pool, info.user.id, None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found, info);
+        let creds = credentials_by_email(&pool, "ada@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (creds.user_id, creds.password_hash.as_str()),
+            (info.user.id, "hash")
+        );
+        assert!(credentials_by_email(&pool, "bob@example.com")
+            .await
+            .unwrap()
+            .is_none());
+    }
+
+    #[sqlx::test(migrator = "crate::store::MIGRATOR")]
+    async fn concurrent_first_runs_make_exactly_one_owner(pool: PgPool) {
+        let attempts = (0..8).map(|i| {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                create_owner(&pool, &setup(&format!("owner{i}@example.com")), "h").await
+            })
+        });
+        let results = futures_join(attempts).await;
+        let ok = results.iter().filter(|r| r.is_ok()).count();
+        let refused = results
+            .iter()
+            .filter(|r| matches!(r, Err(StoreError::AlreadySetUp)))
+            .count();
+        assert_eq!((ok, refused), (1, 7), "{results:?}");
+        assert_eq!(user_count(&pool).await.unwrap(), 1);
+        let teams: i64 = sqlx::query("SELECT count(*) AS n FROM teams")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .get("n");
+        assert_eq!(teams, 1);
+    }
+
+    #[sqlx::test(migrator = "crate::store::MIGRATOR")]
+    async fn second_first_run_is_refused_and_writes_nothing(pool: PgPool) {
+        create_owner(&pool, &setup("ada@example.com"), "h")
+            .await
+            .unwrap();
+        let err = create_owner(&pool, &setup("eve@example.com"), "h")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::AlreadySetUp));
+        assert!(credentials_by_email(&pool, "eve@example.com")
+            .await
+            .unwrap()
+            .is_none());
+    }
+
+    #[sqlx::test(migrator = "crate::store::MIGRATOR")]
+    async fn session_info_of_unknown_user_is_none(pool: PgPool) {
+        create_owner(&pool, &setup("ada@example.com"), "h")
+            .await
+            .unwrap();
+        assert!(session_info(&pool, Uuid::new_v4(), None)
+            .await
+            .unwrap()
+            .is_none());
+    }
+
+    async fn futures_join<T: Send + 'static>(
+        handles: impl Iterator<Item = tokio::task::JoinHandle<T>>,
+    ) -> Vec<T> {
+        let mut out = Vec::new();
+        for h in handles.collect::<Vec<_>>() {
+            out.push(h.await.unwrap());
+        }
+        out
+    }
+}

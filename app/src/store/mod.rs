@@ -1,0 +1,17 @@
+//! All SQL lives here: the one place that reads and writes Postgres. Every function takes
+//! the pool (or a transaction) explicitly; nothing here knows about HTTP.
+
+pub mod accounts;
+
+pub use sqlx::PgPool;
+
+/// Migrations embedded in the binary, applied at start-up.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("Berth already has an owner")]
+    AlreadySetUp,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}

@@ -1,0 +1,203 @@
+//! Harness for the browser tests: the release `berth` binary on a fresh data directory
+//! (so it runs its embedded Postgres), chromedriver, and a Chromium session. Every process
+//! is killed on drop, so a failing test leaves nothing running.
+
+use anyhow::{bail, Context};
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Where screenshots go, for a person to look at.
+pub fn screenshot_dir() -> PathBuf {
+    let dir = workspace_root().join("target/e2e-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A running berth (release build) with its own data directory.
+pub struct Berth {
+    child: Child,
+    pub base: String,
+    pub data: tempfile::TempDir,
+}
+
+impl Berth {
+    pub fn start() -> anyhow::Result<Berth> {
+        let binary = std::env::var_os("BERTH_E2E_BINARY")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join("target/release/berth"));
+        if !binary.is_file() {
+            bail!(
+                "{} not found: run `cargo leptos build --release` first (scripts/test does)",
+                binary.display()
+            );
+        }
+        let data = tempfile::Builder::new().prefix("berth-e2e-").tempdir()?;
+        // The embedded Postgres runs as an unprivileged account that must pass through.
+        std::fs::set_permissions(
+            data.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )?;
+        let port = free_port();
+        let log = std::fs::File::create(data.path().join("berth.log"))?;
+        // Started from an unrelated folder: berth must find its site by itself.
+        let child = Command::new(&binary)
+            .current_dir(data.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("LEPTOS_SITE_ROOT")
+            .env("BERTH_ADDR", format!("127.0.0.1:{port}"))
+            .env("BERTH_DATA_DIR", data.path().join("data"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .context("starting berth")?;
+        let berth = Berth {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            data,
+        };
+        berth.wait_healthy(Duration::from_secs(90))?;
+        Ok(berth)
+    }
+
+    fn wait_healthy(&self, within: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + within;
+        let url = format!("{}/healthz", self.base);
+        while Instant::now() < deadline {
+            if probe::answers_200(&url).unwrap_or(false) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        bail!("berth did not become healthy; its log:\n{}", self.log())
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data.path().join("berth.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Berth {
+    fn drop(&mut self) {
+        // SIGTERM, so it stops its Postgres; SIGKILL if that takes too long.
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// chromedriver on a free port.
+pub struct Chromedriver {
+    child: Child,
+    pub url: String,
+}
+
+impl Chromedriver {
+    pub fn start() -> anyhow::Result<Chromedriver> {
+        let port = free_port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting chromedriver (apt-get install chromium-driver)")?;
+        let driver = Chromedriver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("chromedriver did not listen on port {port}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(driver)
+    }
+
+    /// Capabilities for headless Debian Chromium with a fresh profile.
+    pub fn capabilities(
+        profile: &Path,
+        javascript: bool,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let mut args = vec![
+            "--headless".to_owned(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--window-size=1280,860".into(),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        if !javascript {
+            args.push("--blink-settings=scriptEnabled=false".into());
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "binary": "/usr/bin/chromium", "args": args }),
+        );
+        caps
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+mod probe {
+    //! A blocking GET without pulling in a blocking HTTP client: one request over a TCP
+    //! socket is all the readiness check needs.
+    use std::io::{Read, Write};
+
+    pub fn answers_200(url: &str) -> std::io::Result<bool> {
+        let rest = url.strip_prefix("http://").unwrap_or(url);
+        let (host, path) = rest
+            .split_once('/')
+            .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+        let mut stream = std::net::TcpStream::connect(host)?;
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut buf = String::new();
+        stream.read_to_string(&mut buf)?;
+        Ok(buf.starts_with("HTTP/1.1 200"))
+    }
+}

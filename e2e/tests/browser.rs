@@ -1,0 +1,256 @@
+//! The foundation, as a person uses it, in real Chromium against the release build:
+//! first run, hydration, sign-out, wrong password, sign-in. Screenshots of every page go
+//! to target/e2e-screenshots/.
+
+use anyhow::{ensure, Context};
+use e2e::{screenshot_dir, Berth, Chromedriver};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::time::Duration;
+
+const NAME: &str = "Grace Hopper";
+const EMAIL: &str = "grace@example.com";
+const PASSWORD: &str = "a compiler is a program";
+const TEAM: &str = "Harbour Ops";
+
+async fn browser(
+    driver: &Chromedriver,
+    profile: &std::path::Path,
+    javascript: bool,
+) -> anyhow::Result<Client> {
+    ClientBuilder::rustls()?
+        .capabilities(Chromedriver::capabilities(profile, javascript))
+        .connect(&driver.url)
+        .await
+        .context("opening a WebDriver session")
+}
+
+async fn shot(c: &Client, name: &str) -> anyhow::Result<()> {
+    let png = c.screenshot().await?;
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png)?;
+    Ok(())
+}
+
+async fn path_of(c: &Client) -> anyhow::Result<String> {
+    let url = c.current_url().await?;
+    Ok(match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    })
+}
+
+async fn wait_hydrated(c: &Client) -> anyhow::Result<()> {
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("body[data-hydrated=true]"))
+        .await
+        .context("the page never hydrated (release wasm bundle)")?;
+    Ok(())
+}
+
+async fn fill(c: &Client, css: &str, text: &str) -> anyhow::Result<()> {
+    let el = c.find(Locator::Css(css)).await?;
+    el.clear().await?;
+    el.send_keys(text).await?;
+    Ok(())
+}
+
+async fn text_of(c: &Client, css: &str) -> anyhow::Result<String> {
+    Ok(c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await?
+        .text()
+        .await?)
+}
+
+async fn first_run_sign_out_and_in(c: &Client, base: &str) -> anyhow::Result<()> {
+    // Before any user exists, every address leads to the first-run page.
+    c.goto(&format!("{base}/services")).await?;
+    ensure!(
+        path_of(c).await? == "/setup",
+        "expected /setup, got {}",
+        path_of(c).await?
+    );
+    wait_hydrated(c).await?;
+    shot(c, "01-first-run").await?;
+
+    // Works only once hydrated: the show/hide toggle and the live length hint.
+    fill(c, "#password", "short").await?;
+    let hint = text_of(c, "#password-hint").await?;
+    ensure!(hint.contains("5 more needed"), "live hint: {hint}");
+    c.find(Locator::Css(".toggle-password"))
+        .await?
+        .click()
+        .await?;
+    let kind = c
+        .find(Locator::Css("#password"))
+        .await?
+        .attr("type")
+        .await?;
+    ensure!(
+        kind.as_deref() == Some("text"),
+        "show password: input type is {kind:?}"
+    );
+    fill(c, "#password", PASSWORD).await?;
+    ensure!(text_of(c, "#password-hint").await?.contains("long enough"));
+    shot(c, "02-first-run-filled").await?;
+
+    fill(c, "#name", NAME).await?;
+    fill(c, "#email", EMAIL).await?;
+    fill(c, "#team_name", TEAM).await?;
+    c.find(Locator::Css("#create-owner")).await?.click().await?;
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("#current-user"))
+        .await?;
+    ensure!(
+        path_of(c).await? == "/",
+        "after first run: {}",
+        path_of(c).await?
+    );
+    let who = text_of(c, "#current-user").await?;
+    ensure!(
+        who.contains(NAME) && who.contains("owner"),
+        "top bar shows {who:?}"
+    );
+    ensure!(text_of(c, ".team").await? == TEAM);
+    wait_hydrated(c).await?;
+    let docker = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#docker-status[data-reachable=true]"))
+        .await
+        .context("the dashboard should show the Docker engine as reachable")?;
+    ensure!(
+        docker.text().await?.contains("API 1."),
+        "engine line: {}",
+        docker.text().await?
+    );
+    c.find(Locator::Css("#check-status")).await?.click().await?;
+    shot(c, "03-overview").await?;
+
+    // Client-side navigation (hydrated router) to a placeholder page.
+    c.find(Locator::LinkText("Services")).await?.click().await?;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath("//h1[text()='Services']"))
+        .await?;
+    ensure!(path_of(c).await? == "/services");
+    shot(c, "04-services").await?;
+
+    // The first-run page is gone for good.
+    c.goto(&format!("{base}/setup")).await?;
+    ensure!(
+        path_of(c).await? == "/",
+        "setup after first run: {}",
+        path_of(c).await?
+    );
+
+    // Sign out.
+    c.find(Locator::Css("#logout")).await?.click().await?;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#signed-out"))
+        .await?;
+    ensure!(path_of(c).await? == "/login?notice=signed_out");
+    shot(c, "05-signed-out").await?;
+    c.goto(&format!("{base}/")).await?;
+    ensure!(
+        path_of(c).await? == "/login",
+        "signed-out visit to /: {}",
+        path_of(c).await?
+    );
+
+    // Wrong password: a clear message, the email kept.
+    wait_hydrated(c).await?;
+    fill(c, "#email", EMAIL).await?;
+    fill(c, "#password", "not the password").await?;
+    c.find(Locator::Css("#sign-in")).await?.click().await?;
+    let banner = text_of(c, ".banner.error").await?;
+    ensure!(
+        banner == "Wrong email or password.",
+        "wrong password banner: {banner:?}"
+    );
+    let kept = c.find(Locator::Css("#email")).await?.prop("value").await?;
+    ensure!(kept.as_deref() == Some(EMAIL), "email kept: {kept:?}");
+    shot(c, "06-wrong-password").await?;
+
+    // Sign in.
+    fill(c, "#password", PASSWORD).await?;
+    c.find(Locator::Css("#sign-in")).await?.click().await?;
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("#current-user"))
+        .await?;
+    ensure!(path_of(c).await? == "/");
+    shot(c, "07-signed-in").await?;
+    Ok(())
+}
+
+/// With JavaScript off the forms still post and redirect.
+async fn without_javascript(c: &Client, base: &str) -> anyhow::Result<()> {
+    c.goto(&format!("{base}/login")).await?;
+    fill(c, "#email", EMAIL).await?;
+    fill(c, "#password", PASSWORD).await?;
+    c.find(Locator::Css("#sign-in")).await?.click().await?;
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("#current-user"))
+        .await?;
+    ensure!(path_of(c).await? == "/");
+    let hydrated = c.find(Locator::Css("body[data-hydrated]")).await.is_ok();
+    ensure!(!hydrated, "JavaScript was meant to be off");
+    shot(c, "08-no-javascript-dashboard").await?;
+    c.find(Locator::Css("#logout")).await?.click().await?;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#signed-out"))
+        .await?;
+    Ok(())
+}
+
+/// Runs `scenario` in a fresh browser and closes the WebDriver session on every path.
+async fn in_browser<F, Fut>(
+    driver: &Chromedriver,
+    javascript: bool,
+    scenario: F,
+) -> anyhow::Result<()>
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: std::future::Future<Output = (Client, anyhow::Result<()>)>,
+{
+    let profile = tempfile::tempdir()?;
+    let client = browser(driver, profile.path(), javascript).await?;
+    let (client, outcome) = scenario(client).await;
+    let closed = client.close().await;
+    outcome?;
+    closed?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_run_login_logout_in_chromium() -> anyhow::Result<()> {
+    let berth = Berth::start()?;
+    let driver = Chromedriver::start()?;
+    let base = berth.base.clone();
+    let result = async {
+        in_browser(&driver, true, |c| async {
+            let r = first_run_sign_out_and_in(&c, &base).await;
+            if r.is_err() {
+                let _ = shot(&c, "failure").await;
+            }
+            (c, r)
+        })
+        .await?;
+        in_browser(&driver, false, |c| async {
+            let r = without_javascript(&c, &base).await;
+            (c, r)
+        })
+        .await
+    }
+    .await;
+    if result.is_err() {
+        eprintln!("berth log:\n{}", berth.log());
+    }
+    result
+}

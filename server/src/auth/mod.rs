@@ -1,0 +1,5 @@
+//! Passwords, sessions and sign-in limits.
+
+pub mod password;
+pub mod rate_limit;
+pub mod session;

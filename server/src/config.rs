@@ -1,0 +1,182 @@
+//! Configuration: every setting is a flag and a `BERTH_*` environment variable
+//! (`berth --help` lists them with their defaults).
+
+use crate::telemetry::LogFormat;
+use clap::Parser;
+use std::{net::IpAddr, net::SocketAddr, path::PathBuf, time::Duration};
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "berth",
+    version,
+    about = "Berth: a self-hosted PaaS on your own Docker engine"
+)]
+pub struct Config {
+    /// Address the dashboard and API listen on.
+    #[arg(long, env = "BERTH_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// Berth's data directory: the embedded Postgres cluster and key files live here.
+    #[arg(long, env = "BERTH_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Use this PostgreSQL server instead of the embedded one (postgres://user:pass@host/db).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Directory holding the PostgreSQL server programs (initdb, postgres) for the embedded
+    /// database. Default: the newest /usr/lib/postgresql/*/bin, then PATH.
+    #[arg(long, env = "BERTH_POSTGRES_BIN")]
+    pub postgres_bin: Option<PathBuf>,
+
+    /// Docker engine address (unix:///var/run/docker.sock, tcp://host:2375). Default: DOCKER_HOST, then the local socket.
+    #[arg(long, env = "BERTH_DOCKER_HOST")]
+    pub docker_host: Option<String>,
+
+    /// The URL people use to reach Berth (e.g. https://berth.example.com). Cookies are
+    /// marked Secure when it is https, and its origin is accepted for unsafe requests.
+    #[arg(long, env = "BERTH_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Folder with the built site (pkg/berth.js, berth.css, ...). Default: found next to the binary.
+    #[arg(long, env = "BERTH_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
+
+    /// A session ends after this long without a request (e.g. 30m, 1h).
+    #[arg(long, env = "BERTH_SESSION_IDLE_TIMEOUT", default_value = "30m", value_parser = parse_duration)]
+    pub session_idle_timeout: Duration,
+
+    /// A session ends this long after sign-in, however active (e.g. 12h).
+    #[arg(long, env = "BERTH_SESSION_LIFETIME", default_value = "12h", value_parser = parse_duration)]
+    pub session_lifetime: Duration,
+
+    /// Reverse proxies whose X-Forwarded-For is believed for rate limiting (comma-separated IPs).
+    #[arg(long, env = "BERTH_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
+
+    /// Log format.
+    #[arg(long, env = "BERTH_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// Secure cookies only when people reach Berth over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// A one-line summary for the log, with passwords hidden.
+    pub fn redacted_summary(&self) -> String {
+        let db = match &self.database_url {
+            Some(url) => redact_url(url),
+            None => format!("embedded in {}", self.data_dir.join("postgres").display()),
+        };
+        format!(
+            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?}",
+            self.addr,
+            self.data_dir.display(),
+            db,
+            self.public_url.as_deref().unwrap_or("-"),
+            self.session_idle_timeout,
+            self.session_lifetime,
+            self.trusted_proxies,
+        )
+    }
+}
+
+/// Hides the password of a URL (`postgres://user:secret@host` → `postgres://user:****@host`).
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "****".into();
+    };
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+    let hidden = if userinfo.contains(':') {
+        format!("{user}:****")
+    } else {
+        user.to_owned()
+    };
+    // Passwords can also hide in the query string (?password=...).
+    let tail = if tail.contains("password=") {
+        tail.split('?').next().unwrap_or("").to_owned() + "?****"
+    } else {
+        tail.to_owned()
+    };
+    format!("{scheme}://{hidden}@{host}{tail}")
+}
+
+/// `90s`, `30m`, `12h`, `2d`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration like 90s, 30m, 12h or 2d"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("unknown unit in '{s}': use s, m, h or d")),
+    };
+    if secs == 0 {
+        return Err("a duration must be longer than zero".into());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_passwords() {
+        assert_eq!(
+            redact_url("postgres://berth:s3cret@db:5432/berth"),
+            "postgres://berth:****@db:5432/berth"
+        );
+        assert_eq!(
+            redact_url("postgres://berth@db/berth"),
+            "postgres://berth@db/berth"
+        );
+        assert_eq!(
+            redact_url("postgres://db/berth?user=a&password=s3cret"),
+            "postgres://db/berth?****"
+        );
+        assert_eq!(
+            redact_url("postgres://u:p@ss@db/x"),
+            "postgres://u:****@db/x"
+        );
+        assert!(!redact_url("garbage:s3cret").contains("s3cret"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("12h"), Ok(Duration::from_secs(43_200)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5 weeks").is_err());
+        assert!(parse_duration("m").is_err());
+    }
+
+    #[test]
+    fn defaults_match_the_readme() {
+        let c = Config::try_parse_from(["berth"]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.session_idle_timeout, Duration::from_secs(30 * 60));
+        assert_eq!(c.session_lifetime, Duration::from_secs(12 * 3600));
+        assert!(!c.secure_cookies());
+        let c =
+            Config::try_parse_from(["berth", "--public-url", "https://berth.example.com"]).unwrap();
+        assert!(c.secure_cookies());
+    }
+}

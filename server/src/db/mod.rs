@@ -1,0 +1,66 @@
+//! Opens the database: the server named by DATABASE_URL, or Berth's own embedded cluster.
+
+pub mod embedded;
+mod lock;
+
+use anyhow::Context;
+use embedded::EmbeddedPostgres;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use std::time::Duration;
+
+pub fn pool_options() -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(10)
+        .acquire_timeout(Duration::from_secs(10))
+}
+
+/// Connects (starting the embedded cluster when there is no URL) and applies migrations.
+pub async fn open(
+    config: &crate::config::Config,
+) -> anyhow::Result<(PgPool, Option<EmbeddedPostgres>)> {
+    let (options, embedded) = match &config.database_url {
+        Some(url) => {
+            let options: PgConnectOptions = url
+                .parse()
+                .context("DATABASE_URL is not a valid postgres:// URL")?;
+            (options, None)
+        }
+        None => {
+            let pg =
+                EmbeddedPostgres::start(&config.data_dir, config.postgres_bin.as_deref()).await?;
+            (pg.connect_options(), Some(pg))
+        }
+    };
+    let connected = async {
+        let pool = pool_options()
+            .connect_with(options)
+            .await
+            .context("could not connect to Postgres")?;
+        migrate(&pool).await?;
+        anyhow::Ok(pool)
+    }
+    .await;
+    match connected {
+        Ok(pool) => Ok((pool, embedded)),
+        Err(err) => {
+            if let Some(pg) = embedded {
+                pg.stop().await;
+            }
+            Err(err)
+        }
+    }
+}
+
+/// Berth's schema, then the session store's.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    app::store::MIGRATOR
+        .run(pool)
+        .await
+        .context("applying database migrations")?;
+    tower_sessions_sqlx_store::PostgresStore::new(pool.clone())
+        .migrate()
+        .await
+        .context("creating the session table")?;
+    Ok(())
+}

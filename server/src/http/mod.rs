@@ -1,0 +1,153 @@
+//! The HTTP surface: pages (SSR), server functions, sign-in forms, /healthz.
+
+mod auth_forms;
+mod client_ip;
+mod csrf;
+mod health;
+mod pages;
+mod respond;
+
+use crate::{auth::rate_limit::LoginLimiter, engine::Engine};
+use app::api::context::{ServerContext, SystemProbe};
+use axum::{extract::FromRef, routing::get, routing::post, Router};
+use leptos::prelude::LeptosOptions;
+use sqlx::PgPool;
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::{atomic::AtomicBool, Arc},
+    time::Duration,
+};
+use tower_http::trace::TraceLayer;
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+pub use health::BerthProbe;
+
+/// HTTP behaviour that configuration decides.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub secure_cookies: bool,
+    pub session_idle_timeout: Duration,
+    pub session_lifetime: Duration,
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Extra origin accepted for unsafe requests besides the request's own Host.
+    pub public_origin: Option<String>,
+}
+
+impl Settings {
+    pub fn from_config(c: &crate::config::Config) -> Self {
+        Settings {
+            secure_cookies: c.secure_cookies(),
+            session_idle_timeout: c.session_idle_timeout,
+            session_lifetime: c.session_lifetime,
+            trusted_proxies: c.trusted_proxies.clone(),
+            public_origin: c
+                .public_url
+                .as_deref()
+                .map(|u| u.trim_end_matches('/').to_owned()),
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            secure_cookies: false,
+            session_idle_timeout: Duration::from_secs(30 * 60),
+            session_lifetime: Duration::from_secs(12 * 3600),
+            trusted_proxies: Vec::new(),
+            public_origin: None,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub engine: Engine,
+    pub settings: Arc<Settings>,
+    pub leptos_options: LeptosOptions,
+    pub limiter: Arc<LoginLimiter>,
+    /// Cached "an owner exists": once true it stays true.
+    pub set_up: Arc<AtomicBool>,
+    /// A real hash to check against when the email is unknown, so both failures take as long.
+    pub decoy_hash: Arc<str>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl AppState {
+    pub async fn new(
+        pool: PgPool,
+        engine: Engine,
+        settings: Settings,
+        leptos_options: LeptosOptions,
+    ) -> anyhow::Result<Self> {
+        let decoy = crate::auth::password::hash(uuid::Uuid::new_v4().to_string()).await?;
+        Ok(AppState {
+            pool,
+            engine,
+            settings: Arc::new(settings),
+            leptos_options,
+            limiter: Arc::default(),
+            set_up: Arc::default(),
+            decoy_hash: decoy.into(),
+        })
+    }
+
+    /// What pages and server functions get through Leptos' context.
+    pub fn server_context(&self) -> ServerContext {
+        let probe: Arc<dyn SystemProbe> = Arc::new(BerthProbe {
+            pool: self.pool.clone(),
+            engine: self.engine.clone(),
+        });
+        ServerContext {
+            pool: self.pool.clone(),
+            probe,
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let session_store = PostgresStore::new(state.pool.clone());
+    let idle = time::Duration::seconds(state.settings.session_idle_timeout.as_secs() as i64);
+    let sessions = SessionManagerLayer::new(session_store)
+        .with_name("berth_session")
+        .with_secure(state.settings.secure_cookies)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_expiry(Expiry::OnInactivity(idle));
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/auth/setup", post(auth_forms::setup))
+        .route("/auth/login", post(auth_forms::login))
+        .route("/auth/logout", post(auth_forms::logout))
+        .route("/api/{*fn_name}", get(pages::server_fn).post(pages::server_fn))
+        .merge(pages::router(state.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::session::resolve_viewer))
+        .layer(sessions)
+        // Outside the session layer: a refused cross-site request touches no session.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::reject_cross_site))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

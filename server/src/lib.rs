@@ -1,0 +1,67 @@
+//! The berth server: configuration, database, Docker engine adapter and HTTP surface.
+//! `main` only parses flags and calls [`run`]; tests call [`http::serve`] on port 0.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod engine;
+pub mod http;
+pub mod site;
+pub mod telemetry;
+
+use anyhow::Context;
+use config::Config;
+use tower_sessions::ExpiredDeletion;
+
+/// Runs Berth until Ctrl-C or SIGTERM, then shuts down in order: stop accepting, finish
+/// requests, close the pool, stop the embedded Postgres.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        "starting berth: {}",
+        config.redacted_summary()
+    );
+    let site_root = site::find_site_root(config.site_root.as_deref());
+    let (pool, embedded) = db::open(&config).await?;
+
+    let served = async {
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("cannot listen on {} (BERTH_ADDR)", config.addr))?;
+        let engine = engine::Engine::new(config.docker_host.as_deref());
+        let docker = engine.status().await;
+        if docker.reachable {
+            tracing::info!(engine = ?docker.engine_version, api = ?docker.api_version, "Docker engine reached");
+        } else {
+            tracing::warn!(error = ?docker.error, "Docker engine not reachable; serving anyway");
+        }
+        let options = site::leptos_options(&site_root, config.addr);
+        let state = http::AppState::new(pool.clone(), engine, http::Settings::from_config(&config), options).await?;
+        let sweeper = tokio::spawn(
+            tower_sessions_sqlx_store::PostgresStore::new(pool.clone())
+                .continuously_delete_expired(tokio::time::Duration::from_secs(600)),
+        );
+        tracing::info!("dashboard on http://{}", listener.local_addr()?);
+        let result = http::serve(state, listener, shutdown_signal()).await;
+        sweeper.abort();
+        result.context("serving HTTP")
+    }
+    .await;
+
+    pool.close().await;
+    if let Some(pg) = embedded {
+        pg.stop().await;
+    }
+    served
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
+pub async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,111 @@
+//! The real server on a random port, over a fresh database from #[sqlx::test].
+#![allow(dead_code)]
+
+use server::{
+    engine::Engine,
+    http::{serve, AppState, Settings},
+    site,
+};
+use sqlx::PgPool;
+use tokio::sync::oneshot;
+
+pub struct TestServer {
+    pub base: String,
+    pub pool: PgPool,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    pub async fn start(pool: PgPool) -> TestServer {
+        Self::start_with(pool, Settings::default(), None).await
+    }
+
+    pub async fn start_with(
+        pool: PgPool,
+        settings: Settings,
+        docker_host: Option<&str>,
+    ) -> TestServer {
+        server::db::migrate(&pool).await.expect("migrations");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let options = site::leptos_options(std::path::Path::new("target/site"), addr);
+        let state = AppState::new(pool.clone(), Engine::new(docker_host), settings, options)
+            .await
+            .unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(serve(state, listener, async {
+            let _ = rx.await;
+        }));
+        TestServer {
+            base: format!("http://{addr}"),
+            pool,
+            stop: Some(tx),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects (tests assert them).
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Completes the first run through the form and returns the signed-in client.
+    pub async fn owner(&self) -> reqwest::Client {
+        let c = self.client();
+        let r = c
+            .post(self.url("/auth/setup"))
+            .form(&setup_form())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&r), "/", "first run should succeed");
+        c
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub const EMAIL: &str = "ada@example.com";
+pub const PASSWORD: &str = "correct horse battery";
+
+pub fn setup_form() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("name", "Ada Lovelace"),
+        ("email", EMAIL),
+        ("password", PASSWORD),
+        ("team_name", "Engines"),
+    ]
+}
+
+/// The Location of a 303 redirect ("" when there is none).
+pub fn location(r: &reqwest::Response) -> String {
+    assert!(
+        r.status() == reqwest::StatusCode::SEE_OTHER || r.headers().get("location").is_none(),
+        "unexpected status {}",
+        r.status()
+    );
+    r.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
