@@ -86,31 +86,33 @@ impl Config {
     }
 }
 
-/// Hides the password of a URL (`postgres://user:secret@host` → `postgres://user:****@host`).
+/// Hides the password of a URL (`postgres://user:secret@host` → `postgres://user:****@host`),
+/// including one passed as a `password=` query parameter.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return "****".into();
     };
-    let (authority, tail) = match rest.find(['/', '?']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
+    let (before_query, query) = match rest.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (rest, None),
     };
-    let Some((userinfo, host)) = authority.rsplit_once('@') else {
-        return url.to_owned();
+    let (authority, path) = match before_query.find('/') {
+        Some(i) => before_query.split_at(i),
+        None => (before_query, ""),
     };
-    let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-    let hidden = if userinfo.contains(':') {
-        format!("{user}:****")
-    } else {
-        user.to_owned()
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:****@{host}"),
+            None => format!("{userinfo}@{host}"),
+        },
+        None => authority.to_owned(),
     };
-    // Passwords can also hide in the query string (?password=...).
-    let tail = if tail.contains("password=") {
-        tail.split('?').next().unwrap_or("").to_owned() + "?****"
-    } else {
-        tail.to_owned()
+    let query = match query {
+        Some(q) if q.contains("password") => "?****".to_owned(),
+        Some(q) => format!("?{q}"),
+        None => String::new(),
     };
-    format!("{scheme}://{hidden}@{host}{tail}")
+    format!("{scheme}://{authority}{path}{query}")
 }
 
 /// `90s`, `30m`, `12h`, `2d`, or plain seconds.
