@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -36,16 +36,19 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    // Every route renders in Async mode: the whole page, resources resolved, in one
+    // response. Streaming would leave Suspense fallbacks on screen with JavaScript off.
     view! {
         <Stylesheet id="berth" href="/pkg/berth.css" />
         <Title formatter=|page: String| if page.is_empty() { "Berth".to_owned() } else { format!("{page} · Berth") } />
         <Router>
             <Routes fallback=|| view! { <NotFoundPage /> }>
-                <Route path=path!("/setup") view=SetupPage />
-                <Route path=path!("/login") view=LoginPage />
-                <Route path=path!("/") view=DashboardPage />
+                <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async />
                 <Route
                     path=path!("/services")
+                    ssr=SsrMode::Async
                     view=|| view! {
                         <PlaceholderPage
                             title="Services"
@@ -56,6 +59,7 @@ pub fn App() -> impl IntoView {
                 />
                 <Route
                     path=path!("/deployments")
+                    ssr=SsrMode::Async
                     view=|| view! {
                         <PlaceholderPage
                             title="Deployments"
@@ -66,6 +70,7 @@ pub fn App() -> impl IntoView {
                 />
                 <Route
                     path=path!("/team")
+                    ssr=SsrMode::Async
                     view=|| view! {
                         <PlaceholderPage
                             title="Team"
@@ -76,6 +81,7 @@ pub fn App() -> impl IntoView {
                 />
                 <Route
                     path=path!("/settings")
+                    ssr=SsrMode::Async
                     view=|| view! {
                         <PlaceholderPage
                             title="Settings"

@@ -110,7 +110,7 @@ async fn first_run_sign_out_and_in(c: &Client, base: &str) -> anyhow::Result<()>
     );
     let who = text_of(c, "#current-user").await?;
     ensure!(
-        who.contains(NAME) && who.contains("owner"),
+        who.contains(NAME) && who.to_lowercase().contains("owner"),
         "top bar shows {who:?}"
     );
     ensure!(text_of(c, ".team").await? == TEAM);
@@ -244,6 +244,9 @@ async fn first_run_login_logout_in_chromium() -> anyhow::Result<()> {
         .await?;
         in_browser(&driver, false, |c| async {
             let r = without_javascript(&c, &base).await;
+            if r.is_err() {
+                let _ = shot(&c, "failure-no-javascript").await;
+            }
             (c, r)
         })
         .await

@@ -116,6 +116,8 @@ async fn pages_need_a_session_and_unknown_ones_are_404(pool: PgPool) {
         assert_eq!(r.status(), StatusCode::OK, "{path}");
         let html = r.text().await.unwrap();
         assert!(html.contains("Sign out"), "{path} has the signed-in frame");
+        // Rendered whole, not streamed behind a fallback that needs JavaScript to replace.
+        assert!(!html.contains("Loading…"), "{path} arrives complete");
         assert_eq!(
             location(&s.client().get(s.url(path)).send().await.unwrap()),
             "/login",
