@@ -60,6 +60,14 @@ pub struct Config {
 }
 
 impl Config {
+    /// The external database, if any: an empty DATABASE_URL counts as unset.
+    pub fn external_database(&self) -> Option<&str> {
+        self.database_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+    }
+
     /// Secure cookies only when people reach Berth over https.
     pub fn secure_cookies(&self) -> bool {
         self.public_url
@@ -69,7 +77,7 @@ impl Config {
 
     /// A one-line summary for the log, with passwords hidden.
     pub fn redacted_summary(&self) -> String {
-        let db = match &self.database_url {
+        let db = match self.external_database() {
             Some(url) => redact_url(url),
             None => format!("embedded in {}", self.data_dir.join("postgres").display()),
         };

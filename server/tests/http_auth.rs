@@ -451,6 +451,41 @@ async fn sixth_failed_sign_in_within_a_minute_is_refused(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
+async fn an_invented_forwarded_for_does_not_dodge_the_peer_limit(pool: PgPool) {
+    let s = TestServer::start(pool).await;
+    s.owner().await;
+    let c = s.client();
+    // Five different accounts, each from a "different" address the client made up.
+    for i in 1..=5 {
+        let r = c
+            .post(s.url("/auth/login"))
+            .header("accept", "application/json")
+            .header("x-forwarded-for", format!("203.0.113.{i}"))
+            .form(&[
+                ("email", format!("user{i}@example.com").as_str()),
+                ("password", "guess guess"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = c
+        .post(s.url("/auth/login"))
+        .header("accept", "application/json")
+        .header("x-forwarded-for", "198.51.100.77")
+        .form(&[("email", EMAIL), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the TCP peer is what counts"
+    );
+}
+
+#[sqlx::test(migrations = false)]
 async fn bad_sign_in_input_gets_a_clear_error(pool: PgPool) {
     let s = TestServer::start(pool).await;
     s.owner().await;

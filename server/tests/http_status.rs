@@ -124,6 +124,9 @@ async fn pages_need_a_session_and_unknown_ones_are_404(pool: PgPool) {
             "{path} signed out"
         );
     }
+    let r = owner.get(s.url("/")).send().await.unwrap();
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     let r = owner.get(s.url("/no/such/page")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(r.text().await.unwrap().contains("Page not found"));

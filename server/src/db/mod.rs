@@ -19,7 +19,7 @@ pub fn pool_options() -> PgPoolOptions {
 pub async fn open(
     config: &crate::config::Config,
 ) -> anyhow::Result<(PgPool, Option<EmbeddedPostgres>)> {
-    let (options, embedded) = match &config.database_url {
+    let (options, embedded) = match config.external_database() {
         Some(url) => {
             let options: PgConnectOptions = url
                 .parse()

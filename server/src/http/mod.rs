@@ -9,6 +9,7 @@ mod respond;
 
 use crate::{auth::rate_limit::LoginLimiter, engine::Engine};
 use app::api::context::{ServerContext, SystemProbe};
+use axum::http::{header, HeaderValue};
 use axum::{extract::FromRef, routing::get, routing::post, Router};
 use leptos::prelude::LeptosOptions;
 use sqlx::PgPool;
@@ -17,7 +18,7 @@ use std::{
     sync::{atomic::AtomicBool, Arc},
     time::Duration,
 };
-use tower_http::trace::TraceLayer;
+use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
@@ -132,6 +133,17 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::session::resolve_viewer))
         .layer(sessions)
+        // On every answer: no framing by other sites (clickjacking), no MIME sniffing,
+        // no full URLs leaking to other sites in Referer.
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
         // Outside the session layer: a refused cross-site request touches no session.
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::reject_cross_site))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
