@@ -1,4 +1,4 @@
-use crate::pages::{DashboardPage, LoginPage, NotFoundPage, PlaceholderPage, SetupPage};
+use crate::pages::{DashboardPage, LoginPage, NotFoundPage, PlaceholderPage, SetupPage, Upcoming};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
@@ -46,50 +46,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                 <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async />
-                <Route
-                    path=path!("/services")
-                    ssr=SsrMode::Async
-                    view=|| view! {
-                        <PlaceholderPage
-                            title="Services"
-                            lead="Define a service from an image or a git repository — env, ports, replicas, limits and health checks — and Berth deploys, scales and heals it."
-                            coming="Service definitions and the deploy worker are the next milestone."
-                        />
-                    }
-                />
-                <Route
-                    path=path!("/deployments")
-                    ssr=SsrMode::Async
-                    view=|| view! {
-                        <PlaceholderPage
-                            title="Deployments"
-                            lead="Every change becomes a deployment with its trigger, its log and its outcome; failed rollouts roll back by themselves."
-                            coming="Deployment history arrives with the deploy worker and push-to-deploy."
-                        />
-                    }
-                />
-                <Route
-                    path=path!("/team")
-                    ssr=SsrMode::Async
-                    view=|| view! {
-                        <PlaceholderPage
-                            title="Team"
-                            lead="Members, roles (owner, admin, developer, viewer), invitations, API tokens and the audit log."
-                            coming="The admin console is on the roadmap right after services."
-                        />
-                    }
-                />
-                <Route
-                    path=path!("/settings")
-                    ssr=SsrMode::Async
-                    view=|| view! {
-                        <PlaceholderPage
-                            title="Settings"
-                            lead="Your password and your open sessions."
-                            coming="Changing your password and ending other sessions come with the admin console."
-                        />
-                    }
-                />
+                <Route path=path!("/services") view=|| view! { <PlaceholderPage page=Upcoming::Services /> } ssr=SsrMode::Async />
+                <Route path=path!("/deployments") view=|| view! { <PlaceholderPage page=Upcoming::Deployments /> } ssr=SsrMode::Async />
+                <Route path=path!("/team") view=|| view! { <PlaceholderPage page=Upcoming::Team /> } ssr=SsrMode::Async />
+                <Route path=path!("/settings") view=|| view! { <PlaceholderPage page=Upcoming::Settings /> } ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -54,13 +54,29 @@ async fn fill(c: &Client, css: &str, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn text_of(c: &Client, css: &str) -> anyhow::Result<String> {
-    Ok(c.wait()
-        .at_most(Duration::from_secs(10))
+async fn wait_for(c: &Client, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
+    c.wait()
+        .at_most(Duration::from_secs(15))
         .for_element(Locator::Css(css))
-        .await?
-        .text()
-        .await?)
+        .await
+        .with_context(|| format!("waiting for {css}"))
+}
+
+async fn sign_in(c: &Client, password: &str) -> anyhow::Result<()> {
+    fill(c, "#email", EMAIL).await?;
+    fill(c, "#password", password).await?;
+    c.find(Locator::Css("#sign-in")).await?.click().await?;
+    Ok(())
+}
+
+async fn sign_out(c: &Client) -> anyhow::Result<()> {
+    c.find(Locator::Css("#logout")).await?.click().await?;
+    wait_for(c, "#signed-out").await?;
+    Ok(())
+}
+
+async fn text_of(c: &Client, css: &str) -> anyhow::Result<String> {
+    Ok(wait_for(c, css).await?.text().await?)
 }
 
 async fn first_run_sign_out_and_in(c: &Client, base: &str) -> anyhow::Result<()> {
@@ -99,10 +115,7 @@ async fn first_run_sign_out_and_in(c: &Client, base: &str) -> anyhow::Result<()>
     fill(c, "#email", EMAIL).await?;
     fill(c, "#team_name", TEAM).await?;
     c.find(Locator::Css("#create-owner")).await?.click().await?;
-    c.wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css("#current-user"))
-        .await?;
+    wait_for(c, "#current-user").await?;
     ensure!(
         path_of(c).await? == "/",
         "after first run: {}",
@@ -146,12 +159,7 @@ async fn first_run_sign_out_and_in(c: &Client, base: &str) -> anyhow::Result<()>
         path_of(c).await?
     );
 
-    // Sign out.
-    c.find(Locator::Css("#logout")).await?.click().await?;
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("#signed-out"))
-        .await?;
+    sign_out(c).await?;
     ensure!(path_of(c).await? == "/login?notice=signed_out");
     shot(c, "05-signed-out").await?;
     c.goto(&format!("{base}/")).await?;
@@ -163,9 +171,7 @@ async fn first_run_sign_out_and_in(c: &Client, base: &str) -> anyhow::Result<()>
 
     // Wrong password: a clear message, the email kept.
     wait_hydrated(c).await?;
-    fill(c, "#email", EMAIL).await?;
-    fill(c, "#password", "not the password").await?;
-    c.find(Locator::Css("#sign-in")).await?.click().await?;
+    sign_in(c, "not the password").await?;
     let banner = text_of(c, ".banner.error").await?;
     ensure!(
         banner == "Wrong email or password.",
@@ -175,13 +181,8 @@ async fn first_run_sign_out_and_in(c: &Client, base: &str) -> anyhow::Result<()>
     ensure!(kept.as_deref() == Some(EMAIL), "email kept: {kept:?}");
     shot(c, "06-wrong-password").await?;
 
-    // Sign in.
-    fill(c, "#password", PASSWORD).await?;
-    c.find(Locator::Css("#sign-in")).await?.click().await?;
-    c.wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css("#current-user"))
-        .await?;
+    sign_in(c, PASSWORD).await?;
+    wait_for(c, "#current-user").await?;
     ensure!(path_of(c).await? == "/");
     shot(c, "07-signed-in").await?;
     Ok(())
@@ -190,23 +191,13 @@ async fn first_run_sign_out_and_in(c: &Client, base: &str) -> anyhow::Result<()>
 /// With JavaScript off the forms still post and redirect.
 async fn without_javascript(c: &Client, base: &str) -> anyhow::Result<()> {
     c.goto(&format!("{base}/login")).await?;
-    fill(c, "#email", EMAIL).await?;
-    fill(c, "#password", PASSWORD).await?;
-    c.find(Locator::Css("#sign-in")).await?.click().await?;
-    c.wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css("#current-user"))
-        .await?;
+    sign_in(c, PASSWORD).await?;
+    wait_for(c, "#current-user").await?;
     ensure!(path_of(c).await? == "/");
     let hydrated = c.find(Locator::Css("body[data-hydrated]")).await.is_ok();
     ensure!(!hydrated, "JavaScript was meant to be off");
     shot(c, "08-no-javascript-dashboard").await?;
-    c.find(Locator::Css("#logout")).await?.click().await?;
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("#signed-out"))
-        .await?;
-    Ok(())
+    sign_out(c).await
 }
 
 /// Runs `scenario` in a fresh browser and closes the WebDriver session on every path.

@@ -254,29 +254,13 @@ async fn bad_first_run_input_is_refused_and_writes_nothing(pool: PgPool) {
         assert!(body["message"].as_str().unwrap().len() > 10);
     }
     // The page shows the message for the code, next to its field.
-    let html = s
-        .client()
-        .get(s.url("/setup?error=password_too_long"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = s.page(&s.client(), "/setup?error=password_too_long").await;
     assert!(
         html.contains("A password can be at most 256 characters."),
         "{html}"
     );
     // An unknown code shows nothing (a URL cannot put words on the page).
-    let html = s
-        .client()
-        .get(s.url("/setup?error=%3Cscript%3E"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = s.page(&s.client(), "/setup?error=%3Cscript%3E").await;
     assert!(!html.contains("<script>alert") && !html.contains("role=\"alert\""));
     assert_eq!(s.count("users").await, 0);
     assert_eq!(s.count("tower_sessions.session").await, 0);
@@ -378,13 +362,7 @@ async fn wrong_email_and_wrong_password_look_the_same(pool: PgPool) {
     let mut timings = Vec::new();
     for email in ["nobody@example.com", EMAIL] {
         let started = Instant::now();
-        let r = c
-            .post(s.url("/auth/login"))
-            .header("accept", "application/json")
-            .form(&[("email", email), ("password", "wrong password")])
-            .send()
-            .await
-            .unwrap();
+        let r = s.sign_in_json(&c, email, "wrong password", None).await;
         timings.push(started.elapsed());
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         let body: serde_json::Value = r.json().await.unwrap();
@@ -415,27 +393,17 @@ async fn sixth_failed_sign_in_within_a_minute_is_refused(pool: PgPool) {
     let s = TestServer::start(pool).await;
     s.owner().await;
     let c = s.client();
-    let attempt = |password: &'static str| {
-        let c = c.clone();
-        let url = s.url("/auth/login");
-        async move {
-            c.post(url)
-                .header("accept", "application/json")
-                .form(&[("email", EMAIL), ("password", password)])
-                .send()
-                .await
-                .unwrap()
-        }
-    };
     for i in 1..=5 {
         assert_eq!(
-            attempt("wrong password").await.status(),
+            s.sign_in_json(&c, EMAIL, "wrong password", None)
+                .await
+                .status(),
             StatusCode::UNAUTHORIZED,
             "try {i}"
         );
     }
     // Even the right password is refused now, with a clear message.
-    let r = attempt(PASSWORD).await;
+    let r = s.sign_in_json(&c, EMAIL, PASSWORD, None).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error"], "rate_limited");
@@ -457,27 +425,13 @@ async fn an_invented_forwarded_for_does_not_dodge_the_peer_limit(pool: PgPool) {
     let c = s.client();
     // Five different accounts, each from a "different" address the client made up.
     for i in 1..=5 {
-        let r = c
-            .post(s.url("/auth/login"))
-            .header("accept", "application/json")
-            .header("x-forwarded-for", format!("203.0.113.{i}"))
-            .form(&[
-                ("email", format!("user{i}@example.com").as_str()),
-                ("password", "guess guess"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let (email, ip) = (format!("user{i}@example.com"), format!("203.0.113.{i}"));
+        let r = s.sign_in_json(&c, &email, "guess guess", Some(&ip)).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
-    let r = c
-        .post(s.url("/auth/login"))
-        .header("accept", "application/json")
-        .header("x-forwarded-for", "198.51.100.77")
-        .form(&[("email", EMAIL), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let r = s
+        .sign_in_json(&c, EMAIL, PASSWORD, Some("198.51.100.77"))
+        .await;
     assert_eq!(
         r.status(),
         StatusCode::TOO_MANY_REQUESTS,

@@ -56,14 +56,7 @@ async fn berth_serves_and_says_so_when_docker_is_unreachable(pool: PgPool) {
         .is_some_and(|e| !e.is_empty()));
 
     let owner = s.owner().await;
-    let html = owner
-        .get(s.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = s.page(&owner, "/").await;
     assert!(
         html.contains("Docker engine not reachable"),
         "dashboard banner"

@@ -9,5 +9,5 @@ mod setup;
 pub use dashboard::DashboardPage;
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
-pub use placeholder::PlaceholderPage;
+pub use placeholder::{PlaceholderPage, Upcoming};
 pub use setup::SetupPage;

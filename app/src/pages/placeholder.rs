@@ -1,13 +1,46 @@
 use crate::components::AppLayout;
 use leptos::prelude::*;
 
-/// A page whose feature is not built yet: it says what it will do.
+/// Pages whose feature is not built yet; each says what it will do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upcoming {
+    Services,
+    Deployments,
+    Team,
+    Settings,
+}
+
+impl Upcoming {
+    /// Title, what the page is for, and when it comes.
+    fn text(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Upcoming::Services => (
+                "Services",
+                "Define a service from an image or a git repository — env, ports, replicas, limits and health checks — and Berth deploys, scales and heals it.",
+                "Service definitions and the deploy worker are the next milestone.",
+            ),
+            Upcoming::Deployments => (
+                "Deployments",
+                "Every change becomes a deployment with its trigger, its log and its outcome; failed rollouts roll back by themselves.",
+                "Deployment history arrives with the deploy worker and push-to-deploy.",
+            ),
+            Upcoming::Team => (
+                "Team",
+                "Members, roles (owner, admin, developer, viewer), invitations, API tokens and the audit log.",
+                "The admin console is on the roadmap right after services.",
+            ),
+            Upcoming::Settings => (
+                "Settings",
+                "Your password and your open sessions.",
+                "Changing your password and ending other sessions come with the admin console.",
+            ),
+        }
+    }
+}
+
 #[component]
-pub fn PlaceholderPage(
-    title: &'static str,
-    lead: &'static str,
-    coming: &'static str,
-) -> impl IntoView {
+pub fn PlaceholderPage(page: Upcoming) -> impl IntoView {
+    let (title, lead, coming) = page.text();
     view! {
         <AppLayout title=title>
             <h1>{title}</h1>

@@ -56,6 +56,36 @@ impl TestServer {
             .unwrap()
     }
 
+    /// The body of a GET with `client`.
+    pub async fn page(&self, client: &reqwest::Client, path: &str) -> String {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// A sign-in as a program does it (JSON answer), optionally claiming an X-Forwarded-For.
+    pub async fn sign_in_json(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+        forwarded_for: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = client
+            .post(self.url("/auth/login"))
+            .header("accept", "application/json")
+            .form(&[("email", email), ("password", password)]);
+        if let Some(ip) = forwarded_for {
+            req = req.header("x-forwarded-for", ip);
+        }
+        req.send().await.unwrap()
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
             .fetch_one(&self.pool)
