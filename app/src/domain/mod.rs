@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod form_error;
+pub mod service;
 pub mod session;
 pub mod system;
 

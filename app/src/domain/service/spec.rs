@@ -1,0 +1,120 @@
+use serde::{Deserialize, Serialize};
+
+/// A service's desired definition. Unknown fields are refused, so a typo in an API call
+/// (or an attempt to pass `privileged`) is an error, not silently ignored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// A DNS label, unique in the team.
+    pub name: String,
+    pub image: String,
+    /// Command and arguments as a list; never a shell string.
+    #[serde(default)]
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub env: Vec<EnvVar>,
+    #[serde(default)]
+    pub ports: Vec<PortSpec>,
+    #[serde(default = "one")]
+    pub replicas: u32,
+    /// CPU limit in thousandths of a core (500 = half a core).
+    #[serde(default)]
+    pub cpu_millis: Option<u32>,
+    #[serde(default)]
+    pub memory_mb: Option<u32>,
+    #[serde(default)]
+    pub health_check: Option<HealthCheck>,
+    #[serde(default)]
+    pub restart_policy: RestartPolicy,
+    /// Named Docker volumes only: host paths are refused.
+    #[serde(default)]
+    pub volumes: Vec<VolumeMount>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvVar {
+    pub key: String,
+    /// Delivered to the container literally (newlines, quotes, `$(...)` included).
+    pub value: String,
+    /// Encrypted at rest and never sent back in full.
+    #[serde(default)]
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortSpec {
+    pub container: u16,
+    /// Published on the host when set.
+    #[serde(default)]
+    pub host: Option<u16>,
+    #[serde(default)]
+    pub protocol: Protocol,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    #[default]
+    Tcp,
+    Udp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheck {
+    pub probe: HealthProbe,
+    #[serde(default = "default_interval")]
+    pub interval_s: u32,
+    #[serde(default = "default_timeout")]
+    pub timeout_s: u32,
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    #[serde(default)]
+    pub start_period_s: u32,
+}
+
+fn default_interval() -> u32 {
+    10
+}
+fn default_timeout() -> u32 {
+    5
+}
+fn default_retries() -> u32 {
+    3
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind")]
+pub enum HealthProbe {
+    /// Berth requests `http://<container>:<port><path>`; 2xx/3xx is healthy.
+    Http { path: String, port: u16 },
+    /// Run inside the container (a list, no shell); exit 0 is healthy.
+    Command { argv: Vec<String> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartPolicy {
+    No,
+    OnFailure,
+    Always,
+    #[default]
+    UnlessStopped,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeMount {
+    /// A named volume, created on first use and kept across deploys.
+    pub name: String,
+    /// Absolute path inside the container.
+    pub path: String,
+    #[serde(default)]
+    pub read_only: bool,
+}

@@ -1,0 +1,504 @@
+//! The rules a service definition follows. Every broken rule is reported, each with the
+//! field it belongs to (`env[2].key`), so forms can show errors inline and the API can list
+//! them all at once.
+
+use super::{parse_image_ref, HealthProbe, ServiceSpec};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+pub const MAX_REPLICAS: u32 = 50;
+const MAX_ENV: usize = 200;
+const MAX_ENV_VALUE_BYTES: usize = 64 * 1024;
+const MAX_PORTS: usize = 20;
+const MAX_VOLUMES: usize = 20;
+const MAX_ARGS: usize = 64;
+const MAX_ARG_BYTES: usize = 4096;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A DNS label: 1–63 lowercase letters, digits and '-', not starting or ending with '-'.
+pub fn validate_service_name(name: &str) -> Result<(), &'static str> {
+    let b = name.as_bytes();
+    let ok = (1..=63).contains(&b.len())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-';
+    if ok {
+        Ok(())
+    } else {
+        Err("A name has 1–63 lowercase letters, digits or '-', and starts and ends with a letter or digit.")
+    }
+}
+
+impl ServiceSpec {
+    /// `Ok` when every rule holds; otherwise every broken rule.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if let Err(m) = validate_service_name(&self.name) {
+            errors.push(FieldError::new("name", m));
+        }
+        if let Err(m) = parse_image_ref(&self.image) {
+            errors.push(FieldError::new("image", m));
+        }
+        check_argv("command", &self.command, true, &mut errors);
+        self.check_env(&mut errors);
+        self.check_ports(&mut errors);
+        if self.replicas > MAX_REPLICAS {
+            errors.push(FieldError::new(
+                "replicas",
+                format!("Replicas go from 0 to {MAX_REPLICAS}."),
+            ));
+        }
+        if self.cpu_millis.is_some_and(|c| !(10..=64_000).contains(&c)) {
+            errors.push(FieldError::new(
+                "cpu_millis",
+                "A CPU limit goes from 10 (0.01 core) to 64000 (64 cores).",
+            ));
+        }
+        if self
+            .memory_mb
+            .is_some_and(|m| !(6..=1_048_576).contains(&m))
+        {
+            errors.push(FieldError::new(
+                "memory_mb",
+                "A memory limit goes from 6 MB (Docker's minimum) to 1 TB.",
+            ));
+        }
+        self.check_health(&mut errors);
+        self.check_volumes(&mut errors);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn check_env(&self, errors: &mut Vec<FieldError>) {
+        if self.env.len() > MAX_ENV {
+            errors.push(FieldError::new(
+                "env",
+                format!("At most {MAX_ENV} variables."),
+            ));
+        }
+        let mut seen = HashSet::new();
+        for (i, var) in self.env.iter().enumerate() {
+            let k = var.key.as_bytes();
+            let posix = !k.is_empty()
+                && k.len() <= 256
+                && (k[0].is_ascii_alphabetic() || k[0] == b'_')
+                && k.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_');
+            if !posix {
+                errors.push(FieldError::new(
+                    format!("env[{i}].key"),
+                    "A variable name has letters, digits and '_', and does not start with a digit.",
+                ));
+            } else if !seen.insert(var.key.as_str()) {
+                errors.push(FieldError::new(
+                    format!("env[{i}].key"),
+                    format!("{} is set twice.", var.key),
+                ));
+            }
+            if var.value.len() > MAX_ENV_VALUE_BYTES {
+                errors.push(FieldError::new(
+                    format!("env[{i}].value"),
+                    "A value can be at most 64 KiB.",
+                ));
+            } else if var.value.contains('\0') {
+                errors.push(FieldError::new(
+                    format!("env[{i}].value"),
+                    "A value cannot contain a NUL character.",
+                ));
+            }
+        }
+    }
+
+    fn check_ports(&self, errors: &mut Vec<FieldError>) {
+        if self.ports.len() > MAX_PORTS {
+            errors.push(FieldError::new(
+                "ports",
+                format!("At most {MAX_PORTS} ports."),
+            ));
+        }
+        let (mut inside, mut published) = (HashSet::new(), HashSet::new());
+        for (i, p) in self.ports.iter().enumerate() {
+            if p.container == 0 {
+                errors.push(FieldError::new(
+                    format!("ports[{i}].container"),
+                    "A port goes from 1 to 65535.",
+                ));
+            } else if !inside.insert((p.container, p.protocol)) {
+                errors.push(FieldError::new(
+                    format!("ports[{i}].container"),
+                    "This port is listed twice.",
+                ));
+            }
+            match p.host {
+                Some(0) => errors.push(FieldError::new(
+                    format!("ports[{i}].host"),
+                    "A port goes from 1 to 65535.",
+                )),
+                Some(h) if !published.insert((h, p.protocol)) => errors.push(FieldError::new(
+                    format!("ports[{i}].host"),
+                    "This host port is published twice.",
+                )),
+                Some(_) if self.replicas > 1 => errors.push(FieldError::new(
+                    format!("ports[{i}].host"),
+                    "A host port can reach only one replica: use one replica, or a domain instead.",
+                )),
+                _ => {}
+            }
+        }
+    }
+
+    fn check_health(&self, errors: &mut Vec<FieldError>) {
+        let Some(h) = &self.health_check else { return };
+        match &h.probe {
+            HealthProbe::Http { path, port } => {
+                let path_ok = path.starts_with('/')
+                    && path.len() <= 1024
+                    && !path.chars().any(|c| c.is_whitespace() || c.is_control());
+                if !path_ok {
+                    errors.push(FieldError::new(
+                        "health_check.path",
+                        "A health path starts with '/' and has no spaces (e.g. /healthz).",
+                    ));
+                }
+                if *port == 0 {
+                    errors.push(FieldError::new(
+                        "health_check.port",
+                        "A port goes from 1 to 65535.",
+                    ));
+                }
+            }
+            HealthProbe::Command { argv } => check_argv("health_check.argv", argv, false, errors),
+        }
+        let ranges = [
+            ("health_check.interval_s", h.interval_s, 1, 3600),
+            ("health_check.timeout_s", h.timeout_s, 1, 600),
+            ("health_check.retries", h.retries, 1, 100),
+            ("health_check.start_period_s", h.start_period_s, 0, 3600),
+        ];
+        for (field, value, min, max) in ranges {
+            if !(min..=max).contains(&value) {
+                errors.push(FieldError::new(field, format!("Between {min} and {max}.")));
+            }
+        }
+    }
+
+    fn check_volumes(&self, errors: &mut Vec<FieldError>) {
+        if self.volumes.len() > MAX_VOLUMES {
+            errors.push(FieldError::new(
+                "volumes",
+                format!("At most {MAX_VOLUMES} volumes."),
+            ));
+        }
+        let mut paths = HashSet::new();
+        for (i, v) in self.volumes.iter().enumerate() {
+            let n = v.name.as_bytes();
+            let named = !n.is_empty()
+                && n.len() <= 64
+                && n[0].is_ascii_alphanumeric()
+                && n.iter()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'));
+            if !named {
+                errors.push(FieldError::new(
+                    format!("volumes[{i}].name"),
+                    "Only named volumes (letters, digits, '_', '.', '-'): host folders cannot be mounted.",
+                ));
+            }
+            let path_ok = v.path.starts_with('/')
+                && v.path != "/"
+                && v.path.len() <= 4096
+                && !v.path.split('/').any(|seg| seg == "..")
+                && !v.path.chars().any(|c| c.is_control() || c == ':');
+            if !path_ok {
+                errors.push(FieldError::new(
+                    format!("volumes[{i}].path"),
+                    "A mount path is absolute, not '/', and has no '..' or ':'.",
+                ));
+            } else if !paths.insert(v.path.trim_end_matches('/')) {
+                errors.push(FieldError::new(
+                    format!("volumes[{i}].path"),
+                    "Two volumes share this path.",
+                ));
+            }
+        }
+    }
+}
+
+fn check_argv(field: &str, argv: &[String], may_be_empty: bool, errors: &mut Vec<FieldError>) {
+    if argv.is_empty() && !may_be_empty {
+        errors.push(FieldError::new(
+            field,
+            "Give the program to run and its arguments.",
+        ));
+    }
+    if argv.len() > MAX_ARGS {
+        errors.push(FieldError::new(
+            field,
+            format!("At most {MAX_ARGS} arguments."),
+        ));
+    }
+    if argv.first().is_some_and(|a| a.is_empty()) {
+        errors.push(FieldError::new(field, "The program name cannot be empty."));
+    }
+    if argv
+        .iter()
+        .any(|a| a.len() > MAX_ARG_BYTES || a.contains('\0'))
+    {
+        errors.push(FieldError::new(
+            field,
+            "An argument can be at most 4096 bytes, without NUL characters.",
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::*;
+
+    fn spec() -> ServiceSpec {
+        serde_json::from_value(serde_json::json!({ "name": "web", "image": "berth-test/httpd:1" }))
+            .unwrap()
+    }
+
+    fn fields(s: &ServiceSpec) -> Vec<String> {
+        s.validate()
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
+    #[test]
+    fn a_minimal_spec_is_valid_with_defaults() {
+        let s = spec();
+        assert_eq!(s.replicas, 1);
+        assert_eq!(s.restart_policy, RestartPolicy::UnlessStopped);
+        assert!(s.validate().is_ok());
+    }
+
+    #[test]
+    fn names_are_dns_labels() {
+        for good in ["a", "web-1", &"x".repeat(63)] {
+            assert!(validate_service_name(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "-web",
+            "web-",
+            "Web",
+            "web_1",
+            "web.1",
+            "wéb",
+            &"x".repeat(64),
+            "a b",
+            "$(id)",
+        ] {
+            assert!(validate_service_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn env_keys_are_posix_names_and_values_anything_but_nul() {
+        let mut s = spec();
+        s.env = vec![
+            EnvVar {
+                key: "OK_1".into(),
+                value: "line1\nline2 \"quoted\" $(id) `id` 'x'".into(),
+                secret: false,
+            },
+            EnvVar {
+                key: "1BAD".into(),
+                value: String::new(),
+                secret: false,
+            },
+            EnvVar {
+                key: "BAD-DASH".into(),
+                value: String::new(),
+                secret: false,
+            },
+            EnvVar {
+                key: "OK_1".into(),
+                value: String::new(),
+                secret: true,
+            },
+            EnvVar {
+                key: "NUL".into(),
+                value: "a\0b".into(),
+                secret: false,
+            },
+            EnvVar {
+                key: "BIG".into(),
+                value: "x".repeat(64 * 1024 + 1),
+                secret: false,
+            },
+        ];
+        assert_eq!(
+            fields(&s),
+            [
+                "env[1].key",
+                "env[2].key",
+                "env[3].key",
+                "env[4].value",
+                "env[5].value"
+            ]
+        );
+    }
+
+    #[test]
+    fn ports_limits_and_replicas() {
+        let mut s = spec();
+        s.replicas = 51;
+        s.cpu_millis = Some(5);
+        s.memory_mb = Some(4);
+        s.ports = vec![
+            PortSpec {
+                container: 0,
+                host: None,
+                protocol: Protocol::Tcp,
+            },
+            PortSpec {
+                container: 80,
+                host: Some(8080),
+                protocol: Protocol::Tcp,
+            },
+            PortSpec {
+                container: 80,
+                host: Some(8080),
+                protocol: Protocol::Tcp,
+            },
+            PortSpec {
+                container: 80,
+                host: None,
+                protocol: Protocol::Udp,
+            },
+        ];
+        assert_eq!(
+            fields(&s),
+            [
+                "ports[0].container",
+                "ports[1].host",
+                "ports[2].container",
+                "ports[2].host",
+                "replicas",
+                "cpu_millis",
+                "memory_mb"
+            ]
+        );
+        s.replicas = 1;
+        s.cpu_millis = Some(500);
+        s.memory_mb = Some(128);
+        s.ports.truncate(2);
+        s.ports.remove(0);
+        assert!(s.validate().is_ok());
+    }
+
+    #[test]
+    fn health_checks() {
+        let mut s = spec();
+        s.health_check = Some(HealthCheck {
+            probe: HealthProbe::Http {
+                path: "healthz".into(),
+                port: 0,
+            },
+            interval_s: 0,
+            timeout_s: 5,
+            retries: 0,
+            start_period_s: 4000,
+        });
+        assert_eq!(
+            fields(&s),
+            [
+                "health_check.path",
+                "health_check.port",
+                "health_check.interval_s",
+                "health_check.retries",
+                "health_check.start_period_s"
+            ]
+        );
+        s.health_check = Some(HealthCheck {
+            probe: HealthProbe::Command { argv: vec![] },
+            interval_s: 5,
+            timeout_s: 2,
+            retries: 3,
+            start_period_s: 0,
+        });
+        assert_eq!(fields(&s), ["health_check.argv"]);
+    }
+
+    #[test]
+    fn only_named_volumes_at_safe_paths() {
+        let mut s = spec();
+        let v = |name: &str, path: &str| VolumeMount {
+            name: name.into(),
+            path: path.into(),
+            read_only: false,
+        };
+        s.volumes = vec![
+            v("/etc", "/data"),
+            v("../x", "/b"),
+            v("data", "relative"),
+            v("data", "/"),
+            v("data", "/a/../b"),
+            v("db", "/a/"),
+            v("db2", "/a"),
+        ];
+        assert_eq!(
+            fields(&s),
+            [
+                "volumes[0].name",
+                "volumes[1].name",
+                "volumes[2].path",
+                "volumes[3].path",
+                "volumes[4].path",
+                "volumes[6].path"
+            ]
+        );
+    }
+
+    #[test]
+    fn dangerous_options_do_not_exist_and_are_refused_by_name() {
+        for extra in [
+            "privileged",
+            "network_mode",
+            "pid_mode",
+            "cap_add",
+            "binds",
+            "devices",
+        ] {
+            let json = serde_json::json!({ "name": "web", "image": "busybox", extra: true });
+            let err = serde_json::from_value::<ServiceSpec>(json)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("unknown field"), "{extra}: {err}");
+        }
+    }
+
+    #[test]
+    fn commands_are_lists() {
+        let mut s = spec();
+        s.command = vec!["".into()];
+        assert_eq!(fields(&s), ["command"]);
+        s.command = vec!["sh".into(), "-c".into(), "echo $(id); rm -rf /".into()];
+        assert!(
+            s.validate().is_ok(),
+            "a list is passed as-is, no shell involved in Berth"
+        );
+    }
+}
