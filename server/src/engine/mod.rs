@@ -1,5 +1,9 @@
 //! The Docker adapter: the only code that speaks to the Docker engine (through bollard).
 
+mod image;
+
+pub use image::{BuildContext, ImageError};
+
 use app::domain::DockerStatus;
 use bollard::Docker;
 use std::{sync::Arc, time::Duration};

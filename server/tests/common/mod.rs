@@ -1,6 +1,8 @@
 //! The real server on a random port, over a fresh database from #[sqlx::test].
 #![allow(dead_code)]
 
+pub mod images;
+
 use server::{
     engine::Engine,
     http::{serve, AppState, Settings},
