@@ -24,6 +24,14 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// Key that seals secrets at rest (base64 of 32 bytes). Overrides the key file.
+    #[arg(long, env = "BERTH_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// File holding the secret key; created (mode 0600) on first start. Default: <data dir>/secret.key.
+    #[arg(long, env = "BERTH_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+
     /// Directory holding the PostgreSQL server programs (initdb, postgres) for the embedded
     /// database. Default: the newest /usr/lib/postgresql/*/bin, then PATH.
     #[arg(long, env = "BERTH_POSTGRES_BIN")]
@@ -66,6 +74,12 @@ impl Config {
             .as_deref()
             .map(str::trim)
             .filter(|u| !u.is_empty())
+    }
+
+    pub fn secret_key_file(&self) -> PathBuf {
+        self.secret_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("secret.key"))
     }
 
     /// Secure cookies only when people reach Berth over https.

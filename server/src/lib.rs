@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod engine;
 pub mod http;
+pub mod secrets;
 pub mod site;
 pub mod telemetry;
 
@@ -25,6 +26,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let (pool, embedded) = db::open(&config).await?;
 
     let served = async {
+        let secrets = secrets::SecretBox::load(config.secret_key.as_deref(), &config.secret_key_file())?;
+        secrets::verify_against_database(&secrets, &pool).await?;
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("cannot listen on {} (BERTH_ADDR)", config.addr))?;

@@ -24,6 +24,8 @@ fn help_lists_every_setting_with_its_variable_and_default() {
         "[default: ./data]",
         "DATABASE_URL",
         "BERTH_POSTGRES_BIN",
+        "BERTH_SECRET_KEY",
+        "BERTH_SECRET_KEY_FILE",
         "BERTH_DOCKER_HOST",
         "BERTH_PUBLIC_URL",
         "BERTH_SITE_ROOT",

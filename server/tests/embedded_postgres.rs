@@ -35,8 +35,14 @@ fn data_root() -> tempfile::TempDir {
 }
 
 fn spawn(data: &Path, port: u16) -> Child {
+    spawn_with(data, port, &[])
+}
+
+fn spawn_with(data: &Path, port: u16, env: &[(&str, &str)]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_berth"))
         .env_remove("DATABASE_URL")
+        .env_remove("BERTH_SECRET_KEY")
+        .envs(env.iter().copied())
         .env("BERTH_ADDR", format!("127.0.0.1:{port}"))
         .env("BERTH_DATA_DIR", data)
         .stdout(Stdio::null())
@@ -235,4 +241,41 @@ async fn recovers_after_berth_is_killed() {
         "Ctrl-C stops cleanly too"
     );
     assert!(postgres_processes(&pgdata).is_empty());
+}
+
+#[tokio::test]
+async fn a_wrong_secret_key_fails_closed() {
+    let root = data_root();
+    let data = root.path().join("data");
+    let mut berth = Berth::start(&data).await;
+    let key_file = data.join("secret.key");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&key_file).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "the key file is private");
+    berth.signal("TERM");
+    assert!(berth.wait_exit(Duration::from_secs(60)).await.success());
+
+    // Another key for the same database: refused before serving, Postgres stopped again.
+    let other_key = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+    let mut wrong = spawn_with(&data, free_port(), &[("BERTH_SECRET_KEY", other_key)]);
+    let status =
+        tokio::task::spawn_blocking(move || (wrong.wait().unwrap(), stderr_of(&mut wrong)))
+            .await
+            .unwrap();
+    assert!(!status.0.success());
+    assert!(
+        status.1.contains("secret key does not match"),
+        "{}",
+        status.1
+    );
+    let pgdata = data.join("postgres").canonicalize().unwrap();
+    assert!(
+        postgres_processes(&pgdata).is_empty(),
+        "no Postgres left behind"
+    );
+
+    // The right key (the file) still works.
+    let berth = Berth::start(&data).await;
+    assert!(!is_set_up(&berth.base).await);
 }
