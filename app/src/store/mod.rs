@@ -16,3 +16,9 @@ pub enum StoreError {
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
+
+/// One round trip to the database, for health checks.
+pub async fn ping(pool: &PgPool) -> Result<(), StoreError> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
+}

@@ -15,10 +15,7 @@ pub struct BerthProbe {
 
 impl BerthProbe {
     pub async fn check(&self) -> SystemStatus {
-        let pg = tokio::time::timeout(
-            Duration::from_secs(3),
-            sqlx::query("SELECT 1").execute(&self.pool),
-        );
+        let pg = tokio::time::timeout(Duration::from_secs(3), app::store::ping(&self.pool));
         let (pg, docker) = tokio::join!(pg, self.engine.status());
         let postgres = match pg {
             Ok(Ok(_)) => PostgresStatus {
@@ -49,11 +46,7 @@ impl SystemProbe for BerthProbe {
 pub async fn healthz(
     State(state): State<super::AppState>,
 ) -> (StatusCode, Json<serde_json::Value>) {
-    let probe = BerthProbe {
-        pool: state.pool.clone(),
-        engine: state.engine.clone(),
-    };
-    let status = probe.check().await;
+    let status = state.probe().check().await;
     let (code, word) = match (status.postgres.reachable, status.docker.reachable) {
         (true, true) => (StatusCode::OK, "ok"),
         (true, false) => (StatusCode::OK, "degraded"),

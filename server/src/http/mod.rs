@@ -100,12 +100,16 @@ impl AppState {
         })
     }
 
-    /// What pages and server functions get through Leptos' context.
-    pub fn server_context(&self) -> ServerContext {
-        let probe: Arc<dyn SystemProbe> = Arc::new(BerthProbe {
+    pub fn probe(&self) -> BerthProbe {
+        BerthProbe {
             pool: self.pool.clone(),
             engine: self.engine.clone(),
-        });
+        }
+    }
+
+    /// What pages and server functions get through Leptos' context.
+    pub fn server_context(&self) -> ServerContext {
+        let probe: Arc<dyn SystemProbe> = Arc::new(self.probe());
         ServerContext {
             pool: self.pool.clone(),
             probe,
