@@ -88,12 +88,7 @@ impl ServiceSpec {
     }
 
     fn check_env(&self, errors: &mut Vec<FieldError>) {
-        if self.env.len() > MAX_ENV {
-            errors.push(FieldError::new(
-                "env",
-                format!("At most {MAX_ENV} variables."),
-            ));
-        }
+        check_count("env", self.env.len(), MAX_ENV, "variables", errors);
         let mut seen = HashSet::new();
         for (i, var) in self.env.iter().enumerate() {
             let k = var.key.as_bytes();
@@ -127,12 +122,7 @@ impl ServiceSpec {
     }
 
     fn check_ports(&self, errors: &mut Vec<FieldError>) {
-        if self.ports.len() > MAX_PORTS {
-            errors.push(FieldError::new(
-                "ports",
-                format!("At most {MAX_PORTS} ports."),
-            ));
-        }
+        check_count("ports", self.ports.len(), MAX_PORTS, "ports", errors);
         let (mut inside, mut published) = (HashSet::new(), HashSet::new());
         for (i, p) in self.ports.iter().enumerate() {
             if p.container == 0 {
@@ -200,12 +190,13 @@ impl ServiceSpec {
     }
 
     fn check_volumes(&self, errors: &mut Vec<FieldError>) {
-        if self.volumes.len() > MAX_VOLUMES {
-            errors.push(FieldError::new(
-                "volumes",
-                format!("At most {MAX_VOLUMES} volumes."),
-            ));
-        }
+        check_count(
+            "volumes",
+            self.volumes.len(),
+            MAX_VOLUMES,
+            "volumes",
+            errors,
+        );
         let mut paths = HashSet::new();
         for (i, v) in self.volumes.iter().enumerate() {
             let n = v.name.as_bytes();
@@ -240,6 +231,13 @@ impl ServiceSpec {
     }
 }
 
+/// "At most N <things>" when a list is too long.
+fn check_count(field: &str, len: usize, max: usize, things: &str, errors: &mut Vec<FieldError>) {
+    if len > max {
+        errors.push(FieldError::new(field, format!("At most {max} {things}.")));
+    }
+}
+
 fn check_argv(field: &str, argv: &[String], may_be_empty: bool, errors: &mut Vec<FieldError>) {
     if argv.is_empty() && !may_be_empty {
         errors.push(FieldError::new(
@@ -247,12 +245,7 @@ fn check_argv(field: &str, argv: &[String], may_be_empty: bool, errors: &mut Vec
             "Give the program to run and its arguments.",
         ));
     }
-    if argv.len() > MAX_ARGS {
-        errors.push(FieldError::new(
-            field,
-            format!("At most {MAX_ARGS} arguments."),
-        ));
-    }
+    check_count(field, argv.len(), MAX_ARGS, "arguments", errors);
     if argv.first().is_some_and(|a| a.is_empty()) {
         errors.push(FieldError::new(field, "The program name cannot be empty."));
     }
@@ -488,6 +481,47 @@ mod tests {
                 .to_string();
             assert!(err.contains("unknown field"), "{extra}: {err}");
         }
+    }
+
+    #[test]
+    fn lists_have_limits() {
+        let mut s = spec();
+        s.env = (0..201)
+            .map(|i| EnvVar {
+                key: format!("K{i}"),
+                value: String::new(),
+                secret: false,
+            })
+            .collect();
+        s.ports = (1..=21)
+            .map(|p| PortSpec {
+                container: p,
+                host: None,
+                protocol: Protocol::Tcp,
+            })
+            .collect();
+        s.volumes = (0..21)
+            .map(|i| VolumeMount {
+                name: format!("v{i}"),
+                path: format!("/v{i}"),
+                read_only: false,
+            })
+            .collect();
+        s.command = vec!["x".into(); 65];
+        let errors = s.validate().unwrap_err();
+        let got: Vec<(&str, &str)> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("command", "At most 64 arguments."),
+                ("env", "At most 200 variables."),
+                ("ports", "At most 20 ports."),
+                ("volumes", "At most 20 volumes."),
+            ]
+        );
     }
 
     #[test]
