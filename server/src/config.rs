@@ -58,6 +58,18 @@ pub struct Config {
     #[arg(long, env = "BERTH_SESSION_LIFETIME", default_value = "12h", value_parser = parse_duration)]
     pub session_lifetime: Duration,
 
+    /// A rollout whose new replicas are not all ready by then is rolled back (e.g. 5m).
+    #[arg(long, env = "BERTH_DEPLOY_TIMEOUT", default_value = "5m", value_parser = parse_duration)]
+    pub deploy_timeout: Duration,
+
+    /// Grace between SIGTERM and SIGKILL when Berth stops a container (e.g. 10s).
+    #[arg(long, env = "BERTH_STOP_GRACE", default_value = "10s", value_parser = parse_duration)]
+    pub stop_grace: Duration,
+
+    /// How often every service is checked against Docker even without an event (e.g. 15s).
+    #[arg(long, env = "BERTH_RESYNC_INTERVAL", default_value = "15s", value_parser = parse_duration)]
+    pub resync_interval: Duration,
+
     /// Reverse proxies whose X-Forwarded-For is believed for rate limiting (comma-separated IPs).
     #[arg(long, env = "BERTH_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpAddr>,
@@ -96,7 +108,7 @@ impl Config {
             None => format!("embedded in {}", self.data_dir.join("postgres").display()),
         };
         format!(
-            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?}",
+            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?} deploy_timeout={:?} stop_grace={:?} resync_interval={:?}",
             self.addr,
             self.data_dir.display(),
             db,
@@ -104,6 +116,9 @@ impl Config {
             self.session_idle_timeout,
             self.session_lifetime,
             self.trusted_proxies,
+            self.deploy_timeout,
+            self.stop_grace,
+            self.resync_interval,
         )
     }
 }

@@ -9,6 +9,7 @@ pub mod http;
 pub mod secrets;
 pub mod site;
 pub mod telemetry;
+pub mod worker;
 
 use anyhow::Context;
 use config::Config;
@@ -31,7 +32,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("cannot listen on {} (BERTH_ADDR)", config.addr))?;
-        let engine = engine::Engine::new(config.docker_host.as_deref());
+        let instance = app::store::settings::instance_id(&pool).await?;
+        let engine = engine::Engine::new(config.docker_host.as_deref()).for_instance(&instance.to_string());
         let docker = engine.status().await;
         if docker.reachable {
             tracing::info!(engine = ?docker.engine_version, api = ?docker.api_version, "Docker engine reached");
@@ -39,7 +41,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             tracing::warn!(error = ?docker.error, "Docker engine not reachable; serving anyway");
         }
         let options = site::leptos_options(&site_root, config.addr);
-        let state = http::AppState::new(pool.clone(), engine, http::Settings::from_config(&config), options).await?;
+        let settings = worker::WorkerSettings {
+            deploy_timeout: config.deploy_timeout,
+            stop_grace: config.stop_grace,
+            resync_interval: config.resync_interval,
+            ..Default::default()
+        };
+        let worker = worker::Worker::new(pool.clone(), engine.clone(), secrets.clone(), settings).spawn();
+        let state = http::AppState::new(pool.clone(), engine, secrets, http::Settings::from_config(&config), options).await?;
         let sweeper = tokio::spawn(
             tower_sessions_sqlx_store::PostgresStore::new(pool.clone())
                 .continuously_delete_expired(tokio::time::Duration::from_secs(600)),
@@ -47,6 +56,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::info!("dashboard on http://{}", listener.local_addr()?);
         let result = http::serve(state, listener, shutdown_signal()).await;
         sweeper.abort();
+        worker.abort();
         result.context("serving HTTP")
     }
     .await;

@@ -22,6 +22,8 @@ pub trait SystemProbe: Send + Sync + 'static {
 pub struct ServerContext {
     pub pool: PgPool,
     pub probe: Arc<dyn SystemProbe>,
+    /// Seals secret values before the store writes them.
+    pub secrets: crate::store::secret_box::SecretBox,
 }
 
 pub fn server_context() -> Result<ServerContext, ServerFnError> {

@@ -2,11 +2,13 @@
 
 pub mod account;
 pub mod form_error;
+pub mod permission;
 pub mod service;
 pub mod session;
 pub mod system;
 
 pub use account::{LoginForm, SetupForm};
 pub use form_error::FormError;
+pub use permission::Permission;
 pub use session::{Role, SessionInfo, TeamSummary, UserSummary};
 pub use system::{DockerStatus, PostgresStatus, SystemStatus};

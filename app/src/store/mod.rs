@@ -2,7 +2,10 @@
 //! the pool (or a transaction) explicitly; nothing here knows about HTTP.
 
 pub mod accounts;
+pub mod secret_box;
+pub mod services;
 pub mod settings;
+pub mod worker;
 
 pub use sqlx::PgPool;
 
@@ -13,6 +16,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 pub enum StoreError {
     #[error("Berth already has an owner")]
     AlreadySetUp,
+    #[error("a stored secret cannot be opened: {0}")]
+    Secret(String),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }

@@ -5,6 +5,30 @@ use sqlx::PgPool;
 
 const KEY_CHECK: &str = "secret_key_check";
 
+const INSTANCE_ID: &str = "instance_id";
+
+/// This installation's id, made on first use. Berth labels its containers with it and
+/// manages only containers that carry it, so two installations can share a Docker engine.
+pub async fn instance_id(pool: &PgPool) -> Result<uuid::Uuid, StoreError> {
+    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+        .bind(INSTANCE_ID)
+        .bind(uuid::Uuid::new_v4().to_string().into_bytes())
+        .execute(pool)
+        .await?;
+    let raw: Vec<u8> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+        .bind(INSTANCE_ID)
+        .fetch_one(pool)
+        .await?;
+    String::from_utf8(raw)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| {
+            StoreError::Db(sqlx::Error::Decode(
+                "the stored instance id is damaged".into(),
+            ))
+        })
+}
+
 /// The sealed check value of the secret key, if one was recorded.
 pub async fn key_check(pool: &PgPool) -> Result<Option<Vec<u8>>, StoreError> {
     Ok(

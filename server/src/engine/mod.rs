@@ -1,7 +1,12 @@
 //! The Docker adapter: the only code that speaks to the Docker engine (through bollard).
 
+mod containers;
 mod image;
 
+pub use containers::{
+    team_network, ContainerError, Observed, ReplicaTemplate, LABEL_DEPLOYMENT, LABEL_INSTANCE,
+    LABEL_MANAGED, LABEL_REPLICA, LABEL_SERVICE, LABEL_TEAM, LABEL_TEMPLATE,
+};
 pub use image::{BuildContext, ImageError};
 
 use app::domain::DockerStatus;
@@ -19,6 +24,8 @@ pub struct Engine {
     /// `None`: DOCKER_HOST or the local socket, as the docker CLI does.
     host: Option<Arc<str>>,
     client: Arc<Mutex<Option<Docker>>>,
+    /// The `berth.instance` label of the containers this Berth owns.
+    instance: Arc<str>,
 }
 
 impl Engine {
@@ -26,7 +33,14 @@ impl Engine {
         Engine {
             host: host.map(Arc::from),
             client: Arc::default(),
+            instance: Arc::from("default"),
         }
+    }
+
+    /// The same engine, managing only containers labelled with `instance`.
+    pub fn for_instance(mut self, instance: &str) -> Self {
+        self.instance = Arc::from(instance);
+        self
     }
 
     fn connect(&self) -> Result<Docker, bollard::errors::Error> {

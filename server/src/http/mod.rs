@@ -1,5 +1,6 @@
 //! The HTTP surface: pages (SSR), server functions, sign-in forms, /healthz.
 
+pub mod api_v1;
 mod auth_forms;
 mod client_ip;
 mod csrf;
@@ -7,7 +8,7 @@ mod health;
 mod pages;
 mod respond;
 
-use crate::{auth::rate_limit::LoginLimiter, engine::Engine};
+use crate::{auth::rate_limit::LoginLimiter, engine::Engine, secrets::SecretBox};
 use app::api::context::{ServerContext, SystemProbe};
 use axum::http::{header, HeaderValue};
 use axum::{extract::FromRef, routing::get, routing::post, Router};
@@ -66,6 +67,7 @@ impl Default for Settings {
 pub struct AppState {
     pub pool: PgPool,
     pub engine: Engine,
+    pub secrets: SecretBox,
     pub settings: Arc<Settings>,
     pub leptos_options: LeptosOptions,
     pub limiter: Arc<LoginLimiter>,
@@ -85,6 +87,7 @@ impl AppState {
     pub async fn new(
         pool: PgPool,
         engine: Engine,
+        secrets: SecretBox,
         settings: Settings,
         leptos_options: LeptosOptions,
     ) -> anyhow::Result<Self> {
@@ -92,6 +95,7 @@ impl AppState {
         Ok(AppState {
             pool,
             engine,
+            secrets,
             settings: Arc::new(settings),
             leptos_options,
             limiter: Arc::default(),
@@ -113,6 +117,7 @@ impl AppState {
         ServerContext {
             pool: self.pool.clone(),
             probe,
+            secrets: self.secrets.clone(),
         }
     }
 }
@@ -132,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/setup", post(auth_forms::setup))
         .route("/auth/login", post(auth_forms::login))
         .route("/auth/logout", post(auth_forms::logout))
+        .merge(api_v1::router())
         .route("/api/{*fn_name}", get(pages::server_fn).post(pages::server_fn))
         .merge(pages::router(state.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))

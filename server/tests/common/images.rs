@@ -18,6 +18,13 @@ pub fn httpd_context(body: &str) -> BuildContext {
     .add_file("busybox", &busybox, 0o755)
     .unwrap()
     .add_file("www/index.html", body.as_bytes(), 0o644)
+    .unwrap()
+    // A CGI script that prints the container's environment, to check values arrive intact.
+    .add_file(
+        "www/cgi-bin/env",
+        b"#!/bin/busybox sh\necho 'Content-Type: text/plain'\necho\n/bin/busybox env\n",
+        0o755,
+    )
     .unwrap();
     ctx
 }

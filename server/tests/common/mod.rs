@@ -1,12 +1,14 @@
 //! The real server on a random port, over a fresh database from #[sqlx::test].
 #![allow(dead_code)]
 
+pub mod docker;
 pub mod images;
 
 use server::{
     engine::Engine,
     http::{serve, AppState, Settings},
     site,
+    worker::{Worker, WorkerSettings},
 };
 use sqlx::PgPool;
 use tokio::sync::oneshot;
@@ -14,7 +16,21 @@ use tokio::sync::oneshot;
 pub struct TestServer {
     pub base: String,
     pub pool: PgPool,
+    /// The `berth.instance` label of this server's containers (one per test database).
+    pub instance: String,
+    pub engine: Engine,
     stop: Option<oneshot::Sender<()>>,
+    worker: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Fast settings for tests: short deadline and grace, frequent resync.
+pub fn quick_worker() -> WorkerSettings {
+    WorkerSettings {
+        deploy_timeout: std::time::Duration::from_secs(20),
+        stop_grace: std::time::Duration::from_secs(1),
+        resync_interval: std::time::Duration::from_secs(2),
+        ..Default::default()
+    }
 }
 
 impl TestServer {
@@ -27,11 +43,33 @@ impl TestServer {
         settings: Settings,
         docker_host: Option<&str>,
     ) -> TestServer {
+        Self::start_full(pool, settings, docker_host, None).await
+    }
+
+    /// The server and its worker, against the real Docker engine.
+    pub async fn start_with_worker(pool: PgPool, worker: WorkerSettings) -> TestServer {
+        Self::start_full(pool, Settings::default(), None, Some(worker)).await
+    }
+
+    async fn start_full(
+        pool: PgPool,
+        settings: Settings,
+        docker_host: Option<&str>,
+        worker: Option<WorkerSettings>,
+    ) -> TestServer {
         server::db::migrate(&pool).await.expect("migrations");
+        let instance = app::store::settings::instance_id(&pool)
+            .await
+            .unwrap()
+            .to_string();
+        let engine = Engine::new(docker_host).for_instance(&instance);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let options = site::leptos_options(std::path::Path::new("target/site"), addr);
-        let state = AppState::new(pool.clone(), Engine::new(docker_host), settings, options)
+        let secrets = server::secrets::SecretBox::from_key_bytes(&[9u8; 32]).unwrap();
+        let worker =
+            worker.map(|w| Worker::new(pool.clone(), engine.clone(), secrets.clone(), w).spawn());
+        let state = AppState::new(pool.clone(), engine.clone(), secrets, settings, options)
             .await
             .unwrap();
         let (tx, rx) = oneshot::channel::<()>();
@@ -41,7 +79,10 @@ impl TestServer {
         TestServer {
             base: format!("http://{addr}"),
             pool,
+            instance,
+            engine,
             stop: Some(tx),
+            worker,
         }
     }
 
@@ -113,6 +154,11 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
+        }
+        if let Some(worker) = self.worker.take() {
+            worker.abort();
+            // Whatever the test left behind (it may have panicked half-way).
+            docker::remove_instance(&self.instance);
         }
     }
 }

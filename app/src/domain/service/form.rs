@@ -1,0 +1,452 @@
+//! The dashboard's service form: plain text fields (one list item per line), so it works
+//! as an ordinary HTML form without JavaScript. Parsing turns it into a [`ServiceSpec`] and
+//! reports every problem against the form field it came from.
+
+use super::{
+    EnvVar, FieldError, HealthCheck, HealthProbe, PortSpec, Protocol, RestartPolicy, ServiceSpec,
+    VolumeMount,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServiceForm {
+    pub name: String,
+    pub image: String,
+    /// One argument per line.
+    pub command: String,
+    /// `KEY=value`, one per line.
+    pub env: String,
+    /// `KEY=value`, one per line; `KEY=` alone keeps the value already stored.
+    pub secret_env: String,
+    /// `container`, `host:container`, with an optional `/udp`; one per line.
+    pub ports: String,
+    pub replicas: String,
+    /// Cores, e.g. `0.5`; empty for no limit.
+    pub cpu: String,
+    /// MB; empty for no limit.
+    pub memory_mb: String,
+    /// `none`, `http` or `command`.
+    pub health_kind: String,
+    pub health_path: String,
+    pub health_port: String,
+    /// One argument per line.
+    pub health_command: String,
+    pub health_interval_s: String,
+    pub health_timeout_s: String,
+    pub health_retries: String,
+    pub health_start_period_s: String,
+    pub restart_policy: String,
+    /// `name:/path` or `name:/path:ro`, one per line.
+    pub volumes: String,
+}
+
+/// The form field a spec error belongs to: `env[2].key` → `env` (or `secret_env`).
+pub fn form_field(spec_field: &str, spec: &ServiceSpec) -> String {
+    let head = spec_field
+        .split(['[', '.'])
+        .next()
+        .unwrap_or(spec_field)
+        .to_owned();
+    match head.as_str() {
+        "env" => {
+            let index: Option<usize> = spec_field
+                .strip_prefix("env[")
+                .and_then(|r| r.split(']').next())
+                .and_then(|n| n.parse().ok());
+            match index.and_then(|i| spec.env.get(i)) {
+                Some(v) if v.secret => "secret_env".into(),
+                _ => "env".into(),
+            }
+        }
+        "cpu_millis" => "cpu".into(),
+        "health_check" => match spec_field.rsplit('.').next() {
+            Some("path") => "health_path".into(),
+            Some("port") => "health_port".into(),
+            Some("argv") => "health_command".into(),
+            Some(f @ ("interval_s" | "timeout_s" | "retries" | "start_period_s")) => {
+                format!("health_{f}")
+            }
+            _ => "health_kind".into(),
+        },
+        _ => head,
+    }
+}
+
+fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, l))
+}
+
+fn number<T: std::str::FromStr>(
+    field: &str,
+    text: &str,
+    default: Option<T>,
+    errors: &mut Vec<FieldError>,
+) -> Option<T> {
+    let t = text.trim();
+    if t.is_empty() {
+        return default;
+    }
+    match t.parse() {
+        Ok(v) => Some(v),
+        Err(_) => {
+            errors.push(FieldError {
+                field: field.into(),
+                message: format!("'{t}' is not a whole number."),
+            });
+            None
+        }
+    }
+}
+
+fn err(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+impl ServiceForm {
+    /// The spec this form describes, or every problem found (form-level and spec rules).
+    pub fn parse(&self) -> Result<ServiceSpec, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut env = Vec::new();
+        for (field, secret) in [("env", false), ("secret_env", true)] {
+            let text = if secret { &self.secret_env } else { &self.env };
+            for (n, line) in lines(text) {
+                match line.split_once('=') {
+                    Some((k, v)) => env.push(EnvVar {
+                        key: k.trim().to_owned(),
+                        value: v.to_owned(),
+                        secret,
+                    }),
+                    None => errors.push(err(field, format!("Line {n}: write KEY=value."))),
+                }
+            }
+        }
+        let mut ports = Vec::new();
+        for (n, line) in lines(&self.ports) {
+            match parse_port(line.trim()) {
+                Some(p) => ports.push(p),
+                None => errors.push(err(
+                    "ports",
+                    format!(
+                        "Line {n}: write 8080, or host:container like 80:8080, optionally /udp."
+                    ),
+                )),
+            }
+        }
+        let mut volumes = Vec::new();
+        for (n, line) in lines(&self.volumes) {
+            let mut parts = line.trim().splitn(3, ':');
+            let (name, path, mode) = (parts.next(), parts.next(), parts.next());
+            match (name, path, mode) {
+                (Some(name), Some(path), None | Some("ro") | Some("rw")) => {
+                    volumes.push(VolumeMount {
+                        name: name.to_owned(),
+                        path: path.to_owned(),
+                        read_only: mode == Some("ro"),
+                    })
+                }
+                _ => errors.push(err(
+                    "volumes",
+                    format!("Line {n}: write name:/path or name:/path:ro."),
+                )),
+            }
+        }
+        let replicas = number("replicas", &self.replicas, Some(1), &mut errors).unwrap_or(1);
+        let cpu_millis = match self.cpu.trim() {
+            "" => None,
+            t => match t.parse::<f64>() {
+                Ok(c) if c.is_finite() && c > 0.0 && c <= 64.0 => Some((c * 1000.0).round() as u32),
+                _ => {
+                    errors.push(err("cpu", "Give cores as a number, e.g. 0.5 (at most 64)."));
+                    None
+                }
+            },
+        };
+        let memory_mb = number("memory_mb", &self.memory_mb, None, &mut errors);
+        let restart_policy = match self.restart_policy.trim() {
+            "" | "unless-stopped" => RestartPolicy::UnlessStopped,
+            "always" => RestartPolicy::Always,
+            "on-failure" => RestartPolicy::OnFailure,
+            "no" => RestartPolicy::No,
+            _ => {
+                errors.push(err(
+                    "restart_policy",
+                    "Choose a restart policy from the list.",
+                ));
+                RestartPolicy::UnlessStopped
+            }
+        };
+        let health_check = self.parse_health(&mut errors);
+        let spec = ServiceSpec {
+            name: self.name.trim().to_owned(),
+            image: self.image.trim().to_owned(),
+            command: lines(&self.command).map(|(_, l)| l.to_owned()).collect(),
+            env,
+            ports,
+            replicas,
+            cpu_millis,
+            memory_mb,
+            health_check,
+            restart_policy,
+            volumes,
+        };
+        if let Err(spec_errors) = spec.validate() {
+            for e in spec_errors {
+                let field = form_field(&e.field, &spec);
+                errors.push(FieldError {
+                    field,
+                    message: e.message,
+                });
+            }
+        }
+        if errors.is_empty() {
+            Ok(spec)
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn parse_health(&self, errors: &mut Vec<FieldError>) -> Option<HealthCheck> {
+        let probe = match self.health_kind.trim() {
+            "" | "none" => return None,
+            "http" => HealthProbe::Http {
+                path: match self.health_path.trim() {
+                    "" => "/".to_owned(),
+                    p => p.to_owned(),
+                },
+                port: number("health_port", &self.health_port, None, errors).unwrap_or(0),
+            },
+            "command" => HealthProbe::Command {
+                argv: lines(&self.health_command)
+                    .map(|(_, l)| l.to_owned())
+                    .collect(),
+            },
+            _ => {
+                errors.push(err("health_kind", "Choose none, http or command."));
+                return None;
+            }
+        };
+        Some(HealthCheck {
+            probe,
+            interval_s: number(
+                "health_interval_s",
+                &self.health_interval_s,
+                Some(10),
+                errors,
+            )
+            .unwrap_or(10),
+            timeout_s: number("health_timeout_s", &self.health_timeout_s, Some(5), errors)
+                .unwrap_or(5),
+            retries: number("health_retries", &self.health_retries, Some(3), errors).unwrap_or(3),
+            start_period_s: number(
+                "health_start_period_s",
+                &self.health_start_period_s,
+                Some(0),
+                errors,
+            )
+            .unwrap_or(0),
+        })
+    }
+
+    /// The form pre-filled from a stored spec; secret values are left out (kept unless
+    /// retyped).
+    pub fn from_spec(spec: &ServiceSpec) -> Self {
+        let join = |it: &mut dyn Iterator<Item = String>| it.collect::<Vec<_>>().join("\n");
+        let env_lines = |secret: bool| {
+            join(
+                &mut spec.env.iter().filter(|v| v.secret == secret).map(|v| {
+                    if secret {
+                        format!("{}=", v.key)
+                    } else {
+                        format!("{}={}", v.key, v.value)
+                    }
+                }),
+            )
+        };
+        let mut form = ServiceForm {
+            name: spec.name.clone(),
+            image: spec.image.clone(),
+            command: spec.command.join("\n"),
+            env: env_lines(false),
+            secret_env: env_lines(true),
+            ports: join(&mut spec.ports.iter().map(|p| {
+                let proto = if p.protocol == Protocol::Udp {
+                    "/udp"
+                } else {
+                    ""
+                };
+                match p.host {
+                    Some(h) => format!("{h}:{}{proto}", p.container),
+                    None => format!("{}{proto}", p.container),
+                }
+            })),
+            replicas: spec.replicas.to_string(),
+            cpu: spec
+                .cpu_millis
+                .map(|m| format!("{}", m as f64 / 1000.0))
+                .unwrap_or_default(),
+            memory_mb: spec.memory_mb.map(|m| m.to_string()).unwrap_or_default(),
+            health_kind: "none".into(),
+            restart_policy: match spec.restart_policy {
+                RestartPolicy::No => "no",
+                RestartPolicy::OnFailure => "on-failure",
+                RestartPolicy::Always => "always",
+                RestartPolicy::UnlessStopped => "unless-stopped",
+            }
+            .into(),
+            volumes: join(&mut spec.volumes.iter().map(|v| {
+                format!(
+                    "{}:{}{}",
+                    v.name,
+                    v.path,
+                    if v.read_only { ":ro" } else { "" }
+                )
+            })),
+            ..Default::default()
+        };
+        if let Some(h) = &spec.health_check {
+            match &h.probe {
+                HealthProbe::Http { path, port } => {
+                    form.health_kind = "http".into();
+                    form.health_path = path.clone();
+                    form.health_port = port.to_string();
+                }
+                HealthProbe::Command { argv } => {
+                    form.health_kind = "command".into();
+                    form.health_command = argv.join("\n");
+                }
+            }
+            form.health_interval_s = h.interval_s.to_string();
+            form.health_timeout_s = h.timeout_s.to_string();
+            form.health_retries = h.retries.to_string();
+            form.health_start_period_s = h.start_period_s.to_string();
+        }
+        form
+    }
+}
+
+fn parse_port(text: &str) -> Option<PortSpec> {
+    let (ports, protocol) = match text.rsplit_once('/') {
+        Some((p, "tcp")) => (p, Protocol::Tcp),
+        Some((p, "udp")) => (p, Protocol::Udp),
+        Some(_) => return None,
+        None => (text, Protocol::Tcp),
+    };
+    let (host, container) = match ports.split_once(':') {
+        Some((h, c)) => (Some(h.trim().parse().ok()?), c),
+        None => (None, ports),
+    };
+    Some(PortSpec {
+        container: container.trim().parse().ok()?,
+        host,
+        protocol,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form() -> ServiceForm {
+        ServiceForm {
+            name: "web".into(),
+            image: "berth-test/httpd:1".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_full_form_round_trips_through_a_spec() {
+        let f = ServiceForm {
+            command: "httpd\n-f\n-p\n8080".into(),
+            env: "GREETING=hello = world\nEMPTY=".into(),
+            secret_env: "TOKEN=s3cret".into(),
+            ports: "8080\n9000:9001/udp".into(),
+            replicas: "2".into(),
+            cpu: "0.5".into(),
+            memory_mb: "64".into(),
+            health_kind: "http".into(),
+            health_path: "/healthz".into(),
+            health_port: "8080".into(),
+            health_interval_s: "2".into(),
+            restart_policy: "always".into(),
+            volumes: "data:/var/data\ncache:/cache:ro".into(),
+            ..form()
+        };
+        let spec = f.parse().unwrap();
+        assert_eq!(spec.command, ["httpd", "-f", "-p", "8080"]);
+        assert_eq!(spec.env[0].value, "hello = world");
+        assert_eq!(spec.env[1].value, "");
+        assert!(spec.env[2].secret);
+        assert_eq!(spec.ports[1].host, Some(9000));
+        assert_eq!(spec.ports[1].protocol, Protocol::Udp);
+        assert_eq!(spec.cpu_millis, Some(500));
+        assert!(spec.volumes[1].read_only);
+        let back = ServiceForm::from_spec(&spec);
+        assert_eq!(
+            back.secret_env, "TOKEN=",
+            "secret values are not put back in the form"
+        );
+        assert_eq!(back.ports, f.ports);
+        assert_eq!(back.parse().unwrap().health_check, spec.health_check);
+    }
+
+    #[test]
+    fn errors_name_the_form_field() {
+        let f = ServiceForm {
+            name: "Bad Name".into(),
+            image: "nginx; rm -rf /".into(),
+            env: "NOEQUALS".into(),
+            secret_env: "1BAD=x".into(),
+            ports: "eighty".into(),
+            replicas: "51".into(),
+            cpu: "lots".into(),
+            health_kind: "http".into(),
+            health_path: "no-slash".into(),
+            health_port: "8080".into(),
+            volumes: "/etc:/host".into(),
+            ..form()
+        };
+        let mut fields: Vec<String> = f
+            .parse()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        fields.sort();
+        fields.dedup();
+        assert_eq!(
+            fields,
+            [
+                "cpu",
+                "env",
+                "health_path",
+                "image",
+                "name",
+                "ports",
+                "replicas",
+                "secret_env",
+                "volumes"
+            ]
+        );
+    }
+
+    #[test]
+    fn blank_numbers_take_defaults_and_words_are_refused() {
+        let spec = form().parse().unwrap();
+        assert_eq!(spec.replicas, 1);
+        assert_eq!(spec.cpu_millis, None);
+        let f = ServiceForm {
+            replicas: "two".into(),
+            ..form()
+        };
+        assert_eq!(f.parse().unwrap_err()[0].field, "replicas");
+    }
+}

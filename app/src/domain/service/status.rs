@@ -1,0 +1,289 @@
+//! What Berth reports about a service: its containers as last observed in Docker, its
+//! deployments, and a one-word summary for lists and badges.
+
+use super::ServiceSpec;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// What a secret value is replaced with whenever a spec leaves the server.
+pub const SECRET_MASK: &str = "********";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentState {
+    Pending,
+    InProgress,
+    Succeeded,
+    /// Failed with nothing to fall back to (or before anything was started).
+    Failed,
+    /// Failed, and the previous deployment keeps serving.
+    RolledBack,
+    /// A newer deployment replaced it before it finished.
+    Superseded,
+}
+
+impl DeploymentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::InProgress => "in_progress",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::RolledBack => "rolled_back",
+            Self::Superseded => "superseded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::InProgress,
+            Self::Succeeded,
+            Self::Failed,
+            Self::RolledBack,
+            Self::Superseded,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Pending | Self::InProgress)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::InProgress => "in progress",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::RolledBack => "rolled back",
+            Self::Superseded => "superseded",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentView {
+    pub id: Uuid,
+    pub service_id: Uuid,
+    pub number: i32,
+    pub trigger: String,
+    pub triggered_by: Option<String>,
+    pub state: DeploymentState,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub deadline: Option<DateTime<Utc>>,
+    /// The spec it rolls out, secrets masked.
+    pub spec: ServiceSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentLogLine {
+    pub at: DateTime<Utc>,
+    pub line: String,
+}
+
+/// One container as the worker last observed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerView {
+    pub id: String,
+    pub name: String,
+    pub replica: i32,
+    pub deployment_id: Option<Uuid>,
+    /// Docker's state: created, running, restarting, exited, paused, dead, removing.
+    pub state: String,
+    /// healthy, unhealthy, starting, or none when the service has no health check.
+    pub health: Option<String>,
+    pub exit_code: Option<i64>,
+    pub restart_count: i64,
+    pub started_at: Option<DateTime<Utc>>,
+    pub crash_looping: bool,
+    /// The last lines it printed, kept when it is crash-looping.
+    pub last_logs: Option<String>,
+    /// Address on the team's Docker network.
+    pub ip: Option<String>,
+    pub observed_at: DateTime<Utc>,
+}
+
+impl ContainerView {
+    /// Running and, if a health check is set, passing it.
+    pub fn is_ready(&self) -> bool {
+        self.state == "running" && self.health.as_deref().is_none_or(|h| h == "healthy")
+    }
+}
+
+/// A service's state in one word, for badges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceHealth {
+    /// All wanted replicas ready.
+    Running,
+    /// A deployment is rolling out.
+    Deploying,
+    /// Fewer replicas ready than wanted.
+    Degraded,
+    CrashLooping,
+    /// Stopped by a person, or 0 replicas.
+    Stopped,
+    /// The last deployment failed and nothing serves.
+    Failed,
+    Deleting,
+}
+
+impl ServiceHealth {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Deploying => "deploying",
+            Self::Degraded => "degraded",
+            Self::CrashLooping => "crash-looping",
+            Self::Stopped => "stopped",
+            Self::Failed => "failed",
+            Self::Deleting => "deleting",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceStatus {
+    pub health: ServiceHealth,
+    pub ready: u32,
+    pub desired: u32,
+}
+
+impl ServiceStatus {
+    /// The summary from the desired replica count, the open deployment (if one rolls out),
+    /// the last finished deployment's state, and the observed containers.
+    pub fn summarize(
+        desired: u32,
+        deleting: bool,
+        rolling_out: bool,
+        last_failed_with_nothing_live: bool,
+        containers: &[ContainerView],
+    ) -> Self {
+        let ready = containers.iter().filter(|c| c.is_ready()).count() as u32;
+        let health = if deleting {
+            ServiceHealth::Deleting
+        } else if rolling_out {
+            ServiceHealth::Deploying
+        } else if containers.iter().any(|c| c.crash_looping) {
+            ServiceHealth::CrashLooping
+        } else if desired == 0 {
+            if last_failed_with_nothing_live && containers.is_empty() {
+                ServiceHealth::Failed
+            } else {
+                ServiceHealth::Stopped
+            }
+        } else if last_failed_with_nothing_live && ready == 0 {
+            ServiceHealth::Failed
+        } else if ready >= desired {
+            ServiceHealth::Running
+        } else {
+            ServiceHealth::Degraded
+        };
+        ServiceStatus {
+            health,
+            ready,
+            desired,
+        }
+    }
+}
+
+/// A service as the dashboard and the API show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceView {
+    pub id: Uuid,
+    pub name: String,
+    /// Secrets masked.
+    pub spec: ServiceSpec,
+    pub stopped: bool,
+    pub deleting: bool,
+    pub status: ServiceStatus,
+    pub live_deployment: Option<i32>,
+    pub latest_deployment: Option<DeploymentView>,
+    pub containers: Vec<ContainerView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ServiceSpec {
+    /// The spec with every secret value replaced by [`SECRET_MASK`].
+    pub fn masked(mut self) -> Self {
+        for var in self.env.iter_mut().filter(|v| v.secret) {
+            var.value = SECRET_MASK.to_owned();
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container(state: &str, health: Option<&str>, crash: bool) -> ContainerView {
+        ContainerView {
+            id: "c".into(),
+            name: "n".into(),
+            replica: 0,
+            deployment_id: None,
+            state: state.into(),
+            health: health.map(Into::into),
+            exit_code: None,
+            restart_count: 0,
+            started_at: None,
+            crash_looping: crash,
+            last_logs: None,
+            ip: None,
+            observed_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn summary_words() {
+        let run = container("running", None, false);
+        let sick = container("running", Some("unhealthy"), false);
+        let crash = container("restarting", None, true);
+        let s = |d, del, roll, failed, cs: &[ContainerView]| {
+            ServiceStatus::summarize(d, del, roll, failed, cs).health
+        };
+        assert_eq!(
+            s(1, false, false, false, &[run.clone()]),
+            ServiceHealth::Running
+        );
+        assert_eq!(
+            s(2, false, false, false, &[run.clone(), sick.clone()]),
+            ServiceHealth::Degraded
+        );
+        assert_eq!(
+            s(1, false, true, false, &[run.clone()]),
+            ServiceHealth::Deploying
+        );
+        assert_eq!(
+            s(1, false, false, false, &[crash]),
+            ServiceHealth::CrashLooping
+        );
+        assert_eq!(s(0, false, false, false, &[]), ServiceHealth::Stopped);
+        assert_eq!(s(1, false, false, true, &[]), ServiceHealth::Failed);
+        assert_eq!(s(1, true, false, false, &[run]), ServiceHealth::Deleting);
+        assert_eq!(
+            ServiceStatus::summarize(2, false, false, false, &[sick]).ready,
+            0
+        );
+    }
+
+    #[test]
+    fn masking_hides_only_secret_values() {
+        let spec: ServiceSpec = serde_json::from_value(serde_json::json!({
+            "name": "web", "image": "nginx",
+            "env": [{"key": "A", "value": "plain"}, {"key": "B", "value": "hunter2", "secret": true}]
+        }))
+        .unwrap();
+        let m = spec.masked();
+        assert_eq!(m.env[0].value, "plain");
+        assert_eq!(m.env[1].value, SECRET_MASK);
+    }
+}

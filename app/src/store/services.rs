@@ -1,0 +1,548 @@
+//! Services and deployments as people change them (dashboard, REST API). Every function is
+//! scoped by team: another team's id behaves exactly like an id that does not exist.
+//! Every change that the worker must act on sends `NOTIFY berth_services '<service id>'`
+//! in the same transaction, so the worker wakes when (and only when) it is committed.
+
+use super::secret_box::SecretBox;
+use super::StoreError;
+use crate::domain::service::{
+    ContainerView, DeploymentLogLine, DeploymentState, DeploymentView, FieldError, ServiceSpec,
+    ServiceStatus, ServiceView,
+};
+use base64::{engine::general_purpose::STANDARD, Engine as _};
+use sqlx::{types::Json, PgPool, Postgres, Row, Transaction};
+use uuid::Uuid;
+
+/// The channel the worker listens on; the payload is a service id.
+pub const NOTIFY_CHANNEL: &str = "berth_services";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("no such service")]
+    NotFound,
+    #[error("the service definition is not valid")]
+    Invalid(Vec<FieldError>),
+    #[error("the service is being deleted")]
+    Deleting,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ServiceError {
+    fn from(e: sqlx::Error) -> Self {
+        ServiceError::Store(StoreError::Db(e))
+    }
+}
+
+/// Who or what asked for a change; recorded on the deployment it makes.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor {
+    pub team_id: Uuid,
+    pub user_id: Option<Uuid>,
+}
+
+/// The context a secret env value is sealed with: bound to its service and key.
+pub fn env_context(service_id: Uuid, key: &str) -> String {
+    format!("env:{service_id}:{key}")
+}
+
+fn seal_env(spec: &mut ServiceSpec, service_id: Uuid, secrets: &SecretBox) {
+    for var in spec.env.iter_mut().filter(|v| v.secret) {
+        let sealed = secrets.seal(var.value.as_bytes(), &env_context(service_id, &var.key));
+        var.value = STANDARD.encode(sealed);
+    }
+}
+
+/// Opens every sealed secret in a stored spec (for the worker, and to compare specs).
+pub fn open_env(
+    spec: &mut ServiceSpec,
+    service_id: Uuid,
+    secrets: &SecretBox,
+) -> Result<(), super::secret_box::SecretError> {
+    for var in spec.env.iter_mut().filter(|v| v.secret) {
+        let sealed = STANDARD
+            .decode(&var.value)
+            .map_err(|_| super::secret_box::SecretError::Unreadable)?;
+        let plain = secrets.open(&sealed, &env_context(service_id, &var.key))?;
+        var.value =
+            String::from_utf8(plain).map_err(|_| super::secret_box::SecretError::Unreadable)?;
+    }
+    Ok(())
+}
+
+fn new_template() -> String {
+    Uuid::new_v4().simple().to_string()[..12].to_owned()
+}
+
+fn field_error(field: impl Into<String>, message: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid(vec![FieldError {
+        field: field.into(),
+        message: message.into(),
+    }])
+}
+
+async fn notify(tx: &mut Transaction<'_, Postgres>, service_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(NOTIFY_CHANNEL)
+        .bind(service_id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Host ports are machine-wide: refuse one that another service already publishes.
+async fn check_host_ports(
+    tx: &mut Transaction<'_, Postgres>,
+    spec: &ServiceSpec,
+    this: Uuid,
+    team_id: Uuid,
+) -> Result<(), ServiceError> {
+    for (i, p) in spec.ports.iter().enumerate() {
+        let Some(host) = p.host else { continue };
+        let holder: Option<(String, Uuid)> = sqlx::query_as(
+            "SELECT s.name, s.team_id FROM services s, jsonb_array_elements(s.spec->'ports') port
+             WHERE s.id <> $1 AND NOT s.deleting
+               AND (port->>'host')::int = $2 AND coalesce(port->>'protocol', 'tcp') = $3
+             LIMIT 1",
+        )
+        .bind(this)
+        .bind(i32::from(host))
+        .bind(match p.protocol {
+            crate::domain::service::Protocol::Tcp => "tcp",
+            crate::domain::service::Protocol::Udp => "udp",
+        })
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some((name, team)) = holder {
+            let by = if team == team_id {
+                format!("service {name}")
+            } else {
+                "a service of another team".to_owned()
+            };
+            return Err(field_error(
+                format!("ports[{i}].host"),
+                format!("Host port {host} is already published by {by}."),
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn insert_deployment(
+    tx: &mut Transaction<'_, Postgres>,
+    service_id: Uuid,
+    actor: Actor,
+    sealed_spec: &ServiceSpec,
+    template: &str,
+    trigger: &str,
+) -> Result<Uuid, sqlx::Error> {
+    // Superseded: an open deployment that a newer change replaces.
+    sqlx::query(
+        "UPDATE deployments SET state = 'superseded', finished_at = now(),
+                reason = 'replaced by a newer change before it finished'
+         WHERE service_id = $1 AND state IN ('pending', 'in_progress')",
+    )
+    .bind(service_id)
+    .execute(&mut **tx)
+    .await?;
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO deployments (service_id, team_id, number, spec, template, trigger, triggered_by)
+         VALUES ($1, $2,
+                 (SELECT coalesce(max(number), 0) + 1 FROM deployments WHERE service_id = $1),
+                 $3, $4, $5, $6)
+         RETURNING id",
+    )
+    .bind(service_id)
+    .bind(actor.team_id)
+    .bind(Json(sealed_spec))
+    .bind(template)
+    .bind(trigger)
+    .bind(actor.user_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    notify(tx, service_id).await?;
+    Ok(id)
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// Creates a service and its first deployment. `spec` must be valid.
+pub async fn create(
+    pool: &PgPool,
+    secrets: &SecretBox,
+    actor: Actor,
+    spec: ServiceSpec,
+) -> Result<Uuid, ServiceError> {
+    let id = Uuid::new_v4();
+    let mut sealed = spec;
+    seal_env(&mut sealed, id, secrets);
+    let mut tx = pool.begin().await?;
+    check_host_ports(&mut tx, &sealed, id, actor.team_id).await?;
+    let inserted =
+        sqlx::query("INSERT INTO services (id, team_id, name, spec) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(actor.team_id)
+            .bind(&sealed.name)
+            .bind(Json(&sealed))
+            .execute(&mut *tx)
+            .await;
+    match inserted {
+        Err(e) if is_unique_violation(&e) => {
+            return Err(field_error(
+                "name",
+                format!("This team already has a service named {}.", sealed.name),
+            ))
+        }
+        other => other?,
+    };
+    insert_deployment(&mut tx, id, actor, &sealed, &new_template(), "create").await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// What an update did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Nothing differs from what is stored.
+    None,
+    /// Only the replica count: containers are added or removed, none replaced.
+    Scale,
+    /// A rolling deployment replaces every container.
+    Rollout,
+}
+
+/// Replaces a service's spec. A secret variable sent with an empty value keeps the value
+/// already stored under that key. `spec` must be valid.
+pub async fn update(
+    pool: &PgPool,
+    secrets: &SecretBox,
+    actor: Actor,
+    id: Uuid,
+    mut spec: ServiceSpec,
+) -> Result<Change, ServiceError> {
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query(
+        "SELECT s.spec, s.deleting,
+                (SELECT template FROM deployments d WHERE d.service_id = s.id
+                 ORDER BY number DESC LIMIT 1) AS template
+         FROM services s WHERE s.id = $1 AND s.team_id = $2 FOR UPDATE",
+    )
+    .bind(id)
+    .bind(actor.team_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ServiceError::NotFound)?;
+    if row.get::<bool, _>("deleting") {
+        return Err(ServiceError::Deleting);
+    }
+    let Json(mut current): Json<ServiceSpec> = row.get("spec");
+    let template: Option<String> = row.get("template");
+    open_env(&mut current, id, secrets)
+        .map_err(|e| ServiceError::Store(StoreError::Secret(e.to_string())))?;
+    for var in spec
+        .env
+        .iter_mut()
+        .filter(|v| v.secret && v.value.is_empty())
+    {
+        if let Some(old) = current.env.iter().find(|o| o.secret && o.key == var.key) {
+            var.value = old.value.clone();
+        }
+    }
+    if spec.name != current.name {
+        return Err(field_error("name", "A service cannot be renamed."));
+    }
+    let change = if spec == current {
+        Change::None
+    } else if (ServiceSpec {
+        replicas: current.replicas,
+        ..spec.clone()
+    }) == current
+    {
+        Change::Scale
+    } else {
+        Change::Rollout
+    };
+    if change == Change::None {
+        return Ok(change);
+    }
+    let mut sealed = spec;
+    seal_env(&mut sealed, id, secrets);
+    check_host_ports(&mut tx, &sealed, id, actor.team_id).await?;
+    sqlx::query("UPDATE services SET spec = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(Json(&sealed))
+        .execute(&mut *tx)
+        .await?;
+    let (template, trigger) = match (change, template) {
+        (Change::Scale, Some(t)) => (t, "scale"),
+        _ => (new_template(), "update"),
+    };
+    insert_deployment(&mut tx, id, actor, &sealed, &template, trigger).await?;
+    tx.commit().await?;
+    Ok(change)
+}
+
+/// The stored spec with secrets masked, for an edit form or a scale request.
+pub async fn spec(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<ServiceSpec, ServiceError> {
+    let spec: Option<Json<ServiceSpec>> =
+        sqlx::query_scalar("SELECT spec FROM services WHERE id = $1 AND team_id = $2")
+            .bind(id)
+            .bind(team_id)
+            .fetch_optional(pool)
+            .await?;
+    spec.map(|Json(s)| s.masked()).ok_or(ServiceError::NotFound)
+}
+
+/// Changes only the replica count (a deployment that replaces no container).
+pub async fn scale(
+    pool: &PgPool,
+    secrets: &SecretBox,
+    actor: Actor,
+    id: Uuid,
+    replicas: u32,
+) -> Result<Change, ServiceError> {
+    let mut spec = spec(pool, actor.team_id, id).await?;
+    for var in spec.env.iter_mut().filter(|v| v.secret) {
+        var.value.clear(); // keep what is stored
+    }
+    spec.replicas = replicas;
+    if let Err(errors) = spec.validate() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    update(pool, secrets, actor, id, spec).await
+}
+
+/// Stops (no replicas run; the count is kept) or starts a service again.
+pub async fn set_stopped(
+    pool: &PgPool,
+    team_id: Uuid,
+    id: Uuid,
+    stopped: bool,
+) -> Result<(), ServiceError> {
+    let mut tx = pool.begin().await?;
+    let deleting: Option<bool> = sqlx::query_scalar(
+        "UPDATE services SET stopped = $3, updated_at = now()
+         WHERE id = $1 AND team_id = $2 RETURNING deleting",
+    )
+    .bind(id)
+    .bind(team_id)
+    .bind(stopped)
+    .fetch_optional(&mut *tx)
+    .await?;
+    match deleting {
+        None => return Err(ServiceError::NotFound),
+        Some(true) => return Err(ServiceError::Deleting),
+        Some(false) => {}
+    }
+    notify(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Marks a service for deletion; the worker removes its containers, then the row.
+pub async fn delete(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<(), ServiceError> {
+    let mut tx = pool.begin().await?;
+    let found = sqlx::query(
+        "UPDATE services SET deleting = true, updated_at = now() WHERE id = $1 AND team_id = $2",
+    )
+    .bind(id)
+    .bind(team_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if found == 0 {
+        return Err(ServiceError::NotFound);
+    }
+    notify(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+const DEPLOYMENT_COLUMNS: &str = "d.id, d.service_id, d.number, d.trigger, u.name AS triggered_by,
+    d.state, d.reason, d.created_at, d.started_at, d.finished_at, d.deadline, d.spec";
+
+fn deployment_from_row(row: &sqlx::postgres::PgRow) -> DeploymentView {
+    let Json(spec): Json<ServiceSpec> = row.get("spec");
+    DeploymentView {
+        id: row.get("id"),
+        service_id: row.get("service_id"),
+        number: row.get("number"),
+        trigger: row.get("trigger"),
+        triggered_by: row.get("triggered_by"),
+        state: DeploymentState::parse(row.get("state")).unwrap_or(DeploymentState::Failed),
+        reason: row.get("reason"),
+        created_at: row.get("created_at"),
+        started_at: row.get("started_at"),
+        finished_at: row.get("finished_at"),
+        deadline: row.get("deadline"),
+        spec: spec.masked(),
+    }
+}
+
+fn container_from_row(row: &sqlx::postgres::PgRow) -> ContainerView {
+    ContainerView {
+        id: row.get("id"),
+        name: row.get("name"),
+        replica: row.get("replica"),
+        deployment_id: row.get("deployment_id"),
+        state: row.get("state"),
+        health: row.get("health"),
+        exit_code: row.get("exit_code"),
+        restart_count: row.get("restart_count"),
+        started_at: row.get("started_at"),
+        crash_looping: row.get("crash_looping"),
+        last_logs: row.get("last_logs"),
+        ip: row.get("ip"),
+        observed_at: row.get("observed_at"),
+    }
+}
+
+/// The team's services with their status, by name; `only` narrows to one service.
+async fn views(
+    pool: &PgPool,
+    team_id: Uuid,
+    only: Option<Uuid>,
+) -> Result<Vec<ServiceView>, StoreError> {
+    let services = sqlx::query(
+        "SELECT s.id, s.name, s.spec, s.stopped, s.deleting, s.created_at, s.updated_at,
+                live.number AS live_number, live.template AS live_template
+         FROM services s LEFT JOIN deployments live ON live.id = s.live_deployment_id
+         WHERE s.team_id = $1 AND ($2::uuid IS NULL OR s.id = $2)
+         ORDER BY s.name",
+    )
+    .bind(team_id)
+    .bind(only)
+    .fetch_all(pool)
+    .await?;
+    let latest = sqlx::query(&format!(
+        "SELECT DISTINCT ON (d.service_id) {DEPLOYMENT_COLUMNS}
+         FROM deployments d LEFT JOIN users u ON u.id = d.triggered_by
+         WHERE d.team_id = $1 AND ($2::uuid IS NULL OR d.service_id = $2)
+         ORDER BY d.service_id, d.number DESC"
+    ))
+    .bind(team_id)
+    .bind(only)
+    .fetch_all(pool)
+    .await?;
+    let containers = sqlx::query(
+        "SELECT * FROM containers WHERE team_id = $1 AND ($2::uuid IS NULL OR service_id = $2)
+         ORDER BY replica, name",
+    )
+    .bind(team_id)
+    .bind(only)
+    .fetch_all(pool)
+    .await?;
+    let latest: Vec<DeploymentView> = latest.iter().map(deployment_from_row).collect();
+    Ok(services
+        .iter()
+        .map(|row| {
+            let id: Uuid = row.get("id");
+            let Json(spec): Json<ServiceSpec> = row.get("spec");
+            let stopped: bool = row.get("stopped");
+            let deleting: bool = row.get("deleting");
+            let live_number: Option<i32> = row.get("live_number");
+            let latest_deployment = latest.iter().find(|d| d.service_id == id).cloned();
+            let containers: Vec<ContainerView> = containers
+                .iter()
+                .filter(|c| c.get::<Uuid, _>("service_id") == id)
+                .map(container_from_row)
+                .collect();
+            let rolling_out = latest_deployment
+                .as_ref()
+                .is_some_and(|d| d.state.is_open());
+            let failed = live_number.is_none()
+                && latest_deployment.as_ref().is_some_and(|d| {
+                    matches!(
+                        d.state,
+                        DeploymentState::Failed | DeploymentState::RolledBack
+                    )
+                });
+            let desired = if stopped { 0 } else { spec.replicas };
+            ServiceView {
+                id,
+                name: row.get("name"),
+                status: ServiceStatus::summarize(
+                    desired,
+                    deleting,
+                    rolling_out,
+                    failed,
+                    &containers,
+                ),
+                spec: spec.masked(),
+                stopped,
+                deleting,
+                live_deployment: live_number,
+                latest_deployment,
+                containers,
+                created_at: row.get("created_at"),
+                updated_at: row.get("updated_at"),
+            }
+        })
+        .collect())
+}
+
+pub async fn list(pool: &PgPool, team_id: Uuid) -> Result<Vec<ServiceView>, StoreError> {
+    views(pool, team_id, None).await
+}
+
+pub async fn get(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<ServiceView, ServiceError> {
+    views(pool, team_id, Some(id))
+        .await?
+        .pop()
+        .ok_or(ServiceError::NotFound)
+}
+
+/// A service's deployments, newest first.
+pub async fn deployments(
+    pool: &PgPool,
+    team_id: Uuid,
+    service_id: Uuid,
+    limit: i64,
+) -> Result<Vec<DeploymentView>, ServiceError> {
+    let exists: Option<i32> =
+        sqlx::query_scalar("SELECT 1 FROM services WHERE id = $1 AND team_id = $2")
+            .bind(service_id)
+            .bind(team_id)
+            .fetch_optional(pool)
+            .await?;
+    exists.ok_or(ServiceError::NotFound)?;
+    let rows = sqlx::query(&format!(
+        "SELECT {DEPLOYMENT_COLUMNS} FROM deployments d LEFT JOIN users u ON u.id = d.triggered_by
+         WHERE d.team_id = $1 AND d.service_id = $2 ORDER BY d.number DESC LIMIT $3"
+    ))
+    .bind(team_id)
+    .bind(service_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.iter().map(deployment_from_row).collect())
+}
+
+/// One deployment and its log.
+pub async fn deployment(
+    pool: &PgPool,
+    team_id: Uuid,
+    id: Uuid,
+) -> Result<(DeploymentView, Vec<DeploymentLogLine>), ServiceError> {
+    let row = sqlx::query(&format!(
+        "SELECT {DEPLOYMENT_COLUMNS} FROM deployments d LEFT JOIN users u ON u.id = d.triggered_by
+         WHERE d.team_id = $1 AND d.id = $2"
+    ))
+    .bind(team_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(ServiceError::NotFound)?;
+    let lines = sqlx::query_as::<_, (chrono::DateTime<chrono::Utc>, String)>(
+        "SELECT at, line FROM deployment_logs WHERE deployment_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|(at, line)| DeploymentLogLine { at, line })
+    .collect();
+    Ok((deployment_from_row(&row), lines))
+}

@@ -1,0 +1,88 @@
+//! The REST API's one error type and how each variant answers:
+//! `{"error": code, "message": text, "fields": [{field, message}]?}`.
+
+use app::domain::service::FieldError;
+use app::store::{services::ServiceError, StoreError};
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json,
+};
+
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthorized,
+    Forbidden,
+    /// Also what another team's id gets: it does not exist for the caller.
+    NotFound,
+    Invalid(Vec<FieldError>),
+    BadRequest(String),
+    Conflict(String),
+    Internal,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message, fields) = match self {
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Sign in first.".to_owned(),
+                None,
+            ),
+            ApiError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Your role does not allow this.".to_owned(),
+                None,
+            ),
+            ApiError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "No such resource.".to_owned(),
+                None,
+            ),
+            ApiError::Invalid(fields) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.field, f.message))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                Some(fields),
+            ),
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m, None),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m, None),
+            ApiError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Something went wrong on the server; it was logged.".to_owned(),
+                None,
+            ),
+        };
+        let mut body = serde_json::json!({ "error": code, "message": message });
+        if let Some(fields) = fields {
+            body["fields"] = serde_json::to_value(fields).unwrap_or_default();
+        }
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound => ApiError::NotFound,
+            ServiceError::Invalid(fields) => ApiError::Invalid(fields),
+            ServiceError::Deleting => ApiError::Conflict("The service is being deleted.".into()),
+            ServiceError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "API store error");
+        ApiError::Internal
+    }
+}

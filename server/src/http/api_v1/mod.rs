@@ -1,0 +1,15 @@
+//! The JSON REST API under `/api/v1/`: the same rules as the dashboard (validation in the
+//! domain, SQL in the store, one permission table), for programs.
+
+mod error;
+mod member;
+mod services;
+
+pub use error::ApiError;
+
+use super::AppState;
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    services::router()
+}

@@ -1,0 +1,168 @@
+//! `/api/v1/services` and `/api/v1/deployments`.
+
+use super::member::{parse_id, Member};
+use super::ApiError;
+use crate::http::AppState;
+use app::domain::service::ServiceSpec;
+use app::domain::Permission;
+use app::store::services::{self as store, Change};
+use axum::{
+    body::Bytes,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/services", get(list).post(create))
+        .route(
+            "/api/v1/services/{id}",
+            get(show).put(replace).delete(remove),
+        )
+        .route("/api/v1/services/{id}/scale", post(scale))
+        .route("/api/v1/services/{id}/stop", post(stop))
+        .route("/api/v1/services/{id}/start", post(start))
+        .route("/api/v1/services/{id}/deployments", get(deployments))
+        .route("/api/v1/deployments/{id}", get(deployment))
+}
+
+/// A JSON body, with serde's message (e.g. "unknown field `privileged`") as the error.
+fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {e}")))
+}
+
+fn valid(bytes: &Bytes) -> Result<ServiceSpec, ApiError> {
+    let spec: ServiceSpec = body(bytes)?;
+    spec.validate().map_err(ApiError::Invalid)?;
+    Ok(spec)
+}
+
+async fn list(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
+    let team = m.team_for(Permission::ReadServices)?;
+    Ok(Json(store::list(&s.pool, team).await?).into_response())
+}
+
+async fn create(State(s): State<AppState>, m: Member, bytes: Bytes) -> Result<Response, ApiError> {
+    let actor = m.actor(Permission::ManageServices)?;
+    let spec = valid(&bytes)?;
+    let id = store::create(&s.pool, &s.secrets, actor, spec).await?;
+    let view = store::get(&s.pool, actor.team_id, id).await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+async fn show(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let team = m.team_for(Permission::ReadServices)?;
+    Ok(Json(store::get(&s.pool, team, parse_id(&id)?).await?).into_response())
+}
+
+fn change_word(c: Change) -> &'static str {
+    match c {
+        Change::None => "none",
+        Change::Scale => "scale",
+        Change::Rollout => "rollout",
+    }
+}
+
+async fn replace(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let actor = m.actor(Permission::ManageServices)?;
+    let id = parse_id(&id)?;
+    let spec = valid(&bytes)?;
+    let change = store::update(&s.pool, &s.secrets, actor, id, spec).await?;
+    let view = store::get(&s.pool, actor.team_id, id).await?;
+    Ok(Json(serde_json::json!({ "change": change_word(change), "service": view })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScaleBody {
+    replicas: u32,
+}
+
+async fn scale(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let actor = m.actor(Permission::ManageServices)?;
+    let id = parse_id(&id)?;
+    let ScaleBody { replicas } = body(&bytes)?;
+    let change = store::scale(&s.pool, &s.secrets, actor, id, replicas).await?;
+    let view = store::get(&s.pool, actor.team_id, id).await?;
+    Ok(Json(serde_json::json!({ "change": change_word(change), "service": view })).into_response())
+}
+
+async fn set_stopped(
+    s: &AppState,
+    m: &Member,
+    id: &str,
+    stopped: bool,
+) -> Result<Response, ApiError> {
+    let team = m.team_for(Permission::ManageServices)?;
+    let id = parse_id(id)?;
+    store::set_stopped(&s.pool, team, id, stopped).await?;
+    Ok(Json(store::get(&s.pool, team, id).await?).into_response())
+}
+
+async fn stop(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    set_stopped(&s, &m, &id, true).await
+}
+
+async fn start(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    set_stopped(&s, &m, &id, false).await
+}
+
+async fn remove(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let team = m.team_for(Permission::ManageServices)?;
+    store::delete(&s.pool, team, parse_id(&id)?).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "deleting": true })),
+    )
+        .into_response())
+}
+
+async fn deployments(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let team = m.team_for(Permission::ReadServices)?;
+    Ok(Json(store::deployments(&s.pool, team, parse_id(&id)?, 50).await?).into_response())
+}
+
+async fn deployment(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let team = m.team_for(Permission::ReadServices)?;
+    let (deployment, log) = store::deployment(&s.pool, team, parse_id(&id)?).await?;
+    Ok(Json(serde_json::json!({ "deployment": deployment, "log": log })).into_response())
+}

@@ -1,0 +1,59 @@
+//! Only one worker acts at a time, even with two berth processes on one database: the one
+//! holding a session-level Postgres advisory lock. The lock lives on its own connection;
+//! if that connection dies, the lock is gone and this process stops acting at once.
+
+use sqlx::{Connection, PgConnection, PgPool};
+use std::{future::Future, time::Duration};
+
+/// Arbitrary, fixed: "berth" in ASCII.
+const LOCK_KEY: i64 = 0x6265_7274_68;
+const RETRY: Duration = Duration::from_secs(2);
+const KEEPALIVE: Duration = Duration::from_secs(5);
+
+/// Runs `work()` whenever this process holds the lock; stops it when the lock is lost and
+/// runs it again once the lock is back. Never returns.
+pub async fn while_leader<F, Fut>(pool: PgPool, mut work: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut waiting_logged = false;
+    loop {
+        let mut conn = match PgConnection::connect_with(&pool.connect_options()).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "worker: cannot reach Postgres for the leader lock");
+                tokio::time::sleep(RETRY).await;
+                continue;
+            }
+        };
+        let held: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(LOCK_KEY)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or(false);
+        if !held {
+            if !waiting_logged {
+                tracing::info!("worker: another berth holds the worker lock; standing by");
+                waiting_logged = true;
+            }
+            let _ = conn.close().await;
+            tokio::time::sleep(RETRY).await;
+            continue;
+        }
+        waiting_logged = false;
+        tracing::info!("worker: holding the worker lock; reconciling");
+        let keepalive = async {
+            loop {
+                tokio::time::sleep(KEEPALIVE).await;
+                if sqlx::query("SELECT 1").execute(&mut conn).await.is_err() {
+                    return;
+                }
+            }
+        };
+        tokio::select! {
+            _ = work() => {}
+            _ = keepalive => tracing::warn!("worker: lost the worker lock's connection; stopping"),
+        }
+    }
+}

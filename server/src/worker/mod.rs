@@ -1,0 +1,217 @@
+//! The reconciler: makes Docker run what Postgres says each service should run.
+//!
+//! Modelled on kube-runtime's controller. `reconcile(service)` re-reads everything and is
+//! never told why it runs, so it is idempotent. Triggers (Postgres NOTIFY, Docker events
+//! for Berth's label, a periodic resync) only name a service. The scheduler runs at most one
+//! reconcile per service at a time (a trigger that arrives meanwhile runs it once more
+//! afterwards) and retries failures with jittered exponential backoff.
+
+mod leader;
+pub mod plan;
+mod probe;
+mod reconcile;
+mod triggers;
+
+use crate::{engine::Engine, secrets::SecretBox};
+use rand::Rng;
+use sqlx::PgPool;
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+    time::Duration,
+};
+use tokio::{sync::mpsc, task::JoinSet, time::Instant};
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// A rollout whose new replicas are not all ready by then is rolled back.
+    pub deploy_timeout: Duration,
+    /// How often every service is reconciled even without a trigger.
+    pub resync_interval: Duration,
+    /// SIGTERM → SIGKILL grace when a container is stopped.
+    pub stop_grace: Duration,
+    /// How long a rollout's lease lasts without renewal.
+    pub lease: Duration,
+    /// Reconciles running at once (different services).
+    pub concurrency: usize,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings {
+            deploy_timeout: Duration::from_secs(300),
+            resync_interval: Duration::from_secs(15),
+            stop_grace: Duration::from_secs(10),
+            lease: Duration::from_secs(30),
+            concurrency: 8,
+        }
+    }
+}
+
+/// What the reconciler needs; cheap to clone into each reconcile task.
+#[derive(Clone)]
+pub struct Worker {
+    pool: PgPool,
+    engine: Engine,
+    secrets: SecretBox,
+    settings: Arc<WorkerSettings>,
+    /// This process, as a rollout lease owner.
+    instance: Uuid,
+}
+
+/// Why the scheduler should look at services.
+#[derive(Debug, Clone, Copy)]
+enum Trigger {
+    Service(Uuid),
+    /// Everything: after a missed event or on the resync timer.
+    All,
+}
+
+/// When to look at a service again after a reconcile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Only when a trigger names it.
+    Idle,
+    After(Duration),
+}
+
+impl Worker {
+    pub fn new(pool: PgPool, engine: Engine, secrets: SecretBox, settings: WorkerSettings) -> Self {
+        Worker {
+            pool,
+            engine,
+            secrets,
+            settings: Arc::new(settings),
+            instance: Uuid::new_v4(),
+        }
+    }
+
+    /// Runs the worker for as long as the returned task lives (whenever this process holds
+    /// the worker lock).
+    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let pool = self.pool.clone();
+            leader::while_leader(pool, || self.clone().run()).await
+        })
+    }
+
+    async fn run(self) {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut sources = JoinSet::new();
+        sources.spawn(triggers::notifications(self.pool.clone(), tx.clone()));
+        sources.spawn(triggers::docker_events(self.engine.clone(), tx.clone()));
+        sources.spawn(triggers::resync_timer(
+            self.settings.resync_interval,
+            tx.clone(),
+        ));
+
+        let mut due: HashMap<Uuid, Instant> = HashMap::new();
+        let mut running: HashSet<Uuid> = HashSet::new();
+        let mut dirty: HashSet<Uuid> = HashSet::new();
+        let mut failures: HashMap<Uuid, u32> = HashMap::new();
+        let mut tasks: JoinSet<(Uuid, Result<Next, reconcile::ReconcileError>)> = JoinSet::new();
+        let far = Duration::from_secs(3600);
+
+        loop {
+            let now = Instant::now();
+            let start: Vec<Uuid> = due
+                .iter()
+                .filter(|(id, at)| **at <= now && !running.contains(*id))
+                .map(|(id, _)| *id)
+                .take(self.settings.concurrency.saturating_sub(running.len()))
+                .collect();
+            for id in start {
+                due.remove(&id);
+                running.insert(id);
+                let worker = self.clone();
+                tasks.spawn(async move { (id, worker.reconcile(id).await) });
+            }
+            let wake_at = due
+                .iter()
+                .filter(|(id, _)| !running.contains(*id))
+                .map(|(_, at)| *at)
+                .min()
+                .unwrap_or(now + far);
+
+            tokio::select! {
+                Some(trigger) = rx.recv() => match trigger {
+                    Trigger::Service(id) => {
+                        if running.contains(&id) {
+                            dirty.insert(id);
+                        } else {
+                            due.insert(id, now);
+                        }
+                    }
+                    Trigger::All => {
+                        let worker = self.clone();
+                        let tx = tx.clone();
+                        tokio::spawn(async move {
+                            match worker.all_services().await {
+                                Ok(ids) => ids.into_iter().for_each(|id| { let _ = tx.send(Trigger::Service(id)); }),
+                                Err(e) => tracing::warn!(error = %e, "resync: cannot list services"),
+                            }
+                        });
+                    }
+                },
+                Some(done) = tasks.join_next() => {
+                    let Ok((id, outcome)) = done else { continue };
+                    running.remove(&id);
+                    let again = match outcome {
+                        Ok(next) => {
+                            failures.remove(&id);
+                            match next {
+                                Next::Idle => None,
+                                Next::After(d) => Some(d),
+                            }
+                        }
+                        Err(e) => {
+                            let n = failures.entry(id).or_insert(0);
+                            *n += 1;
+                            let delay = backoff(*n);
+                            tracing::warn!(service = %id, error = %e, retry_in = ?delay, "reconcile failed");
+                            Some(delay)
+                        }
+                    };
+                    let at = match (dirty.remove(&id), again) {
+                        (true, Some(d)) if failures.contains_key(&id) => Some(Instant::now() + d),
+                        (true, _) => Some(Instant::now()),
+                        (false, Some(d)) => Some(Instant::now() + d),
+                        (false, None) => None,
+                    };
+                    if let Some(at) = at {
+                        let slot = due.entry(id).or_insert(at);
+                        *slot = (*slot).min(at);
+                    }
+                }
+                _ = tokio::time::sleep_until(wake_at) => {}
+            }
+        }
+    }
+}
+
+/// ≈1 s, 2 s, 4 s … capped at 60 s, each ±25 % so retries of many services spread out.
+fn backoff(failures: u32) -> Duration {
+    let base = 1u64 << failures.saturating_sub(1).min(6);
+    let secs = base.min(60) as f64;
+    let jitter = rand::rng().random_range(0.75..1.25);
+    Duration::from_secs_f64(secs * jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        for (n, lo, hi) in [
+            (1, 0.75, 1.25),
+            (2, 1.5, 2.5),
+            (3, 3.0, 5.0),
+            (10, 45.0, 75.0),
+        ] {
+            let d = backoff(n).as_secs_f64();
+            assert!((lo..=hi).contains(&d), "attempt {n}: {d}");
+        }
+    }
+}

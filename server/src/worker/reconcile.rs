@@ -1,0 +1,445 @@
+//! One reconcile of one service: read desired (Postgres) and actual (Docker), plan, act,
+//! record what is now true, and move the open deployment along.
+
+use super::plan::{plan, Action, Seen, State, Target};
+use super::{probe, Next, Worker};
+use crate::engine::{ContainerError, Observed, ReplicaTemplate};
+use app::domain::service::{DeploymentState, HealthProbe, RestartPolicy, ServiceSpec};
+use app::store::{
+    services::open_env,
+    worker::{self as store, ContainerRecord, DeploymentRow, DesiredService},
+    StoreError,
+};
+use chrono::Utc;
+use futures::future::join_all;
+use std::{collections::HashSet, time::Duration};
+use uuid::Uuid;
+
+/// How often an open rollout is looked at while replicas become healthy.
+const ROLLOUT_POLL: Duration = Duration::from_millis(500);
+/// A container restarted this often, and not up for a minute, is crash-looping.
+const CRASH_RESTARTS: i64 = 3;
+const CRASH_STABLE_S: i64 = 60;
+const LOG_TAIL: usize = 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Container(#[from] ContainerError),
+}
+
+/// The deployment whose containers should run, with its spec opened.
+struct Goal {
+    deployment: DeploymentRow,
+    spec: ServiceSpec,
+    rolling: bool,
+}
+
+impl Worker {
+    fn grace(&self) -> i32 {
+        self.settings.stop_grace.as_secs() as i32
+    }
+
+    /// Service ids worth a look: every row, and every service a labelled container names
+    /// (its row may be gone). A labelled container naming no service is removed here.
+    pub(super) async fn all_services(&self) -> Result<Vec<Uuid>, ReconcileError> {
+        let mut ids: HashSet<Uuid> = store::service_ids(&self.pool).await?.into_iter().collect();
+        for c in self.engine.managed_containers(None).await? {
+            match c.service_id {
+                Some(id) => {
+                    ids.insert(id);
+                }
+                None => {
+                    tracing::info!(container = %c.name, "removing a Berth-labelled container that names no service");
+                    self.engine.remove(&c.id, self.grace()).await?;
+                }
+            }
+        }
+        Ok(ids.into_iter().collect())
+    }
+
+    #[tracing::instrument(name = "reconcile", skip(self), fields(service = %id))]
+    pub(super) async fn reconcile(&self, id: Uuid) -> Result<Next, ReconcileError> {
+        let observed = self.engine.managed_containers(Some(id)).await?;
+        let Some(svc) = store::desired(&self.pool, id).await? else {
+            for c in &observed {
+                tracing::info!(container = %c.name, "removing an orphan: its service no longer exists");
+                self.engine.remove(&c.id, self.grace()).await?;
+            }
+            return Ok(Next::Idle);
+        };
+        if svc.deleting {
+            return self.finalize_delete(&svc, &observed).await;
+        }
+
+        let goal = self.goal(&svc, &observed).await?;
+        let seen = self.seen(&observed, goal.as_ref()).await;
+        let target = goal.as_ref().map(|g| Target {
+            template: g.deployment.template.clone(),
+            replicas: if svc.stopped { 0 } else { g.spec.replicas },
+            rolling: g.rolling,
+            stop_first: g.spec.ports.iter().any(|p| p.host.is_some()),
+            restart_exited: g.spec.restart_policy != RestartPolicy::No,
+        });
+        let plan = plan(target.as_ref(), &seen);
+
+        let acted = !plan.actions.is_empty();
+        if let Err(e) = self
+            .apply(&svc, goal.as_ref(), &plan.actions, &observed)
+            .await
+        {
+            match (&goal, e) {
+                (Some(g), ReconcileError::Container(e)) if g.rolling && e.is_permanent() => {
+                    self.fail_rollout(&svc, &g.deployment, &e.to_string())
+                        .await?;
+                    return Ok(Next::After(Duration::ZERO));
+                }
+                (_, e) => return Err(e),
+            }
+        }
+        let observed = if acted {
+            self.engine.managed_containers(Some(id)).await?
+        } else {
+            observed
+        };
+        self.record(&svc, goal.as_ref(), &observed, &seen).await?;
+
+        match goal {
+            Some(g) if g.rolling && plan.converged => {
+                let replicas = target.map_or(0, |t| t.replicas);
+                self.log(
+                    g.deployment.id,
+                    &format!(
+                        "All {replicas} replicas ready; deployment #{} is live.",
+                        g.deployment.number
+                    ),
+                )
+                .await;
+                store::finish_rollout(
+                    &self.pool,
+                    svc.id,
+                    g.deployment.id,
+                    DeploymentState::Succeeded,
+                    None,
+                )
+                .await?;
+                Ok(Next::Idle)
+            }
+            Some(g) if g.rolling => Ok(Next::After(ROLLOUT_POLL)),
+            _ if acted => Ok(Next::After(Duration::from_secs(1))),
+            _ => Ok(Next::Idle),
+        }
+    }
+
+    /// The deployment to run: the open rollout while it is within its deadline and its
+    /// image is available, else the live one.
+    async fn goal(
+        &self,
+        svc: &DesiredService,
+        observed: &[Observed],
+    ) -> Result<Option<Goal>, ReconcileError> {
+        if let Some(r) = &svc.rollout {
+            let settings = &self.settings;
+            let took_over = store::hold_rollout(
+                &self.pool,
+                r.id,
+                self.instance,
+                settings.deploy_timeout,
+                settings.lease,
+            )
+            .await?;
+            if r.state == DeploymentState::Pending {
+                let replicas = if svc.stopped { 0 } else { r.spec.replicas };
+                self.log(r.id, &format!("Rolling out deployment #{}: image {}, {replicas} replica(s), deadline {} s.", r.number, r.spec.image, settings.deploy_timeout.as_secs())).await;
+            } else if took_over.is_some() {
+                self.log(
+                    r.id,
+                    "Berth restarted during this rollout; resuming it from what Docker runs now.",
+                )
+                .await;
+            }
+            let deadline = store::deadline(&self.pool, r.id).await?;
+            if deadline.is_some_and(|d| Utc::now() > d) {
+                let why = not_ready_reason(r, observed, settings.deploy_timeout);
+                self.fail_rollout(svc, r, &why).await?;
+            } else {
+                match self.open_spec(svc.id, r) {
+                    Ok(spec) => match self.engine.ensure_image(&spec.image).await {
+                        Ok(()) => {
+                            return Ok(Some(Goal {
+                                deployment: r.clone(),
+                                spec,
+                                rolling: true,
+                            }))
+                        }
+                        Err(e) if e.is_permanent() => {
+                            self.fail_rollout(svc, r, &e.to_string()).await?
+                        }
+                        Err(e) => return Err(e.into()),
+                    },
+                    Err(e) => self.fail_rollout(svc, r, &e.to_string()).await?,
+                }
+            }
+        }
+        match &svc.live {
+            Some(live) => Ok(Some(Goal {
+                spec: self.open_spec(svc.id, live)?,
+                deployment: live.clone(),
+                rolling: false,
+            })),
+            None => Ok(None),
+        }
+    }
+
+    fn open_spec(&self, service_id: Uuid, d: &DeploymentRow) -> Result<ServiceSpec, StoreError> {
+        let mut spec = d.spec.clone();
+        open_env(&mut spec, service_id, &self.secrets)
+            .map_err(|e| StoreError::Secret(e.to_string()))?;
+        Ok(spec)
+    }
+
+    /// Ends a rollout that cannot succeed; the live deployment (if any) keeps serving, and
+    /// the next plan removes the failed rollout's containers.
+    async fn fail_rollout(
+        &self,
+        svc: &DesiredService,
+        r: &DeploymentRow,
+        reason: &str,
+    ) -> Result<(), ReconcileError> {
+        let (state, outcome) = match &svc.live {
+            Some(live) => (
+                DeploymentState::RolledBack,
+                format!(
+                    "{reason}; rolled back: deployment #{} keeps serving",
+                    live.number
+                ),
+            ),
+            None => (DeploymentState::Failed, reason.to_owned()),
+        };
+        tracing::warn!(deployment = r.number, %outcome, "rollout failed");
+        self.log(r.id, &format!("Failed: {outcome}.")).await;
+        store::finish_rollout(&self.pool, svc.id, r.id, state, Some(&outcome)).await?;
+        Ok(())
+    }
+
+    /// Readiness of each container: running, and passing the goal's health check.
+    async fn seen(&self, observed: &[Observed], goal: Option<&Goal>) -> Vec<Seen> {
+        let checks = observed.iter().map(|c| async move {
+            let running = c.state == "running";
+            let ready = match goal.and_then(|g| g.spec.health_check.as_ref()) {
+                _ if !running => false,
+                Some(h) => match &h.probe {
+                    HealthProbe::Http { path, port } => match &c.ip {
+                        Some(ip) => {
+                            probe::http_ok(ip, *port, path, Duration::from_secs(h.timeout_s.into()))
+                                .await
+                        }
+                        None => false,
+                    },
+                    HealthProbe::Command { .. } => c.health.as_deref() == Some("healthy"),
+                },
+                None => c.health.as_deref().is_none_or(|h| h == "healthy"),
+            };
+            Seen {
+                id: c.id.clone(),
+                template: c.template.clone(),
+                replica: c.replica,
+                state: State::from_docker(&c.state),
+                ready,
+            }
+        });
+        join_all(checks).await
+    }
+
+    async fn apply(
+        &self,
+        svc: &DesiredService,
+        goal: Option<&Goal>,
+        actions: &[Action],
+        observed: &[Observed],
+    ) -> Result<(), ReconcileError> {
+        let name_of = |id: &str| {
+            observed
+                .iter()
+                .find(|c| c.id == id)
+                .map_or_else(|| id.to_owned(), |c| c.name.clone())
+        };
+        let log_to = goal.filter(|g| g.rolling).map(|g| g.deployment.id);
+        let runs = actions.iter().filter_map(|a| match a {
+            Action::Create(n) => goal.map(|g| async move {
+                let replica = ReplicaTemplate {
+                    team_id: svc.team_id,
+                    service_id: svc.id,
+                    deployment_id: g.deployment.id,
+                    template: &g.deployment.template,
+                    replica: *n,
+                    spec: &g.spec,
+                };
+                self.engine.run_replica(&replica).await?;
+                Ok::<_, ContainerError>(format!(
+                    "Started replica {n} ({}).",
+                    replica.container_name()
+                ))
+            }),
+            _ => None,
+        });
+        let starts = actions.iter().filter_map(|a| match a {
+            Action::Start(id) => goal.map(|g| async move {
+                self.engine.start(id, &g.spec).await?;
+                Ok(format!("Started stopped container {}.", name_of(id)))
+            }),
+            _ => None,
+        });
+        let removes = actions.iter().filter_map(|a| match a {
+            Action::Remove(id) => Some(async move {
+                self.engine.remove(id, self.grace()).await?;
+                Ok(format!("Removed container {}.", name_of(id)))
+            }),
+            _ => None,
+        });
+        let mut results = join_all(runs).await;
+        results.extend(join_all(starts).await);
+        results.extend(join_all(removes).await);
+        let mut first_error = None;
+        for result in results {
+            match result {
+                Ok(line) => {
+                    tracing::info!("{line}");
+                    if let Some(d) = log_to {
+                        self.log(d, &line).await;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "action failed");
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes what Docker runs now, with health and crash-loop flags, to Postgres.
+    async fn record(
+        &self,
+        svc: &DesiredService,
+        goal: Option<&Goal>,
+        observed: &[Observed],
+        seen: &[Seen],
+    ) -> Result<(), ReconcileError> {
+        let http_checked = goal
+            .and_then(|g| g.spec.health_check.as_ref())
+            .is_some_and(|h| matches!(h.probe, HealthProbe::Http { .. }));
+        let now = Utc::now();
+        let mut records = Vec::with_capacity(observed.len());
+        for c in observed {
+            let up_long = c.state == "running"
+                && c.started_at
+                    .is_some_and(|t| (now - t).num_seconds() >= CRASH_STABLE_S);
+            let crash_looping = c.restart_count >= CRASH_RESTARTS && !up_long;
+            let last_logs = if crash_looping {
+                self.engine.tail_logs(&c.id, LOG_TAIL).await.ok()
+            } else {
+                None
+            };
+            let health = if http_checked && c.state == "running" {
+                let ready = seen.iter().find(|s| s.id == c.id).map(|s| s.ready);
+                ready.map(|r| if r { "healthy" } else { "unhealthy" }.to_owned())
+            } else {
+                c.health.clone()
+            };
+            records.push(ContainerRecord {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                deployment_id: c.deployment_id,
+                template: c.template.clone(),
+                replica: c.replica.map_or(-1, |r| r as i32),
+                state: c.state.clone(),
+                health,
+                exit_code: c.exit_code,
+                restart_count: c.restart_count,
+                started_at: c.started_at,
+                crash_looping,
+                last_logs,
+                ip: c.ip.clone(),
+            });
+        }
+        store::record_containers(&self.pool, svc.id, svc.team_id, &records).await?;
+        Ok(())
+    }
+
+    async fn finalize_delete(
+        &self,
+        svc: &DesiredService,
+        observed: &[Observed],
+    ) -> Result<Next, ReconcileError> {
+        let removals = observed
+            .iter()
+            .map(|c| self.engine.remove(&c.id, self.grace()));
+        for r in join_all(removals).await {
+            r?;
+        }
+        if self
+            .engine
+            .managed_containers(Some(svc.id))
+            .await?
+            .is_empty()
+        {
+            store::purge(&self.pool, svc.id).await?;
+            tracing::info!(service = %svc.name, "service deleted");
+            Ok(Next::Idle)
+        } else {
+            Ok(Next::After(Duration::from_secs(1)))
+        }
+    }
+
+    /// Appends to a deployment's log; a failure to log does not stop the worker.
+    async fn log(&self, deployment: Uuid, line: &str) {
+        if let Err(e) = store::log(&self.pool, deployment, line).await {
+            tracing::warn!(error = %e, "could not write the deployment log");
+        }
+    }
+}
+
+/// Why a rollout's replicas were not ready by the deadline, in words.
+fn not_ready_reason(r: &DeploymentRow, observed: &[Observed], timeout: Duration) -> String {
+    let mine: Vec<String> = observed
+        .iter()
+        .filter(|c| c.template == r.template)
+        .map(|c| {
+            let mut s = format!("replica {} {}", c.replica.map_or(-1, |n| n as i64), c.state);
+            if let Some(h) = &c.health {
+                s.push_str(&format!(" ({h})"));
+            }
+            if c.state == "exited" {
+                if let Some(code) = c.exit_code {
+                    s.push_str(&format!(" with code {code}"));
+                }
+            }
+            if c.restart_count > 0 {
+                s.push_str(&format!(", restarted {} times", c.restart_count));
+            }
+            s
+        })
+        .collect();
+    let detail = if mine.is_empty() {
+        "no replica was started".to_owned()
+    } else {
+        mine.join("; ")
+    };
+    let check = match r.spec.health_check.as_ref().map(|h| &h.probe) {
+        Some(HealthProbe::Http { path, port }) => {
+            format!(", health check GET {path} on port {port}")
+        }
+        Some(HealthProbe::Command { argv }) => format!(", health check command {argv:?}"),
+        None => String::new(),
+    };
+    format!(
+        "new replicas not ready within {} s ({detail}{check})",
+        timeout.as_secs()
+    )
+}

@@ -1,0 +1,79 @@
+//! What wakes the worker: Postgres NOTIFY (a person changed a service), Docker events for
+//! Berth's containers (something happened to one), and a periodic resync (events can be
+//! missed). A source that loses its connection reconnects and asks for a full resync.
+
+use super::Trigger;
+use crate::engine::Engine;
+use app::store::services::NOTIFY_CHANNEL;
+use futures::StreamExt;
+use sqlx::{postgres::PgListener, PgPool};
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+
+const RECONNECT: Duration = Duration::from_secs(1);
+
+pub async fn notifications(pool: PgPool, tx: UnboundedSender<Trigger>) {
+    loop {
+        let listener = async {
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(NOTIFY_CHANNEL).await?;
+            // Anything committed while we were not listening.
+            let _ = tx.send(Trigger::All);
+            loop {
+                let n = listener.recv().await?;
+                match n.payload().parse() {
+                    Ok(id) => {
+                        let _ = tx.send(Trigger::Service(id));
+                    }
+                    Err(_) => {
+                        tracing::warn!(payload = n.payload(), "ignoring a malformed notification")
+                    }
+                }
+            }
+            #[allow(unreachable_code)]
+            Ok::<(), sqlx::Error>(())
+        };
+        if let Err(e) = listener.await {
+            tracing::warn!(error = %e, "worker: Postgres notifications lost; reconnecting");
+        }
+        tokio::time::sleep(RECONNECT).await;
+    }
+}
+
+pub async fn docker_events(engine: Engine, tx: UnboundedSender<Trigger>) {
+    loop {
+        match engine.container_events().await {
+            Ok(events) => {
+                let _ = tx.send(Trigger::All);
+                let mut events = std::pin::pin!(events);
+                while let Some(event) = events.next().await {
+                    match event {
+                        Ok(Some(id)) => {
+                            let _ = tx.send(Trigger::Service(id));
+                        }
+                        Ok(None) => {
+                            let _ = tx.send(Trigger::All);
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "worker: Docker event stream broke");
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "worker: Docker events unavailable"),
+        }
+        tokio::time::sleep(RECONNECT).await;
+    }
+}
+
+pub async fn resync_timer(every: Duration, tx: UnboundedSender<Trigger>) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if tx.send(Trigger::All).is_err() {
+            return;
+        }
+    }
+}
