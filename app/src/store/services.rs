@@ -179,7 +179,6 @@ pub async fn create(
     let mut sealed = spec;
     seal_env(&mut sealed, id, secrets);
     let mut tx = pool.begin().await?;
-    check_host_ports(&mut tx, &sealed, id, actor.team_id).await?;
     let inserted =
         sqlx::query("INSERT INTO services (id, team_id, name, spec) VALUES ($1, $2, $3, $4)")
             .bind(id)
@@ -197,6 +196,7 @@ pub async fn create(
         }
         other => other?,
     };
+    check_host_ports(&mut tx, &sealed, id, actor.team_id).await?;
     insert_deployment(&mut tx, id, actor, &sealed, &new_template(), "create").await?;
     tx.commit().await?;
     Ok(id)

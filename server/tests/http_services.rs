@@ -1,0 +1,197 @@
+//! The services REST API's boundary: bad definitions are refused with every reason and
+//! change nothing; another team's ids do not exist; signed-out callers are turned away.
+
+mod common;
+
+use common::TestServer;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+async fn post(s: &TestServer, c: &reqwest::Client, path: &str, body: Value) -> (u16, Value) {
+    let r = c.post(s.url(path)).json(&body).send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+fn fields(body: &Value) -> Vec<String> {
+    body["fields"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .map(|e| e["field"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[sqlx::test(migrations = false)]
+async fn bad_definitions_are_refused_with_every_reason_and_nothing_is_stored(pool: PgPool) {
+    let s = TestServer::start(pool).await;
+    let c = s.owner().await;
+    let cases = [
+        (json!({"name": "Bad Name", "image": "nginx"}), vec!["name"]),
+        (
+            json!({"name": "web", "image": "nginx; rm -rf /"}),
+            vec!["image"],
+        ),
+        (json!({"name": "web", "image": "$(id)"}), vec!["image"]),
+        (
+            json!({"name": "web", "image": "nginx", "replicas": 51}),
+            vec!["replicas"],
+        ),
+        (
+            json!({"name": "web", "image": "nginx", "ports": [{"container": 0}]}),
+            vec!["ports[0].container"],
+        ),
+        (
+            json!({"name": "web", "image": "nginx", "volumes": [{"name": "/etc", "path": "/host"}]}),
+            vec!["volumes[0].name"],
+        ),
+        (
+            json!({"name": "web", "image": "nginx", "env": [{"key": "1X", "value": ""}]}),
+            vec!["env[0].key"],
+        ),
+        (
+            json!({"name": "-", "image": "", "memory_mb": 1}),
+            vec!["name", "image", "memory_mb"],
+        ),
+    ];
+    for (spec, expected) in cases {
+        let (status, body) = post(&s, &c, "/api/v1/services", spec.clone()).await;
+        assert_eq!(status, 422, "{spec} → {body}");
+        assert_eq!(body["error"], "invalid");
+        assert_eq!(fields(&body), expected, "{spec} → {body}");
+    }
+    // Privileged mode, host networking and the like are not even fields.
+    for extra in [
+        json!({"privileged": true}),
+        json!({"network_mode": "host"}),
+        json!({"cap_add": ["SYS_ADMIN"]}),
+    ] {
+        let mut spec = json!({"name": "web", "image": "nginx"});
+        spec.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let (status, body) = post(&s, &c, "/api/v1/services", spec).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("unknown field"),
+            "{body}"
+        );
+    }
+    let (status, _) = post(&s, &c, "/api/v1/services", json!("not an object")).await;
+    assert_eq!(status, 400);
+    assert_eq!(s.count("services").await, 0);
+    assert_eq!(s.count("deployments").await, 0);
+}
+
+#[sqlx::test(migrations = false)]
+async fn names_and_host_ports_are_unique(pool: PgPool) {
+    let s = TestServer::start(pool).await;
+    let c = s.owner().await;
+    let spec =
+        json!({"name": "web", "image": "nginx", "ports": [{"container": 80, "host": 18080}]});
+    assert_eq!(post(&s, &c, "/api/v1/services", spec.clone()).await.0, 201);
+    let (status, body) = post(&s, &c, "/api/v1/services", spec).await;
+    assert_eq!(
+        (status, fields(&body)),
+        (422, vec!["name".to_owned()]),
+        "{body}"
+    );
+    let other =
+        json!({"name": "api", "image": "nginx", "ports": [{"container": 80, "host": 18080}]});
+    let (status, body) = post(&s, &c, "/api/v1/services", other).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["fields"][0]["field"], "ports[0].host");
+    assert!(
+        body["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("service web"),
+        "{body}"
+    );
+    assert_eq!(s.count("services").await, 1);
+}
+
+#[sqlx::test(migrations = false)]
+async fn another_teams_service_does_not_exist_for_you(pool: PgPool) {
+    let s = TestServer::start(pool.clone()).await;
+    let c = s.owner().await;
+    // Team B with a service, written straight to the database.
+    let team_b: uuid::Uuid =
+        sqlx::query_scalar("INSERT INTO teams (name, slug) VALUES ('B', 'b') RETURNING id")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let secrets = server::secrets::SecretBox::from_key_bytes(&[9u8; 32]).unwrap();
+    let spec = serde_json::from_value(json!({"name": "theirs", "image": "nginx"})).unwrap();
+    let actor = app::store::services::Actor {
+        team_id: team_b,
+        user_id: None,
+    };
+    let theirs = app::store::services::create(&pool, &secrets, actor, spec)
+        .await
+        .unwrap();
+    let deployment: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM deployments WHERE service_id = $1")
+            .bind(theirs)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+
+    let paths = [
+        ("GET", format!("/api/v1/services/{theirs}")),
+        ("PUT", format!("/api/v1/services/{theirs}")),
+        ("DELETE", format!("/api/v1/services/{theirs}")),
+        ("POST", format!("/api/v1/services/{theirs}/scale")),
+        ("POST", format!("/api/v1/services/{theirs}/stop")),
+        ("POST", format!("/api/v1/services/{theirs}/start")),
+        ("GET", format!("/api/v1/services/{theirs}/deployments")),
+        ("GET", format!("/api/v1/deployments/{deployment}")),
+        ("GET", "/api/v1/services/not-a-uuid".to_owned()),
+    ];
+    for (method, path) in &paths {
+        let body = match path.as_str() {
+            p if p.ends_with("/scale") => json!({"replicas": 3}),
+            _ => json!({"name": "theirs", "image": "hijack"}),
+        };
+        let r = c
+            .request(method.parse().unwrap(), s.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 404, "{method} {path}");
+    }
+    let listed: Value = c
+        .get(s.url("/api/v1/services"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, json!([]));
+    let stored: (String, bool, bool) =
+        sqlx::query_as("SELECT spec->>'image', stopped, deleting FROM services WHERE id = $1")
+            .bind(theirs)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        stored,
+        ("nginx".to_owned(), false, false),
+        "nothing changed"
+    );
+    assert_eq!(s.count("deployments").await, 1);
+
+    // Signed out: 401 everywhere.
+    let anon = s.client();
+    for (method, path) in &paths[..2] {
+        let r = anon
+            .request(method.parse().unwrap(), s.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 401, "{method} {path}");
+    }
+}

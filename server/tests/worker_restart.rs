@@ -1,0 +1,204 @@
+//! `kill -9` of the berth process in the middle of a rollout: the next berth resumes the
+//! rollout from what Docker runs, without orphaning or duplicating a container.
+
+mod common;
+
+use common::docker::{instance_containers, remove_instance};
+use common::images::{build_httpd, unique_tag};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A berth process on the test database; killed with SIGKILL when dropped.
+struct Berth {
+    child: Child,
+    base: String,
+}
+
+impl Berth {
+    async fn start(database_url: &str, data_dir: &std::path::Path, port: u16) -> Berth {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_berth"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("BERTH_") {
+                cmd.env_remove(key);
+            }
+        }
+        let child = cmd
+            .env("DATABASE_URL", database_url)
+            .env("BERTH_ADDR", format!("127.0.0.1:{port}"))
+            .env("BERTH_DATA_DIR", data_dir)
+            .env(
+                "BERTH_SECRET_KEY",
+                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+            )
+            .env("BERTH_DEPLOY_TIMEOUT", "90s")
+            .env("BERTH_STOP_GRACE", "1s")
+            .env("BERTH_RESYNC_INTERVAL", "2s")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let start = Instant::now();
+        while reqwest::get(format!("{base}/healthz")).await.is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "berth did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Berth { child, base }
+    }
+
+    fn kill9(&mut self) {
+        self.child.kill().unwrap(); // SIGKILL
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Berth {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The URL of the database `pool` is connected to.
+fn database_url(pool: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let mut url = reqwest::Url::parse(&base).unwrap();
+    url.set_path(pool.connect_options().get_database().unwrap());
+    url.to_string()
+}
+
+async fn view(client: &reqwest::Client, base: &str, id: &str) -> Value {
+    client
+        .get(format!("{base}/api/v1/services/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_rollout_survives_kill_9_of_berth(pool: PgPool) {
+    let url = database_url(&pool);
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut berth = Berth::start(&url, data.path(), port).await;
+    let instance = app::store::settings::instance_id(&pool)
+        .await
+        .unwrap()
+        .to_string();
+    struct Cleanup(String);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            remove_instance(&self.0);
+        }
+    }
+    let _cleanup = Cleanup(instance.clone());
+
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let setup = client
+        .post(format!("{}/auth/setup", berth.base))
+        .header("accept", "application/json")
+        .form(&common::setup_form())
+        .send()
+        .await
+        .unwrap();
+    assert!(setup.status().is_success());
+    let image = unique_tag("restart");
+    build_httpd(&server::engine::Engine::new(None), &image, "survivor\n").await;
+
+    // Healthy only after 5 s, so the rollout is still open when berth dies.
+    let created: Value = client
+        .post(format!("{}/api/v1/services", berth.base))
+        .json(&json!({
+            "name": "slow",
+            "image": image,
+            "command": ["sh", "-c", "sleep 5; exec httpd -f -p 8080 -h /www"],
+            "health_check": { "probe": { "kind": "http", "path": "/", "port": 8080 }, "interval_s": 1 }
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let start = Instant::now();
+    while instance_containers(&instance).is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no replica started"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let before = instance_containers(&instance);
+    let v = view(&client, &berth.base, &id).await;
+    assert_eq!(v["latest_deployment"]["state"], "in_progress", "{v:#}");
+
+    berth.kill9();
+    drop(berth);
+    let berth = Berth::start(&url, data.path(), port).await;
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    client
+        .post(format!("{}/auth/login", berth.base))
+        .header("accept", "application/json")
+        .form(&[("email", common::EMAIL), ("password", common::PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let v = loop {
+        let v = view(&client, &berth.base, &id).await;
+        if v["latest_deployment"]["state"] == "succeeded" && v["status"]["ready"] == 1 {
+            break v;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "not converged: {v:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        instance_containers(&instance),
+        before,
+        "the same replica: none orphaned, none duplicated"
+    );
+    assert_eq!(v["containers"].as_array().unwrap().len(), 1);
+    let dep = v["latest_deployment"]["id"].as_str().unwrap();
+    let log: Value = client
+        .get(format!("{}/api/v1/deployments/{dep}", berth.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = log["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["line"].as_str().unwrap())
+        .collect();
+    assert!(lines.iter().any(|l| l.contains("resuming")), "{lines:#?}");
+    let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
+}
