@@ -1,4 +1,7 @@
-use crate::pages::{DashboardPage, LoginPage, NotFoundPage, PlaceholderPage, SetupPage, Upcoming};
+use crate::pages::{
+    DashboardPage, EditServicePage, LoginPage, NewServicePage, NotFoundPage, PlaceholderPage,
+    ServiceDetailPage, ServicesPage, SetupPage, Upcoming,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
@@ -46,7 +49,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                 <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async />
-                <Route path=path!("/services") view=|| view! { <PlaceholderPage page=Upcoming::Services /> } ssr=SsrMode::Async />
+                <Route path=path!("/services") view=ServicesPage ssr=SsrMode::Async />
+                <Route path=path!("/services/new") view=NewServicePage ssr=SsrMode::Async />
+                <Route path=path!("/services/:id") view=ServiceDetailPage ssr=SsrMode::Async />
+                <Route path=path!("/services/:id/edit") view=EditServicePage ssr=SsrMode::Async />
                 <Route path=path!("/deployments") view=|| view! { <PlaceholderPage page=Upcoming::Deployments /> } ssr=SsrMode::Async />
                 <Route path=path!("/team") view=|| view! { <PlaceholderPage page=Upcoming::Team /> } ssr=SsrMode::Async />
                 <Route path=path!("/settings") view=|| view! { <PlaceholderPage page=Upcoming::Settings /> } ssr=SsrMode::Async />

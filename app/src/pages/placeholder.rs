@@ -4,7 +4,6 @@ use leptos::prelude::*;
 /// Pages whose feature is not built yet; each says what it will do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Upcoming {
-    Services,
     Deployments,
     Team,
     Settings,
@@ -14,11 +13,6 @@ impl Upcoming {
     /// Title, what the page is for, and when it comes.
     fn text(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            Upcoming::Services => (
-                "Services",
-                "Define a service from an image or a git repository — env, ports, replicas, limits and health checks — and Berth deploys, scales and heals it.",
-                "Service definitions and the deploy worker are the next milestone.",
-            ),
             Upcoming::Deployments => (
                 "Deployments",
                 "Every change becomes a deployment with its trigger, its log and its outcome; failed rollouts roll back by themselves.",

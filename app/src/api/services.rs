@@ -1,0 +1,171 @@
+//! Server functions behind the services pages: the same store, validation and permission
+//! table as the REST API.
+
+use crate::domain::service::{
+    DeploymentLogLine, DeploymentView, FieldError, ServiceForm, ServiceView,
+};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What saving the form did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SaveOutcome {
+    Saved { id: String },
+    Invalid(Vec<FieldError>),
+}
+
+#[cfg(feature = "ssr")]
+mod guard {
+    use crate::api::context::{require_member, server_context, ServerContext};
+    use crate::domain::Permission;
+    use crate::store::services::{Actor, ServiceError};
+    use leptos::prelude::*;
+
+    /// The caller as an actor of their team, once their role allows `p`.
+    pub fn member(p: Permission) -> Result<(ServerContext, Actor), ServerFnError> {
+        let me = require_member()?;
+        if !me.role.allows(p) {
+            status(http::StatusCode::FORBIDDEN);
+            return Err(ServerFnError::new("Your role does not allow this."));
+        }
+        let actor = Actor {
+            team_id: me.team.id,
+            user_id: Some(me.user.id),
+        };
+        Ok((server_context()?, actor))
+    }
+
+    fn status(code: http::StatusCode) {
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(code);
+        }
+    }
+
+    pub fn id(raw: &str) -> Result<uuid::Uuid, ServerFnError> {
+        raw.parse().map_err(|_| not_found())
+    }
+
+    pub fn not_found() -> ServerFnError {
+        status(http::StatusCode::NOT_FOUND);
+        ServerFnError::new("No such service.")
+    }
+
+    pub fn fail(e: ServiceError) -> ServerFnError {
+        match e {
+            ServiceError::NotFound => not_found(),
+            ServiceError::Deleting => ServerFnError::new("The service is being deleted."),
+            ServiceError::Invalid(f) => ServerFnError::new(
+                f.into_iter()
+                    .map(|f| f.message)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            ServiceError::Store(e) => {
+                tracing::error!(error = %e, "services page");
+                ServerFnError::new("Something went wrong on the server; it was logged.")
+            }
+        }
+    }
+}
+
+#[server(name = ListServices, prefix = "/api", endpoint = "list_services")]
+pub async fn list_services() -> Result<Vec<ServiceView>, ServerFnError> {
+    let (ctx, actor) = guard::member(crate::domain::Permission::ReadServices)?;
+    crate::store::services::list(&ctx.pool, actor.team_id)
+        .await
+        .map_err(|e| guard::fail(e.into()))
+}
+
+/// A service with its recent deployments.
+#[server(name = GetService, prefix = "/api", endpoint = "get_service")]
+pub async fn get_service(id: String) -> Result<(ServiceView, Vec<DeploymentView>), ServerFnError> {
+    use crate::store::services as store;
+    let (ctx, actor) = guard::member(crate::domain::Permission::ReadServices)?;
+    let id = guard::id(&id)?;
+    let view = store::get(&ctx.pool, actor.team_id, id)
+        .await
+        .map_err(guard::fail)?;
+    let deployments = store::deployments(&ctx.pool, actor.team_id, id, 20)
+        .await
+        .map_err(guard::fail)?;
+    Ok((view, deployments))
+}
+
+/// The edit form, pre-filled (secret values left out).
+#[server(name = ServiceFormFor, prefix = "/api", endpoint = "service_form")]
+pub async fn service_form(id: String) -> Result<ServiceForm, ServerFnError> {
+    let (ctx, actor) = guard::member(crate::domain::Permission::ManageServices)?;
+    let spec = crate::store::services::spec(&ctx.pool, actor.team_id, guard::id(&id)?)
+        .await
+        .map_err(guard::fail)?;
+    Ok(ServiceForm::from_spec(&spec))
+}
+
+#[server(name = DeploymentLog, prefix = "/api", endpoint = "deployment_log")]
+pub async fn deployment_log(id: String) -> Result<Vec<DeploymentLogLine>, ServerFnError> {
+    let (ctx, actor) = guard::member(crate::domain::Permission::ReadServices)?;
+    let (_, log) = crate::store::services::deployment(&ctx.pool, actor.team_id, guard::id(&id)?)
+        .await
+        .map_err(guard::fail)?;
+    Ok(log)
+}
+
+/// Creates (empty `id`) or updates a service from the form.
+#[server(name = SaveService, prefix = "/api", endpoint = "save_service")]
+pub async fn save_service(id: String, form: ServiceForm) -> Result<SaveOutcome, ServerFnError> {
+    use crate::store::services::{self as store, ServiceError};
+    let (ctx, actor) = guard::member(crate::domain::Permission::ManageServices)?;
+    let spec = match form.parse() {
+        Ok(spec) => spec,
+        Err(errors) => return Ok(SaveOutcome::Invalid(errors)),
+    };
+    let saved = if id.is_empty() {
+        store::create(&ctx.pool, &ctx.secrets, actor, spec.clone()).await
+    } else {
+        let id = guard::id(&id)?;
+        store::update(&ctx.pool, &ctx.secrets, actor, id, spec.clone())
+            .await
+            .map(|_| id)
+    };
+    match saved {
+        Ok(id) => Ok(SaveOutcome::Saved { id: id.to_string() }),
+        Err(ServiceError::Invalid(errors)) => Ok(SaveOutcome::Invalid(
+            errors
+                .into_iter()
+                .map(|e| FieldError {
+                    field: crate::domain::service::form_field(&e.field, &spec),
+                    message: e.message,
+                })
+                .collect(),
+        )),
+        Err(e) => Err(guard::fail(e)),
+    }
+}
+
+/// `scale` (with `replicas`), `stop`, `start` or `delete`.
+#[server(name = ServiceAction, prefix = "/api", endpoint = "service_action")]
+pub async fn service_action(
+    id: String,
+    action: String,
+    replicas: String,
+) -> Result<(), ServerFnError> {
+    use crate::store::services as store;
+    let (ctx, actor) = guard::member(crate::domain::Permission::ManageServices)?;
+    let id = guard::id(&id)?;
+    let replicas: Option<u32> = replicas.trim().parse().ok();
+    let done = match (action.as_str(), replicas) {
+        ("scale", Some(n)) => store::scale(&ctx.pool, &ctx.secrets, actor, id, n)
+            .await
+            .map(|_| ()),
+        ("stop", _) => store::set_stopped(&ctx.pool, actor.team_id, id, true).await,
+        ("start", _) => store::set_stopped(&ctx.pool, actor.team_id, id, false).await,
+        ("delete", _) => store::delete(&ctx.pool, actor.team_id, id).await,
+        ("scale", None) => return Err(ServerFnError::new("Give the number of replicas (0–50).")),
+        _ => return Err(ServerFnError::new("Unknown action.")),
+    };
+    done.map_err(guard::fail)?;
+    if action == "delete" {
+        leptos_axum::redirect("/services");
+    }
+    Ok(())
+}

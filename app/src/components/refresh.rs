@@ -1,0 +1,15 @@
+use leptos::prelude::*;
+use std::time::Duration;
+
+/// Calls `refresh` every `every` while the page is open in a hydrated browser (the live
+/// stream of a later milestone replaces this). Without JavaScript: reload to refresh.
+pub fn refresh_every(every: Duration, refresh: impl Fn() + Clone + Send + Sync + 'static) {
+    Effect::new(move |_| {
+        let handle = set_interval_with_handle(refresh.clone(), every).ok();
+        on_cleanup(move || {
+            if let Some(h) = handle {
+                h.clear();
+            }
+        });
+    });
+}

@@ -1,0 +1,162 @@
+use crate::api::services::{deployment_log, get_service, ServiceAction};
+use crate::components::{refresh_every, AppLayout, ServiceBadge};
+use crate::domain::service::{ContainerView, DeploymentView, ServiceView};
+use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_params_map};
+use std::time::Duration;
+
+#[component]
+pub fn ServiceDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let service = Resource::new(id, get_service);
+    let act = ServerAction::<ServiceAction>::new();
+    Effect::new(move |_| {
+        if act.version().get() > 0 {
+            service.refetch();
+        }
+    });
+    refresh_every(Duration::from_secs(2), move || service.refetch());
+    view! {
+        <AppLayout title="Service">
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match service.await {
+                        Ok((s, deployments)) => view! {
+                            <ServiceHeader service=s.clone() act=act />
+                            {move || act.value().get().and_then(|r| r.err()).map(|e| view! { <p class="banner error">{e.to_string()}</p> })}
+                            <Containers containers=s.containers.clone() />
+                            <Deployments deployments=deployments />
+                        }.into_any(),
+                        Err(e) => view! { <h1>"Service"</h1><p class="banner error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </AppLayout>
+    }
+}
+
+#[component]
+fn ServiceHeader(service: ServiceView, act: ServerAction<ServiceAction>) -> impl IntoView {
+    let s = service;
+    let id = s.id.to_string();
+    let action_form = move |action: &'static str, label: &'static str, class: &'static str| {
+        let id = id.clone();
+        view! {
+            <ActionForm action=act attr:class="inline">
+                <input type="hidden" name="id" value=id />
+                <input type="hidden" name="action" value=action />
+                <input type="hidden" name="replicas" value="" />
+                <button type="submit" class=class id=format!("{action}-service")>{label}</button>
+            </ActionForm>
+        }
+    };
+    let sid = s.id.to_string();
+    view! {
+        <header class="page-header">
+            <h1 id="service-name">{s.name.clone()}</h1>
+            <ServiceBadge status=s.status.clone() />
+        </header>
+        <section class="card">
+            <dl class="facts">
+                <dt>"Image"</dt><dd><code>{s.spec.image.clone()}</code></dd>
+                <dt>"Replicas"</dt><dd>{s.status.ready} " ready of " {s.status.desired} {s.stopped.then_some(" (stopped)")}</dd>
+                <dt>"Live deployment"</dt><dd>{s.live_deployment.map(|n| format!("#{n}")).unwrap_or_else(|| "none yet".into())}</dd>
+                <dt>"Ports"</dt><dd>{s.spec.ports.iter().map(|p| match p.host { Some(h) => format!("{h}→{}", p.container), None => p.container.to_string() }).collect::<Vec<_>>().join(", ")}</dd>
+                <dt>"Environment"</dt><dd>{s.spec.env.iter().map(|v| v.key.clone()).collect::<Vec<_>>().join(", ")}</dd>
+            </dl>
+            <div class="actions">
+                <A href=format!("/services/{}/edit", s.id) attr:class="button" attr:id="edit-service">"Edit"</A>
+                <ActionForm action=act attr:class="inline">
+                    <input type="hidden" name="id" value=sid />
+                    <input type="hidden" name="action" value="scale" />
+                    <input name="replicas" type="number" min="0" max="50" value=s.spec.replicas.to_string() aria-label="Replicas" class="narrow" />
+                    <button type="submit" class="ghost" id="scale-service">"Scale"</button>
+                </ActionForm>
+                {if s.stopped { action_form("start", "Start", "ghost") } else { action_form("stop", "Stop", "ghost") }}
+                {action_form("delete", "Delete", "danger")}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn Containers(containers: Vec<ContainerView>) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"Containers"</h2>
+            {if containers.is_empty() {
+                view! { <p class="muted">"No containers run."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table" id="containers">
+                        <thead><tr><th>"Replica"</th><th>"Name"</th><th>"State"</th><th>"Health"</th><th>"Restarts"</th><th>"Exit code"</th><th>"Started"</th><th>"Address"</th></tr></thead>
+                        <tbody>
+                            {containers.into_iter().map(|c| {
+                                let logs = c.last_logs.clone().filter(|_| c.crash_looping);
+                                view! {
+                                    <tr data-state=c.state.clone()>
+                                        <td>{c.replica}</td>
+                                        <td><code>{c.name.clone()}</code></td>
+                                        <td>{c.state.clone()}{c.crash_looping.then(|| view! { " " <span class="badge crash-looping">"crash-looping"</span> })}</td>
+                                        <td>{c.health.clone().unwrap_or_else(|| "—".into())}</td>
+                                        <td>{c.restart_count}</td>
+                                        <td>{c.exit_code.map(|x| x.to_string()).unwrap_or_default()}</td>
+                                        <td class="muted">{c.started_at.map(super::ago).unwrap_or_default()}</td>
+                                        <td><code>{c.ip.clone().unwrap_or_default()}</code></td>
+                                    </tr>
+                                    {logs.map(|l| view! { <tr><td colspan="8"><pre class="log">{l}</pre></td></tr> })}
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Deployments(deployments: Vec<DeploymentView>) -> impl IntoView {
+    let latest = deployments.first().map(|d| d.id.to_string());
+    view! {
+        <section class="card">
+            <h2>"Deployments"</h2>
+            <table class="table" id="deployments">
+                <thead><tr><th>"#"</th><th>"Trigger"</th><th>"By"</th><th>"State"</th><th>"Reason"</th><th>"Created"</th><th>"Finished"</th></tr></thead>
+                <tbody>
+                    {deployments.into_iter().map(|d| view! {
+                        <tr data-state=d.state.as_str()>
+                            <td>{d.number}</td>
+                            <td>{d.trigger.clone()}</td>
+                            <td>{d.triggered_by.clone().unwrap_or_default()}</td>
+                            <td><span class=format!("badge {}", d.state.as_str())>{d.state.label()}</span></td>
+                            <td>{d.reason.clone().unwrap_or_default()}</td>
+                            <td class="muted">{super::ago(d.created_at)}</td>
+                            <td class="muted">{d.finished_at.map(super::ago).unwrap_or_default()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            {latest.map(|id| view! { <DeploymentLog id=id /> })}
+        </section>
+    }
+}
+
+#[component]
+fn DeploymentLog(id: String) -> impl IntoView {
+    let log = Resource::new(move || id.clone(), deployment_log);
+    view! {
+        <h3>"Latest deployment's log"</h3>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let lines = log.await.unwrap_or_default();
+                view! {
+                    <pre class="log" id="deployment-log">
+                        {lines.into_iter().map(|l| format!("{}  {}\n", l.at.format("%H:%M:%S"), l.line)).collect::<String>()}
+                    </pre>
+                }
+            })}
+        </Suspense>
+    }
+}

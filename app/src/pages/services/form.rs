@@ -1,0 +1,147 @@
+use crate::api::services::{service_form, SaveOutcome, SaveService};
+use crate::components::AppLayout;
+use crate::domain::service::{FieldError, ServiceForm};
+use leptos::prelude::*;
+use leptos_router::{hooks::use_navigate, hooks::use_params_map};
+
+#[component]
+pub fn NewServicePage() -> impl IntoView {
+    view! {
+        <AppLayout title="New service">
+            <h1>"New service"</h1>
+            <ServiceFormView initial=ServiceForm { replicas: "1".into(), ..Default::default() } id=String::new() />
+        </AppLayout>
+    }
+}
+
+#[component]
+pub fn EditServicePage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let form = Resource::new(id, service_form);
+    view! {
+        <AppLayout title="Edit service">
+            <h1>"Edit service"</h1>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match form.await {
+                        Ok(f) => view! { <ServiceFormView initial=f id=id() /> }.into_any(),
+                        Err(e) => view! { <p class="banner error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </AppLayout>
+    }
+}
+
+/// The create/edit form. Field names are `form[<field>]`, so it posts as a plain HTML form
+/// too; with JavaScript, errors appear next to their fields without a reload.
+#[component]
+fn ServiceFormView(initial: ServiceForm, id: String) -> impl IntoView {
+    let save = ServerAction::<SaveService>::new();
+    let editing = !id.is_empty();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(SaveOutcome::Saved { id })) = save.value().get() {
+            navigate(&format!("/services/{id}"), Default::default());
+        }
+    });
+    let errors = move || match save.value().get() {
+        Some(Ok(SaveOutcome::Invalid(e))) => e,
+        _ => Vec::new(),
+    };
+    let failure = move || match save.value().get() {
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+    let hint = move |field: &'static str| {
+        move || {
+            let messages: Vec<String> = errors()
+                .into_iter()
+                .filter(|e: &FieldError| e.field == field)
+                .map(|e| e.message)
+                .collect();
+            (!messages.is_empty())
+                .then(|| view! { <p class="field-error" data-field=field>{messages.join(" ")}</p> })
+        }
+    };
+    let f = initial;
+    let kind = RwSignal::new(if f.health_kind.is_empty() {
+        "none".to_owned()
+    } else {
+        f.health_kind.clone()
+    });
+    view! {
+        <ActionForm action=save attr:class="card form service-form" attr:id="service-form">
+            <input type="hidden" name="id" value=id />
+            {move || failure().map(|m| view! { <p class="banner error">{m}</p> })}
+            {move || (!errors().is_empty()).then(|| view! { <p class="banner error" id="form-errors">"Please fix the fields marked below."</p> })}
+            <label>"Name" <small class="muted">"lowercase letters, digits and '-'"</small>
+                <input name="form[name]" value=f.name readonly=editing required autocomplete="off" />
+            </label>
+            {hint("name")}
+            <label>"Image" <small class="muted">"e.g. nginx:1.27 or registry.example.com/team/app:tag"</small>
+                <input name="form[image]" value=f.image required autocomplete="off" />
+            </label>
+            {hint("image")}
+            <label>"Command" <small class="muted">"one argument per line; empty runs the image's default"</small>
+                <textarea name="form[command]" rows="2">{f.command}</textarea>
+            </label>
+            {hint("command")}
+            <div class="row">
+                <label>"Replicas" <input name="form[replicas]" type="number" min="0" max="50" value=f.replicas /></label>
+                <label>"CPU (cores)" <input name="form[cpu]" value=f.cpu placeholder="no limit" /></label>
+                <label>"Memory (MB)" <input name="form[memory_mb]" value=f.memory_mb placeholder="no limit" /></label>
+                <label>"Restart"
+                    <select name="form[restart_policy]">
+                        {["unless-stopped", "always", "on-failure", "no"].map(|p| view! { <option value=p selected=f.restart_policy == p>{p}</option> })}
+                    </select>
+                </label>
+            </div>
+            {hint("replicas")}{hint("cpu")}{hint("memory_mb")}{hint("restart_policy")}
+            <label>"Environment" <small class="muted">"KEY=value, one per line"</small>
+                <textarea name="form[env]" rows="4">{f.env}</textarea>
+            </label>
+            {hint("env")}
+            <label>"Secret environment" <small class="muted">"KEY=value, one per line; stored encrypted, never shown again. KEY= alone keeps the stored value."</small>
+                <textarea name="form[secret_env]" rows="2">{f.secret_env}</textarea>
+            </label>
+            {hint("secret_env")}
+            <label>"Ports" <small class="muted">"8080, or host:container like 80:8080 to publish on the host; /udp for UDP"</small>
+                <textarea name="form[ports]" rows="2">{f.ports}</textarea>
+            </label>
+            {hint("ports")}
+            <label>"Volumes" <small class="muted">"name:/path or name:/path:ro — named volumes only"</small>
+                <textarea name="form[volumes]" rows="2">{f.volumes}</textarea>
+            </label>
+            {hint("volumes")}
+            <fieldset>
+                <legend>"Health check"</legend>
+                <div class="row">
+                    <label>"Kind"
+                        <select name="form[health_kind]" on:change=move |ev| kind.set(event_target_value(&ev))>
+                            {["none", "http", "command"].map(|k| view! { <option value=k selected=move || kind.get() == k>{k}</option> })}
+                        </select>
+                    </label>
+                    <label>"HTTP path" <input name="form[health_path]" value=f.health_path placeholder="/healthz" /></label>
+                    <label>"HTTP port" <input name="form[health_port]" value=f.health_port placeholder="8080" /></label>
+                </div>
+                {hint("health_kind")}{hint("health_path")}{hint("health_port")}
+                <label>"Command" <small class="muted">"one argument per line, run inside the container; exit 0 is healthy"</small>
+                    <textarea name="form[health_command]" rows="2">{f.health_command}</textarea>
+                </label>
+                {hint("health_command")}
+                <div class="row">
+                    <label>"Interval (s)" <input name="form[health_interval_s]" value=f.health_interval_s placeholder="10" /></label>
+                    <label>"Timeout (s)" <input name="form[health_timeout_s]" value=f.health_timeout_s placeholder="5" /></label>
+                    <label>"Retries" <input name="form[health_retries]" value=f.health_retries placeholder="3" /></label>
+                    <label>"Start period (s)" <input name="form[health_start_period_s]" value=f.health_start_period_s placeholder="0" /></label>
+                </div>
+                {hint("health_interval_s")}{hint("health_timeout_s")}{hint("health_retries")}{hint("health_start_period_s")}
+            </fieldset>
+            <button type="submit" id="save-service" disabled=move || save.pending().get()>
+                {if editing { "Save and deploy" } else { "Create and deploy" }}
+            </button>
+        </ActionForm>
+    }
+}

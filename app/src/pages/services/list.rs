@@ -1,0 +1,59 @@
+use crate::api::services::list_services;
+use crate::components::{refresh_every, AppLayout, ServiceBadge};
+use crate::domain::service::ServiceView;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use std::time::Duration;
+
+#[component]
+pub fn ServicesPage() -> impl IntoView {
+    let services = Resource::new(|| (), |_| list_services());
+    refresh_every(Duration::from_secs(2), move || services.refetch());
+    view! {
+        <AppLayout title="Services">
+            <header class="page-header">
+                <h1>"Services"</h1>
+                <A href="/services/new" attr:class="button" attr:id="new-service">"New service"</A>
+            </header>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match services.await {
+                        Ok(list) if list.is_empty() => view! {
+                            <section class="card">
+                                <p>"No services yet. A service is an image Berth runs as containers, with its env, ports, replicas and health check."</p>
+                                <A href="/services/new">"Define your first service"</A>
+                            </section>
+                        }.into_any(),
+                        Ok(list) => view! { <ServiceTable services=list /> }.into_any(),
+                        Err(e) => view! { <p class="banner error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </AppLayout>
+    }
+}
+
+#[component]
+fn ServiceTable(services: Vec<ServiceView>) -> impl IntoView {
+    view! {
+        <table class="table" id="services">
+            <thead><tr><th>"Name"</th><th>"Status"</th><th>"Image"</th><th>"Deployment"</th><th>"Updated"</th></tr></thead>
+            <tbody>
+                {services.into_iter().map(|s| {
+                    let name = s.name.clone();
+                    let href = format!("/services/{}", s.id);
+                    let deployment = s.latest_deployment.as_ref().map(|d| format!("#{} {}", d.number, d.state.label())).unwrap_or_default();
+                    view! {
+                        <tr data-service=s.name.clone()>
+                            <td><A href=href>{name}</A></td>
+                            <td><ServiceBadge status=s.status.clone() /></td>
+                            <td><code>{s.spec.image.clone()}</code></td>
+                            <td>{deployment}</td>
+                            <td class="muted">{super::ago(s.updated_at)}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
