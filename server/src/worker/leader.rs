@@ -6,7 +6,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 use std::{future::Future, time::Duration};
 
 /// Arbitrary, fixed: "berth" in ASCII.
-const LOCK_KEY: i64 = 0x6265_7274_68;
+const LOCK_KEY: i64 = 0x0062_6572_7468;
 const RETRY: Duration = Duration::from_secs(2);
 const KEEPALIVE: Duration = Duration::from_secs(5);
 

@@ -251,7 +251,7 @@ mod tests {
             ServiceStatus::summarize(d, del, roll, failed, cs).health
         };
         assert_eq!(
-            s(1, false, false, false, &[run.clone()]),
+            s(1, false, false, false, std::slice::from_ref(&run)),
             ServiceHealth::Running
         );
         assert_eq!(
@@ -259,7 +259,7 @@ mod tests {
             ServiceHealth::Degraded
         );
         assert_eq!(
-            s(1, false, true, false, &[run.clone()]),
+            s(1, false, true, false, std::slice::from_ref(&run)),
             ServiceHealth::Deploying
         );
         assert_eq!(
