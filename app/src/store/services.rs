@@ -46,10 +46,31 @@ pub fn env_context(service_id: Uuid, key: &str) -> String {
     format!("env:{service_id}:{key}")
 }
 
+fn registry_context(service_id: Uuid) -> String {
+    format!("registry:{service_id}")
+}
+
+/// Every secret of a spec (secret env values, the registry password) with the context it
+/// is sealed under.
+fn secret_slots(spec: &mut ServiceSpec, service_id: Uuid) -> Vec<(&mut String, String)> {
+    let mut slots: Vec<(&mut String, String)> = spec
+        .env
+        .iter_mut()
+        .filter(|v| v.secret)
+        .map(|v| {
+            let context = env_context(service_id, &v.key);
+            (&mut v.value, context)
+        })
+        .collect();
+    if let Some(auth) = spec.registry_auth.as_mut() {
+        slots.push((&mut auth.password, registry_context(service_id)));
+    }
+    slots
+}
+
 fn seal_env(spec: &mut ServiceSpec, service_id: Uuid, secrets: &SecretBox) {
-    for var in spec.env.iter_mut().filter(|v| v.secret) {
-        let sealed = secrets.seal(var.value.as_bytes(), &env_context(service_id, &var.key));
-        var.value = STANDARD.encode(sealed);
+    for (value, context) in secret_slots(spec, service_id) {
+        *value = STANDARD.encode(secrets.seal(value.as_bytes(), &context));
     }
 }
 
@@ -59,13 +80,13 @@ pub fn open_env(
     service_id: Uuid,
     secrets: &SecretBox,
 ) -> Result<(), super::secret_box::SecretError> {
-    for var in spec.env.iter_mut().filter(|v| v.secret) {
+    use super::secret_box::SecretError;
+    for (value, context) in secret_slots(spec, service_id) {
         let sealed = STANDARD
-            .decode(&var.value)
-            .map_err(|_| super::secret_box::SecretError::Unreadable)?;
-        let plain = secrets.open(&sealed, &env_context(service_id, &var.key))?;
-        var.value =
-            String::from_utf8(plain).map_err(|_| super::secret_box::SecretError::Unreadable)?;
+            .decode(value.as_bytes())
+            .map_err(|_| SecretError::Unreadable)?;
+        let plain = secrets.open(&sealed, &context)?;
+        *value = String::from_utf8(plain).map_err(|_| SecretError::Unreadable)?;
     }
     Ok(())
 }
@@ -250,6 +271,11 @@ pub async fn update(
             var.value = old.value.clone();
         }
     }
+    if let (Some(new), Some(old)) = (spec.registry_auth.as_mut(), current.registry_auth.as_ref()) {
+        if new.password.is_empty() {
+            new.password = old.password.clone();
+        }
+    }
     if spec.name != current.name {
         return Err(field_error("name", "A service cannot be renamed."));
     }
@@ -306,6 +332,9 @@ pub async fn scale(
     let mut spec = spec(pool, actor.team_id, id).await?;
     for var in spec.env.iter_mut().filter(|v| v.secret) {
         var.value.clear(); // keep what is stored
+    }
+    if let Some(auth) = spec.registry_auth.as_mut() {
+        auth.password.clear();
     }
     spec.replicas = replicas;
     if let Err(errors) = spec.validate() {

@@ -3,7 +3,10 @@
 //! remove 404), so the worker can repeat any of them after a crash.
 
 use super::Engine;
-use app::domain::service::{HealthProbe, Protocol, RestartPolicy, ServiceSpec};
+use app::domain::service::{
+    parse_image_ref, HealthProbe, Protocol, RegistryAuth, RestartPolicy, ServiceSpec,
+};
+use bollard::auth::DockerCredentials;
 use bollard::errors::Error as DockerError;
 use bollard::models::{
     ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, Mount, MountType,
@@ -179,8 +182,12 @@ impl Engine {
         }
     }
 
-    /// Pulls `image` unless the engine has it already.
-    pub async fn ensure_image(&self, image: &str) -> Result<(), ContainerError> {
+    /// Pulls `image` (with `auth` for a private registry) unless the engine has it already.
+    pub async fn ensure_image(
+        &self,
+        image: &str,
+        auth: Option<&RegistryAuth>,
+    ) -> Result<(), ContainerError> {
         let docker = self.client().await?;
         match docker.inspect_image(image).await {
             Ok(_) => return Ok(()),
@@ -190,7 +197,13 @@ impl Engine {
         let options = CreateImageOptionsBuilder::default()
             .from_image(image)
             .build();
-        let mut progress = docker.create_image(Some(options), None, None);
+        let credentials = auth.map(|a| DockerCredentials {
+            username: Some(a.username.clone()),
+            password: Some(a.password.clone()),
+            serveraddress: parse_image_ref(image).ok().and_then(|r| r.domain),
+            ..Default::default()
+        });
+        let mut progress = docker.create_image(Some(options), None, credentials);
         while let Some(item) = progress.next().await {
             let reason = match item {
                 Ok(info) => info.error_detail.and_then(|d| d.message),
@@ -297,6 +310,24 @@ impl Engine {
             (LABEL_INSTANCE, self.instance.to_string()),
         ]);
         filters.insert("type", vec!["container".to_owned()]);
+        // Lifecycle only: health-check commands also make exec_* events, one per interval.
+        filters.insert(
+            "event",
+            [
+                "create",
+                "start",
+                "restart",
+                "die",
+                "stop",
+                "destroy",
+                "pause",
+                "unpause",
+                "oom",
+                "health_status",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        );
         let options = EventsOptionsBuilder::default().filters(&filters).build();
         Ok(docker.events(Some(options)).map(|event| {
             let event = event?;

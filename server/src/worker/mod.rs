@@ -125,7 +125,12 @@ impl Worker {
                 due.remove(&id);
                 running.insert(id);
                 let worker = self.clone();
-                tasks.spawn(async move { (id, worker.reconcile(id).await) });
+                tasks.spawn(async move {
+                    let started = std::time::Instant::now();
+                    let outcome = worker.reconcile(id).await;
+                    tracing::debug!(service = %id, took = ?started.elapsed(), ?outcome, "reconciled");
+                    (id, outcome)
+                });
             }
             let wake_at = due
                 .iter()

@@ -354,7 +354,7 @@ mod tests {
             c("z", "new", 0, State::Running, false),
         ];
         let p = plan(Some(&target(1)), &seen);
-        assert_eq!(p.actions, [rm("x"), rm("z")]);
+        assert_eq!(p.actions, [rm("z"), rm("x")]);
     }
 
     #[test]

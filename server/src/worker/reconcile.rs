@@ -86,6 +86,11 @@ impl Worker {
         let plan = plan(target.as_ref(), &seen);
 
         let acted = !plan.actions.is_empty();
+        if acted {
+            // What happened (a container died, was removed) is reported before the repair,
+            // which can take a while (starting a container takes ~0.5 s).
+            self.record(&svc, goal.as_ref(), &observed, &seen).await?;
+        }
         if let Err(e) = self
             .apply(&svc, goal.as_ref(), &plan.actions, &observed)
             .await
@@ -166,7 +171,11 @@ impl Worker {
                 self.fail_rollout(svc, r, &why).await?;
             } else {
                 match self.open_spec(svc.id, r) {
-                    Ok(spec) => match self.engine.ensure_image(&spec.image).await {
+                    Ok(spec) => match self
+                        .engine
+                        .ensure_image(&spec.image, spec.registry_auth.as_ref())
+                        .await
+                    {
                         Ok(()) => {
                             return Ok(Some(Goal {
                                 deployment: r.clone(),

@@ -49,6 +49,7 @@ pub async fn docker_events(engine: Engine, tx: UnboundedSender<Trigger>) {
                 while let Some(event) = events.next().await {
                     match event {
                         Ok(Some(id)) => {
+                            tracing::debug!(service = %id, "docker event");
                             let _ = tx.send(Trigger::Service(id));
                         }
                         Ok(None) => {

@@ -39,6 +39,10 @@ pub struct ServiceForm {
     pub restart_policy: String,
     /// `name:/path` or `name:/path:ro`, one per line.
     pub volumes: String,
+    /// Empty: a public image.
+    pub registry_username: String,
+    /// Empty on an edit keeps the stored password.
+    pub registry_password: String,
 }
 
 /// The form field a spec error belongs to: `env[2].key` → `env` (or `secret_env`).
@@ -60,6 +64,10 @@ pub fn form_field(spec_field: &str, spec: &ServiceSpec) -> String {
             }
         }
         "cpu_millis" => "cpu".into(),
+        "registry_auth" => match spec_field.rsplit('.').next() {
+            Some("password") => "registry_password".into(),
+            _ => "registry_username".into(),
+        },
         "health_check" => match spec_field.rsplit('.').next() {
             Some("path") => "health_path".into(),
             Some("port") => "health_port".into(),
@@ -196,6 +204,16 @@ impl ServiceForm {
             health_check,
             restart_policy,
             volumes,
+            registry_auth: match (
+                self.registry_username.trim(),
+                self.registry_password.as_str(),
+            ) {
+                ("", "") => None,
+                (username, password) => Some(super::RegistryAuth {
+                    username: username.to_owned(),
+                    password: password.to_owned(),
+                }),
+            },
         };
         if let Err(spec_errors) = spec.validate() {
             for e in spec_errors {
@@ -309,6 +327,11 @@ impl ServiceForm {
                     if v.read_only { ":ro" } else { "" }
                 )
             })),
+            registry_username: spec
+                .registry_auth
+                .as_ref()
+                .map(|a| a.username.clone())
+                .unwrap_or_default(),
             ..Default::default()
         };
         if let Some(h) = &spec.health_check {
@@ -369,7 +392,7 @@ mod tests {
             env: "GREETING=hello = world\nEMPTY=".into(),
             secret_env: "TOKEN=s3cret".into(),
             ports: "8080\n9000:9001/udp".into(),
-            replicas: "2".into(),
+            replicas: "1".into(),
             cpu: "0.5".into(),
             memory_mb: "64".into(),
             health_kind: "http".into(),

@@ -11,7 +11,8 @@ mod validate;
 pub use form::{form_field, ServiceForm};
 pub use image_ref::{parse_image_ref, ImageRef};
 pub use spec::{
-    EnvVar, HealthCheck, HealthProbe, PortSpec, Protocol, RestartPolicy, ServiceSpec, VolumeMount,
+    EnvVar, HealthCheck, HealthProbe, PortSpec, Protocol, RegistryAuth, RestartPolicy, ServiceSpec,
+    VolumeMount,
 };
 pub use status::{
     ContainerView, DeploymentLogLine, DeploymentState, DeploymentView, ServiceHealth,

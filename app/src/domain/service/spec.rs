@@ -29,6 +29,17 @@ pub struct ServiceSpec {
     /// Named Docker volumes only: host paths are refused.
     #[serde(default)]
     pub volumes: Vec<VolumeMount>,
+    /// Credentials for pulling a private image; the password is a secret.
+    #[serde(default)]
+    pub registry_auth: Option<RegistryAuth>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryAuth {
+    pub username: String,
+    /// Encrypted at rest and never sent back; empty on an update keeps the stored one.
+    pub password: String,
 }
 
 fn one() -> u32 {

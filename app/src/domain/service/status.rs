@@ -216,6 +216,9 @@ impl ServiceSpec {
         for var in self.env.iter_mut().filter(|v| v.secret) {
             var.value = SECRET_MASK.to_owned();
         }
+        if let Some(auth) = self.registry_auth.as_mut() {
+            auth.password = SECRET_MASK.to_owned();
+        }
         self
     }
 }

@@ -80,6 +80,21 @@ impl ServiceSpec {
         }
         self.check_health(&mut errors);
         self.check_volumes(&mut errors);
+        if let Some(auth) = &self.registry_auth {
+            let u = &auth.username;
+            if u.is_empty() || u.len() > 256 || u.chars().any(char::is_control) {
+                errors.push(FieldError::new(
+                    "registry_auth.username",
+                    "A registry user name has 1–256 characters, without control characters.",
+                ));
+            }
+            if auth.password.len() > 4096 || auth.password.contains('\0') {
+                errors.push(FieldError::new(
+                    "registry_auth.password",
+                    "A registry password has at most 4096 bytes, without NUL characters.",
+                ));
+            }
+        }
         if errors.is_empty() {
             Ok(())
         } else {

@@ -115,6 +115,15 @@ fn ServiceFormView(initial: ServiceForm, id: String) -> impl IntoView {
                 <textarea name="form[volumes]" rows="2">{f.volumes}</textarea>
             </label>
             {hint("volumes")}
+            <div class="row">
+                <label>"Registry user" <small class="muted">"for a private image"</small>
+                    <input name="form[registry_username]" value=f.registry_username autocomplete="off" />
+                </label>
+                <label>"Registry password" <small class="muted">"stored encrypted; empty keeps the stored one"</small>
+                    <input name="form[registry_password]" type="password" value="" autocomplete="new-password" />
+                </label>
+            </div>
+            {hint("registry_username")}{hint("registry_password")}
             <fieldset>
                 <legend>"Health check"</legend>
                 <div class="row">
