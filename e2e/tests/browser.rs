@@ -1,5 +1,5 @@
-//! The foundation, as a person uses it, in real Chromium against the release build:
-//! first run, hydration, sign-out, wrong password, sign-in. Screenshots of every page go
+//! Berth as a person uses it, in real Chromium against the release build: first run,
+//! hydration, sign-out, wrong password, sign-in, defining a service. Screenshots of every page go
 //! to target/e2e-screenshots/.
 
 use anyhow::{ensure, Context};
@@ -185,6 +185,50 @@ async fn first_run_sign_out_and_in(c: &Client, base: &str) -> anyhow::Result<()>
     wait_for(c, "#current-user").await?;
     ensure!(path_of(c).await? == "/");
     shot(c, "07-signed-in").await?;
+    define_a_service(c).await
+}
+
+/// The service form: inline errors for bad fields, then a service whose image cannot be
+/// pulled (no registry here), whose page says so.
+async fn define_a_service(c: &Client) -> anyhow::Result<()> {
+    c.find(Locator::LinkText("Services")).await?.click().await?;
+    wait_for(c, "#new-service").await?.click().await?;
+    wait_for(c, "#service-form").await?;
+    wait_hydrated(c).await?;
+    fill(c, "input[name='form[name]']", "Bad Name").await?;
+    fill(
+        c,
+        "input[name='form[image]']",
+        "registry.invalid/berth/demo:1",
+    )
+    .await?;
+    fill(c, "textarea[name='form[ports]']", "eighty").await?;
+    c.find(Locator::Css("#save-service")).await?.click().await?;
+    let name_error = text_of(c, ".field-error[data-field=name]").await?;
+    ensure!(name_error.contains("lowercase"), "name error: {name_error}");
+    let ports_error = text_of(c, ".field-error[data-field=ports]").await?;
+    ensure!(ports_error.contains("Line 1"), "ports error: {ports_error}");
+    ensure!(path_of(c).await? == "/services/new", "stays on the form");
+    shot(c, "09-service-form-errors").await?;
+
+    fill(c, "input[name='form[name]']", "demo").await?;
+    fill(c, "textarea[name='form[ports]']", "8080").await?;
+    c.find(Locator::Css("#save-service")).await?.click().await?;
+    ensure!(text_of(c, "#service-name").await? == "demo");
+    ensure!(path_of(c).await?.starts_with("/services/"));
+    // The page refreshes itself: the failed pull appears without a reload.
+    let failed = c
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("#deployments tr[data-state=failed]"))
+        .await
+        .context("the deployment should fail: no registry is reachable")?;
+    let row = failed.text().await?;
+    ensure!(
+        row.contains("could not pull image registry.invalid/berth/demo:1"),
+        "{row}"
+    );
+    shot(c, "10-service-failed-pull").await?;
     Ok(())
 }
 

@@ -421,6 +421,8 @@ async fn env_values_arrive_literally_and_secrets_stay_sealed(pool: PgPool) {
         { "key": "WEIRD", "value": weird },
         { "key": "API_TOKEN", "value": "s3cr3t-token-value", "secret": true }
     ]);
+    // The image is local, so these are never used for a pull, but they are kept sealed.
+    spec["registry_auth"] = json!({ "username": "deployer", "password": "registry-pa55word" });
     let id = api.create(spec.clone()).await;
     let view = api.running(&id, 1).await;
     let env = http_get(&first_ip(&view), "/cgi-bin/env").await;
@@ -439,9 +441,39 @@ async fn env_values_arrive_literally_and_secrets_stay_sealed(pool: PgPool) {
         stored.iter().all(|s| !s.contains("s3cr3t-token-value")),
         "{stored:?}"
     );
+    assert!(
+        stored.iter().all(|s| !s.contains("registry-pa55word")),
+        "{stored:?}"
+    );
+    assert_eq!(view["spec"]["registry_auth"]["password"], "********");
+    assert_eq!(view["spec"]["registry_auth"]["username"], "deployer");
 
     // Sent back empty on an edit, the stored value is kept (no new rollout).
     spec["env"][1]["value"] = json!("");
+    spec["registry_auth"]["password"] = json!("");
     let body = api.put(&id, spec).await;
     assert_eq!(body["change"], "none");
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_host_port_in_use_fails_the_deployment_with_the_reason(pool: PgPool) {
+    let api = Api::start(pool, quick_worker()).await;
+    let squatter = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = squatter.local_addr().unwrap().port();
+    let mut spec = api.spec("porty");
+    spec["ports"] = json!([{ "container": 8080, "host": port }]);
+    let id = api.create(spec).await;
+    let view = api
+        .until(&id, 40, "the failed deployment", |v| {
+            v["latest_deployment"]["state"] == "failed"
+                && v["containers"].as_array().unwrap().is_empty()
+        })
+        .await;
+    let reason = view["latest_deployment"]["reason"].as_str().unwrap();
+    assert_eq!(
+        reason,
+        format!("host port {port} is already in use on this machine")
+    );
+    assert_eq!(view["status"]["health"], "failed");
+    drop(squatter);
 }

@@ -16,7 +16,7 @@ impl Upcoming {
             Upcoming::Deployments => (
                 "Deployments",
                 "Every change becomes a deployment with its trigger, its log and its outcome; failed rollouts roll back by themselves.",
-                "Deployment history arrives with the deploy worker and push-to-deploy.",
+                "Each service's page lists its deployments with their logs today; this team-wide history arrives with push-to-deploy.",
             ),
             Upcoming::Team => (
                 "Team",
