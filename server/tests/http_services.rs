@@ -268,3 +268,74 @@ async fn the_dashboard_form_reports_each_bad_field_and_pages_show_services(pool:
     let new = s.page(&c, "/services/new").await;
     assert!(new.contains("name=\"form[image]\""));
 }
+
+#[sqlx::test(migrations = false)]
+async fn the_service_form_works_without_javascript(pool: PgPool) {
+    let s = TestServer::start(pool).await;
+    let c = s.owner().await;
+    let post = |form: Vec<(&'static str, &'static str)>| {
+        c.post(s.url("/api/save_service"))
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", s.url("/services/new"))
+            .form(&form)
+            .send()
+    };
+    // Invalid: back to the form with the values, secrets blanked, errors shown.
+    let r = post(vec![
+        ("id", ""),
+        ("form[name]", "Bad Name"),
+        ("form[image]", "nginx"),
+        ("form[secret_env]", "TOKEN=hunter2"),
+    ])
+    .await
+    .unwrap();
+    let back = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(back.starts_with("/services/new?problem=fields&"), "{back}");
+    assert!(
+        !back.contains("hunter2"),
+        "secrets never go into a URL: {back}"
+    );
+    let page = s.page(&c, &back).await;
+    assert!(
+        page.contains("data-field=\"name\""),
+        "the name error is shown"
+    );
+    assert!(page.contains("value=\"Bad Name\""), "the value is kept");
+    assert!(page.contains("TOKEN="));
+    assert_eq!(s.count("services").await, 0);
+    // A forged problem code shows nothing but what the values themselves say.
+    let page = s
+        .page(&c, "/services/new?problem=evil&name=web&image=nginx")
+        .await;
+    assert!(!page.contains("field-error"));
+
+    // Valid: on to the new service's page.
+    let r = post(vec![
+        ("id", ""),
+        ("form[name]", "web"),
+        ("form[image]", "nginx"),
+    ])
+    .await
+    .unwrap();
+    let next = r.headers()["location"].to_str().unwrap().to_owned();
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM services")
+        .fetch_one(&s.pool)
+        .await
+        .unwrap();
+    assert!(next.ends_with(&format!("/services/{id}")), "{next}");
+    // The same name again: the store refuses it, the form says why.
+    let r = post(vec![
+        ("id", ""),
+        ("form[name]", "web"),
+        ("form[image]", "nginx"),
+    ])
+    .await
+    .unwrap();
+    let back = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        back.starts_with("/services/new?problem=name_taken&"),
+        "{back}"
+    );
+    let page = s.page(&c, &back).await;
+    assert!(page.contains("already has a service with this name"));
+}

@@ -41,6 +41,37 @@ mod guard {
         }
     }
 
+    /// A plain HTML form post (no JavaScript): the browser wants a page, not JSON.
+    pub fn without_js() -> bool {
+        use_context::<http::request::Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|a| a.contains("text/html"))
+        })
+    }
+
+    /// The invalid outcome; without JavaScript, also a redirect back to the form with the
+    /// values (secrets blanked) and the problem's code, so the page can show the errors.
+    pub fn without_js_back(
+        id: &str,
+        form: &crate::domain::service::ServiceForm,
+        problem: crate::domain::service::FormProblem,
+        errors: Vec<crate::domain::service::FieldError>,
+    ) -> super::SaveOutcome {
+        if without_js() {
+            let page = if id.is_empty() {
+                "/services/new".to_owned()
+            } else {
+                format!("/services/{id}/edit")
+            };
+            let values = serde_urlencoded::to_string(form.without_secrets()).unwrap_or_default();
+            leptos_axum::redirect(&format!("{page}?problem={}&{values}", problem.code()));
+        }
+        super::SaveOutcome::Invalid(errors)
+    }
+
     pub fn id(raw: &str) -> Result<uuid::Uuid, ServerFnError> {
         raw.parse().map_err(|_| not_found())
     }
@@ -113,11 +144,19 @@ pub async fn deployment_log(id: String) -> Result<Vec<DeploymentLogLine>, Server
 /// Creates (empty `id`) or updates a service from the form.
 #[server(name = SaveService, prefix = "/api", endpoint = "save_service")]
 pub async fn save_service(id: String, form: ServiceForm) -> Result<SaveOutcome, ServerFnError> {
+    use crate::domain::service::FormProblem;
     use crate::store::services::{self as store, ServiceError};
     let (ctx, actor) = guard::member(crate::domain::Permission::ManageServices)?;
     let spec = match form.parse() {
         Ok(spec) => spec,
-        Err(errors) => return Ok(SaveOutcome::Invalid(errors)),
+        Err(errors) => {
+            return Ok(guard::without_js_back(
+                &id,
+                &form,
+                FormProblem::Fields,
+                errors,
+            ))
+        }
     };
     let saved = if id.is_empty() {
         store::create(&ctx.pool, &ctx.secrets, actor, spec.clone()).await
@@ -128,16 +167,23 @@ pub async fn save_service(id: String, form: ServiceForm) -> Result<SaveOutcome, 
             .map(|_| id)
     };
     match saved {
-        Ok(id) => Ok(SaveOutcome::Saved { id: id.to_string() }),
-        Err(ServiceError::Invalid(errors)) => Ok(SaveOutcome::Invalid(
-            errors
+        Ok(id) => {
+            if guard::without_js() {
+                leptos_axum::redirect(&format!("/services/{id}"));
+            }
+            Ok(SaveOutcome::Saved { id: id.to_string() })
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            let problem = FormProblem::of_store_error(&errors[0].field);
+            let errors = errors
                 .into_iter()
                 .map(|e| FieldError {
                     field: crate::domain::service::form_field(&e.field, &spec),
                     message: e.message,
                 })
-                .collect(),
-        )),
+                .collect();
+            Ok(guard::without_js_back(&id, &form, problem, errors))
+        }
         Err(e) => Err(guard::fail(e)),
     }
 }

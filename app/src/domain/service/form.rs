@@ -45,6 +45,76 @@ pub struct ServiceForm {
     pub registry_password: String,
 }
 
+/// Why a form came back after a submit without JavaScript: `?problem=<code>` plus the
+/// submitted values (secrets blanked). The page re-checks the values itself, so the URL
+/// carries no message text that a crafted link could forge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormProblem {
+    /// Field rules: the page finds them again by parsing the values.
+    Fields,
+    NameTaken,
+    HostPortTaken,
+}
+
+impl FormProblem {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Fields => "fields",
+            Self::NameTaken => "name_taken",
+            Self::HostPortTaken => "host_port_taken",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::Fields, Self::NameTaken, Self::HostPortTaken]
+            .into_iter()
+            .find(|p| p.code() == code)
+    }
+
+    /// What the store refused, classified by the field it named.
+    pub fn of_store_error(field: &str) -> Self {
+        if field == "name" {
+            Self::NameTaken
+        } else if field.starts_with("ports[") {
+            Self::HostPortTaken
+        } else {
+            Self::Fields
+        }
+    }
+
+    /// The errors to show for a returned form.
+    pub fn errors(self, form: &ServiceForm) -> Vec<FieldError> {
+        match self {
+            Self::Fields => form.parse().err().unwrap_or_default(),
+            Self::NameTaken => vec![err(
+                "name",
+                "This team already has a service with this name.",
+            )],
+            Self::HostPortTaken => vec![err(
+                "ports",
+                "A host port here is already published by another service.",
+            )],
+        }
+    }
+}
+
+impl ServiceForm {
+    /// The form without secret values, safe to put in a URL.
+    pub fn without_secrets(&self) -> Self {
+        let keys_only = self
+            .secret_env
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(k, _)| format!("{k}=")))
+            .collect::<Vec<_>>()
+            .join("\n");
+        ServiceForm {
+            secret_env: keys_only,
+            registry_password: String::new(),
+            ..self.clone()
+        }
+    }
+}
+
 /// The form field a spec error belongs to: `env[2].key` → `env` (or `secret_env`).
 pub fn form_field(spec_field: &str, spec: &ServiceSpec) -> String {
     let head = spec_field

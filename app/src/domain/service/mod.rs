@@ -8,7 +8,7 @@ mod spec;
 mod status;
 mod validate;
 
-pub use form::{form_field, ServiceForm};
+pub use form::{form_field, FormProblem, ServiceForm};
 pub use image_ref::{parse_image_ref, ImageRef};
 pub use spec::{
     EnvVar, HealthCheck, HealthProbe, PortSpec, Protocol, RegistryAuth, RestartPolicy, ServiceSpec,

@@ -1,15 +1,38 @@
 use crate::api::services::{service_form, SaveOutcome, SaveService};
 use crate::components::AppLayout;
-use crate::domain::service::{FieldError, ServiceForm};
+use crate::domain::service::{FieldError, FormProblem, ServiceForm};
 use leptos::prelude::*;
-use leptos_router::{hooks::use_navigate, hooks::use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+/// A form sent back after a submit without JavaScript: its values and errors, from the
+/// query (`?problem=<code>&name=…`).
+fn returned_form() -> Option<(ServiceForm, Vec<FieldError>)> {
+    let query = use_query_map().get_untracked();
+    let problem = FormProblem::from_code(&query.get("problem")?)?;
+    let values: serde_json::Map<String, serde_json::Value> = query
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::String(v)))
+        .collect();
+    let form: ServiceForm = serde_json::from_value(values.into()).ok()?;
+    let errors = problem.errors(&form);
+    Some((form, errors))
+}
 
 #[component]
 pub fn NewServicePage() -> impl IntoView {
+    let (initial, errors) = returned_form().unwrap_or_else(|| {
+        (
+            ServiceForm {
+                replicas: "1".into(),
+                ..Default::default()
+            },
+            Vec::new(),
+        )
+    });
     view! {
         <AppLayout title="New service">
             <h1>"New service"</h1>
-            <ServiceFormView initial=ServiceForm { replicas: "1".into(), ..Default::default() } id=String::new() />
+            <ServiceFormView initial=initial.clone() errors=errors.clone() id=String::new() />
         </AppLayout>
     }
 }
@@ -19,13 +42,17 @@ pub fn EditServicePage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let form = Resource::new(id, service_form);
+    let returned = StoredValue::new(returned_form());
     view! {
         <AppLayout title="Edit service">
             <h1>"Edit service"</h1>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match form.await {
-                        Ok(f) => view! { <ServiceFormView initial=f id=id() /> }.into_any(),
+                        Ok(f) => {
+                            let (f, errors) = returned.get_value().unwrap_or((f, Vec::new()));
+                            view! { <ServiceFormView initial=f errors=errors id=id() /> }.into_any()
+                        }
                         Err(e) => view! { <p class="banner error">{e.to_string()}</p> }.into_any(),
                     }
                 })}
@@ -37,7 +64,8 @@ pub fn EditServicePage() -> impl IntoView {
 /// The create/edit form. Field names are `form[<field>]`, so it posts as a plain HTML form
 /// too; with JavaScript, errors appear next to their fields without a reload.
 #[component]
-fn ServiceFormView(initial: ServiceForm, id: String) -> impl IntoView {
+fn ServiceFormView(initial: ServiceForm, errors: Vec<FieldError>, id: String) -> impl IntoView {
+    let returned_errors = StoredValue::new(errors);
     let save = ServerAction::<SaveService>::new();
     let editing = !id.is_empty();
     let navigate = use_navigate();
@@ -48,7 +76,8 @@ fn ServiceFormView(initial: ServiceForm, id: String) -> impl IntoView {
     });
     let errors = move || match save.value().get() {
         Some(Ok(SaveOutcome::Invalid(e))) => e,
-        _ => Vec::new(),
+        Some(_) => Vec::new(),
+        None => returned_errors.get_value(),
     };
     let failure = move || match save.value().get() {
         Some(Err(e)) => Some(e.to_string()),
