@@ -405,6 +405,20 @@ async fn bench(port: u16, pid: u32) -> anyhow::Result<(Value, String)> {
     for id in &hundred {
         berth.delete_and_wait(id).await.ok();
     }
+    // The team network outlives the services; the bench leaves nothing behind.
+    let me: Value = berth
+        .http
+        .post(format!("{}/api/whoami", berth.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await?
+        .json()
+        .await?;
+    if let Some(team) = me["team"]["id"].as_str().and_then(|t| t.parse().ok()) {
+        let _ = docker
+            .remove_network(&server::engine::team_network(team))
+            .await;
+    }
 
     let round3 = |x: f64| (x * 1000.0).round() / 1000.0;
     Ok((
