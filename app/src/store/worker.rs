@@ -101,17 +101,25 @@ pub async fn service_ids(pool: &PgPool) -> Result<Vec<Uuid>, StoreError> {
         .await?)
 }
 
+/// What holding a rollout found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RolloutHold {
+    /// This process took the rollout over from another (or a crashed) one.
+    pub taken_over: bool,
+    /// Its deadline has passed.
+    pub expired: bool,
+}
+
 /// Takes (or keeps) the lease of a rollout and starts its clock: the first call sets it in
-/// progress with its deadline; later calls only extend the lease. Returns the previous
-/// lease owner when this process took the rollout over from another (or a crashed) one.
+/// progress with its deadline; later calls only extend the lease.
 pub async fn hold_rollout(
     pool: &PgPool,
     deployment_id: Uuid,
     owner: Uuid,
     deadline: std::time::Duration,
     lease: std::time::Duration,
-) -> Result<Option<Uuid>, StoreError> {
-    let previous: Option<Option<Uuid>> = sqlx::query_scalar(
+) -> Result<RolloutHold, StoreError> {
+    let held: Option<(Option<Uuid>, bool)> = sqlx::query_as(
         "UPDATE deployments d SET
              state = 'in_progress',
              started_at = coalesce(started_at, now()),
@@ -120,7 +128,7 @@ pub async fn hold_rollout(
              lease_until = now() + make_interval(secs => $4)
          FROM (SELECT lease_owner AS old_owner FROM deployments WHERE id = $1 FOR UPDATE) old
          WHERE d.id = $1 AND d.state IN ('pending', 'in_progress')
-         RETURNING old.old_owner",
+         RETURNING old.old_owner, d.deadline < now()",
     )
     .bind(deployment_id)
     .bind(owner)
@@ -128,21 +136,13 @@ pub async fn hold_rollout(
     .bind(lease.as_secs_f64())
     .fetch_optional(pool)
     .await?;
-    Ok(previous.flatten().filter(|o| *o != owner))
-}
-
-/// The deadline of a rollout, once it has started.
-pub async fn deadline(
-    pool: &PgPool,
-    deployment_id: Uuid,
-) -> Result<Option<DateTime<Utc>>, StoreError> {
-    Ok(sqlx::query_scalar::<_, Option<DateTime<Utc>>>(
-        "SELECT deadline FROM deployments WHERE id = $1",
+    // No row: the rollout ended meanwhile; the next reconcile sees it closed.
+    Ok(
+        held.map_or_else(RolloutHold::default, |(old_owner, expired)| RolloutHold {
+            taken_over: old_owner.is_some_and(|o| o != owner),
+            expired,
+        }),
     )
-    .bind(deployment_id)
-    .fetch_optional(pool)
-    .await?
-    .flatten())
 }
 
 /// Ends a rollout. When it succeeded it becomes the service's live deployment.
@@ -259,4 +259,20 @@ pub async fn purge(pool: &PgPool, service_id: Uuid) -> Result<(), StoreError> {
         .execute(pool)
         .await?;
     Ok(())
+}
+
+/// The advisory lock only the acting worker holds: "berth" in ASCII.
+const WORKER_LOCK: i64 = 0x0062_6572_7468;
+
+/// Tries to take the worker lock on `conn`; it is held for as long as `conn` lives.
+pub async fn try_worker_lock(conn: &mut sqlx::PgConnection) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(WORKER_LOCK)
+        .fetch_one(conn)
+        .await?)
+}
+
+/// Whether `conn` (and so a lock it holds) is still alive.
+pub async fn connection_alive(conn: &mut sqlx::PgConnection) -> bool {
+    sqlx::query("SELECT 1").execute(conn).await.is_ok()
 }

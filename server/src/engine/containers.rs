@@ -132,6 +132,44 @@ impl Engine {
         service: Option<Uuid>,
     ) -> Result<Vec<Observed>, ContainerError> {
         let docker = self.client().await?;
+        let summaries = self.list_managed(service).await?;
+        let mut observed = Vec::with_capacity(summaries.len());
+        for id in summaries.into_iter().filter_map(|s| s.id) {
+            match docker.inspect_container(&id, None).await {
+                Ok(c) => observed.push(observed_from(c)),
+                // Removed between the list and the inspect: it is gone, which is what we saw.
+                Err(e) if is_status(&e, 404) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(observed)
+    }
+
+    /// The services Berth's containers name (from one list call, no inspects), and the
+    /// ids of labelled containers that name none.
+    pub async fn managed_services(&self) -> Result<(Vec<Uuid>, Vec<String>), ContainerError> {
+        let mut services = Vec::new();
+        let mut unnamed = Vec::new();
+        for c in self.list_managed(None).await? {
+            let service = c
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(LABEL_SERVICE))
+                .and_then(|s| s.parse().ok());
+            match (service, c.id) {
+                (Some(id), _) => services.push(id),
+                (None, Some(id)) => unnamed.push(id),
+                (None, None) => {}
+            }
+        }
+        Ok((services, unnamed))
+    }
+
+    async fn list_managed(
+        &self,
+        service: Option<Uuid>,
+    ) -> Result<Vec<bollard::models::ContainerSummary>, ContainerError> {
+        let docker = self.client().await?;
         let mut labels = vec![
             (LABEL_MANAGED, "true".to_owned()),
             (LABEL_INSTANCE, self.instance.to_string()),
@@ -143,17 +181,7 @@ impl Engine {
             .all(true)
             .filters(&label_filter(&labels))
             .build();
-        let summaries = docker.list_containers(Some(options)).await?;
-        let mut observed = Vec::with_capacity(summaries.len());
-        for id in summaries.into_iter().filter_map(|s| s.id) {
-            match docker.inspect_container(&id, None).await {
-                Ok(c) => observed.push(observed_from(c)),
-                // Removed between the list and the inspect: it is gone, which is what we saw.
-                Err(e) if is_status(&e, 404) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(observed)
+        Ok(docker.list_containers(Some(options)).await?)
     }
 
     /// Creates the team's network unless it exists.

@@ -2,11 +2,10 @@
 //! holding a session-level Postgres advisory lock. The lock lives on its own connection;
 //! if that connection dies, the lock is gone and this process stops acting at once.
 
+use app::store::worker::{connection_alive, try_worker_lock};
 use sqlx::{Connection, PgConnection, PgPool};
 use std::{future::Future, time::Duration};
 
-/// Arbitrary, fixed: "berth" in ASCII.
-const LOCK_KEY: i64 = 0x0062_6572_7468;
 const RETRY: Duration = Duration::from_secs(2);
 const KEEPALIVE: Duration = Duration::from_secs(5);
 
@@ -27,11 +26,7 @@ where
                 continue;
             }
         };
-        let held: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(LOCK_KEY)
-            .fetch_one(&mut conn)
-            .await
-            .unwrap_or(false);
+        let held = try_worker_lock(&mut conn).await.unwrap_or(false);
         if !held {
             if !waiting_logged {
                 tracing::info!("worker: another berth holds the worker lock; standing by");
@@ -46,7 +41,7 @@ where
         let keepalive = async {
             loop {
                 tokio::time::sleep(KEEPALIVE).await;
-                if sqlx::query("SELECT 1").execute(&mut conn).await.is_err() {
+                if !connection_alive(&mut conn).await {
                     return;
                 }
             }

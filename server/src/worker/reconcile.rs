@@ -46,16 +46,11 @@ impl Worker {
     /// (its row may be gone). A labelled container naming no service is removed here.
     pub(super) async fn all_services(&self) -> Result<Vec<Uuid>, ReconcileError> {
         let mut ids: HashSet<Uuid> = store::service_ids(&self.pool).await?.into_iter().collect();
-        for c in self.engine.managed_containers(None).await? {
-            match c.service_id {
-                Some(id) => {
-                    ids.insert(id);
-                }
-                None => {
-                    tracing::info!(container = %c.name, "removing a Berth-labelled container that names no service");
-                    self.engine.remove(&c.id, self.grace()).await?;
-                }
-            }
+        let (named, unnamed) = self.engine.managed_services().await?;
+        ids.extend(named);
+        for container in unnamed {
+            tracing::info!(%container, "removing a Berth-labelled container that names no service");
+            self.engine.remove(&container, self.grace()).await?;
         }
         Ok(ids.into_iter().collect())
     }
@@ -147,7 +142,7 @@ impl Worker {
     ) -> Result<Option<Goal>, ReconcileError> {
         if let Some(r) = &svc.rollout {
             let settings = &self.settings;
-            let took_over = store::hold_rollout(
+            let hold = store::hold_rollout(
                 &self.pool,
                 r.id,
                 self.instance,
@@ -158,15 +153,14 @@ impl Worker {
             if r.state == DeploymentState::Pending {
                 let replicas = if svc.stopped { 0 } else { r.spec.replicas };
                 self.log(r.id, &format!("Rolling out deployment #{}: image {}, {replicas} replica(s), deadline {} s.", r.number, r.spec.image, settings.deploy_timeout.as_secs())).await;
-            } else if took_over.is_some() {
+            } else if hold.taken_over {
                 self.log(
                     r.id,
                     "Berth restarted during this rollout; resuming it from what Docker runs now.",
                 )
                 .await;
             }
-            let deadline = store::deadline(&self.pool, r.id).await?;
-            if deadline.is_some_and(|d| Utc::now() > d) {
+            if hold.expired {
                 let why = not_ready_reason(r, observed, settings.deploy_timeout);
                 self.fail_rollout(svc, r, &why).await?;
             } else {

@@ -64,12 +64,20 @@ async fn show(
     Ok(Json(store::get(&s.pool, team, parse_id(&id)?).await?).into_response())
 }
 
-fn change_word(c: Change) -> &'static str {
-    match c {
+/// `{"change": "none"|"scale"|"rollout", "service": …}` after an edit or a scale.
+async fn changed(
+    s: &AppState,
+    team: uuid::Uuid,
+    id: uuid::Uuid,
+    change: Change,
+) -> Result<Response, ApiError> {
+    let word = match change {
         Change::None => "none",
         Change::Scale => "scale",
         Change::Rollout => "rollout",
-    }
+    };
+    let view = store::get(&s.pool, team, id).await?;
+    Ok(Json(serde_json::json!({ "change": word, "service": view })).into_response())
 }
 
 async fn replace(
@@ -82,8 +90,7 @@ async fn replace(
     let id = parse_id(&id)?;
     let spec = valid(&bytes)?;
     let change = store::update(&s.pool, &s.secrets, actor, id, spec).await?;
-    let view = store::get(&s.pool, actor.team_id, id).await?;
-    Ok(Json(serde_json::json!({ "change": change_word(change), "service": view })).into_response())
+    changed(&s, actor.team_id, id, change).await
 }
 
 #[derive(Deserialize)]
@@ -102,8 +109,7 @@ async fn scale(
     let id = parse_id(&id)?;
     let ScaleBody { replicas } = body(&bytes)?;
     let change = store::scale(&s.pool, &s.secrets, actor, id, replicas).await?;
-    let view = store::get(&s.pool, actor.team_id, id).await?;
-    Ok(Json(serde_json::json!({ "change": change_word(change), "service": view })).into_response())
+    changed(&s, actor.team_id, id, change).await
 }
 
 async fn set_stopped(
