@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod engine;
 pub mod http;
+pub mod live;
 pub mod secrets;
 pub mod site;
 pub mod telemetry;

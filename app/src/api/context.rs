@@ -17,6 +17,16 @@ pub trait SystemProbe: Send + Sync + 'static {
     fn status(&self) -> Pin<Box<dyn Future<Output = SystemStatus> + Send + '_>>;
 }
 
+/// CPU/memory samples of a service's containers; implemented by the server's sampler.
+pub trait MetricsSource: Send + Sync + 'static {
+    /// Also marks the service as looked at, so it is sampled often for a while.
+    fn service_metrics(
+        &self,
+        service: uuid::Uuid,
+        mem_limit_mb: Option<u32>,
+    ) -> crate::domain::service::ServiceMetrics;
+}
+
 /// Provided to every page render and server function call.
 #[derive(Clone)]
 pub struct ServerContext {
@@ -24,6 +34,7 @@ pub struct ServerContext {
     pub probe: Arc<dyn SystemProbe>,
     /// Seals secret values before the store writes them.
     pub secrets: crate::store::secret_box::SecretBox,
+    pub metrics: Arc<dyn MetricsSource>,
 }
 
 pub fn server_context() -> Result<ServerContext, ServerFnError> {

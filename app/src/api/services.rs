@@ -2,7 +2,8 @@
 //! table as the REST API.
 
 use crate::domain::service::{
-    DeploymentLogLine, DeploymentView, FieldError, ServiceForm, ServiceView,
+    DeploymentLogLine, DeploymentView, FieldError, ServiceEvent, ServiceForm, ServiceMetrics,
+    ServiceView,
 };
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -188,7 +189,8 @@ pub async fn save_service(id: String, form: ServiceForm) -> Result<SaveOutcome, 
     }
 }
 
-/// `scale` (with `replicas`), `stop`, `start` or `delete`.
+/// `scale` (with `replicas`), `stop`, `start`, `redeploy`, `rollback` (with the deployment
+/// number in `replicas`) or `delete`.
 #[server(name = ServiceAction, prefix = "/api", endpoint = "service_action")]
 pub async fn service_action(
     id: String,
@@ -203,9 +205,14 @@ pub async fn service_action(
         ("scale", Some(n)) => store::scale(&ctx.pool, &ctx.secrets, actor, id, n)
             .await
             .map(|_| ()),
-        ("stop", _) => store::set_stopped(&ctx.pool, actor.team_id, id, true).await,
-        ("start", _) => store::set_stopped(&ctx.pool, actor.team_id, id, false).await,
+        ("stop", _) => store::set_stopped(&ctx.pool, actor, id, true).await,
+        ("start", _) => store::set_stopped(&ctx.pool, actor, id, false).await,
         ("delete", _) => store::delete(&ctx.pool, actor.team_id, id).await,
+        ("redeploy", _) => store::redeploy(&ctx.pool, actor, id, None).await,
+        ("rollback", Some(n)) => store::redeploy(&ctx.pool, actor, id, Some(n as i32)).await,
+        ("rollback", None) => {
+            return Err(ServerFnError::new("Give the deployment to roll back to."))
+        }
         ("scale", None) => return Err(ServerFnError::new("Give the number of replicas (0–50).")),
         _ => return Err(ServerFnError::new("Unknown action.")),
     };
@@ -214,4 +221,28 @@ pub async fn service_action(
         leptos_axum::redirect("/services");
     }
     Ok(())
+}
+
+/// A service's timeline, newest first.
+#[server(name = ServiceEvents, prefix = "/api", endpoint = "service_events")]
+pub async fn service_events(id: String) -> Result<Vec<ServiceEvent>, ServerFnError> {
+    let (ctx, actor) = guard::member(crate::domain::Permission::ReadServices)?;
+    let id = guard::id(&id)?;
+    crate::store::services::spec(&ctx.pool, actor.team_id, id)
+        .await
+        .map_err(guard::fail)?;
+    crate::store::services::events(&ctx.pool, actor.team_id, id, 100)
+        .await
+        .map_err(|e| guard::fail(e.into()))
+}
+
+/// CPU and memory samples of a service's containers (the last hour).
+#[server(name = ServiceMetricsFor, prefix = "/api", endpoint = "service_metrics")]
+pub async fn service_metrics(id: String) -> Result<ServiceMetrics, ServerFnError> {
+    let (ctx, actor) = guard::member(crate::domain::Permission::ReadServices)?;
+    let id = guard::id(&id)?;
+    let spec = crate::store::services::spec(&ctx.pool, actor.team_id, id)
+        .await
+        .map_err(guard::fail)?;
+    Ok(ctx.metrics.service_metrics(id, spec.memory_mb))
 }

@@ -2,6 +2,7 @@
 
 mod form_notice;
 mod layout;
+mod live;
 mod password_input;
 mod refresh;
 mod service_badge;
@@ -9,6 +10,7 @@ mod system_status_card;
 
 pub use form_notice::{query_error, query_value, ErrorBanner, FieldHint};
 pub use layout::{AppLayout, AuthLayout};
+pub use live::refresh_on_live;
 pub use password_input::PasswordInput;
 pub use refresh::refresh_every;
 pub use service_badge::ServiceBadge;

@@ -2,6 +2,8 @@
 
 pub mod account;
 pub mod form_error;
+pub mod live;
+pub mod log_line;
 pub mod permission;
 pub mod service;
 pub mod session;

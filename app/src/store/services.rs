@@ -6,8 +6,8 @@
 use super::secret_box::SecretBox;
 use super::StoreError;
 use crate::domain::service::{
-    ContainerView, DeploymentLogLine, DeploymentState, DeploymentView, FieldError, ServiceSpec,
-    ServiceStatus, ServiceView,
+    ContainerView, DeployStep, DeploymentLogLine, DeploymentState, DeploymentView, EventKind,
+    FieldError, ServiceEvent, ServiceSpec, ServiceStatus, ServiceView,
 };
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use sqlx::{types::Json, PgPool, Postgres, Row, Transaction};
@@ -185,6 +185,18 @@ async fn insert_deployment(
     Ok(id)
 }
 
+/// " by <name>" for a change a person made, for the timeline.
+async fn by(tx: &mut Transaction<'_, Postgres>, actor: Actor) -> Result<String, sqlx::Error> {
+    let Some(user) = actor.user_id else {
+        return Ok(String::new());
+    };
+    let name: Option<String> = sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(name.map(|n| format!(" by {n}")).unwrap_or_default())
+}
+
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
@@ -219,6 +231,13 @@ pub async fn create(
     };
     check_host_ports(&mut tx, &sealed, id, actor.team_id).await?;
     insert_deployment(&mut tx, id, actor, &sealed, &new_template(), "create").await?;
+    let message = format!(
+        "Created{}: image {}, {} replica(s).",
+        by(&mut tx, actor).await?,
+        sealed.image,
+        sealed.replicas
+    );
+    add_event(&mut *tx, id, EventKind::Change, &message).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -306,8 +325,91 @@ pub async fn update(
         _ => (new_template(), "update"),
     };
     insert_deployment(&mut tx, id, actor, &sealed, &template, trigger).await?;
+    let who = by(&mut tx, actor).await?;
+    let (kind, message) = match change {
+        Change::Scale => (
+            EventKind::Scale,
+            format!(
+                "Scaled from {} to {} replica(s){who}.",
+                current.replicas, sealed.replicas
+            ),
+        ),
+        _ => (
+            EventKind::Change,
+            format!(
+                "Definition edited{who}: image {}; rolling out.",
+                sealed.image
+            ),
+        ),
+    };
+    add_event(&mut *tx, id, kind, &message).await?;
     tx.commit().await?;
     Ok(change)
+}
+
+/// A new deployment that replaces every container: of the definition as it is now, or
+/// (`from`: a deployment number) of an earlier deployment that went live — a rollback.
+pub async fn redeploy(
+    pool: &PgPool,
+    actor: Actor,
+    id: Uuid,
+    from: Option<i32>,
+) -> Result<(), ServiceError> {
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query(
+        "SELECT spec, deleting FROM services WHERE id = $1 AND team_id = $2 FOR UPDATE",
+    )
+    .bind(id)
+    .bind(actor.team_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ServiceError::NotFound)?;
+    if row.get::<bool, _>("deleting") {
+        return Err(ServiceError::Deleting);
+    }
+    let who = by(&mut tx, actor).await?;
+    let (spec, trigger, message) = match from {
+        None => {
+            let Json(spec): Json<ServiceSpec> = row.get("spec");
+            (spec, "redeploy", format!("Redeploy requested{who}."))
+        }
+        Some(number) => {
+            let earlier: Option<(Json<ServiceSpec>, String)> = sqlx::query_as(
+                "SELECT spec, state FROM deployments WHERE service_id = $1 AND number = $2",
+            )
+            .bind(id)
+            .bind(number)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((Json(spec), state)) = earlier else {
+                return Err(field_error(
+                    "deployment",
+                    format!("There is no deployment #{number}."),
+                ));
+            };
+            if state != DeploymentState::Succeeded.as_str() {
+                return Err(field_error(
+                    "deployment",
+                    format!("Deployment #{number} never went live; only one that did can be rolled back to."),
+                ));
+            }
+            check_host_ports(&mut tx, &spec, id, actor.team_id).await?;
+            sqlx::query("UPDATE services SET spec = $2, updated_at = now() WHERE id = $1")
+                .bind(id)
+                .bind(Json(&spec))
+                .execute(&mut *tx)
+                .await?;
+            (
+                spec,
+                "rollback",
+                format!("Rollback to deployment #{number} requested{who}."),
+            )
+        }
+    };
+    insert_deployment(&mut tx, id, actor, &spec, &new_template(), trigger).await?;
+    add_event(&mut *tx, id, EventKind::Deployment, &message).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The stored spec with secrets masked, for an edit form or a scale request.
@@ -346,10 +448,11 @@ pub async fn scale(
 /// Stops (no replicas run; the count is kept) or starts a service again.
 pub async fn set_stopped(
     pool: &PgPool,
-    team_id: Uuid,
+    actor: Actor,
     id: Uuid,
     stopped: bool,
 ) -> Result<(), ServiceError> {
+    let team_id = actor.team_id;
     let mut tx = pool.begin().await?;
     let deleting: Option<bool> = sqlx::query_scalar(
         "UPDATE services SET stopped = $3, updated_at = now()
@@ -365,6 +468,13 @@ pub async fn set_stopped(
         Some(true) => return Err(ServiceError::Deleting),
         Some(false) => {}
     }
+    let who = by(&mut tx, actor).await?;
+    let (kind, message) = if stopped {
+        (EventKind::Stop, format!("Stopped{who}: no replicas run."))
+    } else {
+        (EventKind::Start, format!("Started again{who}."))
+    };
+    add_event(&mut *tx, id, kind, &message).await?;
     notify(&mut tx, id).await?;
     tx.commit().await?;
     Ok(())
@@ -564,14 +674,65 @@ pub async fn deployment(
     .fetch_optional(pool)
     .await?
     .ok_or(ServiceError::NotFound)?;
-    let lines = sqlx::query_as::<_, (chrono::DateTime<chrono::Utc>, String)>(
-        "SELECT at, line FROM deployment_logs WHERE deployment_id = $1 ORDER BY id",
+    let lines = sqlx::query_as::<_, (chrono::DateTime<chrono::Utc>, String, Option<String>)>(
+        "SELECT at, line, step FROM deployment_logs WHERE deployment_id = $1 ORDER BY id",
     )
     .bind(id)
     .fetch_all(pool)
     .await?
     .into_iter()
-    .map(|(at, line)| DeploymentLogLine { at, line })
+    .map(|(at, line, step)| DeploymentLogLine {
+        at,
+        line,
+        step: step.as_deref().and_then(DeployStep::parse),
+    })
     .collect();
     Ok((deployment_from_row(&row), lines))
+}
+
+/// A service's timeline, newest first.
+pub async fn events(
+    pool: &PgPool,
+    team_id: Uuid,
+    service_id: Uuid,
+    limit: i64,
+) -> Result<Vec<ServiceEvent>, StoreError> {
+    let rows = sqlx::query_as::<_, (chrono::DateTime<chrono::Utc>, String, String)>(
+        "SELECT at, kind, message FROM service_events
+         WHERE team_id = $1 AND service_id = $2 ORDER BY id DESC LIMIT $3",
+    )
+    .bind(team_id)
+    .bind(service_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(at, kind, message)| {
+            Some(ServiceEvent {
+                at,
+                kind: EventKind::parse(&kind)?,
+                message,
+            })
+        })
+        .collect())
+}
+
+/// Adds to a service's timeline (inside the change's transaction, when there is one).
+pub async fn add_event<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    service_id: Uuid,
+    kind: EventKind,
+    message: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO service_events (team_id, service_id, kind, message)
+         SELECT team_id, id, $2, $3 FROM services WHERE id = $1",
+    )
+    .bind(service_id)
+    .bind(kind.as_str())
+    .bind(message)
+    .execute(db)
+    .await?;
+    Ok(())
 }

@@ -1,8 +1,11 @@
 //! What the worker reads and writes: a service's desired state, the lifecycle of its
 //! deployments (lease, deadline, outcome, log), and the containers it observed.
 
+use super::services::add_event;
 use super::StoreError;
-use crate::domain::service::{DeploymentState, ServiceSpec};
+use crate::domain::service::{
+    container_changes, ContainerFacts, DeployStep, DeploymentState, ServiceSpec,
+};
 use chrono::{DateTime, Utc};
 use sqlx::{types::Json, PgPool, Row};
 use uuid::Uuid;
@@ -176,11 +179,17 @@ pub async fn finish_rollout(
     Ok(())
 }
 
-/// Appends a line to a deployment's log.
-pub async fn log(pool: &PgPool, deployment_id: Uuid, line: &str) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO deployment_logs (deployment_id, line) VALUES ($1, $2)")
+/// Appends a line to a deployment's log; `step` when the line marks a rollout step.
+pub async fn log(
+    pool: &PgPool,
+    deployment_id: Uuid,
+    step: Option<DeployStep>,
+    line: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO deployment_logs (deployment_id, line, step) VALUES ($1, $2, $3)")
         .bind(deployment_id)
         .bind(line)
+        .bind(step.map(DeployStep::as_str))
         .execute(pool)
         .await?;
     Ok(())
@@ -212,6 +221,37 @@ pub async fn record_containers(
     observed: &[ContainerRecord],
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
+    let before: Vec<ContainerFacts> = sqlx::query(
+        "SELECT id, replica, state, exit_code, restart_count, crash_looping
+         FROM containers WHERE service_id = $1 FOR UPDATE",
+    )
+    .bind(service_id)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|r| ContainerFacts {
+        id: r.get("id"),
+        replica: r.get("replica"),
+        state: r.get("state"),
+        exit_code: r.get("exit_code"),
+        restart_count: r.get("restart_count"),
+        crash_looping: r.get("crash_looping"),
+    })
+    .collect();
+    let now: Vec<ContainerFacts> = observed
+        .iter()
+        .map(|c| ContainerFacts {
+            id: c.id.clone(),
+            replica: c.replica,
+            state: c.state.clone(),
+            exit_code: c.exit_code,
+            restart_count: c.restart_count,
+            crash_looping: c.crash_looping,
+        })
+        .collect();
+    for (kind, message) in container_changes(&before, &now) {
+        add_event(&mut *tx, service_id, kind, &message).await?;
+    }
     let ids: Vec<&str> = observed.iter().map(|c| c.id.as_str()).collect();
     sqlx::query("DELETE FROM containers WHERE service_id = $1 AND NOT (id = ANY($2))")
         .bind(service_id)

@@ -8,6 +8,7 @@ mod health;
 mod pages;
 mod respond;
 
+use crate::live::{LiveHub, MetricsSampler};
 use crate::{auth::rate_limit::LoginLimiter, engine::Engine, secrets::SecretBox};
 use app::api::context::{ServerContext, SystemProbe};
 use axum::http::{header, HeaderValue};
@@ -75,6 +76,11 @@ pub struct AppState {
     pub set_up: Arc<AtomicBool>,
     /// A real hash to check against when the email is unknown, so both failures take as long.
     pub decoy_hash: Arc<str>,
+    /// Database change announcements for the live streams.
+    pub hub: LiveHub,
+    pub metrics: MetricsSampler,
+    /// Set when berth shuts down: open streams end so in-flight requests can finish.
+    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -93,14 +99,17 @@ impl AppState {
     ) -> anyhow::Result<Self> {
         let decoy = crate::auth::password::hash(uuid::Uuid::new_v4().to_string()).await?;
         Ok(AppState {
-            pool,
-            engine,
+            pool: pool.clone(),
+            engine: engine.clone(),
             secrets,
             settings: Arc::new(settings),
             leptos_options,
             limiter: Arc::default(),
             set_up: Arc::default(),
             decoy_hash: decoy.into(),
+            hub: LiveHub::start(pool.clone()),
+            metrics: MetricsSampler::start(engine.clone()),
+            closing: Arc::new(tokio::sync::watch::Sender::new(false)),
         })
     }
 
@@ -118,6 +127,7 @@ impl AppState {
             pool: self.pool.clone(),
             probe,
             secrets: self.secrets.clone(),
+            metrics: Arc::new(self.metrics.clone()),
         }
     }
 }
@@ -168,8 +178,12 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let closing = state.closing.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            closing.send_replace(true);
+        })
         .await
 }

@@ -4,9 +4,11 @@
 use super::plan::{plan, Action, Seen, State, Target};
 use super::{probe, Next, Worker};
 use crate::engine::{ContainerError, Observed, ReplicaTemplate};
-use app::domain::service::{DeploymentState, HealthProbe, RestartPolicy, ServiceSpec};
+use app::domain::service::{
+    DeployStep, DeploymentState, EventKind, HealthProbe, RestartPolicy, ServiceSpec,
+};
 use app::store::{
-    services::open_env,
+    services::{add_event, open_env},
     worker::{self as store, ContainerRecord, DeploymentRow, DesiredService},
     StoreError,
 };
@@ -109,14 +111,13 @@ impl Worker {
         match goal {
             Some(g) if g.rolling && plan.converged => {
                 let replicas = target.map_or(0, |t| t.replicas);
-                self.log(
-                    g.deployment.id,
-                    &format!(
-                        "All {replicas} replicas ready; deployment #{} is live.",
-                        g.deployment.number
-                    ),
-                )
-                .await;
+                let line = format!(
+                    "All {replicas} replicas ready; deployment #{} is live.",
+                    g.deployment.number
+                );
+                self.log(g.deployment.id, Some(DeployStep::Live), &line)
+                    .await;
+                self.event(svc.id, EventKind::Deployment, &line).await;
                 store::finish_rollout(
                     &self.pool,
                     svc.id,
@@ -150,12 +151,21 @@ impl Worker {
                 settings.lease,
             )
             .await?;
-            if r.state == DeploymentState::Pending {
+            let fresh = r.state == DeploymentState::Pending;
+            if fresh {
                 let replicas = if svc.stopped { 0 } else { r.spec.replicas };
-                self.log(r.id, &format!("Rolling out deployment #{}: image {}, {replicas} replica(s), deadline {} s.", r.number, r.spec.image, settings.deploy_timeout.as_secs())).await;
+                let line = format!(
+                    "Rolling out deployment #{}: image {}, {replicas} replica(s), deadline {} s.",
+                    r.number,
+                    r.spec.image,
+                    settings.deploy_timeout.as_secs()
+                );
+                self.log(r.id, None, &line).await;
+                self.event(svc.id, EventKind::Deployment, &line).await;
             } else if hold.taken_over {
                 self.log(
                     r.id,
+                    None,
                     "Berth restarted during this rollout; resuming it from what Docker runs now.",
                 )
                 .await;
@@ -171,11 +181,15 @@ impl Worker {
                         .await
                     {
                         Ok(()) => {
+                            if fresh {
+                                let line = format!("Image {} is ready.", spec.image);
+                                self.log(r.id, Some(DeployStep::Pull), &line).await;
+                            }
                             return Ok(Some(Goal {
                                 deployment: r.clone(),
                                 spec,
                                 rolling: true,
-                            }))
+                            }));
                         }
                         Err(e) if e.is_permanent() => {
                             self.fail_rollout(svc, r, &e.to_string()).await?
@@ -222,7 +236,9 @@ impl Worker {
             None => (DeploymentState::Failed, reason.to_owned()),
         };
         tracing::warn!(deployment = r.number, %outcome, "rollout failed");
-        self.log(r.id, &format!("Failed: {outcome}.")).await;
+        self.log(r.id, None, &format!("Failed: {outcome}.")).await;
+        let line = format!("Deployment #{} failed: {outcome}.", r.number);
+        self.event(svc.id, EventKind::Deployment, &line).await;
         store::finish_rollout(&self.pool, svc.id, r.id, state, Some(&outcome)).await?;
         Ok(())
     }
@@ -269,7 +285,8 @@ impl Worker {
                 .find(|c| c.id == id)
                 .map_or_else(|| id.to_owned(), |c| c.name.clone())
         };
-        let log_to = goal.filter(|g| g.rolling).map(|g| g.deployment.id);
+        let rolling = goal.filter(|g| g.rolling);
+        let wanted = goal.map_or(0, |g| if svc.stopped { 0 } else { g.spec.replicas });
         let runs = actions.iter().filter_map(|a| match a {
             Action::Create(n) => goal.map(|g| async move {
                 let replica = ReplicaTemplate {
@@ -281,24 +298,43 @@ impl Worker {
                     spec: &g.spec,
                 };
                 self.engine.run_replica(&replica).await?;
-                Ok::<_, ContainerError>(format!(
-                    "Started replica {n} ({}).",
-                    replica.container_name()
-                ))
+                let line = if g.rolling {
+                    format!(
+                        "Started replica {n} ({}); {wanted} wanted.",
+                        replica.container_name()
+                    )
+                } else {
+                    format!("Started replica {n}: it was not running.")
+                };
+                Ok::<_, ContainerError>((DeployStep::Start, EventKind::Repair, line))
             }),
             _ => None,
         });
         let starts = actions.iter().filter_map(|a| match a {
             Action::Start(id) => goal.map(|g| async move {
                 self.engine.start(id, &g.spec).await?;
-                Ok(format!("Started stopped container {}.", name_of(id)))
+                let line = format!("Started stopped container {}.", name_of(id));
+                Ok((DeployStep::Start, EventKind::Repair, line))
             }),
             _ => None,
         });
         let removes = actions.iter().filter_map(|a| match a {
             Action::Remove(id) => Some(async move {
                 self.engine.remove(id, self.grace()).await?;
-                Ok(format!("Removed container {}.", name_of(id)))
+                Ok(if rolling.is_some() {
+                    let line = format!("Removed container {}.", name_of(id));
+                    (DeployStep::StopOld, EventKind::Repair, line)
+                } else if svc.stopped {
+                    let line =
+                        format!("Removed container {}: the service is stopped.", name_of(id));
+                    (DeployStep::StopOld, EventKind::Stop, line)
+                } else {
+                    let line = format!(
+                        "Removed container {}: it is not part of the live deployment.",
+                        name_of(id)
+                    );
+                    (DeployStep::StopOld, EventKind::Repair, line)
+                })
             }),
             _ => None,
         });
@@ -308,10 +344,13 @@ impl Worker {
         let mut first_error = None;
         for result in results {
             match result {
-                Ok(line) => {
+                // A rollout's actions are steps of its log; anything else is a repair (or
+                // a stop) and goes on the service's timeline.
+                Ok((step, kind, line)) => {
                     tracing::info!("{line}");
-                    if let Some(d) = log_to {
-                        self.log(d, &line).await;
+                    match rolling {
+                        Some(g) => self.log(g.deployment.id, Some(step), &line).await,
+                        None => self.event(svc.id, kind, &line).await,
                     }
                 }
                 Err(e) => {
@@ -401,9 +440,16 @@ impl Worker {
     }
 
     /// Appends to a deployment's log; a failure to log does not stop the worker.
-    async fn log(&self, deployment: Uuid, line: &str) {
-        if let Err(e) = store::log(&self.pool, deployment, line).await {
+    async fn log(&self, deployment: Uuid, step: Option<DeployStep>, line: &str) {
+        if let Err(e) = store::log(&self.pool, deployment, step, line).await {
             tracing::warn!(error = %e, "could not write the deployment log");
+        }
+    }
+
+    /// Adds to a service's timeline; a failure to do so does not stop the worker.
+    async fn event(&self, service: Uuid, kind: EventKind, message: &str) {
+        if let Err(e) = add_event(&self.pool, service, kind, message).await {
+            tracing::warn!(error = %e, "could not write the service timeline");
         }
     }
 }

@@ -1,8 +1,10 @@
 //! The real server on a random port, over a fresh database from #[sqlx::test].
 #![allow(dead_code)]
 
+pub mod api;
 pub mod docker;
 pub mod images;
+pub mod sse;
 
 use server::{
     engine::Engine,

@@ -4,12 +4,17 @@
 
 mod form;
 mod image_ref;
+mod metrics;
+mod progress;
 mod spec;
 mod status;
+mod timeline;
 mod validate;
 
 pub use form::{form_field, FormProblem, ServiceForm};
 pub use image_ref::{parse_image_ref, ImageRef};
+pub use metrics::{cpu_percent, sum_rounds, ContainerMetrics, MetricSample, ServiceMetrics};
+pub use progress::{progress, DeployStep, StepState};
 pub use spec::{
     EnvVar, HealthCheck, HealthProbe, PortSpec, Protocol, RegistryAuth, RestartPolicy, ServiceSpec,
     VolumeMount,
@@ -18,4 +23,5 @@ pub use status::{
     ContainerView, DeploymentLogLine, DeploymentState, DeploymentView, ServiceHealth,
     ServiceStatus, ServiceView, SECRET_MASK,
 };
+pub use timeline::{container_changes, ContainerFacts, EventKind, ServiceEvent};
 pub use validate::{validate_service_name, FieldError, MAX_REPLICAS};

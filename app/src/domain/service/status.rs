@@ -85,6 +85,8 @@ pub struct DeploymentView {
 pub struct DeploymentLogLine {
     pub at: DateTime<Utc>,
     pub line: String,
+    /// The rollout step this line reports, if it marks one.
+    pub step: Option<super::DeployStep>,
 }
 
 /// One container as the worker last observed it.

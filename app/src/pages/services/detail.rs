@@ -1,9 +1,12 @@
-use crate::api::services::{deployment_log, get_service, ServiceAction};
-use crate::components::{refresh_every, AppLayout, ServiceBadge};
-use crate::domain::service::{ContainerView, DeploymentView, ServiceView};
+use super::{
+    deployments::Deployments, logs::LogViewer, metrics::MetricsCharts, timeline::Timeline,
+};
+use crate::api::services::{get_service, ServiceAction};
+use crate::components::{refresh_on_live, AppLayout, ServiceBadge};
+use crate::domain::live::LiveTopic;
+use crate::domain::service::{ContainerView, ServiceView};
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
-use std::time::Duration;
 
 #[component]
 pub fn ServiceDetailPage() -> impl IntoView {
@@ -16,7 +19,27 @@ pub fn ServiceDetailPage() -> impl IntoView {
             service.refetch();
         }
     });
-    refresh_every(Duration::from_secs(2), move || service.refetch());
+    refresh_on_live(
+        move |c| {
+            c.service.to_string() == id()
+                && matches!(
+                    c.topic,
+                    LiveTopic::Services | LiveTopic::Containers | LiveTopic::Deployments
+                )
+        },
+        move || service.refetch(),
+    );
+    // Replica numbers for the log view's choice, from the last reading of the service.
+    let replicas = Signal::derive(move || {
+        let mut r: Vec<i32> = service
+            .get()
+            .and_then(Result::ok)
+            .map(|(s, _)| s.containers.iter().map(|c| c.replica).collect())
+            .unwrap_or_default();
+        r.sort_unstable();
+        r.dedup();
+        r
+    });
     view! {
         <AppLayout title="Service">
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -24,14 +47,21 @@ pub fn ServiceDetailPage() -> impl IntoView {
                     match service.await {
                         Ok((s, deployments)) => view! {
                             <ServiceHeader service=s.clone() act=act />
-                            {move || act.value().get().and_then(|r| r.err()).map(|e| view! { <p class="banner error">{e.to_string()}</p> })}
+                            {move || act.value().get().and_then(|r| r.err()).map(|e| view! { <p class="banner error" id="action-error">{e.to_string()}</p> })}
                             <Containers containers=s.containers.clone() />
-                            <Deployments deployments=deployments />
+                            <Deployments deployments=deployments live=s.live_deployment act=act />
                         }.into_any(),
                         Err(e) => view! { <h1>"Service"</h1><p class="banner error">{e.to_string()}</p> }.into_any(),
                     }
                 })}
             </Transition>
+            // Outside the block above: they keep their own state (lines, charts) while the
+            // service is re-read.
+            {move || (!id().is_empty()).then(|| view! {
+                <MetricsCharts id=id() />
+                <LogViewer id=id() replicas=replicas />
+                <Timeline id=id() />
+            })}
         </AppLayout>
     }
 }
@@ -67,6 +97,7 @@ fn ServiceHeader(service: ServiceView, act: ServerAction<ServiceAction>) -> impl
             </dl>
             <div class="actions">
                 <A href=format!("/services/{}/edit", s.id) attr:class="button" attr:id="edit-service">"Edit"</A>
+                {action_form("redeploy", "Redeploy", "ghost")}
                 <ActionForm action=act attr:class="inline">
                     <input type="hidden" name="id" value=sid />
                     <input type="hidden" name="action" value="scale" />
@@ -90,19 +121,20 @@ fn Containers(containers: Vec<ContainerView>) -> impl IntoView {
             } else {
                 view! {
                     <table class="table" id="containers">
-                        <thead><tr><th>"Replica"</th><th>"Name"</th><th>"State"</th><th>"Health"</th><th>"Restarts"</th><th>"Exit code"</th><th>"Started"</th><th>"Address"</th></tr></thead>
+                        <thead><tr><th>"Replica"</th><th>"Name"</th><th>"State"</th><th>"Health"</th><th>"Restarts"</th><th>"Exit code"</th><th>"Up since"</th><th>"Address"</th></tr></thead>
                         <tbody>
                             {containers.into_iter().map(|c| {
                                 let logs = c.last_logs.clone().filter(|_| c.crash_looping);
+                                let up = (c.state == "running").then_some(c.started_at).flatten();
                                 view! {
-                                    <tr data-state=c.state.clone()>
+                                    <tr data-state=c.state.clone() data-replica=c.replica>
                                         <td>{c.replica}</td>
                                         <td><code>{c.name.clone()}</code></td>
                                         <td>{c.state.clone()}{c.crash_looping.then(|| view! { " " <span class="badge crash-looping">"crash-looping"</span> })}</td>
                                         <td>{c.health.clone().unwrap_or_else(|| "—".into())}</td>
                                         <td>{c.restart_count}</td>
                                         <td>{c.exit_code.map(|x| x.to_string()).unwrap_or_default()}</td>
-                                        <td class="muted">{c.started_at.map(super::ago).unwrap_or_default()}</td>
+                                        <td class="muted">{up.map(super::ago).unwrap_or_default()}</td>
                                         <td><code>{c.ip.clone().unwrap_or_default()}</code></td>
                                     </tr>
                                     {logs.map(|l| view! { <tr><td colspan="8"><pre class="log">{l}</pre></td></tr> })}
@@ -113,50 +145,5 @@ fn Containers(containers: Vec<ContainerView>) -> impl IntoView {
                 }.into_any()
             }}
         </section>
-    }
-}
-
-#[component]
-fn Deployments(deployments: Vec<DeploymentView>) -> impl IntoView {
-    let latest = deployments.first().map(|d| d.id.to_string());
-    view! {
-        <section class="card">
-            <h2>"Deployments"</h2>
-            <table class="table" id="deployments">
-                <thead><tr><th>"#"</th><th>"Trigger"</th><th>"By"</th><th>"State"</th><th>"Reason"</th><th>"Created"</th><th>"Finished"</th></tr></thead>
-                <tbody>
-                    {deployments.into_iter().map(|d| view! {
-                        <tr data-state=d.state.as_str()>
-                            <td>{d.number}</td>
-                            <td>{d.trigger.clone()}</td>
-                            <td>{d.triggered_by.clone().unwrap_or_default()}</td>
-                            <td><span class=format!("badge {}", d.state.as_str())>{d.state.label()}</span></td>
-                            <td>{d.reason.clone().unwrap_or_default()}</td>
-                            <td class="muted">{super::ago(d.created_at)}</td>
-                            <td class="muted">{d.finished_at.map(super::ago).unwrap_or_default()}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-            {latest.map(|id| view! { <DeploymentLog id=id /> })}
-        </section>
-    }
-}
-
-#[component]
-fn DeploymentLog(id: String) -> impl IntoView {
-    let log = Resource::new(move || id.clone(), deployment_log);
-    view! {
-        <h3>"Latest deployment's log"</h3>
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let lines = log.await.unwrap_or_default();
-                view! {
-                    <pre class="log" id="deployment-log">
-                        {lines.into_iter().map(|l| format!("{}  {}\n", l.at.format("%H:%M:%S"), l.line)).collect::<String>()}
-                    </pre>
-                }
-            })}
-        </Suspense>
     }
 }

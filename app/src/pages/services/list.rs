@@ -1,14 +1,13 @@
 use crate::api::services::list_services;
-use crate::components::{refresh_every, AppLayout, ServiceBadge};
+use crate::components::{refresh_on_live, AppLayout, ServiceBadge};
 use crate::domain::service::ServiceView;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use std::time::Duration;
 
 #[component]
 pub fn ServicesPage() -> impl IntoView {
     let services = Resource::new(|| (), |_| list_services());
-    refresh_every(Duration::from_secs(2), move || services.refetch());
+    refresh_on_live(|_| true, move || services.refetch());
     view! {
         <AppLayout title="Services">
             <header class="page-header">
@@ -37,7 +36,7 @@ pub fn ServicesPage() -> impl IntoView {
 fn ServiceTable(services: Vec<ServiceView>) -> impl IntoView {
     view! {
         <table class="table" id="services">
-            <thead><tr><th>"Name"</th><th>"Status"</th><th>"Image"</th><th>"Deployment"</th><th>"Updated"</th></tr></thead>
+            <thead><tr><th>"Name"</th><th>"Status"</th><th>"Image"</th><th>"Deployment"</th><th>"Last deploy"</th></tr></thead>
             <tbody>
                 {services.into_iter().map(|s| {
                     let name = s.name.clone();
@@ -49,7 +48,7 @@ fn ServiceTable(services: Vec<ServiceView>) -> impl IntoView {
                             <td><ServiceBadge status=s.status.clone() /></td>
                             <td><code>{s.spec.image.clone()}</code></td>
                             <td>{deployment}</td>
-                            <td class="muted">{super::ago(s.updated_at)}</td>
+                            <td class="muted">{s.latest_deployment.as_ref().map(|d| super::ago(d.finished_at.unwrap_or(d.created_at)))}</td>
                         </tr>
                     }
                 }).collect_view()}

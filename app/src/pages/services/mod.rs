@@ -1,8 +1,12 @@
 //! The services pages: list, create/edit form, detail.
 
+mod deployments;
 mod detail;
 mod form;
 mod list;
+mod logs;
+mod metrics;
+mod timeline;
 
 pub use detail::ServiceDetailPage;
 pub use form::{EditServicePage, NewServicePage};

@@ -2,6 +2,7 @@
 //! domain, SQL in the store, one permission table), for programs.
 
 mod error;
+mod live;
 mod member;
 mod services;
 
@@ -11,5 +12,5 @@ use super::AppState;
 use axum::Router;
 
 pub fn router() -> Router<AppState> {
-    services::router()
+    services::router().merge(live::router())
 }

@@ -26,6 +26,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/services/{id}/scale", post(scale))
         .route("/api/v1/services/{id}/stop", post(stop))
         .route("/api/v1/services/{id}/start", post(start))
+        .route("/api/v1/services/{id}/redeploy", post(redeploy))
+        .route("/api/v1/services/{id}/rollback", post(rollback))
         .route("/api/v1/services/{id}/deployments", get(deployments))
         .route("/api/v1/deployments/{id}", get(deployment))
 }
@@ -118,10 +120,10 @@ async fn set_stopped(
     id: &str,
     stopped: bool,
 ) -> Result<Response, ApiError> {
-    let team = m.team_for(Permission::ManageServices)?;
+    let actor = m.actor(Permission::ManageServices)?;
     let id = parse_id(id)?;
-    store::set_stopped(&s.pool, team, id, stopped).await?;
-    Ok(Json(store::get(&s.pool, team, id).await?).into_response())
+    store::set_stopped(&s.pool, actor, id, stopped).await?;
+    Ok(Json(store::get(&s.pool, actor.team_id, id).await?).into_response())
 }
 
 async fn stop(
@@ -171,4 +173,43 @@ async fn deployment(
     let team = m.team_for(Permission::ReadServices)?;
     let (deployment, log) = store::deployment(&s.pool, team, parse_id(&id)?).await?;
     Ok(Json(serde_json::json!({ "deployment": deployment, "log": log })).into_response())
+}
+
+async fn redeploy(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let actor = m.actor(Permission::ManageServices)?;
+    let id = parse_id(&id)?;
+    store::redeploy(&s.pool, actor, id, None).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(store::get(&s.pool, actor.team_id, id).await?),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RollbackBody {
+    /// The number of an earlier deployment that went live.
+    deployment: i32,
+}
+
+async fn rollback(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let actor = m.actor(Permission::ManageServices)?;
+    let id = parse_id(&id)?;
+    let RollbackBody { deployment } = body(&bytes)?;
+    store::redeploy(&s.pool, actor, id, Some(deployment)).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(store::get(&s.pool, actor.team_id, id).await?),
+    )
+        .into_response())
 }

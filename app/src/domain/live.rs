@@ -1,0 +1,44 @@
+//! What the live stream tells a page: which service changed and in what respect. The page
+//! re-reads what it shows; the stream never carries the data itself, so a dropped message
+//! costs a refetch, never a wrong state.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The Postgres channel the database triggers announce changes on.
+pub const LIVE_CHANNEL: &str = "berth_live";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LiveTopic {
+    /// The service row (spec, stopped, deleted).
+    Services,
+    Containers,
+    Deployments,
+    /// A deployment log line.
+    Log,
+    /// The service's timeline.
+    Events,
+}
+
+/// One change, as sent to the browser (`event: change`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveChange {
+    pub service: Uuid,
+    pub topic: LiveTopic,
+}
+
+/// Server-sent event names. `resync` means "you may have missed changes: re-read all".
+pub const EVENT_CHANGE: &str = "change";
+pub const EVENT_RESYNC: &str = "resync";
+/// A container log line (`LogLine` as JSON) on a log stream.
+pub const EVENT_LOG: &str = "log";
+
+/// One line a container printed, cleaned for display (see `log_line::clean`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub replica: i32,
+    /// stdout or stderr.
+    pub stream: String,
+    pub line: String,
+}

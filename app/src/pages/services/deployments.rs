@@ -1,0 +1,80 @@
+//! A service's deployments: history with rollback, and the latest one step by step.
+
+use crate::api::services::{deployment_log, ServiceAction};
+use crate::components::refresh_on_live;
+use crate::domain::live::LiveTopic;
+use crate::domain::service::{progress, DeploymentState, DeploymentView};
+use leptos::prelude::*;
+
+#[component]
+pub fn Deployments(
+    deployments: Vec<DeploymentView>,
+    live: Option<i32>,
+    act: ServerAction<ServiceAction>,
+) -> impl IntoView {
+    let latest = deployments
+        .first()
+        .map(|d| (d.id.to_string(), d.state, d.service_id));
+    view! {
+        <section class="card">
+            <h2>"Deployments"</h2>
+            {latest.map(|(id, state, service)| view! { <DeploymentProgress id=id state=state service=service /> })}
+            <table class="table" id="deployments">
+                <thead><tr><th>"#"</th><th>"Trigger"</th><th>"By"</th><th>"State"</th><th>"Reason"</th><th>"Created"</th><th>"Took"</th><th></th></tr></thead>
+                <tbody>
+                    {deployments.into_iter().map(|d| {
+                        let can_roll_back = d.state == DeploymentState::Succeeded && Some(d.number) != live;
+                        let took = d.started_at.zip(d.finished_at).map(|(a, b)| format!("{:.1} s", (b - a).num_milliseconds() as f64 / 1000.0));
+                        view! {
+                            <tr data-state=d.state.as_str() data-number=d.number>
+                                <td>{d.number}</td>
+                                <td>{d.trigger.clone()}</td>
+                                <td>{d.triggered_by.clone().unwrap_or_default()}</td>
+                                <td><span class=format!("badge {}", d.state.as_str())>{d.state.label()}</span></td>
+                                <td>{d.reason.clone().unwrap_or_default()}</td>
+                                <td class="muted">{super::ago(d.created_at)}</td>
+                                <td class="muted">{took.unwrap_or_default()}</td>
+                                <td>{can_roll_back.then(|| view! {
+                                    <ActionForm action=act attr:class="inline">
+                                        <input type="hidden" name="id" value=d.service_id.to_string() />
+                                        <input type="hidden" name="action" value="rollback" />
+                                        <input type="hidden" name="replicas" value=d.number.to_string() />
+                                        <button type="submit" class="ghost small" id=format!("rollback-{}", d.number)>"Roll back to this"</button>
+                                    </ActionForm>
+                                })}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+/// The latest deployment's steps and log, re-read as the worker writes them.
+#[component]
+fn DeploymentProgress(id: String, state: DeploymentState, service: uuid::Uuid) -> impl IntoView {
+    let log = Resource::new(move || id.clone(), deployment_log);
+    refresh_on_live(
+        move |c| c.service == service && c.topic == LiveTopic::Log,
+        move || log.refetch(),
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let lines = log.await.unwrap_or_default();
+                let steps = progress(state, &lines);
+                view! {
+                    <ol class="steps" id="deployment-steps">
+                        {steps.into_iter().map(|(step, s)| view! {
+                            <li class=format!("step {}", s.as_str()) data-step=step.as_str() data-state=s.as_str()>{step.label()}</li>
+                        }).collect_view()}
+                    </ol>
+                    <pre class="log" id="deployment-log">
+                        {lines.into_iter().map(|l| format!("{}  {}\n", l.at.format("%H:%M:%S"), l.line)).collect::<String>()}
+                    </pre>
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,192 @@
+//! Live routes: the team's change stream, container logs (followed or downloaded), a
+//! service's timeline and its CPU/memory samples. Same member check and team scope as the
+//! rest of the API; another team's service answers 404.
+
+use super::member::{parse_id, Member};
+use super::ApiError;
+use crate::http::AppState;
+use crate::live::{logs, HubMessage};
+use app::domain::live::{LiveChange, EVENT_CHANGE, EVENT_LOG, EVENT_RESYNC};
+use app::domain::Permission;
+use app::store::services as store;
+use axum::{
+    extract::{Path, Query, State},
+    http::header,
+    response::{
+        sse::{Event, KeepAlive, Sse},
+        IntoResponse, Response,
+    },
+    routing::get,
+    Json, Router,
+};
+use futures::{Stream, StreamExt};
+use serde::Deserialize;
+use std::{convert::Infallible, time::Duration};
+use tokio::sync::broadcast::error::RecvError;
+use uuid::Uuid;
+
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+const MAX_TAIL: usize = 10_000;
+const DEFAULT_TAIL: usize = 100;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/events", get(changes))
+        .route("/api/v1/services/{id}/logs", get(download_logs))
+        .route("/api/v1/services/{id}/logs/stream", get(follow_logs))
+        .route("/api/v1/services/{id}/events", get(timeline))
+        .route("/api/v1/services/{id}/metrics", get(metrics))
+}
+
+/// The streams end when berth shuts down, so a graceful shutdown does not wait for pages.
+fn until_closing<S: Stream + Send + 'static>(
+    s: &AppState,
+    stream: S,
+) -> impl Stream<Item = S::Item> {
+    let mut closing = s.closing.subscribe();
+    stream.take_until(async move {
+        let _ = closing.wait_for(|c| *c).await;
+    })
+}
+
+/// `text/event-stream` of the caller's team: `resync` first (and whenever announcements may
+/// have been lost), then a `change` per service that changed.
+async fn changes(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
+    let team = m.team_for(Permission::ReadServices)?;
+    let rx = s.hub.subscribe();
+    let resync = || Event::default().event(EVENT_RESYNC).data("{}");
+    let first = futures::stream::once(async move { resync() });
+    let rest = futures::stream::unfold(rx, move |mut rx| async move {
+        loop {
+            let event = match rx.recv().await {
+                Ok(HubMessage::Change { team: t, change }) if t == team => change_event(change),
+                Ok(HubMessage::Change { .. }) => continue,
+                Ok(HubMessage::Resync) | Err(RecvError::Lagged(_)) => resync(),
+                Err(RecvError::Closed) => return None,
+            };
+            return Some((event, rx));
+        }
+    });
+    let stream = until_closing(&s, first.chain(rest)).map(Ok::<_, Infallible>);
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+        .into_response())
+}
+
+fn change_event(change: LiveChange) -> Event {
+    Event::default()
+        .event(EVENT_CHANGE)
+        .json_data(change)
+        .unwrap_or_else(|_| Event::default().event(EVENT_RESYNC).data("{}"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogQuery {
+    tail: Option<usize>,
+    replica: Option<i32>,
+}
+
+impl LogQuery {
+    fn tail(&self) -> Result<usize, ApiError> {
+        match self.tail {
+            Some(n) if n > MAX_TAIL => Err(ApiError::BadRequest(format!(
+                "tail must be at most {MAX_TAIL} lines"
+            ))),
+            Some(n) => Ok(n),
+            None => Ok(DEFAULT_TAIL),
+        }
+    }
+}
+
+/// The service, if the caller's team has it.
+async fn service_of(
+    s: &AppState,
+    m: &Member,
+    id: &str,
+) -> Result<(Uuid, Uuid, app::domain::service::ServiceSpec), ApiError> {
+    let team = m.team_for(Permission::ReadServices)?;
+    let id = parse_id(id)?;
+    let spec = store::spec(&s.pool, team, id).await?;
+    Ok((team, id, spec))
+}
+
+fn log_query(
+    q: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<LogQuery, ApiError> {
+    q.map(|Query(q)| q)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid query: {}", e.body_text())))
+}
+
+/// `text/event-stream` of `log` events (`LogLine` JSON): the last `tail` lines, then live.
+async fn follow_logs(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+    q: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let q = log_query(q)?;
+    let tail = q.tail()?;
+    let (team, service, _) = service_of(&s, &m, &id).await?;
+    let lines = logs::follow(
+        s.engine.clone(),
+        &s.hub,
+        logs::Follow {
+            team,
+            service,
+            replica: q.replica,
+            tail,
+        },
+    );
+    let events = lines.map(|line| {
+        Ok::<_, Infallible>(
+            Event::default()
+                .event(EVENT_LOG)
+                .json_data(line)
+                .unwrap_or_default(),
+        )
+    });
+    Ok(Sse::new(until_closing(&s, events))
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+        .into_response())
+}
+
+/// The last `tail` lines as a text file.
+async fn download_logs(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+    q: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let q = log_query(q)?;
+    let tail = q.tail()?;
+    let (_, service, spec) = service_of(&s, &m, &id).await?;
+    let text = logs::recent(&s.engine, service, q.replica, tail).await;
+    let disposition = format!("attachment; filename=\"{}.log\"", spec.name);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+async fn timeline(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (team, service, _) = service_of(&s, &m, &id).await?;
+    Ok(Json(store::events(&s.pool, team, service, 200).await?).into_response())
+}
+
+async fn metrics(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (_, service, spec) = service_of(&s, &m, &id).await?;
+    Ok(Json(s.metrics.service(service, spec.memory_mb)).into_response())
+}

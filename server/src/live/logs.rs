@@ -1,0 +1,150 @@
+//! Following a service's container output: every replica (or one), the last lines first,
+//! then what they print, as cleaned lines. Containers that appear later (a repair, a
+//! rollout) or restart are picked up when the hub says the service's containers changed.
+
+use super::{HubMessage, LiveHub};
+use crate::engine::Engine;
+use app::domain::live::{LiveTopic, LogLine};
+use app::domain::log_line::split_lines;
+use futures::{Stream, StreamExt};
+use std::collections::HashSet;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+/// Lines buffered for a slow reader before followers wait.
+const BUFFER: usize = 1024;
+
+/// Which output to follow.
+#[derive(Debug, Clone, Copy)]
+pub struct Follow {
+    pub team: Uuid,
+    pub service: Uuid,
+    pub replica: Option<i32>,
+    pub tail: usize,
+}
+
+/// The lines; the stream ends when the reader drops it (the followers stop with it).
+pub fn follow(engine: Engine, hub: &LiveHub, what: Follow) -> impl Stream<Item = LogLine> {
+    let (tx, rx) = mpsc::channel(BUFFER);
+    let changes = hub.subscribe();
+    tokio::spawn(attach_loop(engine, changes, what, tx));
+    tokio_stream_from(rx)
+}
+
+fn tokio_stream_from(mut rx: mpsc::Receiver<LogLine>) -> impl Stream<Item = LogLine> {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+async fn attach_loop(
+    engine: Engine,
+    mut changes: tokio::sync::broadcast::Receiver<HubMessage>,
+    what: Follow,
+    tx: mpsc::Sender<LogLine>,
+) {
+    let (ended_tx, mut ended_rx) = mpsc::unbounded_channel::<(String, i64)>();
+    let mut following: HashSet<String> = HashSet::new();
+    // Where a follower that ended (its container stopped) should pick up again.
+    let mut resume_at: std::collections::HashMap<String, i64> = Default::default();
+    let mut first = true;
+    loop {
+        if let Ok(containers) = engine.managed_containers(Some(what.service)).await {
+            for c in containers {
+                let replica = c.replica.map_or(-1, |r| r as i32);
+                let wanted = what.replica.is_none_or(|r| r == replica);
+                if !wanted || c.state != "running" || following.contains(&c.id) {
+                    continue;
+                }
+                // The first attach shows the last lines; a later one (a new or restarted
+                // container) everything since it was last followed.
+                let (tail, since) = match resume_at.get(&c.id) {
+                    Some(t) => (None, *t),
+                    None if first => (Some(what.tail), 0),
+                    None => (None, 0),
+                };
+                following.insert(c.id.clone());
+                tokio::spawn(follow_one(
+                    engine.clone(),
+                    c.id.clone(),
+                    replica,
+                    tail,
+                    since,
+                    tx.clone(),
+                    ended_tx.clone(),
+                ));
+            }
+        }
+        first = false;
+        // Wait for a reason to look again, or for the reader to leave.
+        loop {
+            tokio::select! {
+                _ = tx.closed() => return,
+                Some((id, at)) = ended_rx.recv() => {
+                    following.remove(&id);
+                    resume_at.insert(id, at);
+                }
+                msg = changes.recv() => match msg {
+                    Ok(HubMessage::Change { team, change }) if team == what.team
+                        && change.service == what.service
+                        && change.topic == LiveTopic::Containers => break,
+                    Ok(HubMessage::Change { .. }) => {}
+                    Ok(HubMessage::Resync) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                },
+            }
+        }
+    }
+}
+
+async fn follow_one(
+    engine: Engine,
+    id: String,
+    replica: i32,
+    tail: Option<usize>,
+    since: i64,
+    tx: mpsc::Sender<LogLine>,
+    ended: mpsc::UnboundedSender<(String, i64)>,
+) {
+    if let Ok(output) = engine.output(&id, tail, since, true).await {
+        let mut output = std::pin::pin!(output);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        while let Some(Ok(chunk)) = output.next().await {
+            let pending = if chunk.stderr { &mut err } else { &mut out };
+            for line in split_lines(pending, &chunk.bytes) {
+                let line = LogLine {
+                    replica,
+                    stream: if chunk.stderr { "stderr" } else { "stdout" }.to_owned(),
+                    line,
+                };
+                if tx.send(line).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+    let _ = ended.send((id, chrono::Utc::now().timestamp()));
+}
+
+/// The last `tail` lines of a service's containers (one replica or all), for a download.
+pub async fn recent(engine: &Engine, service: Uuid, replica: Option<i32>, tail: usize) -> String {
+    let mut text = String::new();
+    let Ok(containers) = engine.managed_containers(Some(service)).await else {
+        return text;
+    };
+    for c in containers {
+        let r = c.replica.map_or(-1, |r| r as i32);
+        if replica.is_some_and(|want| want != r) {
+            continue;
+        }
+        let Ok(output) = engine.output(&c.id, Some(tail), 0, false).await else {
+            continue;
+        };
+        let mut output = std::pin::pin!(output);
+        let mut pending = Vec::new();
+        while let Some(Ok(chunk)) = output.next().await {
+            for line in split_lines(&mut pending, &chunk.bytes) {
+                text.push_str(&format!("[replica {r}] {line}\n"));
+            }
+        }
+    }
+    text
+}
