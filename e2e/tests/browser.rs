@@ -1,5 +1,5 @@
 //! Berth as a person uses it, in real Chromium against the release build: first run,
-//! hydration, sign-out, wrong password, sign-in, defining a service. Screenshots of every page go
+//! hydration, sign-out, wrong password, sign-in, defining a service, watching one live. Screenshots of every page go
 //! to target/e2e-screenshots/.
 
 use anyhow::{ensure, Context};
@@ -185,7 +185,8 @@ async fn first_run_sign_out_and_in(c: &Client, base: &str) -> anyhow::Result<()>
     wait_for(c, "#current-user").await?;
     ensure!(path_of(c).await? == "/");
     shot(c, "07-signed-in").await?;
-    define_a_service(c).await
+    define_a_service(c).await?;
+    live_service(c).await
 }
 
 /// The service form: inline errors for bad fields, then a service whose image cannot be
@@ -230,6 +231,182 @@ async fn define_a_service(c: &Client) -> anyhow::Result<()> {
     );
     shot(c, "10-service-failed-pull").await?;
     Ok(())
+}
+
+/// A test image: static busybox printing a numbered line every second.
+struct TickerImage {
+    tag: String,
+    service: String,
+}
+
+impl TickerImage {
+    fn build() -> anyhow::Result<TickerImage> {
+        let unique = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_millis()
+            % 1_000_000_000;
+        let dir = tempfile::tempdir()?;
+        std::fs::copy("/bin/busybox", dir.path().join("busybox"))
+            .context("busybox-static is installed by scripts/setup")?;
+        std::fs::write(
+            dir.path().join("Dockerfile"),
+            "FROM scratch\nCOPY busybox /bin/busybox\nENTRYPOINT [\"/bin/busybox\"]\n\
+             CMD [\"sh\", \"-c\", \"n=0; while true; do n=$((n+1)); echo tick $n; sleep 1; done\"]\n",
+        )?;
+        let tag = format!("berth-e2e/ticker:{unique}");
+        let dir_arg = dir.path().to_string_lossy().into_owned();
+        docker(&["build", "-q", "-t", &tag, &dir_arg])?;
+        Ok(TickerImage {
+            tag,
+            service: format!("ticker-{unique}"),
+        })
+    }
+
+    /// Ids of the service's containers, as the docker CLI sees them.
+    fn containers(&self) -> anyhow::Result<Vec<String>> {
+        let filter = format!("name=berth-{}-", self.service);
+        Ok(docker(&["ps", "-aq", "--filter", &filter])?
+            .lines()
+            .map(str::to_owned)
+            .collect())
+    }
+}
+
+impl Drop for TickerImage {
+    fn drop(&mut self) {
+        if let Ok(ids) = self.containers() {
+            for id in ids {
+                let _ = docker(&["rm", "-f", &id]);
+            }
+        }
+        let _ = docker(&["rmi", "-f", &self.tag]);
+    }
+}
+
+fn docker(args: &[&str]) -> anyhow::Result<String> {
+    let out = std::process::Command::new("docker").args(args).output()?;
+    ensure!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// The page keeps a mark set by script for as long as it is not reloaded.
+async fn mark_page(c: &Client) -> anyhow::Result<()> {
+    c.execute("window.berthNotReloaded = true;", vec![]).await?;
+    Ok(())
+}
+
+async fn still_marked(c: &Client) -> anyhow::Result<bool> {
+    let v = c
+        .execute("return window.berthNotReloaded === true;", vec![])
+        .await?;
+    Ok(v.as_bool() == Some(true))
+}
+
+/// A service created by typing and clicking goes live on its page without a reload; a
+/// container killed from outside shows within a second, then its repair; the log view
+/// shows lines printed after the page opened.
+async fn live_service(c: &Client) -> anyhow::Result<()> {
+    let image = TickerImage::build()?;
+    c.find(Locator::LinkText("Services")).await?.click().await?;
+    wait_for(c, "#new-service").await?.click().await?;
+    wait_for(c, "#service-form").await?;
+    wait_hydrated(c).await?;
+    fill(c, "input[name='form[name]']", &image.service).await?;
+    fill(c, "input[name='form[image]']", &image.tag).await?;
+    c.find(Locator::Css("#save-service")).await?.click().await?;
+    ensure!(text_of(c, "#service-name").await? == image.service);
+    wait_hydrated(c).await?;
+    mark_page(c).await?;
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(".page-header .badge[data-health=running]"))
+        .await
+        .context("the badge should turn to running by itself")?;
+    wait_for(c, "#deployment-steps li[data-step=live][data-state=done]").await?;
+    shot(c, "11-service-running-live").await?;
+
+    // Logs: a tick printed after the page opened arrives.
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("#container-log .log-line"))
+        .await
+        .context("the log view shows the last lines")?;
+    let shown = c.find_all(Locator::Css("#container-log .log-line")).await?;
+    let seen = match shown.last() {
+        Some(line) => tick_number(&line.text().await?),
+        None => 0,
+    };
+    let later = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(&format!(
+            "//div[contains(@class,'log-line')][substring-after(., 'tick ') = '{}']",
+            seen + 2
+        )))
+        .await
+        .context("a line printed after the page opened shows up")?;
+    ensure!(later.text().await?.contains("tick"));
+    shot(c, "12-service-logs-live").await?;
+
+    // Kill the container from outside: the page shows it within a second, no reload.
+    let ids = image.containers()?;
+    ensure!(ids.len() == 1, "one container: {ids:?}");
+    let row = wait_for(c, "#containers tr[data-replica='0']").await?;
+    let restarts_before = row.attr("data-restarts").await?;
+    docker(&["kill", &ids[0]])?;
+    let killed = std::time::Instant::now();
+    let mut shown = false;
+    while killed.elapsed() < Duration::from_millis(1000) {
+        if let Ok(row) = c
+            .find(Locator::Css("#containers tr[data-replica='0']"))
+            .await
+        {
+            let state = row.attr("data-state").await?;
+            let restarts = row.attr("data-restarts").await?;
+            let id = row.attr("data-id").await?;
+            if state.as_deref() != Some("running")
+                || restarts != restarts_before
+                || id
+                    .as_deref()
+                    .is_some_and(|i| !ids[0].starts_with(i) && !i.starts_with(&ids[0]))
+            {
+                shown = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let took = killed.elapsed();
+    shot(c, "13-service-container-killed").await?;
+    ensure!(shown, "the kill did not show within 1 s");
+    eprintln!("kill shown on the page after {took:?}");
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(
+            "#containers tr[data-replica='0'][data-state=running]",
+        ))
+        .await
+        .context("the container runs again")?;
+    wait_for(c, ".page-header .badge[data-health=running]").await?;
+    wait_for(
+        c,
+        "#timeline li[data-kind=crash], #timeline li[data-kind=restart]",
+    )
+    .await?;
+    ensure!(still_marked(c).await?, "the page was reloaded");
+    shot(c, "14-service-repaired").await?;
+    Ok(())
+}
+
+fn tick_number(line: &str) -> u64 {
+    line.rsplit(' ')
+        .next()
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// With JavaScript off the forms still post and redirect.

@@ -147,11 +147,18 @@ async fn another_teams_service_does_not_exist_for_you(pool: PgPool) {
         ("POST", format!("/api/v1/services/{theirs}/start")),
         ("GET", format!("/api/v1/services/{theirs}/deployments")),
         ("GET", format!("/api/v1/deployments/{deployment}")),
+        ("POST", format!("/api/v1/services/{theirs}/redeploy")),
+        ("POST", format!("/api/v1/services/{theirs}/rollback")),
+        ("GET", format!("/api/v1/services/{theirs}/logs")),
+        ("GET", format!("/api/v1/services/{theirs}/logs/stream")),
+        ("GET", format!("/api/v1/services/{theirs}/events")),
+        ("GET", format!("/api/v1/services/{theirs}/metrics")),
         ("GET", "/api/v1/services/not-a-uuid".to_owned()),
     ];
     for (method, path) in &paths {
         let body = match path.as_str() {
             p if p.ends_with("/scale") => json!({"replicas": 3}),
+            p if p.ends_with("/rollback") => json!({"deployment": 1}),
             _ => json!({"name": "theirs", "image": "hijack"}),
         };
         let r = c

@@ -7,14 +7,14 @@ mod common;
 
 use common::api::Api;
 use common::docker::docker;
-use common::sse::SseStream;
 use common::{quick_worker, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
+use server::live::{EventReader, StreamEvent};
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
 
-fn change_for(id: &str, topic: &str) -> impl Fn(&common::sse::SseEvent) -> bool {
+fn change_for(id: &str, topic: &str) -> impl Fn(&StreamEvent) -> bool {
     let (id, topic) = (id.to_owned(), topic.to_owned());
     move |e| {
         e.event == "change"
@@ -30,7 +30,9 @@ async fn a_killed_container_is_announced_at_once_and_its_repair_too(pool: PgPool
     let view = api.running(&id, 1).await;
     let container = view["containers"][0]["id"].as_str().unwrap().to_owned();
 
-    let mut stream = SseStream::open(&api.client, &api.server.url("/api/v1/events")).await;
+    let mut stream = EventReader::open(&api.client, &api.server.url("/api/v1/events"))
+        .await
+        .unwrap();
     let first = stream
         .next(Duration::from_secs(5))
         .await
@@ -109,7 +111,7 @@ async fn logs_follow_the_replicas_cleaned_and_download_as_text(pool: PgPool) {
     let url = api
         .server
         .url(&format!("/api/v1/services/{id}/logs/stream?tail=100"));
-    let mut stream = SseStream::open(&api.client, &url).await;
+    let mut stream = EventReader::open(&api.client, &url).await.unwrap();
     let mut lines: Vec<String> = Vec::new();
     let mut last_tick_seen_first = None;
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -295,7 +297,9 @@ async fn another_team_hears_and_reads_nothing(pool: PgPool) {
                 .unwrap()
         }
     };
-    let mut stream = SseStream::open(&c, &s.url("/api/v1/events")).await;
+    let mut stream = EventReader::open(&c, &s.url("/api/v1/events"))
+        .await
+        .unwrap();
     assert_eq!(
         stream.next(Duration::from_secs(5)).await.unwrap().event,
         "resync"

@@ -1,11 +1,14 @@
-//! `berth-bench deploy`: Berth's deploy path against plain Docker, on one image.
+//! Benchmarks of the `berth` binary next to this one (release build), started on a fresh
+//! data directory with its embedded Postgres, against a busybox `FROM scratch` web image.
 //!
-//! Starts the `berth` binary next to this one (release build) on a fresh data directory
-//! with its embedded Postgres, builds a busybox `FROM scratch` web image, and measures:
-//! (a) API call → 1 replica answering, as a ratio to `docker run` + the same HTTP answer;
-//! (b) 10 replicas vs 10 sequential `docker run`s; (c) `docker kill` → status change seen
-//! through the API, p50/p95 of 20 tries; (d) berth's idle RSS with 100 services.
-//! Prints progress on stderr and one JSON object as its last line on stdout.
+//! `berth-bench deploy`: (a) API call → 1 replica answering, as a ratio to `docker run` +
+//! the same HTTP answer; (b) 10 replicas vs 10 sequential `docker run`s; (c) `docker kill`
+//! → status change seen through the API, p50/p95 of 20 tries; (d) idle RSS, 100 services.
+//!
+//! `berth-bench stream`: `docker kill` → the change arriving on the team's live stream,
+//! p50/p95 of 20 tries; berth's CPU use over a minute with 200 containers idle.
+//!
+//! Each prints progress on stderr and one JSON object as its last line on stdout.
 
 use anyhow::{bail, Context};
 use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
@@ -21,13 +24,16 @@ const POLL: Duration = Duration::from_millis(5);
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let what = std::env::args().nth(1).unwrap_or_default();
-    if what != "deploy" {
-        bail!("usage: berth-bench deploy");
+    if what != "deploy" && what != "stream" {
+        bail!("usage: berth-bench deploy|stream");
     }
     let dir = tempfile::tempdir()?;
     let port = free_port();
     let mut berth = start_berth(dir.path(), port)?;
-    let outcome = bench(port, berth.id()).await;
+    let outcome = match what.as_str() {
+        "deploy" => bench(port, berth.id()).await,
+        _ => bench_stream(port, berth.id()).await,
+    };
     let _ = Command::new("kill")
         .args(["-TERM", &berth.id().to_string()])
         .status();
@@ -130,6 +136,31 @@ impl Berth {
         }
     }
 
+    /// The team network outlives the services; the bench leaves nothing behind.
+    async fn remove_team_network(&self, docker: &bollard::Docker) -> anyhow::Result<()> {
+        let me: Value = self
+            .http
+            .post(format!("{}/api/whoami", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send()
+            .await?
+            .json()
+            .await?;
+        if let Some(team) = me["team"]["id"].as_str().and_then(|t| t.parse().ok()) {
+            let _ = docker
+                .remove_network(&server::engine::team_network(team))
+                .await;
+        }
+        Ok(())
+    }
+
+    async fn create(&self, spec: Value) -> anyhow::Result<String> {
+        let v = self
+            .call(reqwest::Method::POST, "/api/v1/services", Some(spec))
+            .await?;
+        Ok(v["id"].as_str().unwrap_or_default().to_owned())
+    }
+
     async fn delete_and_wait(&self, id: &str) -> anyhow::Result<()> {
         self.call(
             reqwest::Method::DELETE,
@@ -194,7 +225,8 @@ fn ready(v: &Value, n: u64) -> bool {
     v["status"]["ready"] == n && v["containers"].as_array().map(Vec::len) == Some(n as usize)
 }
 
-async fn bench(port: u16, pid: u32) -> anyhow::Result<(Value, String)> {
+/// Berth signed in as a fresh owner, the engine, and the bench image.
+async fn open(port: u16) -> anyhow::Result<(Berth, bollard::Docker, String)> {
     let base = format!("http://127.0.0.1:{port}");
     let http = Client::builder().cookie_store(true).build()?;
     let start = Instant::now();
@@ -216,7 +248,6 @@ async fn bench(port: u16, pid: u32) -> anyhow::Result<(Value, String)> {
         .await?
         .error_for_status()?;
     let berth = Berth { base, http };
-    let probe = Client::new();
 
     let engine = Engine::new(None);
     let docker = engine.client().await?;
@@ -229,6 +260,12 @@ async fn bench(port: u16, pid: u32) -> anyhow::Result<(Value, String)> {
         .add_file("busybox", &std::fs::read("/bin/busybox").context("busybox-static")?, 0o755)?
         .add_file("www/index.html", b"bench\n", 0o644)?;
     engine.build_image(&image, ctx, |_| {}).await?;
+    Ok((berth, docker, image))
+}
+
+async fn bench(port: u16, pid: u32) -> anyhow::Result<(Value, String)> {
+    let (berth, docker, image) = open(port).await?;
+    let probe = Client::new();
 
     // Plain `docker run`s go to the default bridge; Berth puts a team's containers on the
     // team's own network, which costs the engine ~0.1 s per start (embedded DNS). The
@@ -405,20 +442,7 @@ async fn bench(port: u16, pid: u32) -> anyhow::Result<(Value, String)> {
     for id in &hundred {
         berth.delete_and_wait(id).await.ok();
     }
-    // The team network outlives the services; the bench leaves nothing behind.
-    let me: Value = berth
-        .http
-        .post(format!("{}/api/whoami", berth.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .send()
-        .await?
-        .json()
-        .await?;
-    if let Some(team) = me["team"]["id"].as_str().and_then(|t| t.parse().ok()) {
-        let _ = docker
-            .remove_network(&server::engine::team_network(team))
-            .await;
-    }
+    berth.remove_team_network(&docker).await?;
 
     let round3 = |x: f64| (x * 1000.0).round() / 1000.0;
     Ok((
@@ -430,6 +454,101 @@ async fn bench(port: u16, pid: u32) -> anyhow::Result<(Value, String)> {
             "status_p50_s": round3(status_p50_s),
             "status_p95_s": round3(status_p95_s),
             "idle_rss_mb_100_services": (idle_rss_mb_100_services * 10.0).round() / 10.0,
+        }),
+        image,
+    ))
+}
+
+/// CPU seconds (user + system) the process has used so far.
+fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
+    // SAFETY: sysconf only reads a system constant.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    Ok((ticks(11) + ticks(12)) / per_second)
+}
+
+async fn bench_stream(port: u16, pid: u32) -> anyhow::Result<(Value, String)> {
+    let (berth, docker, image) = open(port).await?;
+
+    // Kill → the change on the live stream, as a dashboard page receives it.
+    let victim = berth
+        .create(json!({ "name": "victim", "image": image }))
+        .await?;
+    let url = format!("{}/api/v1/events", berth.base);
+    let mut stream = server::live::EventReader::open(&berth.http, &url).await?;
+    let mut latencies = Vec::new();
+    for _ in 0..20 {
+        let before = berth.until(&victim, |v| ready(v, 1)).await?;
+        // What arrived meanwhile is not this try's.
+        while stream.next(Duration::from_millis(300)).await.is_some() {}
+        let id = before["containers"][0]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let t = Instant::now();
+        docker
+            .kill_container(&id, None::<bollard::query_parameters::KillContainerOptions>)
+            .await?;
+        let about_victim = |e: &server::live::StreamEvent| {
+            e.event == "change" && e.data.contains(&victim) && e.data.contains("containers")
+        };
+        stream
+            .until(Duration::from_secs(30), about_victim)
+            .await
+            .context("no change arrived on the stream")?;
+        latencies.push(t.elapsed().as_secs_f64());
+    }
+    drop(stream);
+    let stream_p50_s = percentile(latencies.clone(), 0.5);
+    let stream_p95_s = percentile(latencies, 0.95);
+    eprintln!("kill → stream p50 {stream_p50_s:.3} s, p95 {stream_p95_s:.3} s");
+    berth.delete_and_wait(&victim).await?;
+
+    // Idle CPU with 200 containers: 20 services of 10 replicas.
+    let mut services = Vec::new();
+    for i in 0..20 {
+        let spec = json!({ "name": format!("idle-{i}"), "image": image, "replicas": 10 });
+        services.push(berth.create(spec).await?);
+    }
+    for id in &services {
+        berth.until(id, |v| ready(v, 10)).await?;
+    }
+    eprintln!("200 containers running; measuring berth's CPU for 60 s");
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let (cpu0, t0) = (cpu_seconds(pid)?, Instant::now());
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let idle_cpu_pct = (cpu_seconds(pid)? - cpu0) / t0.elapsed().as_secs_f64() * 100.0;
+    eprintln!("idle CPU with 200 containers: {idle_cpu_pct:.2} % of one core");
+    for id in &services {
+        berth
+            .call(
+                reqwest::Method::DELETE,
+                &format!("/api/v1/services/{id}"),
+                None,
+            )
+            .await?;
+    }
+    for id in &services {
+        berth.delete_and_wait(id).await.ok();
+    }
+    berth.remove_team_network(&docker).await?;
+
+    let round3 = |x: f64| (x * 1000.0).round() / 1000.0;
+    Ok((
+        json!({
+            "stream_p50_s": round3(stream_p50_s),
+            "stream_p95_s": round3(stream_p95_s),
+            "idle_cpu_pct_200_containers": (idle_cpu_pct * 100.0).round() / 100.0,
         }),
         image,
     ))

@@ -4,6 +4,8 @@
 mod hub;
 pub mod logs;
 pub mod metrics;
+mod reader;
 
 pub use hub::{HubMessage, LiveHub};
 pub use metrics::MetricsSampler;
+pub use reader::{EventReader, StreamEvent};

@@ -4,7 +4,6 @@
 pub mod api;
 pub mod docker;
 pub mod images;
-pub mod sse;
 
 use server::{
     engine::Engine,

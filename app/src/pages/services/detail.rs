@@ -127,7 +127,7 @@ fn Containers(containers: Vec<ContainerView>) -> impl IntoView {
                                 let logs = c.last_logs.clone().filter(|_| c.crash_looping);
                                 let up = (c.state == "running").then_some(c.started_at).flatten();
                                 view! {
-                                    <tr data-state=c.state.clone() data-replica=c.replica>
+                                    <tr data-state=c.state.clone() data-replica=c.replica data-id=c.id.clone() data-restarts=c.restart_count>
                                         <td>{c.replica}</td>
                                         <td><code>{c.name.clone()}</code></td>
                                         <td>{c.state.clone()}{c.crash_looping.then(|| view! { " " <span class="badge crash-looping">"crash-looping"</span> })}</td>
