@@ -46,6 +46,8 @@ async fn attach_loop(
     // Where a follower that ended (its container stopped) should pick up again.
     let mut resume_at: std::collections::HashMap<String, i64> = Default::default();
     let mut first = true;
+    // Dropped on return (the reader left): every follower stops with it.
+    let mut followers = tokio::task::JoinSet::new();
     loop {
         if let Ok(containers) = engine.managed_containers(Some(what.service)).await {
             for c in containers {
@@ -62,7 +64,7 @@ async fn attach_loop(
                     None => (None, 0),
                 };
                 following.insert(c.id.clone());
-                tokio::spawn(follow_one(
+                followers.spawn(follow_one(
                     engine.clone(),
                     c.id.clone(),
                     replica,
@@ -82,6 +84,7 @@ async fn attach_loop(
                     following.remove(&id);
                     resume_at.insert(id, at);
                 }
+                Some(_) = followers.join_next() => {}
                 msg = changes.recv() => match msg {
                     Ok(HubMessage::Change { team, change }) if team == what.team
                         && change.service == what.service
