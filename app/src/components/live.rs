@@ -23,13 +23,63 @@ pub fn refresh_on_live(
 
 #[cfg(feature = "hydrate")]
 mod client {
+    //! One EventSource per page, shared by every part of it that listens: browsers allow
+    //! only six connections per host over HTTP/1.1, and server functions need some.
     use super::*;
     use crate::domain::live::{EVENT_CHANGE, EVENT_RESYNC};
     use leptos::prelude::*;
-    use send_wrapper::SendWrapper;
-    use std::{cell::Cell, rc::Rc};
+    use std::{cell::Cell, cell::RefCell, rc::Rc};
     use wasm_bindgen::{closure::Closure, JsCast};
     use web_sys::{EventSource, MessageEvent};
+
+    /// `None`: re-read everything.
+    type Listener = Rc<dyn Fn(Option<&LiveChange>)>;
+
+    struct Shared {
+        source: EventSource,
+        listeners: Vec<(u64, Listener)>,
+        next_id: u64,
+        _handlers: [Closure<dyn Fn(MessageEvent)>; 2],
+    }
+
+    thread_local! {
+        static SHARED: RefCell<Option<Shared>> = const { RefCell::new(None) };
+    }
+
+    fn notify(change: Option<&LiveChange>) {
+        let listeners: Vec<Listener> = SHARED.with_borrow(|s| {
+            s.as_ref()
+                .map(|s| s.listeners.iter().map(|(_, l)| l.clone()).collect())
+                .unwrap_or_default()
+        });
+        for l in listeners {
+            l(change);
+        }
+    }
+
+    fn open() -> Option<Shared> {
+        let source = EventSource::new("/api/v1/events").ok()?;
+        let on_change = Closure::<dyn Fn(MessageEvent)>::new(|e: MessageEvent| {
+            if let Some(c) = e
+                .data()
+                .as_string()
+                .and_then(|d| serde_json::from_str::<LiveChange>(&d).ok())
+            {
+                notify(Some(&c));
+            }
+        });
+        let on_resync = Closure::<dyn Fn(MessageEvent)>::new(|_: MessageEvent| notify(None));
+        let _ = source
+            .add_event_listener_with_callback(EVENT_CHANGE, on_change.as_ref().unchecked_ref());
+        let _ = source
+            .add_event_listener_with_callback(EVENT_RESYNC, on_resync.as_ref().unchecked_ref());
+        Some(Shared {
+            source,
+            listeners: Vec::new(),
+            next_id: 0,
+            _handlers: [on_change, on_resync],
+        })
+    }
 
     pub fn subscribe(
         concerns: impl Fn(&LiveChange) -> bool + 'static,
@@ -37,8 +87,8 @@ mod client {
     ) {
         let refresh = Rc::new(refresh);
         let scheduled = Rc::new(Cell::new(false));
-        let poke = Rc::new(move || {
-            if scheduled.replace(true) {
+        let listener: Listener = Rc::new(move |change: Option<&LiveChange>| {
+            if change.is_some_and(|c| !concerns(c)) || scheduled.replace(true) {
                 return;
             }
             let (refresh, scheduled) = (refresh.clone(), scheduled.clone());
@@ -50,27 +100,27 @@ mod client {
                 COALESCE,
             );
         });
-        let Ok(source) = EventSource::new("/api/v1/events") else {
-            return;
-        };
-        let on_change = {
-            let poke = poke.clone();
-            Closure::<dyn Fn(MessageEvent)>::new(move |e: MessageEvent| {
-                let change = e
-                    .data()
-                    .as_string()
-                    .and_then(|d| serde_json::from_str::<LiveChange>(&d).ok());
-                if change.is_some_and(|c| concerns(&c)) {
-                    poke();
+        let id = SHARED.with_borrow_mut(|shared| {
+            if shared.is_none() {
+                *shared = open();
+            }
+            let s = shared.as_mut()?;
+            s.next_id += 1;
+            s.listeners.push((s.next_id, listener));
+            Some(s.next_id)
+        });
+        let Some(id) = id else { return };
+        // The last listener to go closes the connection.
+        on_cleanup(move || {
+            SHARED.with_borrow_mut(|shared| {
+                if let Some(s) = shared.as_mut() {
+                    s.listeners.retain(|(i, _)| *i != id);
+                    if s.listeners.is_empty() {
+                        s.source.close();
+                        *shared = None;
+                    }
                 }
             })
-        };
-        let on_resync = Closure::<dyn Fn(MessageEvent)>::new(move |_: MessageEvent| poke());
-        let _ = source
-            .add_event_listener_with_callback(EVENT_CHANGE, on_change.as_ref().unchecked_ref());
-        let _ = source
-            .add_event_listener_with_callback(EVENT_RESYNC, on_resync.as_ref().unchecked_ref());
-        let held = SendWrapper::new((source, on_change, on_resync));
-        on_cleanup(move || held.0.close());
+        });
     }
 }
