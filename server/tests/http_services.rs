@@ -116,21 +116,7 @@ async fn names_and_host_ports_are_unique(pool: PgPool) {
 async fn another_teams_service_does_not_exist_for_you(pool: PgPool) {
     let s = TestServer::start(pool.clone()).await;
     let c = s.owner().await;
-    // Team B with a service, written straight to the database.
-    let team_b: uuid::Uuid =
-        sqlx::query_scalar("INSERT INTO teams (name, slug) VALUES ('B', 'b') RETURNING id")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    let secrets = server::secrets::SecretBox::from_key_bytes(&[9u8; 32]).unwrap();
-    let spec = serde_json::from_value(json!({"name": "theirs", "image": "nginx"})).unwrap();
-    let actor = app::store::services::Actor {
-        team_id: team_b,
-        user_id: None,
-    };
-    let theirs = app::store::services::create(&pool, &secrets, actor, spec)
-        .await
-        .unwrap();
+    let (_, theirs) = common::other_teams_service(&pool, "theirs").await;
     let deployment: uuid::Uuid =
         sqlx::query_scalar("SELECT id FROM deployments WHERE service_id = $1")
             .bind(theirs)

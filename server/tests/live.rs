@@ -278,25 +278,6 @@ async fn metrics_are_sampled_and_actions_show_their_steps(pool: PgPool) {
 async fn another_team_hears_and_reads_nothing(pool: PgPool) {
     let s = TestServer::start(pool.clone()).await;
     let c = s.owner().await;
-    let team_b: uuid::Uuid =
-        sqlx::query_scalar("INSERT INTO teams (name, slug) VALUES ('B', 'b') RETURNING id")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    let secrets = server::secrets::SecretBox::from_key_bytes(&[9u8; 32]).unwrap();
-    let create = |team: uuid::Uuid, name: &str| {
-        let spec = serde_json::from_value(json!({"name": name, "image": "nginx"})).unwrap();
-        let actor = app::store::services::Actor {
-            team_id: team,
-            user_id: None,
-        };
-        let (pool, secrets) = (pool.clone(), secrets.clone());
-        async move {
-            app::store::services::create(&pool, &secrets, actor, spec)
-                .await
-                .unwrap()
-        }
-    };
     let mut stream = EventReader::open(&c, &s.url("/api/v1/events"))
         .await
         .unwrap();
@@ -305,12 +286,13 @@ async fn another_team_hears_and_reads_nothing(pool: PgPool) {
         "resync"
     );
 
-    let theirs = create(team_b, "theirs").await;
-    let team_a: uuid::Uuid = sqlx::query_scalar("SELECT id FROM teams WHERE slug <> 'b'")
+    let (team_b, theirs) = common::other_teams_service(&pool, "theirs").await;
+    let team_a: uuid::Uuid = sqlx::query_scalar("SELECT id FROM teams WHERE id <> $1")
+        .bind(team_b)
         .fetch_one(&pool)
         .await
         .unwrap();
-    let mine = create(team_a, "mine").await;
+    let mine = common::create_service(&pool, team_a, "mine").await;
     // Everything up to our own change: none of it is about their service.
     let mut heard = Vec::new();
     while let Some(e) = stream.next(Duration::from_secs(3)).await {

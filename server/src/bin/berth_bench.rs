@@ -161,6 +161,22 @@ impl Berth {
         Ok(v["id"].as_str().unwrap_or_default().to_owned())
     }
 
+    /// Deletes every service (all at once, then waits for each) and the team network.
+    async fn delete_all(&self, ids: &[String], docker: &bollard::Docker) -> anyhow::Result<()> {
+        for id in ids {
+            self.call(
+                reqwest::Method::DELETE,
+                &format!("/api/v1/services/{id}"),
+                None,
+            )
+            .await?;
+        }
+        for id in ids {
+            self.delete_and_wait(id).await.ok();
+        }
+        self.remove_team_network(docker).await
+    }
+
     async fn delete_and_wait(&self, id: &str) -> anyhow::Result<()> {
         self.call(
             reqwest::Method::DELETE,
@@ -430,19 +446,7 @@ async fn bench(port: u16, pid: u32) -> anyhow::Result<(Value, String)> {
         .unwrap_or(0.0);
     let idle_rss_mb_100_services = kib / 1024.0;
     eprintln!("(d) idle RSS with 100 services: {idle_rss_mb_100_services:.1} MiB");
-    for id in &hundred {
-        berth
-            .call(
-                reqwest::Method::DELETE,
-                &format!("/api/v1/services/{id}"),
-                None,
-            )
-            .await?;
-    }
-    for id in &hundred {
-        berth.delete_and_wait(id).await.ok();
-    }
-    berth.remove_team_network(&docker).await?;
+    berth.delete_all(&hundred, &docker).await?;
 
     let round3 = |x: f64| (x * 1000.0).round() / 1000.0;
     Ok((
@@ -529,19 +533,7 @@ async fn bench_stream(port: u16, pid: u32) -> anyhow::Result<(Value, String)> {
     tokio::time::sleep(Duration::from_secs(60)).await;
     let idle_cpu_pct = (cpu_seconds(pid)? - cpu0) / t0.elapsed().as_secs_f64() * 100.0;
     eprintln!("idle CPU with 200 containers: {idle_cpu_pct:.2} % of one core");
-    for id in &services {
-        berth
-            .call(
-                reqwest::Method::DELETE,
-                &format!("/api/v1/services/{id}"),
-                None,
-            )
-            .await?;
-    }
-    for id in &services {
-        berth.delete_and_wait(id).await.ok();
-    }
-    berth.remove_team_network(&docker).await?;
+    berth.delete_all(&services, &docker).await?;
 
     let round3 = |x: f64| (x * 1000.0).round() / 1000.0;
     Ok((

@@ -188,3 +188,28 @@ pub fn location(r: &reqwest::Response) -> String {
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default()
 }
+
+/// A second team ("B") with a service written straight to the database (no worker acts on
+/// it): for checking that one team never sees another's.
+pub async fn other_teams_service(pool: &PgPool, name: &str) -> (uuid::Uuid, uuid::Uuid) {
+    let team: uuid::Uuid =
+        sqlx::query_scalar("INSERT INTO teams (name, slug) VALUES ('B', 'b') RETURNING id")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let service = create_service(pool, team, name).await;
+    (team, service)
+}
+
+/// A service of `team` (image `nginx`), created through the store as the API would.
+pub async fn create_service(pool: &PgPool, team: uuid::Uuid, name: &str) -> uuid::Uuid {
+    let secrets = server::secrets::SecretBox::from_key_bytes(&[9u8; 32]).unwrap();
+    let spec = serde_json::from_value(serde_json::json!({"name": name, "image": "nginx"})).unwrap();
+    let actor = app::store::services::Actor {
+        team_id: team,
+        user_id: None,
+    };
+    app::store::services::create(pool, &secrets, actor, spec)
+        .await
+        .unwrap()
+}
