@@ -52,6 +52,15 @@ pub fn LogViewer(id: String, replicas: Signal<Vec<i32>>) -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = (url, push, opened);
     });
+    // Keep the newest line in view as lines arrive.
+    let log_box = NodeRef::<leptos::html::Pre>::new();
+    Effect::new(move |_| {
+        lines.track();
+        #[cfg(feature = "hydrate")]
+        if let Some(el) = log_box.get() {
+            el.set_scroll_top(el.scroll_height());
+        }
+    });
     let toggle = move |_| {
         if paused.get_untracked() {
             let mut waiting = held.get_untracked();
@@ -100,7 +109,7 @@ pub fn LogViewer(id: String, replicas: Signal<Vec<i32>>) -> impl IntoView {
                 </button>
                 <a class="button ghost" id="log-download" href=download download="">"Download"</a>
             </div>
-            <pre class="log" id="container-log">{shown}</pre>
+            <pre class="log" id="container-log" node_ref=log_box>{shown}</pre>
         </section>
     }
 }
