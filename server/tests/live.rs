@@ -345,3 +345,39 @@ async fn another_team_hears_and_reads_nothing(pool: PgPool) {
         assert_eq!(r.status(), 401, "{path}");
     }
 }
+
+#[sqlx::test(migrations = false)]
+async fn signing_out_ends_the_open_streams(pool: PgPool) {
+    let s = TestServer::start(pool.clone()).await;
+    let c = s.owner().await;
+    let mine = common::create_service(
+        &pool,
+        sqlx::query_scalar("SELECT id FROM teams")
+            .fetch_one(&pool)
+            .await
+            .unwrap(),
+        "mine",
+    )
+    .await;
+    let mut changes = EventReader::open(&c, &s.url("/api/v1/events"))
+        .await
+        .unwrap();
+    let logs_url = s.url(&format!("/api/v1/services/{mine}/logs/stream"));
+    let mut logs = EventReader::open(&c, &logs_url).await.unwrap();
+    assert_eq!(
+        changes.next(Duration::from_secs(5)).await.unwrap().event,
+        "resync"
+    );
+
+    let r = c.post(s.url("/auth/logout")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    // Streams re-check their caller every 10 s.
+    assert!(
+        changes.ends_within(Duration::from_secs(13)).await,
+        "change stream still open"
+    );
+    assert!(
+        logs.ends_within(Duration::from_secs(3)).await,
+        "log stream still open"
+    );
+}

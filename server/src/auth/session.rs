@@ -82,3 +82,28 @@ async fn viewer_of(
     }
     Ok(info)
 }
+
+/// Whether the session `id` still lets `user` do `p` in `team`: not signed out or expired,
+/// the membership still there, its role still allowing it. Open streams ask this again and
+/// again: they outlive the request that was checked.
+pub async fn still_allowed(
+    state: &AppState,
+    id: &str,
+    user: Uuid,
+    team: Uuid,
+    p: app::domain::Permission,
+) -> bool {
+    let live: Result<Option<i32>, _> = sqlx::query_scalar(
+        "SELECT 1 FROM tower_sessions.session WHERE id = $1 AND expiry_date > now()",
+    )
+    .bind(id)
+    .fetch_optional(&state.pool)
+    .await;
+    if !matches!(live, Ok(Some(_))) {
+        return false;
+    }
+    matches!(
+        app::store::accounts::session_info(&state.pool, user, Some(team)).await,
+        Ok(Some(info)) if info.role.allows(p)
+    )
+}

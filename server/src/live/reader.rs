@@ -54,6 +54,19 @@ impl EventReader {
         }
     }
 
+    /// Whether the server ends the stream within `within` (what arrives meanwhile is
+    /// dropped).
+    pub async fn ends_within(&mut self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, self.response.chunk()).await {
+                Ok(Ok(Some(_))) => continue,
+                Ok(Ok(None)) | Ok(Err(_)) => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+
     /// Reads events until one satisfies `pred` (at most `within`).
     pub async fn until(
         &mut self,

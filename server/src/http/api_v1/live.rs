@@ -4,6 +4,7 @@
 
 use super::member::{parse_id, Member};
 use super::ApiError;
+use crate::auth::session::still_allowed;
 use crate::http::AppState;
 use crate::live::{logs, HubMessage};
 use app::domain::live::{LiveChange, EVENT_CHANGE, EVENT_LOG, EVENT_RESYNC};
@@ -23,6 +24,7 @@ use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use std::{convert::Infallible, time::Duration};
 use tokio::sync::broadcast::error::RecvError;
+use tower_sessions::Session;
 use uuid::Uuid;
 
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -38,20 +40,46 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/services/{id}/metrics", get(metrics))
 }
 
-/// The streams end when berth shuts down, so a graceful shutdown does not wait for pages.
-fn until_closing<S: Stream + Send + 'static>(
+/// How often an open stream checks that its caller may still read.
+const RECHECK: Duration = Duration::from_secs(10);
+
+/// A stream ends when berth shuts down (so a graceful shutdown does not wait for pages),
+/// and when its caller may no longer read: signed out, session expired, removed from the
+/// team, or a role that no longer reads.
+fn while_allowed<S: Stream + Send + 'static>(
     s: &AppState,
+    m: &Member,
+    session: &Session,
     stream: S,
 ) -> impl Stream<Item = S::Item> {
     let mut closing = s.closing.subscribe();
+    let state = s.clone();
+    let (user, team) = (m.0.user.id, m.0.team.id);
+    let id = session.id().map(|i| i.to_string());
+    let revoked = async move {
+        let Some(id) = id else { return };
+        loop {
+            tokio::time::sleep(RECHECK).await;
+            if !still_allowed(&state, &id, user, team, Permission::ReadServices).await {
+                return;
+            }
+        }
+    };
     stream.take_until(async move {
-        let _ = closing.wait_for(|c| *c).await;
+        tokio::select! {
+            _ = closing.wait_for(|c| *c) => {}
+            _ = revoked => {}
+        }
     })
 }
 
 /// `text/event-stream` of the caller's team: `resync` first (and whenever announcements may
 /// have been lost), then a `change` per service that changed.
-async fn changes(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
+async fn changes(
+    State(s): State<AppState>,
+    m: Member,
+    session: Session,
+) -> Result<Response, ApiError> {
     let team = m.team_for(Permission::ReadServices)?;
     let rx = s.hub.subscribe();
     let resync = || Event::default().event(EVENT_RESYNC).data("{}");
@@ -67,7 +95,7 @@ async fn changes(State(s): State<AppState>, m: Member) -> Result<Response, ApiEr
             return Some((event, rx));
         }
     });
-    let stream = until_closing(&s, first.chain(rest)).map(Ok::<_, Infallible>);
+    let stream = while_allowed(&s, &m, &session, first.chain(rest)).map(Ok::<_, Infallible>);
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response())
@@ -122,6 +150,7 @@ fn log_query(
 async fn follow_logs(
     State(s): State<AppState>,
     m: Member,
+    session: Session,
     Path(id): Path<String>,
     q: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -146,7 +175,7 @@ async fn follow_logs(
                 .unwrap_or_default(),
         )
     });
-    Ok(Sse::new(until_closing(&s, events))
+    Ok(Sse::new(while_allowed(&s, &m, &session, events))
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response())
 }
