@@ -350,6 +350,7 @@ async fn live_service(c: &Client) -> anyhow::Result<()> {
         .await
         .context("a line printed after the page opened shows up")?;
     ensure!(later.text().await?.contains("tick"));
+    scroll_to(c, "logs").await?;
     shot(c, "12-service-logs-live").await?;
 
     // Kill the container from outside: the page shows it within a second, no reload.
@@ -399,6 +400,17 @@ async fn live_service(c: &Client) -> anyhow::Result<()> {
     .await?;
     ensure!(still_marked(c).await?, "the page was reloaded");
     shot(c, "14-service-repaired").await?;
+    scroll_to(c, "timeline").await?;
+    shot(c, "15-service-timeline").await?;
+    Ok(())
+}
+
+async fn scroll_to(c: &Client, id: &str) -> anyhow::Result<()> {
+    c.execute(
+        "document.getElementById(arguments[0]).scrollIntoView();",
+        vec![serde_json::json!(id)],
+    )
+    .await?;
     Ok(())
 }
 

@@ -23,13 +23,14 @@ pub struct Usage {
 impl Engine {
     /// A container's output: the last `tail` lines (`None`: all) printed since `since` (unix
     /// seconds, 0 for ever), then (with `follow`) everything it prints until it stops or the
-    /// stream is dropped.
+    /// stream is dropped. With `timestamps` each line starts with Docker's RFC 3339 time.
     pub async fn output(
         &self,
         id: &str,
         tail: Option<usize>,
         since: i64,
         follow: bool,
+        timestamps: bool,
     ) -> Result<
         impl Stream<Item = Result<OutputChunk, ContainerError>> + Send + 'static,
         ContainerError,
@@ -38,6 +39,7 @@ impl Engine {
             .stdout(true)
             .stderr(true)
             .follow(follow)
+            .timestamps(timestamps)
             .since(since.clamp(0, i64::from(i32::MAX)) as i32)
             .tail(&tail.map_or_else(|| "all".to_owned(), |n| n.to_string()))
             .build();

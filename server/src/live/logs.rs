@@ -6,6 +6,7 @@ use super::{HubMessage, LiveHub};
 use crate::engine::Engine;
 use app::domain::live::{LiveTopic, LogLine};
 use app::domain::log_line::split_lines;
+use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 use std::collections::HashSet;
 use tokio::sync::mpsc;
@@ -41,10 +42,11 @@ async fn attach_loop(
     what: Follow,
     tx: mpsc::Sender<LogLine>,
 ) {
-    let (ended_tx, mut ended_rx) = mpsc::unbounded_channel::<(String, i64)>();
+    let (ended_tx, mut ended_rx) = mpsc::unbounded_channel::<(String, Option<Seen>)>();
     let mut following: HashSet<String> = HashSet::new();
-    // Where a follower that ended (its container stopped) should pick up again.
-    let mut resume_at: std::collections::HashMap<String, i64> = Default::default();
+    // The last line each ended follower (its container stopped) passed on: a new follower
+    // of the same container (it restarted) starts after it.
+    let mut resume_after: std::collections::HashMap<String, Option<Seen>> = Default::default();
     let mut first = true;
     // Dropped on return (the reader left): every follower stops with it.
     let mut followers = tokio::task::JoinSet::new();
@@ -58,10 +60,10 @@ async fn attach_loop(
                 }
                 // The first attach shows the last lines; a later one (a new or restarted
                 // container) everything since it was last followed.
-                let (tail, since) = match resume_at.get(&c.id) {
-                    Some(t) => (None, *t),
-                    None if first => (Some(what.tail), 0),
-                    None => (None, 0),
+                let (tail, after) = match resume_after.get(&c.id) {
+                    Some(seen) => (None, *seen),
+                    None if first => (Some(what.tail), None),
+                    None => (None, None),
                 };
                 following.insert(c.id.clone());
                 followers.spawn(follow_one(
@@ -69,7 +71,7 @@ async fn attach_loop(
                     c.id.clone(),
                     replica,
                     tail,
-                    since,
+                    after,
                     tx.clone(),
                     ended_tx.clone(),
                 ));
@@ -80,9 +82,9 @@ async fn attach_loop(
         loop {
             tokio::select! {
                 _ = tx.closed() => return,
-                Some((id, at)) = ended_rx.recv() => {
+                Some((id, seen)) = ended_rx.recv() => {
                     following.remove(&id);
-                    resume_at.insert(id, at);
+                    resume_after.insert(id, seen);
                 }
                 Some(_) = followers.join_next() => {}
                 msg = changes.recv() => match msg {
@@ -98,25 +100,39 @@ async fn attach_loop(
     }
 }
 
+/// Docker's time of the last line passed on.
+type Seen = DateTime<Utc>;
+
+#[allow(clippy::too_many_arguments)]
 async fn follow_one(
     engine: Engine,
     id: String,
     replica: i32,
     tail: Option<usize>,
-    since: i64,
+    after: Option<Seen>,
     tx: mpsc::Sender<LogLine>,
-    ended: mpsc::UnboundedSender<(String, i64)>,
+    ended: mpsc::UnboundedSender<(String, Option<Seen>)>,
 ) {
-    if let Ok(output) = engine.output(&id, tail, since, true).await {
+    let mut last = after;
+    let since = after.map_or(0, |t| t.timestamp());
+    if let Ok(output) = engine.output(&id, tail, since, true, true).await {
         let mut output = std::pin::pin!(output);
         let (mut out, mut err) = (Vec::new(), Vec::new());
         while let Some(Ok(chunk)) = output.next().await {
             let pending = if chunk.stderr { &mut err } else { &mut out };
-            for line in split_lines(pending, &chunk.bytes) {
+            for stamped in split_lines(pending, &chunk.bytes) {
+                let (at, line) = split_timestamp(&stamped);
+                // `since` has whole seconds: skip what an earlier follower passed on.
+                if let (Some(at), Some(after)) = (at, after) {
+                    if at <= after {
+                        continue;
+                    }
+                }
+                last = at.or(last);
                 let line = LogLine {
                     replica,
                     stream: if chunk.stderr { "stderr" } else { "stdout" }.to_owned(),
-                    line,
+                    line: line.to_owned(),
                 };
                 if tx.send(line).await.is_err() {
                     return;
@@ -124,7 +140,21 @@ async fn follow_one(
             }
         }
     }
-    let _ = ended.send((id, chrono::Utc::now().timestamp()));
+    let _ = ended.send((id, last));
+}
+
+/// Docker's timestamp prefix ("2026-11-27T11:55:55.123456789Z ") and the line after it.
+fn split_timestamp(stamped: &str) -> (Option<Seen>, &str) {
+    match stamped.split_once(' ') {
+        Some((ts, rest)) => match DateTime::parse_from_rfc3339(ts) {
+            Ok(t) => (Some(t.with_timezone(&Utc)), rest),
+            Err(_) => (None, stamped),
+        },
+        None => match DateTime::parse_from_rfc3339(stamped) {
+            Ok(t) => (Some(t.with_timezone(&Utc)), ""),
+            Err(_) => (None, stamped),
+        },
+    }
 }
 
 /// The last `tail` lines of a service's containers (one replica or all), for a download.
@@ -138,7 +168,7 @@ pub async fn recent(engine: &Engine, service: Uuid, replica: Option<i32>, tail: 
         if replica.is_some_and(|want| want != r) {
             continue;
         }
-        let Ok(output) = engine.output(&c.id, Some(tail), 0, false).await else {
+        let Ok(output) = engine.output(&c.id, Some(tail), 0, false, false).await else {
             continue;
         };
         let mut output = std::pin::pin!(output);
@@ -150,4 +180,19 @@ pub async fn recent(engine: &Engine, service: Uuid, replica: Option<i32>, tail: 
         }
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_timestamps_are_split_off() {
+        let (at, line) = split_timestamp("2026-11-27T11:55:55.123456789Z tick 3");
+        assert_eq!(line, "tick 3");
+        assert_eq!(at.unwrap().timestamp_subsec_nanos(), 123_456_789);
+        let (at, line) = split_timestamp("2026-11-27T11:55:55Z");
+        assert!(at.is_some() && line.is_empty());
+        assert_eq!(split_timestamp("no stamp here"), (None, "no stamp here"));
+    }
 }
