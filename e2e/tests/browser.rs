@@ -400,14 +400,44 @@ async fn live_service(c: &Client) -> anyhow::Result<()> {
     .await?;
     ensure!(still_marked(c).await?, "the page was reloaded");
     shot(c, "14-service-repaired").await?;
+    // The restarted container's output joins the log after what was already shown, once.
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "(//div[contains(@class,'log-line')][substring-after(., 'tick ') = '2'])[2]",
+        ))
+        .await
+        .context("the restarted container's lines join the log")?;
+    let mut lines = Vec::new();
+    for l in c.find_all(Locator::Css("#container-log .log-line")).await? {
+        lines.push(l.text().await?);
+    }
+    ensure!(
+        lines.windows(2).all(|w| w[0] != w[1]),
+        "no line shown twice: {lines:?}"
+    );
     scroll_to(c, "timeline").await?;
     shot(c, "15-service-timeline").await?;
+    // CPU and memory charts fill in as samples arrive.
+    let memory = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#mem-now"))
+        .await
+        .context("memory samples appear on the page")?
+        .text()
+        .await?;
+    ensure!(memory.ends_with("MiB"), "memory figure: {memory}");
+    wait_for(c, "#metrics svg.chart polyline").await?;
+    scroll_to(c, "metrics").await?;
+    shot(c, "16-service-metrics").await?;
     Ok(())
 }
 
 async fn scroll_to(c: &Client, id: &str) -> anyhow::Result<()> {
     c.execute(
-        "document.getElementById(arguments[0]).scrollIntoView();",
+        // Below the sticky top bar.
+        "document.getElementById(arguments[0]).scrollIntoView(); window.scrollBy(0, -80);",
         vec![serde_json::json!(id)],
     )
     .await?;

@@ -109,7 +109,7 @@ impl Span {
             .iter()
             .map(|s| {
                 let x = (s.at.timestamp_millis() - self.start) as f64 / self.millis * W;
-                let y = H - (value(s) / max).clamp(0.0, 1.0) * H;
+                let y = level(value(s));
                 format!("{x:.1},{y:.1}")
             })
             .collect::<Vec<_>>()
