@@ -98,13 +98,19 @@ impl Span {
         }
     }
 
-    /// SVG polyline points: time across, `value` (0..max) up.
+    /// SVG polyline points: time across, `value` (0..max) up. A single sample is drawn as
+    /// a level line across the chart.
     fn points(
         &self,
         samples: &[MetricSample],
         value: impl Fn(&MetricSample) -> f64,
         max: f64,
     ) -> String {
+        let level = |v: f64| H - (v / max).clamp(0.0, 1.0) * H;
+        if let [only] = samples {
+            let y = level(value(only));
+            return format!("0,{y:.1} {W},{y:.1}");
+        }
         samples
             .iter()
             .map(|s| {
