@@ -6,19 +6,34 @@ use crate::domain::live::LiveTopic;
 use crate::domain::service::{progress, DeploymentState, DeploymentView};
 use leptos::prelude::*;
 
+/// `shown`: the deployment whose steps and log are open (`None`: the latest); kept by the
+/// page, so re-reading the service does not close what a person opened.
 #[component]
 pub fn Deployments(
     deployments: Vec<DeploymentView>,
     live: Option<i32>,
     act: ServerAction<ServiceAction>,
+    shown: RwSignal<Option<uuid::Uuid>>,
 ) -> impl IntoView {
-    let latest = deployments
-        .first()
-        .map(|d| (d.id.to_string(), d.state, d.service_id));
+    let summaries: Vec<(uuid::Uuid, DeploymentState, uuid::Uuid, i32)> = deployments
+        .iter()
+        .map(|d| (d.id, d.state, d.service_id, d.number))
+        .collect();
+    let open = move || {
+        let wanted = shown.get();
+        summaries
+            .iter()
+            .find(|d| Some(d.0) == wanted)
+            .or(summaries.first())
+            .copied()
+    };
     view! {
         <section class="card">
             <h2>"Deployments"</h2>
-            {latest.map(|(id, state, service)| view! { <DeploymentProgress id=id state=state service=service /> })}
+            {move || open().map(|(id, state, service, number)| view! {
+                <h3 id="shown-deployment">"Deployment #" {number}</h3>
+                <DeploymentProgress id=id.to_string() state=state service=service />
+            })}
             <table class="table" id="deployments">
                 <thead><tr><th>"#"</th><th>"Trigger"</th><th>"By"</th><th>"State"</th><th>"Reason"</th><th>"Created"</th><th>"Took"</th><th></th></tr></thead>
                 <tbody>
@@ -27,7 +42,10 @@ pub fn Deployments(
                         let took = d.started_at.zip(d.finished_at).map(|(a, b)| format!("{:.1} s", (b - a).num_milliseconds() as f64 / 1000.0));
                         view! {
                             <tr data-state=d.state.as_str() data-number=d.number>
-                                <td>{d.number}</td>
+                                <td>
+                                    <button type="button" class="link" title="Show its steps and log"
+                                        on:click=move |_| shown.set(Some(d.id))>{d.number}</button>
+                                </td>
                                 <td>{d.trigger.clone()}</td>
                                 <td>{d.triggered_by.clone().unwrap_or_default()}</td>
                                 <td><span class=format!("badge {}", d.state.as_str())>{d.state.label()}</span></td>

@@ -14,6 +14,7 @@ pub fn ServiceDetailPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let service = Resource::new(id, get_service);
     let act = ServerAction::<ServiceAction>::new();
+    let shown_deployment = RwSignal::new(None);
     Effect::new(move |_| {
         if act.version().get() > 0 {
             service.refetch();
@@ -49,7 +50,7 @@ pub fn ServiceDetailPage() -> impl IntoView {
                             <ServiceHeader service=s.clone() act=act />
                             {move || act.value().get().and_then(|r| r.err()).map(|e| view! { <p class="banner error" id="action-error">{e.to_string()}</p> })}
                             <Containers containers=s.containers.clone() />
-                            <Deployments deployments=deployments live=s.live_deployment act=act />
+                            <Deployments deployments=deployments live=s.live_deployment act=act shown=shown_deployment />
                         }.into_any(),
                         Err(e) => view! { <h1>"Service"</h1><p class="banner error">{e.to_string()}</p> }.into_any(),
                     }
