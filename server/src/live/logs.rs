@@ -29,10 +29,10 @@ pub fn follow(engine: Engine, hub: &LiveHub, what: Follow) -> impl Stream<Item =
     let (tx, rx) = mpsc::channel(BUFFER);
     let changes = hub.subscribe();
     tokio::spawn(attach_loop(engine, changes, what, tx));
-    tokio_stream_from(rx)
+    lines_of(rx)
 }
 
-fn tokio_stream_from(mut rx: mpsc::Receiver<LogLine>) -> impl Stream<Item = LogLine> {
+fn lines_of(mut rx: mpsc::Receiver<LogLine>) -> impl Stream<Item = LogLine> {
     futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
@@ -157,6 +157,9 @@ fn split_timestamp(stamped: &str) -> (Option<Seen>, &str) {
     }
 }
 
+/// A download stops growing here (50 replicas × 10 000 lines of 4 KiB would be 2 GB).
+const MAX_DOWNLOAD_BYTES: usize = 16 * 1024 * 1024;
+
 /// The last `tail` lines of a service's containers (one replica or all), for a download.
 pub async fn recent(engine: &Engine, service: Uuid, replica: Option<i32>, tail: usize) -> String {
     let mut text = String::new();
@@ -175,6 +178,10 @@ pub async fn recent(engine: &Engine, service: Uuid, replica: Option<i32>, tail: 
         let mut pending = Vec::new();
         while let Some(Ok(chunk)) = output.next().await {
             for line in split_lines(&mut pending, &chunk.bytes) {
+                if text.len() > MAX_DOWNLOAD_BYTES {
+                    text.push_str("[the download stops here: 16 MiB reached]\n");
+                    return text;
+                }
                 text.push_str(&format!("[replica {r}] {line}\n"));
             }
         }
