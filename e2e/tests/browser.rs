@@ -79,7 +79,11 @@ async fn text_of(c: &Client, css: &str) -> anyhow::Result<String> {
     Ok(wait_for(c, css).await?.text().await?)
 }
 
-async fn first_run_sign_out_and_in(c: &Client, base: &str) -> anyhow::Result<()> {
+async fn first_run_sign_out_and_in(
+    c: &Client,
+    base: &str,
+    image: &TickerImage,
+) -> anyhow::Result<()> {
     // Before any user exists, every address leads to the first-run page.
     c.goto(&format!("{base}/services")).await?;
     ensure!(
@@ -186,7 +190,7 @@ async fn first_run_sign_out_and_in(c: &Client, base: &str) -> anyhow::Result<()>
     ensure!(path_of(c).await? == "/");
     shot(c, "07-signed-in").await?;
     define_a_service(c).await?;
-    live_service(c).await
+    live_service(c, image).await
 }
 
 /// The service form: inline errors for bad fields, then a service whose image cannot be
@@ -309,8 +313,7 @@ async fn still_marked(c: &Client) -> anyhow::Result<bool> {
 /// A service created by typing and clicking goes live on its page without a reload; a
 /// container killed from outside shows within a second, then its repair; the log view
 /// shows lines printed after the page opened.
-async fn live_service(c: &Client) -> anyhow::Result<()> {
-    let image = TickerImage::build()?;
+async fn live_service(c: &Client, image: &TickerImage) -> anyhow::Result<()> {
     c.find(Locator::LinkText("Services")).await?.click().await?;
     wait_for(c, "#new-service").await?.click().await?;
     wait_for(c, "#service-form").await?;
@@ -335,13 +338,8 @@ async fn live_service(c: &Client) -> anyhow::Result<()> {
         .for_element(Locator::Css("#container-log .log-line"))
         .await
         .context("the log view shows the last lines")?;
-    let shown = c.find_all(Locator::Css("#container-log .log-line")).await?;
-    let seen = match shown.last() {
-        Some(line) => tick_number(&line.text().await?),
-        None => 0,
-    };
-    let later = c
-        .wait()
+    let seen = log_lines(c).await?.last().map_or(0, |l| tick_number(l));
+    c.wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::XPath(&format!(
             "//div[contains(@class,'log-line')][substring-after(., 'tick ') = '{}']",
@@ -349,35 +347,23 @@ async fn live_service(c: &Client) -> anyhow::Result<()> {
         )))
         .await
         .context("a line printed after the page opened shows up")?;
-    ensure!(later.text().await?.contains("tick"));
     scroll_to(c, "logs").await?;
     shot(c, "12-service-logs-live").await?;
 
     // Kill the container from outside: the page shows it within a second, no reload.
     let ids = image.containers()?;
     ensure!(ids.len() == 1, "one container: {ids:?}");
-    let row = wait_for(c, "#containers tr[data-replica='0']").await?;
-    let restarts_before = row.attr("data-restarts").await?;
+    wait_for(c, "#containers tr[data-replica='0']").await?;
+    let before = replica_row(c).await?;
+    ensure!(before.0 == "running", "before the kill: {before:?}");
     docker(&["kill", &ids[0]])?;
     let killed = std::time::Instant::now();
     let mut shown = false;
     while killed.elapsed() < Duration::from_millis(1000) {
-        if let Ok(row) = c
-            .find(Locator::Css("#containers tr[data-replica='0']"))
-            .await
-        {
-            let state = row.attr("data-state").await?;
-            let restarts = row.attr("data-restarts").await?;
-            let id = row.attr("data-id").await?;
-            if state.as_deref() != Some("running")
-                || restarts != restarts_before
-                || id
-                    .as_deref()
-                    .is_some_and(|i| !ids[0].starts_with(i) && !i.starts_with(&ids[0]))
-            {
-                shown = true;
-                break;
-            }
+        // Any difference: not running, restarted, or another container.
+        if replica_row(c).await? != before {
+            shown = true;
+            break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -408,10 +394,7 @@ async fn live_service(c: &Client) -> anyhow::Result<()> {
         ))
         .await
         .context("the restarted container's lines join the log")?;
-    let mut lines = Vec::new();
-    for l in c.find_all(Locator::Css("#container-log .log-line")).await? {
-        lines.push(l.text().await?);
-    }
+    let lines = log_lines(c).await?;
     ensure!(
         lines.windows(2).all(|w| w[0] != w[1]),
         "no line shown twice: {lines:?}"
@@ -432,6 +415,30 @@ async fn live_service(c: &Client) -> anyhow::Result<()> {
     scroll_to(c, "metrics").await?;
     shot(c, "16-service-metrics").await?;
     Ok(())
+}
+
+/// The log view's lines, read in one go (the list re-renders as lines arrive, so element
+/// handles would go stale).
+async fn log_lines(c: &Client) -> anyhow::Result<Vec<String>> {
+    let v = c
+        .execute(
+            "return Array.from(document.querySelectorAll('#container-log .log-line')).map(e => e.textContent);",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(v)?)
+}
+
+/// Replica 0's row as the page shows it now: (state, restarts, container id).
+async fn replica_row(c: &Client) -> anyhow::Result<(String, String, String)> {
+    let v = c
+        .execute(
+            "const r = document.querySelector(\"#containers tr[data-replica='0']\"); \
+             return r ? [r.dataset.state, r.dataset.restarts, r.dataset.id] : ['', '', ''];",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(v)?)
 }
 
 async fn scroll_to(c: &Client, id: &str) -> anyhow::Result<()> {
@@ -484,12 +491,15 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_run_login_logout_in_chromium() -> anyhow::Result<()> {
+    // Made before berth starts so that it is dropped after berth stops: its clean-up then
+    // removes the service's containers for good (a running berth would repair them).
+    let image = TickerImage::build()?;
     let berth = Berth::start()?;
     let driver = Chromedriver::start()?;
     let base = berth.base.clone();
     let result = async {
         in_browser(&driver, true, |c| async {
-            let r = first_run_sign_out_and_in(&c, &base).await;
+            let r = first_run_sign_out_and_in(&c, &base, &image).await;
             if r.is_err() {
                 let _ = shot(&c, "failure").await;
             }
