@@ -141,6 +141,18 @@ pub async fn user_count(pool: &PgPool) -> Result<i64, StoreError> {
         .get("n"))
 }
 
+/// Whether session `id` is still stored and unexpired (tower-sessions' table): a sign-out
+/// deletes the row.
+pub async fn session_alive(pool: &PgPool, id: &str) -> Result<bool, StoreError> {
+    let found: Option<i32> = sqlx::query_scalar(
+        "SELECT 1 FROM tower_sessions.session WHERE id = $1 AND expiry_date > now()",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(found.is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -93,13 +93,10 @@ pub async fn still_allowed(
     team: Uuid,
     p: app::domain::Permission,
 ) -> bool {
-    let live: Result<Option<i32>, _> = sqlx::query_scalar(
-        "SELECT 1 FROM tower_sessions.session WHERE id = $1 AND expiry_date > now()",
-    )
-    .bind(id)
-    .fetch_optional(&state.pool)
-    .await;
-    if !matches!(live, Ok(Some(_))) {
+    if !matches!(
+        app::store::accounts::session_alive(&state.pool, id).await,
+        Ok(true)
+    ) {
         return false;
     }
     matches!(

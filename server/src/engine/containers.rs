@@ -78,6 +78,16 @@ pub struct Observed {
     pub ip: Option<String>,
 }
 
+/// A running container of Berth's, as a list call reports it.
+#[derive(Debug, Clone)]
+pub struct RunningReplica {
+    pub id: String,
+    pub name: String,
+    pub service_id: Option<Uuid>,
+    /// -1 when the label is missing.
+    pub replica: i32,
+}
+
 /// One replica to create.
 pub struct ReplicaTemplate<'a> {
     pub team_id: Uuid,
@@ -163,6 +173,37 @@ impl Engine {
             }
         }
         Ok((services, unnamed))
+    }
+
+    /// Berth's running containers (one service's, or all), from one list call: enough to
+    /// read their output or resource use, without inspecting each.
+    pub async fn running_replicas(
+        &self,
+        service: Option<Uuid>,
+    ) -> Result<Vec<RunningReplica>, ContainerError> {
+        use bollard::models::ContainerSummaryStateEnum as S;
+        Ok(self
+            .list_managed(service)
+            .await?
+            .into_iter()
+            .filter(|c| c.state == Some(S::RUNNING))
+            .filter_map(|c| {
+                let label = |k: &str| c.labels.as_ref().and_then(|l| l.get(k).cloned());
+                Some(RunningReplica {
+                    service_id: label(LABEL_SERVICE).and_then(|s| s.parse().ok()),
+                    replica: label(LABEL_REPLICA)
+                        .and_then(|r| r.parse().ok())
+                        .unwrap_or(-1),
+                    name: c
+                        .names
+                        .as_ref()
+                        .and_then(|n| n.first())
+                        .map(|n| n.trim_start_matches('/').to_owned())
+                        .unwrap_or_default(),
+                    id: c.id?,
+                })
+            })
+            .collect())
     }
 
     async fn list_managed(

@@ -5,8 +5,8 @@ mod image;
 mod observe;
 
 pub use containers::{
-    team_network, ContainerError, Observed, ReplicaTemplate, LABEL_DEPLOYMENT, LABEL_INSTANCE,
-    LABEL_MANAGED, LABEL_REPLICA, LABEL_SERVICE, LABEL_TEAM, LABEL_TEMPLATE,
+    team_network, ContainerError, Observed, ReplicaTemplate, RunningReplica, LABEL_DEPLOYMENT,
+    LABEL_INSTANCE, LABEL_MANAGED, LABEL_REPLICA, LABEL_SERVICE, LABEL_TEAM, LABEL_TEMPLATE,
 };
 pub use image::{BuildContext, ImageError};
 pub use observe::{OutputChunk, Usage};

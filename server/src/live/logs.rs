@@ -51,11 +51,11 @@ async fn attach_loop(
     // Dropped on return (the reader left): every follower stops with it.
     let mut followers = tokio::task::JoinSet::new();
     loop {
-        if let Ok(containers) = engine.managed_containers(Some(what.service)).await {
-            for c in containers {
-                let replica = c.replica.map_or(-1, |r| r as i32);
+        if let Ok(running) = engine.running_replicas(Some(what.service)).await {
+            for c in running {
+                let replica = c.replica;
                 let wanted = what.replica.is_none_or(|r| r == replica);
-                if !wanted || c.state != "running" || following.contains(&c.id) {
+                if !wanted || following.contains(&c.id) {
                     continue;
                 }
                 // The first attach shows the last lines; a later one (a new or restarted

@@ -111,10 +111,9 @@ impl MetricsSampler {
     }
 
     async fn sample(&self, engine: &Engine, service: Option<Uuid>) {
-        let Ok(containers) = engine.managed_containers(service).await else {
+        let Ok(running) = engine.running_replicas(service).await else {
             return;
         };
-        let running = containers.into_iter().filter(|c| c.state == "running");
         let readings: Vec<_> = futures::stream::iter(running)
             .map(|c| async move {
                 let usage = engine.usage(&c.id).await;
@@ -136,7 +135,7 @@ impl MetricsSampler {
                 .entry(c.id.clone())
                 .or_insert_with(|| Series {
                     name: c.name.clone(),
-                    replica: c.replica.map_or(-1, |r| r as i32),
+                    replica: c.replica,
                     samples: VecDeque::new(),
                 });
             series.samples.push_back(MetricSample {
