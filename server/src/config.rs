@@ -74,6 +74,33 @@ pub struct Config {
     #[arg(long, env = "BERTH_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpAddr>,
 
+    /// Caddy's admin API (e.g. http://127.0.0.1:2019). Set, Berth routes services' domains
+    /// through that Caddy; unset, domains are stored but not routed.
+    #[arg(long, env = "BERTH_CADDY_ADMIN")]
+    pub caddy_admin: Option<String>,
+
+    /// Automatic HTTPS for routed domains (Caddy gets certificates by ACME). Off: plain http
+    /// only, for local and test domains.
+    #[arg(long, env = "BERTH_PROXY_TLS", default_value = "true", action = clap::ArgAction::Set,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub proxy_tls: bool,
+
+    /// Port Caddy serves plain http (and redirects to https) on.
+    #[arg(long, env = "BERTH_PROXY_HTTP_PORT", default_value_t = 80)]
+    pub proxy_http_port: u16,
+
+    /// Port Caddy serves https on.
+    #[arg(long, env = "BERTH_PROXY_HTTPS_PORT", default_value_t = 443)]
+    pub proxy_https_port: u16,
+
+    /// A domain for the dashboard itself, routed by the edge proxy to BERTH_ADDR.
+    #[arg(long, env = "BERTH_DOMAIN")]
+    pub domain: Option<String>,
+
+    /// Between taking replicas out of the routes and stopping them (e.g. 3s).
+    #[arg(long, env = "BERTH_DRAIN_DELAY", default_value = "3s", value_parser = parse_duration)]
+    pub drain_delay: Duration,
+
     /// Log format.
     #[arg(long, env = "BERTH_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -101,6 +128,30 @@ impl Config {
             .is_some_and(|u| u.starts_with("https://"))
     }
 
+    /// The edge proxy, when a Caddy admin address is set.
+    pub fn proxy_settings(&self) -> Option<crate::proxy::ProxySettings> {
+        let admin = self
+            .caddy_admin
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())?;
+        Some(crate::proxy::ProxySettings {
+            admin_url: admin.to_owned(),
+            listen: app::domain::service::ProxyListen {
+                tls: self.proxy_tls,
+                http_port: self.proxy_http_port,
+                https_port: self.proxy_https_port,
+            },
+            drain_delay: self.drain_delay,
+            dashboard: self
+                .domain
+                .as_deref()
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(|d| (d.to_owned(), self.addr.to_string())),
+        })
+    }
+
     /// A one-line summary for the log, with passwords hidden.
     pub fn redacted_summary(&self) -> String {
         let db = match self.external_database() {
@@ -108,7 +159,7 @@ impl Config {
             None => format!("embedded in {}", self.data_dir.join("postgres").display()),
         };
         format!(
-            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?} deploy_timeout={:?} stop_grace={:?} resync_interval={:?}",
+            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?} deploy_timeout={:?} stop_grace={:?} resync_interval={:?} caddy_admin={} proxy_tls={} drain_delay={:?}",
             self.addr,
             self.data_dir.display(),
             db,
@@ -119,6 +170,9 @@ impl Config {
             self.deploy_timeout,
             self.stop_grace,
             self.resync_interval,
+            self.caddy_admin.as_deref().unwrap_or("-"),
+            self.proxy_tls,
+            self.drain_delay,
         )
     }
 }
@@ -214,6 +268,18 @@ mod tests {
         assert_eq!(c.session_idle_timeout, Duration::from_secs(30 * 60));
         assert_eq!(c.session_lifetime, Duration::from_secs(12 * 3600));
         assert!(!c.secure_cookies());
+        assert!(
+            c.proxy_settings().is_none(),
+            "no routing unless Caddy is named"
+        );
+        let c =
+            Config::try_parse_from(["berth", "--caddy-admin", "http://127.0.0.1:2019"]).unwrap();
+        let p = c.proxy_settings().unwrap();
+        assert!(p.listen.tls);
+        assert_eq!((p.listen.http_port, p.listen.https_port), (80, 443));
+        assert_eq!(p.drain_delay, Duration::from_secs(3));
+        let c = Config::try_parse_from(["berth", "--proxy-tls", "off"]).unwrap();
+        assert!(!c.proxy_tls);
         let c =
             Config::try_parse_from(["berth", "--public-url", "https://berth.example.com"]).unwrap();
         assert!(c.secure_cookies());

@@ -7,6 +7,7 @@ pub mod db;
 pub mod engine;
 pub mod http;
 pub mod live;
+pub mod proxy;
 pub mod secrets;
 pub mod site;
 pub mod telemetry;
@@ -46,6 +47,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             deploy_timeout: config.deploy_timeout,
             stop_grace: config.stop_grace,
             resync_interval: config.resync_interval,
+            proxy: config.proxy_settings(),
             ..Default::default()
         };
         let worker = worker::Worker::new(pool.clone(), engine.clone(), secrets.clone(), settings).spawn();

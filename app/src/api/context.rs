@@ -35,6 +35,8 @@ pub struct ServerContext {
     /// Seals secret values before the store writes them.
     pub secrets: crate::store::secret_box::SecretBox,
     pub metrics: Arc<dyn MetricsSource>,
+    /// How the edge proxy listens; `None` when Berth routes no domains.
+    pub proxy: Option<crate::domain::service::ProxyListen>,
 }
 
 pub fn server_context() -> Result<ServerContext, ServerFnError> {

@@ -116,7 +116,8 @@ pub async fn get_service(id: String) -> Result<(ServiceView, Vec<DeploymentView>
     let id = guard::id(&id)?;
     let view = store::get(&ctx.pool, actor.team_id, id)
         .await
-        .map_err(guard::fail)?;
+        .map_err(guard::fail)?
+        .with_urls(ctx.proxy);
     let deployments = store::deployments(&ctx.pool, actor.team_id, id, 20)
         .await
         .map_err(guard::fail)?;

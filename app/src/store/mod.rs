@@ -2,6 +2,7 @@
 //! the pool (or a transaction) explicitly; nothing here knows about HTTP.
 
 pub mod accounts;
+pub mod routes;
 pub mod secret_box;
 pub mod services;
 pub mod settings;

@@ -3,11 +3,12 @@
 //! Every change that the worker must act on sends `NOTIFY berth_services '<service id>'`
 //! in the same transaction, so the worker wakes when (and only when) it is committed.
 
+use super::routes::claim_domains;
 use super::secret_box::SecretBox;
 use super::StoreError;
 use crate::domain::service::{
     ContainerView, DeployStep, DeploymentLogLine, DeploymentState, DeploymentView, EventKind,
-    FieldError, ServiceEvent, ServiceSpec, ServiceStatus, ServiceView,
+    FieldError, RouteStatus, ServiceEvent, ServiceSpec, ServiceStatus, ServiceView,
 };
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use sqlx::{types::Json, PgPool, Postgres, Row, Transaction};
@@ -197,6 +198,14 @@ async fn by(tx: &mut Transaction<'_, Postgres>, actor: Actor) -> Result<String, 
     Ok(name.map(|n| format!(" by {n}")).unwrap_or_default())
 }
 
+/// "a.example.com, b.example.com → port 8080", or "no domains".
+fn route_summary(route: Option<&crate::domain::service::HttpRoute>) -> String {
+    match route {
+        Some(r) => format!("{} → port {}", r.domains.join(", "), r.port),
+        None => "no domains".to_owned(),
+    }
+}
+
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
@@ -230,6 +239,7 @@ pub async fn create(
         other => other?,
     };
     check_host_ports(&mut tx, &sealed, id, actor.team_id).await?;
+    claim_domains(&mut tx, id, actor.team_id, sealed.http.as_ref()).await?;
     insert_deployment(&mut tx, id, actor, &sealed, &new_template(), "create").await?;
     let message = format!(
         "Created{}: image {}, {} replica(s).",
@@ -249,6 +259,9 @@ pub enum Change {
     None,
     /// Only the replica count: containers are added or removed, none replaced.
     Scale,
+    /// The HTTP route (and maybe the replica count): the proxy is told, no container is
+    /// replaced.
+    Reroute,
     /// A rolling deployment replaces every container.
     Rollout,
 }
@@ -298,14 +311,21 @@ pub async fn update(
     if spec.name != current.name {
         return Err(field_error("name", "A service cannot be renamed."));
     }
+    // A new HTTP port must be proven by new replicas (health-checked on it) before
+    // traffic moves there, so only domain and redirect changes keep the containers.
+    let port = |s: &ServiceSpec| s.http.as_ref().map(|h| h.port);
+    let same_containers = ServiceSpec {
+        replicas: current.replicas,
+        http: current.http.clone(),
+        ..spec.clone()
+    } == current
+        && port(&spec) == port(&current);
     let change = if spec == current {
         Change::None
-    } else if (ServiceSpec {
-        replicas: current.replicas,
-        ..spec.clone()
-    }) == current
-    {
+    } else if same_containers && spec.http == current.http {
         Change::Scale
+    } else if same_containers {
+        Change::Reroute
     } else {
         Change::Rollout
     };
@@ -315,6 +335,7 @@ pub async fn update(
     let mut sealed = spec;
     seal_env(&mut sealed, id, secrets);
     check_host_ports(&mut tx, &sealed, id, actor.team_id).await?;
+    claim_domains(&mut tx, id, actor.team_id, sealed.http.as_ref()).await?;
     sqlx::query("UPDATE services SET spec = $2, updated_at = now() WHERE id = $1")
         .bind(id)
         .bind(Json(&sealed))
@@ -322,6 +343,7 @@ pub async fn update(
         .await?;
     let (template, trigger) = match (change, template) {
         (Change::Scale, Some(t)) => (t, "scale"),
+        (Change::Reroute, Some(t)) => (t, "update"),
         _ => (new_template(), "update"),
     };
     insert_deployment(&mut tx, id, actor, &sealed, &template, trigger).await?;
@@ -332,6 +354,13 @@ pub async fn update(
             format!(
                 "Scaled from {} to {} replica(s){who}.",
                 current.replicas, sealed.replicas
+            ),
+        ),
+        Change::Reroute => (
+            EventKind::Change,
+            format!(
+                "HTTP route edited{who}: {}; no container replaced.",
+                route_summary(sealed.http.as_ref())
             ),
         ),
         _ => (
@@ -394,6 +423,7 @@ pub async fn redeploy(
                 ));
             }
             check_host_ports(&mut tx, &spec, id, actor.team_id).await?;
+            claim_domains(&mut tx, id, actor.team_id, spec.http.as_ref()).await?;
             sqlx::query("UPDATE services SET spec = $2, updated_at = now() WHERE id = $1")
                 .bind(id)
                 .bind(Json(&spec))
@@ -546,8 +576,10 @@ async fn views(
 ) -> Result<Vec<ServiceView>, StoreError> {
     let services = sqlx::query(
         "SELECT s.id, s.name, s.spec, s.stopped, s.deleting, s.created_at, s.updated_at,
-                live.number AS live_number, live.template AS live_template
+                live.number AS live_number, live.template AS live_template,
+                r.upstreams AS route_upstreams, r.error AS route_error
          FROM services s LEFT JOIN deployments live ON live.id = s.live_deployment_id
+              LEFT JOIN service_routes r ON r.service_id = s.id
          WHERE s.team_id = $1 AND ($2::uuid IS NULL OR s.id = $2)
          ORDER BY s.name",
     )
@@ -615,6 +647,13 @@ async fn views(
                 live_deployment: live_number,
                 latest_deployment,
                 containers,
+                route: row
+                    .get::<Option<i32>, _>("route_upstreams")
+                    .map(|upstreams| RouteStatus {
+                        upstreams,
+                        error: row.get("route_error"),
+                    }),
+                urls: Vec::new(),
                 created_at: row.get("created_at"),
                 updated_at: row.get("updated_at"),
             }

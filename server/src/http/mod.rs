@@ -35,6 +35,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpAddr>,
     /// Extra origin accepted for unsafe requests besides the request's own Host.
     pub public_origin: Option<String>,
+    /// How the edge proxy listens (for the URLs pages show); `None`: no routing.
+    pub proxy: Option<app::domain::service::ProxyListen>,
 }
 
 impl Settings {
@@ -48,6 +50,7 @@ impl Settings {
                 .public_url
                 .as_deref()
                 .map(|u| u.trim_end_matches('/').to_owned()),
+            proxy: c.proxy_settings().map(|p| p.listen),
         }
     }
 }
@@ -60,6 +63,7 @@ impl Default for Settings {
             session_lifetime: Duration::from_secs(12 * 3600),
             trusted_proxies: Vec::new(),
             public_origin: None,
+            proxy: None,
         }
     }
 }
@@ -128,6 +132,7 @@ impl AppState {
             probe,
             secrets: self.secrets.clone(),
             metrics: Arc::new(self.metrics.clone()),
+            proxy: self.settings.proxy,
         }
     }
 }

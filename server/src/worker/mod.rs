@@ -12,7 +12,11 @@ mod probe;
 mod reconcile;
 mod triggers;
 
-use crate::{engine::Engine, secrets::SecretBox};
+use crate::{
+    engine::Engine,
+    proxy::{Proxy, ProxySettings},
+    secrets::SecretBox,
+};
 use rand::Rng;
 use sqlx::PgPool;
 use std::{
@@ -35,6 +39,8 @@ pub struct WorkerSettings {
     pub lease: Duration,
     /// Reconciles running at once (different services).
     pub concurrency: usize,
+    /// The edge proxy (Caddy) that routes domains to ready replicas; `None`: no routing.
+    pub proxy: Option<ProxySettings>,
 }
 
 impl Default for WorkerSettings {
@@ -45,6 +51,7 @@ impl Default for WorkerSettings {
             stop_grace: Duration::from_secs(10),
             lease: Duration::from_secs(30),
             concurrency: 8,
+            proxy: None,
         }
     }
 }
@@ -58,6 +65,7 @@ pub struct Worker {
     settings: Arc<WorkerSettings>,
     /// This process, as a rollout lease owner.
     instance: Uuid,
+    proxy: Option<Arc<Proxy>>,
 }
 
 /// Why the scheduler should look at services.
@@ -82,6 +90,7 @@ impl Worker {
             pool,
             engine,
             secrets,
+            proxy: settings.proxy.clone().map(Proxy::new),
             settings: Arc::new(settings),
             instance: Uuid::new_v4(),
         }
@@ -105,6 +114,10 @@ impl Worker {
             self.settings.resync_interval,
             tx.clone(),
         ));
+        if let Some(proxy) = &self.proxy {
+            // Routes come back from Postgres before any reconcile runs.
+            sources.spawn(proxy.clone().run(self.pool.clone()));
+        }
 
         let mut due: HashMap<Uuid, Instant> = HashMap::new();
         let mut running: HashSet<Uuid> = HashSet::new();

@@ -32,6 +32,15 @@ pub async fn http_ok(ip: &str, port: u16, path: &str, timeout: Duration) -> bool
         .unwrap_or(false)
 }
 
+/// Whether `ip:port` accepts a TCP connection within `timeout`: readiness of a routed
+/// replica that has no health check of its own.
+pub async fn tcp_ok(ip: &str, port: u16, timeout: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(timeout, TcpStream::connect((ip, port))).await,
+        Ok(Ok(_))
+    )
+}
+
 /// "HTTP/1.x 2xx" or "3xx".
 fn status_is_ok(head: &[u8]) -> Option<bool> {
     let text = std::str::from_utf8(head.get(..12)?).ok()?;
@@ -72,5 +81,15 @@ mod tests {
         assert!(http_ok("127.0.0.1", port, "/healthz", t).await);
         assert!(!http_ok("127.0.0.1", port, "/healthz", t).await);
         assert!(!http_ok("127.0.0.1", port, "/healthz", Duration::from_millis(200)).await);
+    }
+
+    #[tokio::test]
+    async fn tcp_probe_needs_a_listener() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let t = Duration::from_secs(2);
+        assert!(tcp_ok("127.0.0.1", port, t).await);
+        drop(listener);
+        assert!(!tcp_ok("127.0.0.1", port, t).await);
     }
 }

@@ -5,7 +5,7 @@ use super::plan::{plan, Action, Seen, State, Target};
 use super::{probe, Next, Worker};
 use crate::engine::{ContainerError, Observed, ReplicaTemplate};
 use app::domain::service::{
-    DeployStep, DeploymentState, EventKind, HealthProbe, RestartPolicy, ServiceSpec,
+    DeployStep, DeploymentState, EventKind, HealthCheck, HealthProbe, RestartPolicy, ServiceSpec,
 };
 use app::store::{
     services::{add_event, open_env},
@@ -72,7 +72,7 @@ impl Worker {
         }
 
         let goal = self.goal(&svc, &observed).await?;
-        let seen = self.seen(&observed, goal.as_ref()).await;
+        let seen = self.seen(&svc, &observed, goal.as_ref()).await;
         let target = goal.as_ref().map(|g| Target {
             template: g.deployment.template.clone(),
             replicas: if svc.stopped { 0 } else { g.spec.replicas },
@@ -107,6 +107,9 @@ impl Worker {
             observed
         };
         self.record(&svc, goal.as_ref(), &observed, &seen).await?;
+        if let Some(proxy) = &self.proxy {
+            proxy.poke();
+        }
 
         match goal {
             Some(g) if g.rolling && plan.converged => {
@@ -243,24 +246,27 @@ impl Worker {
         Ok(())
     }
 
-    /// Readiness of each container: running, and passing the goal's health check.
-    async fn seen(&self, observed: &[Observed], goal: Option<&Goal>) -> Vec<Seen> {
+    /// Readiness of each container: running, passing the health check of the deployment
+    /// it belongs to, and (for a routed service) accepting connections on its HTTP port,
+    /// so the proxy never sends it a request earlier. During a rollout the old replicas
+    /// are judged by the live deployment's definition, the new ones by the rollout's.
+    async fn seen(
+        &self,
+        svc: &DesiredService,
+        observed: &[Observed],
+        goal: Option<&Goal>,
+    ) -> Vec<Seen> {
         let checks = observed.iter().map(|c| async move {
-            let running = c.state == "running";
-            let ready = match goal.and_then(|g| g.spec.health_check.as_ref()) {
-                _ if !running => false,
-                Some(h) => match &h.probe {
-                    HealthProbe::Http { path, port } => match &c.ip {
-                        Some(ip) => {
-                            probe::http_ok(ip, *port, path, Duration::from_secs(h.timeout_s.into()))
-                                .await
-                        }
-                        None => false,
-                    },
-                    HealthProbe::Command { .. } => c.health.as_deref() == Some("healthy"),
-                },
-                None => c.health.as_deref().is_none_or(|h| h == "healthy"),
-            };
+            let spec = spec_for(svc, goal, c);
+            let ready = c.state == "running"
+                && check_passes(c, spec.and_then(|s| s.health_check.as_ref())).await
+                && match (spec.and_then(|s| s.http.as_ref()), &c.ip) {
+                    (None, _) => true,
+                    (Some(route), Some(ip)) => {
+                        probe::tcp_ok(ip, route.port, Duration::from_secs(2)).await
+                    }
+                    (Some(_), None) => false,
+                };
             Seen {
                 id: c.id.clone(),
                 template: c.template.clone(),
@@ -318,6 +324,15 @@ impl Worker {
             }),
             _ => None,
         });
+        let removing: Vec<String> = actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Remove(id) => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
+        self.drain(svc, rolling.map(|g| g.deployment.id), &removing)
+            .await;
         let removes = actions.iter().filter_map(|a| match a {
             Action::Remove(id) => Some(async move {
                 self.engine.remove(id, self.grace()).await?;
@@ -373,9 +388,16 @@ impl Worker {
         observed: &[Observed],
         seen: &[Seen],
     ) -> Result<(), ReconcileError> {
-        let http_checked = goal
-            .and_then(|g| g.spec.health_check.as_ref())
-            .is_some_and(|h| matches!(h.probe, HealthProbe::Http { .. }));
+        // Readiness Berth probes itself (an HTTP check, or a routed service's port) is
+        // recorded as health; the proxy routes only to replicas recorded healthy.
+        let berth_checked = |c: &Observed| {
+            spec_for(svc, goal, c).is_some_and(|s| {
+                s.http.is_some()
+                    || s.health_check
+                        .as_ref()
+                        .is_some_and(|h| matches!(h.probe, HealthProbe::Http { .. }))
+            })
+        };
         let now = Utc::now();
         let mut records = Vec::with_capacity(observed.len());
         for c in observed {
@@ -388,9 +410,15 @@ impl Worker {
             } else {
                 None
             };
-            let health = if http_checked && c.state == "running" {
+            let health = if berth_checked(c) && c.state == "running" {
+                // A replica started in this pass has not been probed yet.
                 let ready = seen.iter().find(|s| s.id == c.id).map(|s| s.ready);
-                ready.map(|r| if r { "healthy" } else { "unhealthy" }.to_owned())
+                let health = match ready {
+                    Some(true) => "healthy",
+                    Some(false) => "unhealthy",
+                    None => "starting",
+                };
+                Some(health.to_owned())
             } else {
                 c.health.clone()
             };
@@ -414,11 +442,33 @@ impl Worker {
         Ok(())
     }
 
+    /// Takes containers about to be stopped out of the proxy's routes and waits the drain
+    /// delay, so requests in flight finish and no new one reaches them.
+    async fn drain(&self, svc: &DesiredService, rollout: Option<Uuid>, containers: &[String]) {
+        let Some(proxy) = &self.proxy else { return };
+        if containers.is_empty() || !proxy.drain(&self.pool, containers).await {
+            return;
+        }
+        let delay = proxy.drain_delay();
+        let line = format!(
+            "Took {} replica(s) out of the routes; stopping them in {} s.",
+            containers.len(),
+            delay.as_secs_f64()
+        );
+        match rollout {
+            Some(d) => self.log(d, Some(DeployStep::StopOld), &line).await,
+            None => tracing::info!(service = %svc.name, "{line}"),
+        }
+        tokio::time::sleep(delay).await;
+    }
+
     async fn finalize_delete(
         &self,
         svc: &DesiredService,
         observed: &[Observed],
     ) -> Result<Next, ReconcileError> {
+        let ids: Vec<String> = observed.iter().map(|c| c.id.clone()).collect();
+        self.drain(svc, None, &ids).await;
         let removals = observed
             .iter()
             .map(|c| self.engine.remove(&c.id, self.grace()));
@@ -451,6 +501,35 @@ impl Worker {
         if let Err(e) = add_event(&self.pool, service, kind, message).await {
             tracing::warn!(error = %e, "could not write the service timeline");
         }
+    }
+}
+
+/// The definition a container was made from: the rollout's or the live deployment's (by
+/// template); a stray one is judged by the goal's.
+fn spec_for<'a>(
+    svc: &'a DesiredService,
+    goal: Option<&'a Goal>,
+    c: &Observed,
+) -> Option<&'a ServiceSpec> {
+    match (goal, &svc.live) {
+        (Some(g), _) if g.deployment.template == c.template => Some(&g.spec),
+        (_, Some(live)) if live.template == c.template => Some(&live.spec),
+        (Some(g), _) => Some(&g.spec),
+        (None, _) => None,
+    }
+}
+
+/// Whether a running container passes `check` (Docker's own health when it has none).
+async fn check_passes(c: &Observed, check: Option<&HealthCheck>) -> bool {
+    match check {
+        Some(h) => match (&h.probe, &c.ip) {
+            (HealthProbe::Http { path, port }, Some(ip)) => {
+                probe::http_ok(ip, *port, path, Duration::from_secs(h.timeout_s.into())).await
+            }
+            (HealthProbe::Http { .. }, None) => false,
+            (HealthProbe::Command { .. }, _) => c.health.as_deref() == Some("healthy"),
+        },
+        None => c.health.as_deref().is_none_or(|h| h == "healthy"),
     }
 }
 

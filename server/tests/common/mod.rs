@@ -49,7 +49,11 @@ impl TestServer {
 
     /// The server and its worker, against the real Docker engine.
     pub async fn start_with_worker(pool: PgPool, worker: WorkerSettings) -> TestServer {
-        Self::start_full(pool, Settings::default(), None, Some(worker)).await
+        let settings = Settings {
+            proxy: worker.proxy.as_ref().map(|p| p.listen),
+            ..Settings::default()
+        };
+        Self::start_full(pool, settings, None, Some(worker)).await
     }
 
     async fn start_full(

@@ -3,8 +3,8 @@
 //! reports every problem against the form field it came from.
 
 use super::{
-    EnvVar, FieldError, HealthCheck, HealthProbe, PortSpec, Protocol, RestartPolicy, ServiceSpec,
-    VolumeMount,
+    EnvVar, FieldError, HealthCheck, HealthProbe, HttpRoute, PortSpec, Protocol, RestartPolicy,
+    ServiceSpec, VolumeMount,
 };
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +43,14 @@ pub struct ServiceForm {
     pub registry_username: String,
     /// Empty on an edit keeps the stored password.
     pub registry_password: String,
+    /// Host names routed through the edge proxy, one per line; empty for none.
+    pub domains: String,
+    /// The container port the app answers HTTP on.
+    pub http_port: String,
+    /// `on`: serve plain http too instead of redirecting it to https.
+    pub http_plain: String,
+    /// `on`: redirect `www.<domain>` to `<domain>`.
+    pub www_redirect: String,
 }
 
 /// Why a form came back after a submit without JavaScript: `?problem=<code>` plus the
@@ -54,6 +62,7 @@ pub enum FormProblem {
     Fields,
     NameTaken,
     HostPortTaken,
+    DomainTaken,
 }
 
 impl FormProblem {
@@ -62,13 +71,19 @@ impl FormProblem {
             Self::Fields => "fields",
             Self::NameTaken => "name_taken",
             Self::HostPortTaken => "host_port_taken",
+            Self::DomainTaken => "domain_taken",
         }
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        [Self::Fields, Self::NameTaken, Self::HostPortTaken]
-            .into_iter()
-            .find(|p| p.code() == code)
+        [
+            Self::Fields,
+            Self::NameTaken,
+            Self::HostPortTaken,
+            Self::DomainTaken,
+        ]
+        .into_iter()
+        .find(|p| p.code() == code)
     }
 
     /// What the store refused, classified by the field it named.
@@ -77,6 +92,8 @@ impl FormProblem {
             Self::NameTaken
         } else if field.starts_with("ports[") {
             Self::HostPortTaken
+        } else if field.starts_with("http.") {
+            Self::DomainTaken
         } else {
             Self::Fields
         }
@@ -93,6 +110,10 @@ impl FormProblem {
             Self::HostPortTaken => vec![err(
                 "ports",
                 "A host port here is already published by another service.",
+            )],
+            Self::DomainTaken => vec![err(
+                "domains",
+                "A domain here is already used by another service.",
             )],
         }
     }
@@ -134,6 +155,11 @@ pub fn form_field(spec_field: &str, spec: &ServiceSpec) -> String {
             }
         }
         "cpu_millis" => "cpu".into(),
+        "http" => match spec_field {
+            "http.port" => "http_port".into(),
+            "http.www_redirect" => "www_redirect".into(),
+            _ => "domains".into(),
+        },
         "registry_auth" => match spec_field.rsplit('.').next() {
             Some("password") => "registry_password".into(),
             _ => "registry_username".into(),
@@ -262,6 +288,7 @@ impl ServiceForm {
             }
         };
         let health_check = self.parse_health(&mut errors);
+        let http = self.parse_route(&mut errors);
         let spec = ServiceSpec {
             name: self.name.trim().to_owned(),
             image: self.image.trim().to_owned(),
@@ -284,6 +311,7 @@ impl ServiceForm {
                     password: password.to_owned(),
                 }),
             },
+            http,
         };
         if let Err(spec_errors) = spec.validate() {
             for e in spec_errors {
@@ -299,6 +327,34 @@ impl ServiceForm {
         } else {
             Err(errors)
         }
+    }
+
+    /// No domains: no route (a port given alone is an error, so it is not lost silently).
+    fn parse_route(&self, errors: &mut Vec<FieldError>) -> Option<HttpRoute> {
+        let domains: Vec<String> = lines(&self.domains)
+            .map(|(_, l)| l.trim().to_lowercase())
+            .collect();
+        if domains.is_empty() {
+            if !self.http_port.trim().is_empty() {
+                errors.push(err("domains", "Give a domain for the HTTP port."));
+            }
+            return None;
+        }
+        let Some(port) = number("http_port", &self.http_port, None, errors) else {
+            if self.http_port.trim().is_empty() {
+                errors.push(err(
+                    "http_port",
+                    "Give the port the app answers HTTP on inside the container.",
+                ));
+            }
+            return None;
+        };
+        Some(HttpRoute {
+            domains,
+            port,
+            https_redirect: self.http_plain != "on",
+            www_redirect: self.www_redirect == "on",
+        })
     }
 
     fn parse_health(&self, errors: &mut Vec<FieldError>) -> Option<HealthCheck> {
@@ -404,6 +460,13 @@ impl ServiceForm {
                 .unwrap_or_default(),
             ..Default::default()
         };
+        if let Some(r) = &spec.http {
+            form.domains = r.domains.join("\n");
+            form.http_port = r.port.to_string();
+            let on = |b: bool| if b { "on" } else { "" }.to_owned();
+            form.http_plain = on(!r.https_redirect);
+            form.www_redirect = on(r.www_redirect);
+        }
         if let Some(h) = &spec.health_check {
             match &h.probe {
                 HealthProbe::Http { path, port } => {
@@ -471,9 +534,16 @@ mod tests {
             health_interval_s: "2".into(),
             restart_policy: "always".into(),
             volumes: "data:/var/data\ncache:/cache:ro".into(),
+            domains: "App.Example.com\n\nexample.com".into(),
+            http_port: "8080".into(),
+            www_redirect: "on".into(),
             ..form()
         };
         let spec = f.parse().unwrap();
+        let route = spec.http.clone().unwrap();
+        assert_eq!(route.domains, ["app.example.com", "example.com"]);
+        assert!(route.https_redirect && route.www_redirect);
+        assert_eq!(route.port, 8080);
         assert_eq!(spec.command, ["httpd", "-f", "-p", "8080"]);
         assert_eq!(spec.env[0].value, "hello = world");
         assert_eq!(spec.env[1].value, "");
@@ -489,6 +559,31 @@ mod tests {
         );
         assert_eq!(back.ports, f.ports);
         assert_eq!(back.parse().unwrap().health_check, spec.health_check);
+        assert_eq!(back.parse().unwrap().http, spec.http);
+    }
+
+    #[test]
+    fn route_fields_are_checked() {
+        let only_port = ServiceForm {
+            http_port: "8080".into(),
+            ..form()
+        };
+        assert_eq!(only_port.parse().unwrap_err()[0].field, "domains");
+        let no_port = ServiceForm {
+            domains: "app.example.com".into(),
+            ..form()
+        };
+        assert_eq!(no_port.parse().unwrap_err()[0].field, "http_port");
+        let bad = ServiceForm {
+            domains: "app.example.com\nhttp://x.example.com".into(),
+            http_port: "8080".into(),
+            http_plain: "on".into(),
+            ..form()
+        };
+        let errors = bad.parse().unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "domains");
+        assert!(errors[0].message.contains("http://x.example.com"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! browser and server.
 
 mod form;
+mod host_name;
 mod image_ref;
 mod metrics;
 mod progress;
@@ -12,15 +13,16 @@ mod timeline;
 mod validate;
 
 pub use form::{form_field, FormProblem, ServiceForm};
+pub use host_name::{validate_host_name, ProxyListen, MAX_DOMAINS};
 pub use image_ref::{parse_image_ref, ImageRef};
 pub use metrics::{cpu_percent, sum_rounds, ContainerMetrics, MetricSample, ServiceMetrics};
 pub use progress::{progress, DeployStep, StepState};
 pub use spec::{
-    EnvVar, HealthCheck, HealthProbe, PortSpec, Protocol, RegistryAuth, RestartPolicy, ServiceSpec,
-    VolumeMount,
+    EnvVar, HealthCheck, HealthProbe, HttpRoute, PortSpec, Protocol, RegistryAuth, RestartPolicy,
+    ServiceSpec, VolumeMount,
 };
 pub use status::{
-    ContainerView, DeploymentLogLine, DeploymentState, DeploymentView, ServiceHealth,
+    ContainerView, DeploymentLogLine, DeploymentState, DeploymentView, RouteStatus, ServiceHealth,
     ServiceStatus, ServiceView, SECRET_MASK,
 };
 pub use timeline::{container_changes, ContainerFacts, EventKind, ServiceEvent};

@@ -32,6 +32,48 @@ pub struct ServiceSpec {
     /// Credentials for pulling a private image; the password is a secret.
     #[serde(default)]
     pub registry_auth: Option<RegistryAuth>,
+    /// Public HTTP: domains the edge proxy routes to the ready replicas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpRoute>,
+}
+
+/// How the edge proxy (Caddy) reaches a service. Changing it alone replaces no container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpRoute {
+    /// Host names, lowercase (`app.example.com`); unique across Berth.
+    pub domains: Vec<String>,
+    /// The container port the app answers HTTP on.
+    pub port: u16,
+    /// With TLS on: plain-http requests are redirected to https (otherwise served as is).
+    #[serde(default = "yes")]
+    pub https_redirect: bool,
+    /// Also answer `www.<domain>` with a permanent redirect to `<domain>`.
+    #[serde(default)]
+    pub www_redirect: bool,
+}
+
+impl HttpRoute {
+    /// Every host name the route claims: its domains, and their `www.` twins when it
+    /// redirects them.
+    pub fn hosts(&self) -> Vec<String> {
+        let mut hosts = self.domains.clone();
+        hosts.extend(self.www_twins().map(|(www, _)| www));
+        hosts
+    }
+
+    /// With `www_redirect`: `(www.<domain>, <domain>)` for each domain that is not itself a
+    /// www name; without it, nothing.
+    pub fn www_twins(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        self.domains
+            .iter()
+            .filter(|d| self.www_redirect && !d.starts_with("www."))
+            .map(|d| (format!("www.{d}"), d.clone()))
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -208,8 +208,40 @@ pub struct ServiceView {
     pub live_deployment: Option<i32>,
     pub latest_deployment: Option<DeploymentView>,
     pub containers: Vec<ContainerView>,
+    /// What the edge proxy last applied for this service's domains (`None`: nothing yet,
+    /// or no domains, or Berth routes none).
+    pub route: Option<RouteStatus>,
+    /// Public URLs of the domains (filled where the proxy's settings are known).
+    #[serde(default)]
+    pub urls: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The edge proxy's side of a service's route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteStatus {
+    /// Replicas the proxy sends requests to now.
+    pub upstreams: i32,
+    /// Why the proxy could not be configured.
+    pub error: Option<String>,
+}
+
+impl ServiceView {
+    /// Fills [`ServiceView::urls`] for the way the edge proxy listens.
+    pub fn with_urls(mut self, proxy: Option<super::ProxyListen>) -> Self {
+        if let (Some(p), Some(route)) = (proxy, &self.spec.http) {
+            self.urls = route.domains.iter().map(|d| p.url(d)).collect();
+        }
+        self
+    }
+}
+
+impl RouteStatus {
+    /// Requests to the service's domains reach a replica.
+    pub fn live(&self) -> bool {
+        self.error.is_none() && self.upstreams > 0
+    }
 }
 
 impl ServiceSpec {

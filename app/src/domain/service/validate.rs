@@ -21,7 +21,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(super) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         FieldError {
             field: field.into(),
             message: message.into(),
@@ -80,6 +80,9 @@ impl ServiceSpec {
         }
         self.check_health(&mut errors);
         self.check_volumes(&mut errors);
+        if let Some(route) = &self.http {
+            super::host_name::check_route(route, &mut errors);
+        }
         if let Some(auth) = &self.registry_auth {
             let u = &auth.username;
             if u.is_empty() || u.len() > 256 || u.chars().any(char::is_control) {

@@ -48,6 +48,7 @@ pub fn ServiceDetailPage() -> impl IntoView {
                     match service.await {
                         Ok((s, deployments)) => view! {
                             <ServiceHeader service=s.clone() act=act />
+                            <Domains service=s.clone() />
                             {move || act.value().get().and_then(|r| r.err()).map(|e| view! { <p class="banner error" id="action-error">{e.to_string()}</p> })}
                             <Containers containers=s.containers.clone() />
                             <Deployments deployments=deployments live=s.live_deployment act=act shown=shown_deployment />
@@ -110,6 +111,56 @@ fn ServiceHeader(service: ServiceView, act: ServerAction<ServiceAction>) -> impl
             </div>
         </section>
     }
+}
+
+/// The service's public URLs, and whether the edge proxy sends their requests anywhere.
+#[component]
+fn Domains(service: ServiceView) -> impl IntoView {
+    let Some(route) = service.spec.http.clone() else {
+        return ().into_any();
+    };
+    let (class, state) = match (&service.route, service.urls.is_empty()) {
+        (_, true) => (
+            "badge",
+            "not routed: Berth has no edge proxy configured (BERTH_CADDY_ADMIN)".to_owned(),
+        ),
+        (None, false) => ("badge", "waiting for the proxy".to_owned()),
+        (Some(r), false) => match &r.error {
+            Some(e) => ("badge failed", format!("proxy error: {e}")),
+            None if r.upstreams == 0 => {
+                ("badge failed", "no ready replica: answering 503".to_owned())
+            }
+            None => (
+                "badge running",
+                format!("live: {} replica(s) serving", r.upstreams),
+            ),
+        },
+    };
+    let links = if service.urls.is_empty() {
+        route.domains.clone()
+    } else {
+        service.urls.clone()
+    };
+    view! {
+        <section class="card" id="domains">
+            <h2>"Domains"</h2>
+            <p><span class=class id="route-state" data-live=service.route.as_ref().is_some_and(|r| r.live()).to_string()>{state}</span></p>
+            <ul class="links">
+                {links.into_iter().map(|u| {
+                    let href = u.starts_with("http").then(|| u.clone());
+                    view! { <li>{match href {
+                        Some(h) => view! { <a href=h target="_blank" rel="noopener">{u}</a> }.into_any(),
+                        None => view! { <code>{u}</code> }.into_any(),
+                    }}</li> }
+                }).collect_view()}
+            </ul>
+            <p class="muted">"Container port " {route.port}
+                {route.www_redirect.then_some("; www. names redirect to their domain")}
+                {(!route.https_redirect).then_some("; plain http is served, not redirected")}
+            </p>
+        </section>
+    }
+    .into_any()
 }
 
 #[component]

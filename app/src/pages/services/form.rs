@@ -154,6 +154,21 @@ fn ServiceFormView(initial: ServiceForm, errors: Vec<FieldError>, id: String) ->
             </div>
             {hint("registry_username")}{hint("registry_password")}
             <fieldset>
+                <legend>"Domains"</legend>
+                <label>"Domains" <small class="muted">"one per line, e.g. app.example.com; routed to the ready replicas through the edge proxy"</small>
+                    <textarea name="form[domains]" rows="2">{f.domains}</textarea>
+                </label>
+                {hint("domains")}
+                <div class="row">
+                    <label>"HTTP port" <small class="muted">"inside the container"</small>
+                        <input name="form[http_port]" value=f.http_port placeholder="8080" />
+                    </label>
+                    <label class="check"><input type="checkbox" name="form[www_redirect]" value="on" checked=f.www_redirect == "on" />" Redirect www.<domain> to <domain>"</label>
+                    <label class="check"><input type="checkbox" name="form[http_plain]" value="on" checked=f.http_plain == "on" />" Serve plain http too (no redirect to https)"</label>
+                </div>
+                {hint("http_port")}{hint("www_redirect")}
+            </fieldset>
+            <fieldset>
                 <legend>"Health check"</legend>
                 <div class="row">
                     <label>"Kind"

@@ -63,7 +63,8 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let team = m.team_for(Permission::ReadServices)?;
-    Ok(Json(store::get(&s.pool, team, parse_id(&id)?).await?).into_response())
+    let view = store::get(&s.pool, team, parse_id(&id)?).await?;
+    Ok(Json(view.with_urls(s.settings.proxy)).into_response())
 }
 
 /// `{"change": "none"|"scale"|"rollout", "service": …}` after an edit or a scale.
@@ -76,6 +77,7 @@ async fn changed(
     let word = match change {
         Change::None => "none",
         Change::Scale => "scale",
+        Change::Reroute => "reroute",
         Change::Rollout => "rollout",
     };
     let view = store::get(&s.pool, team, id).await?;

@@ -1,0 +1,122 @@
+//! A throwaway Caddy (the `caddy` program on PATH) for the routing tests and
+//! `berth-bench zero-downtime`: its own admin and http ports and data folder, started with
+//! nothing but its admin endpoint configured, as an operator would start it for Berth.
+
+use super::ProxySettings;
+use anyhow::{bail, Context};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct LocalCaddy {
+    pub admin: String,
+    pub http_port: u16,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+impl LocalCaddy {
+    pub async fn start() -> anyhow::Result<LocalCaddy> {
+        let admin_port = free_port()?;
+        let mut caddy = LocalCaddy {
+            admin: format!("http://127.0.0.1:{admin_port}"),
+            http_port: free_port()?,
+            dir: tempfile::tempdir()?,
+            child: None,
+        };
+        let config = serde_json::json!({
+            "admin": { "listen": format!("127.0.0.1:{admin_port}"), "config": { "persist": false } }
+        });
+        std::fs::write(caddy.dir.path().join("caddy.json"), config.to_string())?;
+        caddy.spawn().await?;
+        Ok(caddy)
+    }
+
+    async fn spawn(&mut self) -> anyhow::Result<()> {
+        let dir = self.dir.path();
+        let child = Command::new("caddy")
+            .args(["run", "--config"])
+            .arg(dir.join("caddy.json"))
+            .env("HOME", dir)
+            .env("XDG_DATA_HOME", dir.join("data"))
+            .env("XDG_CONFIG_HOME", dir.join("config"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting caddy (scripts/setup installs it)")?;
+        self.child = Some(child);
+        let client = reqwest::Client::new();
+        let start = Instant::now();
+        while client
+            .get(format!("{}/config/", self.admin))
+            .send()
+            .await
+            .is_err()
+        {
+            if start.elapsed() > Duration::from_secs(15) {
+                bail!("caddy did not start");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
+    }
+
+    /// Kills Caddy and starts it again with no routes (its config is not persisted).
+    pub async fn restart_empty(&mut self) -> anyhow::Result<()> {
+        self.kill();
+        self.spawn().await
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Plain http on this Caddy's port, a short drain.
+    pub fn settings(&self) -> ProxySettings {
+        ProxySettings {
+            admin_url: self.admin.clone(),
+            listen: app::domain::service::ProxyListen {
+                tls: false,
+                http_port: self.http_port,
+                https_port: 443,
+            },
+            drain_delay: Duration::from_secs(1),
+            dashboard: None,
+        }
+    }
+
+    /// A GET through Caddy for `host` (status, body); `None` when the connection fails.
+    pub async fn get(&self, host: &str, path: &str) -> Option<(u16, String)> {
+        let r = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{}{path}", self.http_port))
+            .header("host", host)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .ok()?;
+        let status = r.status().as_u16();
+        Some((status, r.text().await.ok()?))
+    }
+
+    /// The config Caddy holds now.
+    pub async fn config(&self) -> anyhow::Result<serde_json::Value> {
+        Ok(reqwest::get(format!("{}/config/", self.admin))
+            .await?
+            .json()
+            .await?)
+    }
+}
+
+impl Drop for LocalCaddy {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
