@@ -208,18 +208,35 @@ async fn define_a_service(c: &Client) -> anyhow::Result<()> {
     )
     .await?;
     fill(c, "textarea[name='form[ports]']", "eighty").await?;
+    fill(
+        c,
+        "textarea[name='form[domains]']",
+        "https://demo.example.com",
+    )
+    .await?;
+    fill(c, "input[name='form[http_port]']", "8080").await?;
     c.find(Locator::Css("#save-service")).await?.click().await?;
     let name_error = text_of(c, ".field-error[data-field=name]").await?;
     ensure!(name_error.contains("lowercase"), "name error: {name_error}");
     let ports_error = text_of(c, ".field-error[data-field=ports]").await?;
     ensure!(ports_error.contains("Line 1"), "ports error: {ports_error}");
+    let domain_error = text_of(c, ".field-error[data-field=domains]").await?;
+    ensure!(
+        domain_error.contains("scheme"),
+        "domain error: {domain_error}"
+    );
     ensure!(path_of(c).await? == "/services/new", "stays on the form");
     shot(c, "09-service-form-errors").await?;
 
     fill(c, "input[name='form[name]']", "demo").await?;
     fill(c, "textarea[name='form[ports]']", "8080").await?;
+    fill(c, "textarea[name='form[domains]']", "Demo.Example.com").await?;
     c.find(Locator::Css("#save-service")).await?.click().await?;
     ensure!(text_of(c, "#service-name").await? == "demo");
+    // The domain is kept (lowercased); this berth has no edge proxy, and says so.
+    let domains = text_of(c, "#domains").await?;
+    ensure!(domains.contains("demo.example.com"), "{domains}");
+    ensure!(domains.contains("not routed"), "{domains}");
     ensure!(path_of(c).await?.starts_with("/services/"));
     // The page refreshes itself: the failed pull appears without a reload.
     let failed = c

@@ -93,12 +93,7 @@ async fn a_domain_reaches_every_ready_replica_and_scaling_moves_traffic(pool: Pg
     assert!(body.contains("No Berth service"), "{body}");
 
     // Scale 1 → 3: every replica answers.
-    api.call(
-        reqwest::Method::POST,
-        &format!("/api/v1/services/{id}/scale"),
-        Some(json!({ "replicas": 3 })),
-    )
-    .await;
+    api.act(&id, "scale", Some(json!({ "replicas": 3 }))).await;
     let view = api.running(&id, 3).await;
     api.until(&id, 10, "three upstreams", |v| v["route"]["upstreams"] == 3)
         .await;
@@ -106,23 +101,13 @@ async fn a_domain_reaches_every_ready_replica_and_scaling_moves_traffic(pool: Pg
     assert_eq!(answering_replicas(&caddy, host, 30).await, replicas);
 
     // Scale back to 1: after the switch only the remaining replica gets requests.
-    api.call(
-        reqwest::Method::POST,
-        &format!("/api/v1/services/{id}/scale"),
-        Some(json!({ "replicas": 1 })),
-    )
-    .await;
+    api.act(&id, "scale", Some(json!({ "replicas": 1 }))).await;
     let view = api.running(&id, 1).await;
     let left = short_ids(&view);
     assert_eq!(answering_replicas(&caddy, host, 20).await, left);
 
     // Stopped: the domain answers 503 with the reason, nothing reaches a container.
-    api.call(
-        reqwest::Method::POST,
-        &format!("/api/v1/services/{id}/stop"),
-        None,
-    )
-    .await;
+    api.act(&id, "stop", None).await;
     let body = until_answer(&caddy, host, "/", 503, 20).await;
     assert!(body.contains("No replica of web is ready"), "{body}");
 }

@@ -357,3 +357,19 @@ async fn a_host_port_in_use_fails_the_deployment_with_the_reason(pool: PgPool) {
     assert_eq!(view["status"]["health"], "failed");
     drop(squatter);
 }
+
+#[sqlx::test(migrations = false)]
+async fn replicas_starting_together_share_one_team_network(pool: PgPool) {
+    let api = Api::start(pool, quick_worker()).await;
+    let mut spec = api.spec("many");
+    spec["replicas"] = json!(4);
+    let id = api.create(spec).await;
+    api.running(&id, 4).await;
+    let label = format!("label=berth.instance={}", api.server.instance);
+    let networks = docker(&["network", "ls", "-q", "--filter", &label]);
+    assert_eq!(
+        networks.lines().count(),
+        1,
+        "one network for the team, however many replicas start at once"
+    );
+}

@@ -229,6 +229,7 @@ impl Engine {
     pub async fn ensure_team_network(&self, team_id: Uuid) -> Result<String, ContainerError> {
         let docker = self.client().await?;
         let name = team_network(team_id);
+        let _one_at_a_time = self.network_lock.lock().await;
         match docker.inspect_network(&name, None).await {
             Ok(_) => return Ok(name),
             Err(e) if is_status(&e, 404) => {}

@@ -28,6 +28,9 @@ pub struct Engine {
     client: Arc<Mutex<Option<Docker>>>,
     /// The `berth.instance` label of the containers this Berth owns.
     instance: Arc<str>,
+    /// Held while a team network is looked up and created: Docker accepts two networks
+    /// of one name, so replicas starting at once must not both create it.
+    network_lock: Arc<Mutex<()>>,
 }
 
 impl Engine {
@@ -36,6 +39,7 @@ impl Engine {
             host: host.map(Arc::from),
             client: Arc::default(),
             instance: Arc::from("default"),
+            network_lock: Arc::default(),
         }
     }
 

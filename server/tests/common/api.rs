@@ -48,6 +48,16 @@ impl Api {
         body["id"].as_str().unwrap().to_owned()
     }
 
+    /// `POST /api/v1/services/{id}/<action>` (scale, stop, start, redeploy, rollback).
+    pub async fn act(&self, id: &str, action: &str, body: Option<Value>) -> (u16, Value) {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/api/v1/services/{id}/{action}"),
+            body,
+        )
+        .await
+    }
+
     pub async fn service(&self, id: &str) -> Value {
         self.call(
             reqwest::Method::GET,

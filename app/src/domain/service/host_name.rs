@@ -54,13 +54,7 @@ pub fn validate_host_name(host: &str) -> Result<(), String> {
         ));
     }
     for label in &labels {
-        let b = label.as_bytes();
-        let ok = (1..=63).contains(&b.len())
-            && b.iter()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-            && b[0] != b'-'
-            && b[b.len() - 1] != b'-';
-        if !ok {
+        if !super::validate::is_dns_label(label) {
             return Err(format!(
                 "{} is not a valid domain: each part between dots has 1–63 letters, digits or '-', not at either end.",
                 shorten(host)

@@ -30,14 +30,18 @@ impl FieldError {
 }
 
 /// A DNS label: 1–63 lowercase letters, digits and '-', not starting or ending with '-'.
-pub fn validate_service_name(name: &str) -> Result<(), &'static str> {
-    let b = name.as_bytes();
-    let ok = (1..=63).contains(&b.len())
+pub(super) fn is_dns_label(s: &str) -> bool {
+    let b = s.as_bytes();
+    (1..=63).contains(&b.len())
         && b.iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && b[0] != b'-'
-        && b[b.len() - 1] != b'-';
-    if ok {
+        && b[b.len() - 1] != b'-'
+}
+
+/// A service name is a DNS label (it names the service on its team's network).
+pub fn validate_service_name(name: &str) -> Result<(), &'static str> {
+    if is_dns_label(name) {
         Ok(())
     } else {
         Err("A name has 1–63 lowercase letters, digits or '-', and starts and ends with a letter or digit.")
