@@ -46,8 +46,9 @@ pub struct Proxy {
 struct State {
     /// Containers kept out of the routes until they are gone.
     draining: HashSet<String>,
-    /// Containers in the routes Caddy last accepted.
-    routed: HashSet<String>,
+    /// Containers in the routes Caddy last accepted; `None` before the first sync (Caddy
+    /// may still hold routes written by an earlier berth).
+    routed: Option<HashSet<String>>,
     /// What was last written to `service_routes`.
     recorded: Option<Vec<RouteState>>,
 }
@@ -109,7 +110,10 @@ impl Proxy {
         let was_routed = {
             let mut state = self.state.lock().await;
             state.draining.extend(containers.iter().cloned());
-            containers.iter().any(|c| state.routed.contains(c))
+            match &state.routed {
+                Some(routed) => containers.iter().any(|c| routed.contains(c)),
+                None => true,
+            }
         };
         if was_routed {
             if let Err(e) = self.sync(pool).await {
@@ -165,7 +169,7 @@ impl Proxy {
         let servers = caddy_config::servers(&self.settings.listen, &all);
         let applied = self.apply(&servers).await;
         if applied.is_ok() {
-            state.routed = routed;
+            state.routed = Some(routed);
         }
         let error = applied.as_ref().err().map(|e| e.to_string());
         let states: Vec<RouteState> = sources
