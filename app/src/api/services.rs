@@ -103,9 +103,10 @@ mod guard {
 #[server(name = ListServices, prefix = "/api", endpoint = "list_services")]
 pub async fn list_services() -> Result<Vec<ServiceView>, ServerFnError> {
     let (ctx, actor) = guard::member(crate::domain::Permission::ReadServices)?;
-    crate::store::services::list(&ctx.pool, actor.team_id)
+    let list = crate::store::services::list(&ctx.pool, actor.team_id)
         .await
-        .map_err(|e| guard::fail(e.into()))
+        .map_err(|e| guard::fail(e.into()))?;
+    Ok(list.into_iter().map(|s| s.with_urls(ctx.proxy)).collect())
 }
 
 /// A service with its recent deployments.

@@ -36,7 +36,7 @@ pub fn ServicesPage() -> impl IntoView {
 fn ServiceTable(services: Vec<ServiceView>) -> impl IntoView {
     view! {
         <table class="table" id="services">
-            <thead><tr><th>"Name"</th><th>"Status"</th><th>"Image"</th><th>"Deployment"</th><th>"Last deploy"</th></tr></thead>
+            <thead><tr><th>"Name"</th><th>"Status"</th><th>"Image"</th><th>"Domains"</th><th>"Deployment"</th><th>"Last deploy"</th></tr></thead>
             <tbody>
                 {services.into_iter().map(|s| {
                     let name = s.name.clone();
@@ -47,6 +47,7 @@ fn ServiceTable(services: Vec<ServiceView>) -> impl IntoView {
                             <td><A href=href>{name}</A></td>
                             <td><ServiceBadge status=s.status.clone() /></td>
                             <td><code>{s.spec.image.clone()}</code></td>
+                            <td>{domains(&s)}</td>
                             <td>{deployment}</td>
                             <td class="muted">{s.latest_deployment.as_ref().map(|d| super::ago(d.finished_at.unwrap_or(d.created_at)))}</td>
                         </tr>
@@ -54,5 +55,28 @@ fn ServiceTable(services: Vec<ServiceView>) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// The service's URLs as links (its bare domains when Berth routes none).
+fn domains(s: &ServiceView) -> impl IntoView {
+    let domains = s
+        .spec
+        .http
+        .as_ref()
+        .map(|r| r.domains.clone())
+        .unwrap_or_default();
+    if s.urls.is_empty() {
+        domains
+            .into_iter()
+            .map(|d| view! { <code class="domain">{d}</code>" " })
+            .collect_view()
+            .into_any()
+    } else {
+        s.urls
+            .iter()
+            .map(|u| view! { <a href=u.clone() target="_blank" rel="noopener">{u.clone()}</a>" " })
+            .collect_view()
+            .into_any()
     }
 }

@@ -46,7 +46,12 @@ fn valid(bytes: &Bytes) -> Result<ServiceSpec, ApiError> {
 
 async fn list(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
     let team = m.team_for(Permission::ReadServices)?;
-    Ok(Json(store::list(&s.pool, team).await?).into_response())
+    let list: Vec<_> = store::list(&s.pool, team)
+        .await?
+        .into_iter()
+        .map(|v| v.with_urls(s.settings.proxy))
+        .collect();
+    Ok(Json(list).into_response())
 }
 
 async fn create(State(s): State<AppState>, m: Member, bytes: Bytes) -> Result<Response, ApiError> {
