@@ -1,11 +1,13 @@
 //! `kill -9` of the berth process in the middle of a rollout: the next berth resumes the
-//! rollout from what Docker runs, without orphaning or duplicating a container.
+//! rollout from what Docker runs, without orphaning or duplicating a container, and gives
+//! a Caddy that lost its config meanwhile the routes back.
 
 mod common;
 
 use common::docker::{instance_containers, remove_instance};
 use common::images::{build_httpd, unique_tag};
 use serde_json::{json, Value};
+use server::proxy::local_caddy::LocalCaddy;
 use sqlx::PgPool;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -17,7 +19,12 @@ struct Berth {
 }
 
 impl Berth {
-    async fn start(database_url: &str, data_dir: &std::path::Path, port: u16) -> Berth {
+    async fn start(
+        database_url: &str,
+        data_dir: &std::path::Path,
+        port: u16,
+        caddy: &LocalCaddy,
+    ) -> Berth {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_berth"));
         for (key, _) in std::env::vars() {
             if key.starts_with("BERTH_") {
@@ -35,6 +42,10 @@ impl Berth {
             .env("BERTH_DEPLOY_TIMEOUT", "90s")
             .env("BERTH_STOP_GRACE", "1s")
             .env("BERTH_RESYNC_INTERVAL", "2s")
+            .env("BERTH_CADDY_ADMIN", &caddy.admin)
+            .env("BERTH_PROXY_TLS", "off")
+            .env("BERTH_PROXY_HTTP_PORT", caddy.http_port.to_string())
+            .env("BERTH_DRAIN_DELAY", "1s")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -96,7 +107,8 @@ async fn a_rollout_survives_kill_9_of_berth(pool: PgPool) {
     let url = database_url(&pool);
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut berth = Berth::start(&url, data.path(), port).await;
+    let mut caddy = LocalCaddy::start().await.unwrap();
+    let mut berth = Berth::start(&url, data.path(), port, &caddy).await;
     let instance = app::store::settings::instance_id(&pool)
         .await
         .unwrap()
@@ -131,6 +143,7 @@ async fn a_rollout_survives_kill_9_of_berth(pool: PgPool) {
             "name": "slow",
             "image": image,
             "command": ["sh", "-c", "sleep 5; exec httpd -f -p 8080 -h /www"],
+            "http": { "domains": ["slow.berth.test"], "port": 8080 },
             "health_check": { "probe": { "kind": "http", "path": "/", "port": 8080 }, "interval_s": 1 }
         }))
         .send()
@@ -154,7 +167,10 @@ async fn a_rollout_survives_kill_9_of_berth(pool: PgPool) {
 
     berth.kill9();
     drop(berth);
-    let berth = Berth::start(&url, data.path(), port).await;
+    // Caddy loses its config while no berth runs: the next berth rebuilds the routes from
+    // Postgres.
+    caddy.restart_empty().await.unwrap();
+    let berth = Berth::start(&url, data.path(), port, &caddy).await;
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()
@@ -200,5 +216,17 @@ async fn a_rollout_survives_kill_9_of_berth(pool: PgPool) {
         .map(|l| l["line"].as_str().unwrap())
         .collect();
     assert!(lines.iter().any(|l| l.contains("resuming")), "{lines:#?}");
+    let start = Instant::now();
+    loop {
+        let got = caddy.get("slow.berth.test", "/").await;
+        if got == Some((200, "survivor\n".to_owned())) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the route did not come back through Caddy: {got:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
 }
