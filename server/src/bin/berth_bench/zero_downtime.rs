@@ -101,7 +101,19 @@ pub async fn bench(port: u16, caddy: &LocalCaddy) -> anyhow::Result<(Value, Stri
             }
         }))
         .await?;
-    live(&berth, &id, 1).await?;
+    // The service goes whatever happens, so a failed run leaves no container behind.
+    let outcome = load_through_redeploys(&berth, &id, caddy).await;
+    berth.delete_all(std::slice::from_ref(&id), &docker).await?;
+    Ok((outcome?, image))
+}
+
+/// The measurement proper: its figures.
+async fn load_through_redeploys(
+    berth: &Berth,
+    id: &str,
+    caddy: &LocalCaddy,
+) -> anyhow::Result<Value> {
+    live(berth, id, 1).await?;
     let start = Instant::now();
     while caddy.get(HOST, "/").await.map(|(s, _)| s) != Some(200) {
         if start.elapsed() > Duration::from_secs(30) {
@@ -128,7 +140,7 @@ pub async fn bench(port: u16, caddy: &LocalCaddy) -> anyhow::Result<(Value, Stri
             )
             .await?;
         number += 1;
-        live(&berth, &id, number).await?;
+        live(berth, id, number).await?;
         eprintln!(
             "redeploy {i} live after {:.1} s; {} requests, {} failed so far",
             began.elapsed().as_secs_f64(),
@@ -145,7 +157,7 @@ pub async fn bench(port: u16, caddy: &LocalCaddy) -> anyhow::Result<(Value, Stri
         )
         .await?;
     number += 1;
-    live(&berth, &id, number).await?;
+    live(berth, id, number).await?;
     eprintln!("rollback live after {:.1} s", began.elapsed().as_secs_f64());
     let rest = MIN_LOAD
         .saturating_sub(began.elapsed())
@@ -164,18 +176,14 @@ pub async fn bench(port: u16, caddy: &LocalCaddy) -> anyhow::Result<(Value, Stri
         "{requests} requests in {seconds:.1} s ({:.0}/s), {failed} failed {first_failures:?}, {retried} re-sent after a reset keep-alive connection",
         requests as f64 / seconds
     );
-    berth.delete_all(&[id], &docker).await?;
-    Ok((
-        json!({
-            "seconds": (seconds * 10.0).round() / 10.0,
-            "requests_per_s": (requests as f64 / seconds).round(),
-            "first_failures": first_failures,
-            "retried": retried,
-            "rollbacks": 1,
-            "redeploys": 3,
-            "failed": failed,
-            "requests": requests,
-        }),
-        image,
-    ))
+    Ok(json!({
+        "seconds": (seconds * 10.0).round() / 10.0,
+        "requests_per_s": (requests as f64 / seconds).round(),
+        "first_failures": first_failures,
+        "retried": retried,
+        "rollbacks": 1,
+        "redeploys": 3,
+        "failed": failed,
+        "requests": requests,
+    }))
 }
