@@ -144,13 +144,22 @@ async fn create_owner(base: &str) {
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }
 
+/// Whether /login shows the sign-in form (set up) rather than sending to /setup. A 503
+/// (the database not answering yet, seen once right after a takeover on a loaded
+/// machine) is asked again for up to 10 s; any other answer is final.
 async fn is_set_up(base: &str) -> bool {
     let c = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let r = c.get(format!("{base}/login")).send().await.unwrap();
-    r.status() == 200
+    let start = std::time::Instant::now();
+    loop {
+        let r = c.get(format!("{base}/login")).send().await.unwrap();
+        if r.status() != 503 || start.elapsed() > Duration::from_secs(10) {
+            return r.status() == 200;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 #[tokio::test]
