@@ -136,24 +136,11 @@ fn Domains(service: ServiceView) -> impl IntoView {
             ),
         },
     };
-    let links = if service.urls.is_empty() {
-        route.domains.clone()
-    } else {
-        service.urls.clone()
-    };
     view! {
         <section class="card" id="domains">
             <h2>"Domains"</h2>
             <p><span class=class id="route-state" data-live=service.route.as_ref().is_some_and(|r| r.live()).to_string()>{state}</span></p>
-            <ul class="links">
-                {links.into_iter().map(|u| {
-                    let href = u.starts_with("http").then(|| u.clone());
-                    view! { <li>{match href {
-                        Some(h) => view! { <a href=h target="_blank" rel="noopener">{u}</a> }.into_any(),
-                        None => view! { <code>{u}</code> }.into_any(),
-                    }}</li> }
-                }).collect_view()}
-            </ul>
+            <p class="links">{super::domain_links(&service)}</p>
             <p class="muted">"Container port " {route.port}
                 {route.www_redirect.then_some("; www. names redirect to their domain")}
                 {(!route.https_redirect).then_some("; plain http is served, not redirected")}

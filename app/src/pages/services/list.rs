@@ -47,7 +47,7 @@ fn ServiceTable(services: Vec<ServiceView>) -> impl IntoView {
                             <td><A href=href>{name}</A></td>
                             <td><ServiceBadge status=s.status.clone() /></td>
                             <td><code>{s.spec.image.clone()}</code></td>
-                            <td>{domains(&s)}</td>
+                            <td>{super::domain_links(&s)}</td>
                             <td>{deployment}</td>
                             <td class="muted">{s.latest_deployment.as_ref().map(|d| super::ago(d.finished_at.unwrap_or(d.created_at)))}</td>
                         </tr>
@@ -55,28 +55,5 @@ fn ServiceTable(services: Vec<ServiceView>) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
-    }
-}
-
-/// The service's URLs as links (its bare domains when Berth routes none).
-fn domains(s: &ServiceView) -> impl IntoView {
-    let domains = s
-        .spec
-        .http
-        .as_ref()
-        .map(|r| r.domains.clone())
-        .unwrap_or_default();
-    if s.urls.is_empty() {
-        domains
-            .into_iter()
-            .map(|d| view! { <code class="domain">{d}</code>" " })
-            .collect_view()
-            .into_any()
-    } else {
-        s.urls
-            .iter()
-            .map(|u| view! { <a href=u.clone() target="_blank" rel="noopener">{u.clone()}</a>" " })
-            .collect_view()
-            .into_any()
     }
 }
