@@ -101,6 +101,19 @@ pub struct Config {
     #[arg(long, env = "BERTH_DRAIN_DELAY", default_value = "3s", value_parser = parse_duration)]
     pub drain_delay: Duration,
 
+    /// Image builds (push to deploy) running at once.
+    #[arg(long, env = "BERTH_BUILD_CONCURRENCY", default_value_t = 2)]
+    pub build_concurrency: usize,
+
+    /// A build still running after this is stopped and failed (e.g. 20m).
+    #[arg(long, env = "BERTH_BUILD_TIMEOUT", default_value = "20m", value_parser = parse_duration)]
+    pub build_timeout: Duration,
+
+    /// Built images kept per git service for rollback: the newest that went live (the live
+    /// one is always kept); older ones are removed.
+    #[arg(long, env = "BERTH_KEEP_IMAGES", default_value_t = 5)]
+    pub keep_images: u32,
+
     /// Log format.
     #[arg(long, env = "BERTH_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -126,6 +139,16 @@ impl Config {
         self.public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// How image builds run; checkouts go under the data directory.
+    pub fn build_settings(&self) -> crate::build::BuildSettings {
+        crate::build::BuildSettings {
+            work_dir: self.data_dir.join("builds"),
+            concurrency: self.build_concurrency.max(1),
+            timeout: self.build_timeout,
+            keep_images: i64::from(self.keep_images),
+        }
     }
 
     /// The edge proxy, when a Caddy admin address is set.
@@ -159,7 +182,7 @@ impl Config {
             None => format!("embedded in {}", self.data_dir.join("postgres").display()),
         };
         format!(
-            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?} deploy_timeout={:?} stop_grace={:?} resync_interval={:?} caddy_admin={} proxy_tls={} drain_delay={:?}",
+            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?} deploy_timeout={:?} stop_grace={:?} resync_interval={:?} caddy_admin={} proxy_tls={} drain_delay={:?} build_concurrency={} build_timeout={:?} keep_images={}",
             self.addr,
             self.data_dir.display(),
             db,
@@ -173,6 +196,9 @@ impl Config {
             self.caddy_admin.as_deref().unwrap_or("-"),
             self.proxy_tls,
             self.drain_delay,
+            self.build_concurrency,
+            self.build_timeout,
+            self.keep_images,
         )
     }
 }

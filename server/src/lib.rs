@@ -2,6 +2,7 @@
 //! `main` only parses flags and calls [`run`]; tests call [`http::serve`] on port 0.
 
 pub mod auth;
+pub mod build;
 pub mod config;
 pub mod db;
 pub mod engine;
@@ -48,6 +49,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             stop_grace: config.stop_grace,
             resync_interval: config.resync_interval,
             proxy: config.proxy_settings(),
+            build: config.build_settings(),
             ..Default::default()
         };
         let worker = worker::Worker::new(pool.clone(), engine.clone(), secrets.clone(), settings).spawn();

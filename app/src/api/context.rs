@@ -37,6 +37,26 @@ pub struct ServerContext {
     pub metrics: Arc<dyn MetricsSource>,
     /// How the edge proxy listens; `None` when Berth routes no domains.
     pub proxy: Option<crate::domain::service::ProxyListen>,
+    /// The dashboard's public URL (BERTH_PUBLIC_URL), for links given to other systems.
+    pub public_url: Option<String>,
+}
+
+impl ServerContext {
+    /// The public URL, or (unset) the address this request came to.
+    pub fn public_base(&self) -> String {
+        if let Some(url) = &self.public_url {
+            return url.trim_end_matches('/').to_owned();
+        }
+        let host = use_context::<http::request::Parts>()
+            .and_then(|p| {
+                p.headers
+                    .get(http::header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| "localhost".to_owned());
+        format!("http://{host}")
+    }
 }
 
 pub fn server_context() -> Result<ServerContext, ServerFnError> {

@@ -3,7 +3,7 @@
 
 use crate::domain::service::{
     DeploymentLogLine, DeploymentView, FieldError, ServiceEvent, ServiceForm, ServiceMetrics,
-    ServiceView,
+    ServiceView, WebhookInfo,
 };
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -191,8 +191,8 @@ pub async fn save_service(id: String, form: ServiceForm) -> Result<SaveOutcome, 
     }
 }
 
-/// `scale` (with `replicas`), `stop`, `start`, `redeploy`, `rollback` (with the deployment
-/// number in `replicas`) or `delete`.
+/// `scale` (with `replicas`), `stop`, `start`, `redeploy`, `deploy` (build the branch head
+/// of a git service), `rollback` (with the deployment number in `replicas`) or `delete`.
 #[server(name = ServiceAction, prefix = "/api", endpoint = "service_action")]
 pub async fn service_action(
     id: String,
@@ -211,6 +211,9 @@ pub async fn service_action(
         ("start", _) => store::set_stopped(&ctx.pool, actor, id, false).await,
         ("delete", _) => store::delete(&ctx.pool, actor.team_id, id).await,
         ("redeploy", _) => store::redeploy(&ctx.pool, actor, id, None).await,
+        ("deploy", _) => crate::store::builds::deploy_now(&ctx.pool, actor, id)
+            .await
+            .map(|_| ()),
         ("rollback", Some(n)) => store::redeploy(&ctx.pool, actor, id, Some(n as i32)).await,
         ("rollback", None) => {
             return Err(ServerFnError::new("Give the deployment to roll back to."))
@@ -247,4 +250,28 @@ pub async fn service_metrics(id: String) -> Result<ServiceMetrics, ServerFnError
         .await
         .map_err(guard::fail)?;
     Ok(ctx.metrics.service_metrics(id, spec.memory_mb))
+}
+
+/// A git service's webhook URLs and whether it has a secret.
+#[server(name = WebhookFor, prefix = "/api", endpoint = "webhook_info")]
+pub async fn webhook_info(id: String) -> Result<WebhookInfo, ServerFnError> {
+    let (ctx, actor) = guard::member(crate::domain::Permission::ReadServices)?;
+    let id = guard::id(&id)?;
+    let has = crate::store::builds::has_webhook_secret(&ctx.pool, actor.team_id, id)
+        .await
+        .map_err(guard::fail)?;
+    Ok(WebhookInfo::new(&ctx.public_base(), id, has))
+}
+
+/// Generates a new webhook secret (the old one stops working) and shows it, this once.
+#[server(name = RotateWebhook, prefix = "/api", endpoint = "rotate_webhook")]
+pub async fn rotate_webhook(id: String) -> Result<WebhookInfo, ServerFnError> {
+    let (ctx, actor) = guard::member(crate::domain::Permission::ManageServices)?;
+    let id = guard::id(&id)?;
+    let secret = crate::store::builds::rotate_webhook_secret(&ctx.pool, &ctx.secrets, actor, id)
+        .await
+        .map_err(guard::fail)?;
+    let mut info = WebhookInfo::new(&ctx.public_base(), id, true);
+    info.secret = Some(secret);
+    Ok(info)
 }

@@ -2,6 +2,7 @@
 //! the pool (or a transaction) explicitly; nothing here knows about HTTP.
 
 pub mod accounts;
+pub mod builds;
 pub mod routes;
 pub mod secret_box;
 pub mod services;

@@ -3,12 +3,13 @@
 //! Every change that the worker must act on sends `NOTIFY berth_services '<service id>'`
 //! in the same transaction, so the worker wakes when (and only when) it is committed.
 
+use super::builds::queue_build;
 use super::routes::claim_domains;
 use super::secret_box::SecretBox;
 use super::StoreError;
 use crate::domain::service::{
-    ContainerView, DeployStep, DeploymentLogLine, DeploymentState, DeploymentView, EventKind,
-    FieldError, RouteStatus, ServiceEvent, ServiceSpec, ServiceStatus, ServiceView,
+    CommitInfo, ContainerView, DeployStep, DeploymentLogLine, DeploymentState, DeploymentView,
+    EventKind, FieldError, RouteStatus, ServiceEvent, ServiceSpec, ServiceStatus, ServiceView,
 };
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use sqlx::{types::Json, PgPool, Postgres, Row, Transaction};
@@ -66,10 +67,13 @@ fn secret_slots(spec: &mut ServiceSpec, service_id: Uuid) -> Vec<(&mut String, S
     if let Some(auth) = spec.registry_auth.as_mut() {
         slots.push((&mut auth.password, registry_context(service_id)));
     }
+    if let Some(c) = spec.git.as_mut().and_then(|g| g.credentials.as_mut()) {
+        slots.push((c.secret_mut(), format!("git:{service_id}")));
+    }
     slots
 }
 
-fn seal_env(spec: &mut ServiceSpec, service_id: Uuid, secrets: &SecretBox) {
+pub(super) fn seal_env(spec: &mut ServiceSpec, service_id: Uuid, secrets: &SecretBox) {
     for (value, context) in secret_slots(spec, service_id) {
         *value = STANDARD.encode(secrets.seal(value.as_bytes(), &context));
     }
@@ -92,18 +96,21 @@ pub fn open_env(
     Ok(())
 }
 
-fn new_template() -> String {
+pub(super) fn new_template() -> String {
     Uuid::new_v4().simple().to_string()[..12].to_owned()
 }
 
-fn field_error(field: impl Into<String>, message: impl Into<String>) -> ServiceError {
+pub(super) fn field_error(field: impl Into<String>, message: impl Into<String>) -> ServiceError {
     ServiceError::Invalid(vec![FieldError {
         field: field.into(),
         message: message.into(),
     }])
 }
 
-async fn notify(tx: &mut Transaction<'_, Postgres>, service_id: Uuid) -> Result<(), sqlx::Error> {
+pub(super) async fn notify(
+    tx: &mut Transaction<'_, Postgres>,
+    service_id: Uuid,
+) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(NOTIFY_CHANNEL)
         .bind(service_id.to_string())
@@ -187,7 +194,10 @@ async fn insert_deployment(
 }
 
 /// " by <name>" for a change a person made, for the timeline.
-async fn by(tx: &mut Transaction<'_, Postgres>, actor: Actor) -> Result<String, sqlx::Error> {
+pub(super) async fn by(
+    tx: &mut Transaction<'_, Postgres>,
+    actor: Actor,
+) -> Result<String, sqlx::Error> {
     let Some(user) = actor.user_id else {
         return Ok(String::new());
     };
@@ -219,6 +229,9 @@ pub async fn create(
 ) -> Result<Uuid, ServiceError> {
     let id = Uuid::new_v4();
     let mut sealed = spec;
+    if sealed.git.is_some() {
+        sealed.image.clear(); // set by the first build
+    }
     seal_env(&mut sealed, id, secrets);
     let mut tx = pool.begin().await?;
     let inserted =
@@ -240,11 +253,19 @@ pub async fn create(
     };
     check_host_ports(&mut tx, &sealed, id, actor.team_id).await?;
     claim_domains(&mut tx, id, actor.team_id, sealed.http.as_ref()).await?;
-    insert_deployment(&mut tx, id, actor, &sealed, &new_template(), "create").await?;
+    let source = match &sealed.git {
+        Some(git) => {
+            queue_build(&mut tx, id, actor, "create", None, None).await?;
+            format!("building {} from {}", git.branch, git.repo)
+        }
+        None => {
+            insert_deployment(&mut tx, id, actor, &sealed, &new_template(), "create").await?;
+            format!("image {}", sealed.image)
+        }
+    };
     let message = format!(
-        "Created{}: image {}, {} replica(s).",
+        "Created{}: {source}, {} replica(s).",
         by(&mut tx, actor).await?,
-        sealed.image,
         sealed.replicas
     );
     add_event(&mut *tx, id, EventKind::Change, &message).await?;
@@ -308,8 +329,32 @@ pub async fn update(
             new.password = old.password.clone();
         }
     }
+    if let (Some(new), Some(old)) = (
+        spec.git.as_mut().and_then(|g| g.credentials.as_mut()),
+        current.git.as_ref().and_then(|g| g.credentials.as_ref()),
+    ) {
+        if new.secret_mut().is_empty() && std::mem::discriminant(new) == std::mem::discriminant(old)
+        {
+            *new.secret_mut() = old.clone().secret_mut().clone();
+        }
+    }
     if spec.name != current.name {
         return Err(field_error("name", "A service cannot be renamed."));
+    }
+    // A git service's image is the one Berth built last: never taken from the request.
+    let rebuild = match (&spec.git, &current.git) {
+        (Some(new), Some(old)) => {
+            spec.image = current.image.clone();
+            new != old || current.image.is_empty()
+        }
+        (Some(_), None) => {
+            spec.image.clear();
+            true
+        }
+        (None, _) => false,
+    };
+    if rebuild {
+        return rebuild_source(tx, secrets, actor, id, spec).await;
     }
     // A new HTTP port must be proven by new replicas (health-checked on it) before
     // traffic moves there, so only domain and redirect changes keep the containers.
@@ -376,6 +421,37 @@ pub async fn update(
     Ok(change)
 }
 
+/// A git service whose source changed (or that has no image yet): the definition is stored
+/// and the branch head is built; the build's deployment rolls out the definition as it is
+/// when the build ends.
+async fn rebuild_source(
+    mut tx: Transaction<'_, Postgres>,
+    secrets: &SecretBox,
+    actor: Actor,
+    id: Uuid,
+    mut spec: ServiceSpec,
+) -> Result<Change, ServiceError> {
+    seal_env(&mut spec, id, secrets);
+    check_host_ports(&mut tx, &spec, id, actor.team_id).await?;
+    claim_domains(&mut tx, id, actor.team_id, spec.http.as_ref()).await?;
+    sqlx::query("UPDATE services SET spec = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(Json(&spec))
+        .execute(&mut *tx)
+        .await?;
+    queue_build(&mut tx, id, actor, "update", None, None).await?;
+    let git = spec.git.as_ref().expect("a git service");
+    let message = format!(
+        "Git source edited{}: building {} from {}.",
+        by(&mut tx, actor).await?,
+        git.branch,
+        git.repo
+    );
+    add_event(&mut *tx, id, EventKind::Change, &message).await?;
+    tx.commit().await?;
+    Ok(Change::Rollout)
+}
+
 /// A new deployment that replaces every container: of the definition as it is now, or
 /// (`from`: a deployment number) of an earlier deployment that went live — a rollback.
 pub async fn redeploy(
@@ -400,17 +476,23 @@ pub async fn redeploy(
     let (spec, trigger, message) = match from {
         None => {
             let Json(spec): Json<ServiceSpec> = row.get("spec");
+            if spec.image.is_empty() {
+                return Err(field_error(
+                    "deployment",
+                    "Nothing has been built for this service yet: deploy the branch first.",
+                ));
+            }
             (spec, "redeploy", format!("Redeploy requested{who}."))
         }
         Some(number) => {
-            let earlier: Option<(Json<ServiceSpec>, String)> = sqlx::query_as(
-                "SELECT spec, state FROM deployments WHERE service_id = $1 AND number = $2",
+            let earlier: Option<(Json<ServiceSpec>, String, bool)> = sqlx::query_as(
+                "SELECT spec, state, image_removed FROM deployments WHERE service_id = $1 AND number = $2",
             )
             .bind(id)
             .bind(number)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((Json(spec), state)) = earlier else {
+            let Some((Json(spec), state, image_removed)) = earlier else {
                 return Err(field_error(
                     "deployment",
                     format!("There is no deployment #{number}."),
@@ -420,6 +502,12 @@ pub async fn redeploy(
                 return Err(field_error(
                     "deployment",
                     format!("Deployment #{number} never went live; only one that did can be rolled back to."),
+                ));
+            }
+            if image_removed {
+                return Err(field_error(
+                    "deployment",
+                    format!("The image of deployment #{number} was removed by image retention; it can't be rolled back to."),
                 ));
             }
             check_host_ports(&mut tx, &spec, id, actor.team_id).await?;
@@ -530,7 +618,9 @@ pub async fn delete(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<(), Servic
 }
 
 const DEPLOYMENT_COLUMNS: &str = "d.id, d.service_id, d.number, d.trigger, u.name AS triggered_by,
-    d.state, d.reason, d.created_at, d.started_at, d.finished_at, d.deadline, d.spec";
+    d.state, d.reason, d.created_at, d.started_at, d.finished_at, d.deadline, d.spec,
+    d.commit_sha, d.commit_message, d.commit_author, d.provider, d.build_started_at,
+    d.build_finished_at, d.image_removed";
 
 fn deployment_from_row(row: &sqlx::postgres::PgRow) -> DeploymentView {
     let Json(spec): Json<ServiceSpec> = row.get("spec");
@@ -547,6 +637,17 @@ fn deployment_from_row(row: &sqlx::postgres::PgRow) -> DeploymentView {
         finished_at: row.get("finished_at"),
         deadline: row.get("deadline"),
         spec: spec.masked(),
+        commit: row
+            .get::<Option<String>, _>("commit_sha")
+            .map(|sha| CommitInfo {
+                sha,
+                message: row.get("commit_message"),
+                author: row.get("commit_author"),
+            }),
+        provider: row.get("provider"),
+        build_started_at: row.get("build_started_at"),
+        build_finished_at: row.get("build_finished_at"),
+        image_removed: row.get("image_removed"),
     }
 }
 
@@ -622,7 +723,7 @@ async fn views(
                 .collect();
             let rolling_out = latest_deployment
                 .as_ref()
-                .is_some_and(|d| d.state.is_open());
+                .is_some_and(|d| d.state.is_active());
             let failed = live_number.is_none()
                 && latest_deployment.as_ref().is_some_and(|d| {
                     matches!(

@@ -48,9 +48,43 @@ impl BuildContext {
         Ok(self)
     }
 
+    /// Adds everything under `dir` (not `.git`), symbolic links as links: a link pointing
+    /// outside the directory is never followed, so nothing outside it reaches the engine.
+    pub fn add_dir(&mut self, dir: &std::path::Path) -> Result<&mut Self, ImageError> {
+        self.archive.follow_symlinks(false);
+        let mut stack = vec![(dir.to_path_buf(), std::path::PathBuf::new())];
+        while let Some((on_disk, in_tar)) = stack.pop() {
+            for entry in std::fs::read_dir(&on_disk)? {
+                let entry = entry?;
+                let name = entry.file_name();
+                if in_tar.as_os_str().is_empty() && name == ".git" {
+                    continue;
+                }
+                let (path, tar_path) = (entry.path(), in_tar.join(&name));
+                if entry.file_type()?.is_dir() {
+                    self.archive.append_dir(&tar_path, &path)?;
+                    stack.push((path, tar_path));
+                } else {
+                    self.archive.append_path_with_name(&path, &tar_path)?;
+                }
+            }
+        }
+        Ok(self)
+    }
+
     pub fn into_tar(self) -> Result<Vec<u8>, ImageError> {
         Ok(self.archive.into_inner()?)
     }
+}
+
+/// What to build besides the context: the tag, the Dockerfile's path in the context,
+/// build arguments and image labels.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    pub tag: String,
+    pub dockerfile: String,
+    pub build_args: std::collections::HashMap<String, String>,
+    pub labels: std::collections::HashMap<String, String>,
 }
 
 impl Engine {
@@ -60,14 +94,32 @@ impl Engine {
         &self,
         tag: &str,
         context: BuildContext,
+        on_line: impl FnMut(&str) + Send,
+    ) -> Result<(), ImageError> {
+        let options = BuildOptions {
+            tag: tag.to_owned(),
+            dockerfile: "Dockerfile".to_owned(),
+            ..Default::default()
+        };
+        self.build_image_with(&options, context, on_line).await
+    }
+
+    /// Builds an image as `options` say, handing every line of output to `on_line`.
+    pub async fn build_image_with(
+        &self,
+        options: &BuildOptions,
+        context: BuildContext,
         mut on_line: impl FnMut(&str) + Send,
     ) -> Result<(), ImageError> {
+        let tag = options.tag.as_str();
         let docker = self.client().await?;
         let options = BuildImageOptionsBuilder::default()
-            .dockerfile("Dockerfile")
+            .dockerfile(&options.dockerfile)
             .t(tag)
             .rm(true)
             .forcerm(true)
+            .buildargs(&options.build_args)
+            .labels(&options.labels)
             .build();
         let body = bollard::body_full(context.into_tar()?.into());
         let mut output = docker.build_image(options, None, Some(body));
@@ -107,6 +159,21 @@ impl Engine {
             }) => Ok(false),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The tags of every image in `repository` (`berth/acme/web` → `berth/acme/web:…`).
+    pub async fn image_tags(&self, repository: &str) -> Result<Vec<String>, ImageError> {
+        let filters = std::collections::HashMap::from([("reference", vec![repository])]);
+        let options = bollard::query_parameters::ListImagesOptionsBuilder::default()
+            .filters(&filters)
+            .build();
+        let images = self.client().await?.list_images(Some(options)).await?;
+        let prefix = format!("{repository}:");
+        Ok(images
+            .into_iter()
+            .flat_map(|i| i.repo_tags)
+            .filter(|t| t.starts_with(&prefix))
+            .collect())
     }
 
     /// Removes an image; one that is already gone is success.

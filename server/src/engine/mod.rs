@@ -8,7 +8,7 @@ pub use containers::{
     team_network, ContainerError, Observed, ReplicaTemplate, RunningReplica, LABEL_DEPLOYMENT,
     LABEL_INSTANCE, LABEL_MANAGED, LABEL_REPLICA, LABEL_SERVICE, LABEL_TEAM, LABEL_TEMPLATE,
 };
-pub use image::{BuildContext, ImageError};
+pub use image::{BuildContext, BuildOptions, ImageError};
 pub use observe::{OutputChunk, Usage};
 
 use app::domain::DockerStatus;

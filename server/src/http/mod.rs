@@ -5,6 +5,7 @@ mod auth_forms;
 mod client_ip;
 mod csrf;
 mod health;
+mod hooks;
 mod pages;
 mod respond;
 
@@ -133,6 +134,7 @@ impl AppState {
             secrets: self.secrets.clone(),
             metrics: Arc::new(self.metrics.clone()),
             proxy: self.settings.proxy,
+            public_url: self.settings.public_origin.clone(),
         }
     }
 }
@@ -153,6 +155,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/login", post(auth_forms::login))
         .route("/auth/logout", post(auth_forms::logout))
         .merge(api_v1::router())
+        .merge(hooks::router())
         .route("/api/{*fn_name}", get(pages::server_fn).post(pages::server_fn))
         .merge(pages::router(state.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))

@@ -13,6 +13,7 @@ mod reconcile;
 mod triggers;
 
 use crate::{
+    build::{BuildSettings, Builder},
     engine::Engine,
     proxy::{Proxy, ProxySettings},
     secrets::SecretBox,
@@ -41,6 +42,8 @@ pub struct WorkerSettings {
     pub concurrency: usize,
     /// The edge proxy (Caddy) that routes domains to ready replicas; `None`: no routing.
     pub proxy: Option<ProxySettings>,
+    /// Image builds of git services (run by the leader, next to the reconciler).
+    pub build: BuildSettings,
 }
 
 impl Default for WorkerSettings {
@@ -52,6 +55,7 @@ impl Default for WorkerSettings {
             lease: Duration::from_secs(30),
             concurrency: 8,
             proxy: None,
+            build: BuildSettings::default(),
         }
     }
 }
@@ -114,6 +118,16 @@ impl Worker {
             self.settings.resync_interval,
             tx.clone(),
         ));
+        sources.spawn(
+            Builder::new(
+                self.pool.clone(),
+                self.engine.clone(),
+                self.secrets.clone(),
+                self.settings.build.clone(),
+                self.instance,
+            )
+            .run(),
+        );
         if let Some(proxy) = &self.proxy {
             // Routes come back from Postgres before any reconcile runs.
             sources.spawn(proxy.clone().run(self.pool.clone()));

@@ -3,8 +3,8 @@
 //! reports every problem against the form field it came from.
 
 use super::{
-    EnvVar, FieldError, HealthCheck, HealthProbe, HttpRoute, PortSpec, Protocol, RestartPolicy,
-    ServiceSpec, VolumeMount,
+    BuildArg, EnvVar, FieldError, GitCredentials, GitSource, HealthCheck, HealthProbe, HttpRoute,
+    PortSpec, Protocol, RestartPolicy, ServiceSpec, VolumeMount,
 };
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +51,19 @@ pub struct ServiceForm {
     pub http_plain: String,
     /// `on`: redirect `www.<domain>` to `<domain>`.
     pub www_redirect: String,
+    /// A git repository to build from instead of an image; empty for an image service.
+    pub git_repo: String,
+    pub git_branch: String,
+    /// Empty: `Dockerfile`.
+    pub git_dockerfile: String,
+    /// Empty: `.` (the repository root).
+    pub git_context: String,
+    /// `KEY=value`, one per line.
+    pub git_build_args: String,
+    /// `none`, `token` (https) or `deploy_key` (ssh).
+    pub git_credentials: String,
+    /// The token or the private key; empty on an edit keeps the stored one.
+    pub git_secret: String,
 }
 
 /// Why a form came back after a submit without JavaScript: `?problem=<code>` plus the
@@ -131,6 +144,7 @@ impl ServiceForm {
         ServiceForm {
             secret_env: keys_only,
             registry_password: String::new(),
+            git_secret: String::new(),
             ..self.clone()
         }
     }
@@ -155,6 +169,15 @@ pub fn form_field(spec_field: &str, spec: &ServiceSpec) -> String {
             }
         }
         "cpu_millis" => "cpu".into(),
+        "git" => match spec_field {
+            "git.repo" => "git_repo".into(),
+            "git.branch" => "git_branch".into(),
+            "git.dockerfile" => "git_dockerfile".into(),
+            "git.context" => "git_context".into(),
+            f if f.starts_with("git.build_args") => "git_build_args".into(),
+            f if f.starts_with("git.credentials.") => "git_secret".into(),
+            _ => "git_credentials".into(),
+        },
         "http" => match spec_field {
             "http.port" => "http_port".into(),
             "http.www_redirect" => "www_redirect".into(),
@@ -289,9 +312,15 @@ impl ServiceForm {
         };
         let health_check = self.parse_health(&mut errors);
         let http = self.parse_route(&mut errors);
+        let git = self.parse_git(&mut errors);
         let spec = ServiceSpec {
             name: self.name.trim().to_owned(),
-            image: self.image.trim().to_owned(),
+            image: if git.is_some() {
+                String::new()
+            } else {
+                self.image.trim().to_owned()
+            },
+            git,
             command: lines(&self.command).map(|(_, l)| l.to_owned()).collect(),
             env,
             ports,
@@ -327,6 +356,50 @@ impl ServiceForm {
         } else {
             Err(errors)
         }
+    }
+
+    /// No repository: an image service.
+    fn parse_git(&self, errors: &mut Vec<FieldError>) -> Option<GitSource> {
+        let repo = self.git_repo.trim();
+        if repo.is_empty() {
+            return None;
+        }
+        let mut build_args = Vec::new();
+        for (n, line) in lines(&self.git_build_args) {
+            match line.split_once('=') {
+                Some((k, v)) => build_args.push(BuildArg {
+                    key: k.trim().to_owned(),
+                    value: v.to_owned(),
+                }),
+                None => errors.push(err("git_build_args", format!("Line {n}: write KEY=value."))),
+            }
+        }
+        let or = |text: &str, default: &str| match text.trim() {
+            "" => default.to_owned(),
+            t => t.to_owned(),
+        };
+        let credentials = match self.git_credentials.trim() {
+            "" | "none" => None,
+            "token" => Some(GitCredentials::Token {
+                username: "x-access-token".into(),
+                token: self.git_secret.trim().to_owned(),
+            }),
+            "deploy_key" => Some(GitCredentials::DeployKey {
+                private_key: self.git_secret.trim().to_owned(),
+            }),
+            _ => {
+                errors.push(err("git_credentials", "Choose none, token or deploy key."));
+                None
+            }
+        };
+        Some(GitSource {
+            repo: repo.to_owned(),
+            branch: self.git_branch.trim().to_owned(),
+            dockerfile: or(&self.git_dockerfile, "Dockerfile"),
+            context: or(&self.git_context, "."),
+            build_args,
+            credentials,
+        })
     }
 
     /// No domains: no route (a port given alone is an error, so it is not lost silently).
@@ -460,6 +533,25 @@ impl ServiceForm {
                 .unwrap_or_default(),
             ..Default::default()
         };
+        if let Some(g) = &spec.git {
+            form.image = String::new();
+            form.git_repo = g.repo.clone();
+            form.git_branch = g.branch.clone();
+            form.git_dockerfile = g.dockerfile.clone();
+            form.git_context = g.context.clone();
+            form.git_build_args = g
+                .build_args
+                .iter()
+                .map(|a| format!("{}={}", a.key, a.value))
+                .collect::<Vec<_>>()
+                .join("\n");
+            form.git_credentials = match &g.credentials {
+                None => "none",
+                Some(GitCredentials::Token { .. }) => "token",
+                Some(GitCredentials::DeployKey { .. }) => "deploy_key",
+            }
+            .into();
+        }
         if let Some(r) = &spec.http {
             form.domains = r.domains.join("\n");
             form.http_port = r.port.to_string();
@@ -560,6 +652,49 @@ mod tests {
         assert_eq!(back.ports, f.ports);
         assert_eq!(back.parse().unwrap().health_check, spec.health_check);
         assert_eq!(back.parse().unwrap().http, spec.http);
+    }
+
+    #[test]
+    fn a_git_source_round_trips_without_its_secret() {
+        let f = ServiceForm {
+            image: "ignored:1".into(),
+            git_repo: "https://example.com/acme/app.git".into(),
+            git_branch: "feat/#12".into(),
+            git_context: "web".into(),
+            git_build_args: "VERSION=1.2\nMODE=prod".into(),
+            git_credentials: "token".into(),
+            git_secret: "t0ken".into(),
+            ..form()
+        };
+        let spec = f.parse().unwrap();
+        assert_eq!(spec.image, "", "a git service's image is Berth's to set");
+        let git = spec.git.clone().unwrap();
+        assert_eq!(
+            (git.dockerfile.as_str(), git.context.as_str()),
+            ("Dockerfile", "web")
+        );
+        assert_eq!(git.build_args[1].key, "MODE");
+        let back = ServiceForm::from_spec(&spec.masked());
+        assert_eq!(back.git_branch, "feat/#12");
+        assert_eq!(back.git_credentials, "token");
+        assert_eq!(
+            back.git_secret, "",
+            "the token is never put back in the form"
+        );
+
+        let bad = ServiceForm {
+            git_repo: "ext::sh -c id".into(),
+            git_branch: "$(id)".into(),
+            git_context: "../etc".into(),
+            ..form()
+        };
+        let fields: Vec<String> = bad
+            .parse()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["git_repo", "git_branch", "git_context"]);
     }
 
     #[test]

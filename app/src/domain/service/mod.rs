@@ -3,6 +3,7 @@
 //! browser and server.
 
 mod form;
+mod git_source;
 mod host_name;
 mod image_ref;
 mod metrics;
@@ -11,8 +12,13 @@ mod spec;
 mod status;
 mod timeline;
 mod validate;
+mod webhook;
 
 pub use form::{form_field, FormProblem, ServiceForm};
+pub use git_source::{
+    check_branch, check_repo_path, check_repo_url, is_commit_sha, BuildArg, GitCredentials,
+    GitSource, RepoTransport,
+};
 pub use host_name::{validate_host_name, ProxyListen, MAX_DOMAINS};
 pub use image_ref::{parse_image_ref, ImageRef};
 pub use metrics::{cpu_percent, sum_rounds, ContainerMetrics, MetricSample, ServiceMetrics};
@@ -22,8 +28,9 @@ pub use spec::{
     ServiceSpec, VolumeMount,
 };
 pub use status::{
-    ContainerView, DeploymentLogLine, DeploymentState, DeploymentView, RouteStatus, ServiceHealth,
-    ServiceStatus, ServiceView, SECRET_MASK,
+    CommitInfo, ContainerView, DeploymentLogLine, DeploymentState, DeploymentView, RouteStatus,
+    ServiceHealth, ServiceStatus, ServiceView, SECRET_MASK,
 };
 pub use timeline::{container_changes, ContainerFacts, EventKind, ServiceEvent};
 pub use validate::{validate_service_name, FieldError, MAX_REPLICAS};
+pub use webhook::{Provider, WebhookInfo, WebhookUrl};

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeployStep {
+    /// Check out and build the image (git services only).
+    Build,
     Pull,
     Start,
     Health,
@@ -15,7 +17,8 @@ pub enum DeployStep {
 }
 
 impl DeployStep {
-    pub const ALL: [DeployStep; 5] = [
+    pub const ALL: [DeployStep; 6] = [
+        DeployStep::Build,
         DeployStep::Pull,
         DeployStep::Start,
         DeployStep::Health,
@@ -25,6 +28,7 @@ impl DeployStep {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Build => "build",
             Self::Pull => "pull",
             Self::Start => "start",
             Self::Health => "health",
@@ -39,6 +43,7 @@ impl DeployStep {
 
     pub fn label(self) -> &'static str {
         match self {
+            Self::Build => "Build image",
             Self::Pull => "Pull image",
             Self::Start => "Start replicas",
             Self::Health => "Wait for health",
@@ -70,11 +75,17 @@ impl StepState {
 
 /// Each step's state, from the deployment's state and the steps its log reached. Waiting for
 /// health has no line of its own: it is current once replicas started and nothing later did.
-pub fn progress(state: DeploymentState, log: &[DeploymentLogLine]) -> Vec<(DeployStep, StepState)> {
+/// `built`: the deployment builds its image first (a git service), so it has a build step.
+pub fn progress(
+    state: DeploymentState,
+    log: &[DeploymentLogLine],
+    built: bool,
+) -> Vec<(DeployStep, StepState)> {
     let reached = log.iter().filter_map(|l| l.step).max();
     // The step being worked on: the one after the last logged, or health after starting.
     let current = match reached {
-        None => DeployStep::Pull,
+        None if built => DeployStep::Build,
+        None | Some(DeployStep::Build) => DeployStep::Pull,
         Some(DeployStep::Pull) => DeployStep::Start,
         Some(DeployStep::Start | DeployStep::Health) => DeployStep::Health,
         Some(DeployStep::StopOld) => DeployStep::Live,
@@ -82,12 +93,16 @@ pub fn progress(state: DeploymentState, log: &[DeploymentLogLine]) -> Vec<(Deplo
     };
     DeployStep::ALL
         .into_iter()
+        .filter(|step| built || *step != DeployStep::Build)
         .map(|step| {
             let s = match state {
                 DeploymentState::Succeeded => StepState::Done,
                 _ if step < current => StepState::Done,
                 _ if step > current => StepState::Pending,
-                DeploymentState::Pending | DeploymentState::InProgress => StepState::Current,
+                DeploymentState::Queued
+                | DeploymentState::Building
+                | DeploymentState::Pending
+                | DeploymentState::InProgress => StepState::Current,
                 DeploymentState::Failed | DeploymentState::RolledBack => StepState::Failed,
                 DeploymentState::Superseded => StepState::Pending,
             };
@@ -111,7 +126,33 @@ mod tests {
 
     fn states(state: DeploymentState, steps: &[Option<DeployStep>]) -> Vec<StepState> {
         let log: Vec<_> = steps.iter().map(|s| line(*s)).collect();
-        progress(state, &log).into_iter().map(|(_, s)| s).collect()
+        progress(state, &log, false)
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect()
+    }
+
+    #[test]
+    fn a_git_deployment_builds_first() {
+        let log = [line(Some(DeployStep::Build))];
+        let steps = |state, log: &[DeploymentLogLine]| -> Vec<StepState> {
+            progress(state, log, true)
+                .into_iter()
+                .map(|(_, s)| s)
+                .collect()
+        };
+        assert_eq!(
+            steps(DeploymentState::Queued, &[]),
+            [Current, Pending, Pending, Pending, Pending, Pending]
+        );
+        assert_eq!(
+            steps(DeploymentState::Failed, &[]),
+            [Failed, Pending, Pending, Pending, Pending, Pending]
+        );
+        assert_eq!(
+            steps(DeploymentState::Pending, &log),
+            [Done, Current, Pending, Pending, Pending, Pending]
+        );
     }
 
     use StepState::*;

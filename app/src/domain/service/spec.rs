@@ -7,7 +7,12 @@ use serde::{Deserialize, Serialize};
 pub struct ServiceSpec {
     /// A DNS label, unique in the team.
     pub name: String,
+    /// An image reference; for a git service, the image Berth built last (set by Berth).
+    #[serde(default)]
     pub image: String,
+    /// Build the image from a git repository instead (push to deploy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git: Option<super::GitSource>,
     /// Command and arguments as a list; never a shell string.
     #[serde(default)]
     pub command: Vec<String>,

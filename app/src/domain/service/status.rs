@@ -12,6 +12,10 @@ pub const SECRET_MASK: &str = "********";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeploymentState {
+    /// A build waiting for a build slot.
+    Queued,
+    /// Its image is being built (git services).
+    Building,
     Pending,
     InProgress,
     Succeeded,
@@ -26,6 +30,8 @@ pub enum DeploymentState {
 impl DeploymentState {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Queued => "queued",
+            Self::Building => "building",
             Self::Pending => "pending",
             Self::InProgress => "in_progress",
             Self::Succeeded => "succeeded",
@@ -37,6 +43,8 @@ impl DeploymentState {
 
     pub fn parse(s: &str) -> Option<Self> {
         [
+            Self::Queued,
+            Self::Building,
             Self::Pending,
             Self::InProgress,
             Self::Succeeded,
@@ -48,12 +56,20 @@ impl DeploymentState {
         .find(|v| v.as_str() == s)
     }
 
+    /// Rolling out (or about to): what the worker acts on.
     pub fn is_open(self) -> bool {
         matches!(self, Self::Pending | Self::InProgress)
     }
 
+    /// Not finished: building, or rolling out.
+    pub fn is_active(self) -> bool {
+        self.is_open() || matches!(self, Self::Queued | Self::Building)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
+            Self::Queued => "queued",
+            Self::Building => "building",
             Self::Pending => "pending",
             Self::InProgress => "in progress",
             Self::Succeeded => "succeeded",
@@ -79,6 +95,59 @@ pub struct DeploymentView {
     pub deadline: Option<DateTime<Utc>>,
     /// The spec it rolls out, secrets masked.
     pub spec: ServiceSpec,
+    /// Git services: the commit built, with its message and author when known.
+    #[serde(default)]
+    pub commit: Option<CommitInfo>,
+    /// `github`, `gitlab` or `gitea` when a push webhook asked for it.
+    #[serde(default)]
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub build_started_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub build_finished_at: Option<DateTime<Utc>>,
+    /// Image retention removed its image: it can no longer be rolled back to.
+    #[serde(default)]
+    pub image_removed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitInfo {
+    pub sha: String,
+    pub message: Option<String>,
+    pub author: Option<String>,
+}
+
+impl CommitInfo {
+    pub fn short(&self) -> &str {
+        &self.sha[..12.min(self.sha.len())]
+    }
+
+    /// The first line of the message.
+    pub fn title(&self) -> &str {
+        self.message
+            .as_deref()
+            .and_then(|m| m.lines().next())
+            .unwrap_or("")
+    }
+}
+
+impl DeploymentView {
+    /// From the start of its build (or rollout) to its end, when it has ended.
+    pub fn duration(&self) -> Option<chrono::Duration> {
+        let start = self.build_started_at.or(self.started_at)?;
+        Some(self.finished_at.or(self.build_finished_at)? - start)
+    }
+
+    /// What set it off, in words: "push (GitHub)", "rollback", "deploy now"…
+    pub fn trigger_label(&self) -> String {
+        match (self.trigger.as_str(), self.provider.as_deref()) {
+            ("webhook", Some("github")) => "push (GitHub)".to_owned(),
+            ("webhook", Some("gitlab")) => "push (GitLab)".to_owned(),
+            ("webhook", Some("gitea")) => "push (Gitea/Forgejo)".to_owned(),
+            ("deploy", _) => "deploy now".to_owned(),
+            (other, _) => other.to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -252,6 +321,9 @@ impl ServiceSpec {
         }
         if let Some(auth) = self.registry_auth.as_mut() {
             auth.password = SECRET_MASK.to_owned();
+        }
+        if let Some(c) = self.git.as_mut().and_then(|g| g.credentials.as_mut()) {
+            *c.secret_mut() = SECRET_MASK.to_owned();
         }
         self
     }

@@ -11,6 +11,8 @@ pub enum EventKind {
     Change,
     /// A deployment started, went live, failed or rolled back.
     Deployment,
+    /// A build was queued, finished or failed.
+    Build,
     Scale,
     Stop,
     Start,
@@ -26,6 +28,7 @@ impl EventKind {
         match self {
             Self::Change => "change",
             Self::Deployment => "deployment",
+            Self::Build => "build",
             Self::Scale => "scale",
             Self::Stop => "stop",
             Self::Start => "start",
@@ -39,6 +42,7 @@ impl EventKind {
         [
             Self::Change,
             Self::Deployment,
+            Self::Build,
             Self::Scale,
             Self::Stop,
             Self::Start,

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
 pub const MAX_REPLICAS: u32 = 50;
+/// Where the images Berth builds live; no other service may name one.
+pub const BUILT_IMAGE_PREFIX: &str = "berth/";
 const MAX_ENV: usize = 200;
 const MAX_ENV_VALUE_BYTES: usize = 64 * 1024;
 const MAX_PORTS: usize = 20;
@@ -55,8 +57,17 @@ impl ServiceSpec {
         if let Err(m) = validate_service_name(&self.name) {
             errors.push(FieldError::new("name", m));
         }
-        if let Err(m) = parse_image_ref(&self.image) {
-            errors.push(FieldError::new("image", m));
+        match &self.git {
+            // Berth sets a git service's image to what it built.
+            Some(git) => git.check(&mut errors),
+            None => match parse_image_ref(&self.image) {
+                Err(m) => errors.push(FieldError::new("image", m)),
+                Ok(_) if self.image.starts_with(BUILT_IMAGE_PREFIX) => errors.push(FieldError::new(
+                    "image",
+                    "Images under berth/ are the ones Berth builds from git; give the service a git source instead.",
+                )),
+                Ok(_) => {}
+            },
         }
         check_argv("command", &self.command, true, &mut errors);
         self.check_env(&mut errors);

@@ -15,9 +15,9 @@ pub fn Deployments(
     act: ServerAction<ServiceAction>,
     shown: RwSignal<Option<uuid::Uuid>>,
 ) -> impl IntoView {
-    let summaries: Vec<(uuid::Uuid, DeploymentState, uuid::Uuid, i32)> = deployments
+    let summaries: Vec<(uuid::Uuid, DeploymentState, uuid::Uuid, i32, bool)> = deployments
         .iter()
-        .map(|d| (d.id, d.state, d.service_id, d.number))
+        .map(|d| (d.id, d.state, d.service_id, d.number, d.spec.git.is_some()))
         .collect();
     let open = move || {
         let wanted = shown.get();
@@ -30,24 +30,29 @@ pub fn Deployments(
     view! {
         <section class="card">
             <h2>"Deployments"</h2>
-            {move || open().map(|(id, state, service, number)| view! {
+            {move || open().map(|(id, state, service, number, built)| view! {
                 <h3 id="shown-deployment">"Deployment #" {number}</h3>
-                <DeploymentProgress id=id.to_string() state=state service=service />
+                <DeploymentProgress id=id.to_string() state=state service=service built=built />
             })}
             <table class="table" id="deployments">
-                <thead><tr><th>"#"</th><th>"Trigger"</th><th>"By"</th><th>"State"</th><th>"Reason"</th><th>"Created"</th><th>"Took"</th><th></th></tr></thead>
+                <thead><tr><th>"#"</th><th>"Trigger"</th><th>"By"</th><th>"Commit"</th><th>"State"</th><th>"Reason"</th><th>"Created"</th><th>"Took"</th><th></th></tr></thead>
                 <tbody>
                     {deployments.into_iter().map(|d| {
-                        let can_roll_back = d.state == DeploymentState::Succeeded && Some(d.number) != live;
-                        let took = d.started_at.zip(d.finished_at).map(|(a, b)| format!("{:.1} s", (b - a).num_milliseconds() as f64 / 1000.0));
+                        let can_roll_back = d.state == DeploymentState::Succeeded && Some(d.number) != live && !d.image_removed;
+                        let took = d.duration().map(|t| format!("{:.1} s", t.num_milliseconds() as f64 / 1000.0));
+                        let trigger = d.trigger_label();
+                        let by = d.triggered_by.clone().or_else(|| d.commit.as_ref().and_then(|c| c.author.clone())).unwrap_or_default();
                         view! {
                             <tr data-state=d.state.as_str() data-number=d.number>
                                 <td>
                                     <button type="button" class="link" title="Show its steps and log"
                                         on:click=move |_| shown.set(Some(d.id))>{d.number}</button>
                                 </td>
-                                <td>{d.trigger.clone()}</td>
-                                <td>{d.triggered_by.clone().unwrap_or_default()}</td>
+                                <td>{trigger}</td>
+                                <td>{by}</td>
+                                <td class="commit">{d.commit.as_ref().map(|c| view! {
+                                    <code title=c.sha.clone()>{c.short().to_owned()}</code>" "{c.title().to_owned()}
+                                })}{d.image_removed.then_some(" (image removed)")}</td>
                                 <td><span class=format!("badge {}", d.state.as_str())>{d.state.label()}</span></td>
                                 <td>{d.reason.clone().unwrap_or_default()}</td>
                                 <td class="muted">{super::ago(d.created_at)}</td>
@@ -71,7 +76,12 @@ pub fn Deployments(
 
 /// The latest deployment's steps and log, re-read as the worker writes them.
 #[component]
-fn DeploymentProgress(id: String, state: DeploymentState, service: uuid::Uuid) -> impl IntoView {
+fn DeploymentProgress(
+    id: String,
+    state: DeploymentState,
+    service: uuid::Uuid,
+    built: bool,
+) -> impl IntoView {
     let log = Resource::new(move || id.clone(), deployment_log);
     refresh_on_live(
         move |c| c.service == service && c.topic == LiveTopic::Log,
@@ -81,7 +91,7 @@ fn DeploymentProgress(id: String, state: DeploymentState, service: uuid::Uuid) -
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let lines = log.await.unwrap_or_default();
-                let steps = progress(state, &lines);
+                let steps = progress(state, &lines, built);
                 view! {
                     <ol class="steps" id="deployment-steps">
                         {steps.into_iter().map(|(step, s)| view! {

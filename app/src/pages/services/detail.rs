@@ -1,5 +1,6 @@
 use super::{
-    deployments::Deployments, logs::LogViewer, metrics::MetricsCharts, timeline::Timeline,
+    deployments::Deployments, git::GitSourceCard, logs::LogViewer, metrics::MetricsCharts,
+    timeline::Timeline,
 };
 use crate::api::services::{get_service, ServiceAction};
 use crate::components::{refresh_on_live, AppLayout, ServiceBadge};
@@ -48,6 +49,7 @@ pub fn ServiceDetailPage() -> impl IntoView {
                     match service.await {
                         Ok((s, deployments)) => view! {
                             <ServiceHeader service=s.clone() act=act />
+                            <GitSourceCard service=s.clone() act=act />
                             <Domains service=s.clone() />
                             {move || act.value().get().and_then(|r| r.err()).map(|e| view! { <p class="banner error" id="action-error">{e.to_string()}</p> })}
                             <Containers containers=s.containers.clone() />
@@ -91,7 +93,7 @@ fn ServiceHeader(service: ServiceView, act: ServerAction<ServiceAction>) -> impl
         </header>
         <section class="card">
             <dl class="facts">
-                <dt>"Image"</dt><dd><code>{s.spec.image.clone()}</code></dd>
+                <dt>"Image"</dt><dd><code>{if s.spec.image.is_empty() { "not built yet".to_owned() } else { s.spec.image.clone() }}</code></dd>
                 <dt>"Replicas"</dt><dd>{s.status.ready} " ready of " {s.status.desired} {s.stopped.then_some(" (stopped)")}</dd>
                 <dt>"Live deployment"</dt><dd>{s.live_deployment.map(|n| format!("#{n}")).unwrap_or_else(|| "none yet".into())}</dd>
                 <dt>"Ports"</dt><dd>{s.spec.ports.iter().map(|p| match p.host { Some(h) => format!("{h}→{}", p.container), None => p.container.to_string() }).collect::<Vec<_>>().join(", ")}</dd>

@@ -109,10 +109,45 @@ fn ServiceFormView(initial: ServiceForm, errors: Vec<FieldError>, id: String) ->
                 <input name="form[name]" value=f.name readonly=editing required autocomplete="off" />
             </label>
             {hint("name")}
-            <label>"Image" <small class="muted">"e.g. nginx:1.27 or registry.example.com/team/app:tag"</small>
-                <input name="form[image]" value=f.image required autocomplete="off" />
-            </label>
-            {hint("image")}
+            <fieldset id="source">
+                <legend>"Source"</legend>
+                <label>"Image" <small class="muted">"e.g. nginx:1.27 or registry.example.com/team/app:tag"</small>
+                    <input name="form[image]" value=f.image autocomplete="off" />
+                </label>
+                {hint("image")}
+                <p class="muted">"…or build it from a git repository: a push to the branch (through the webhook on the service page) builds and rolls out the new commit."</p>
+                <div class="row">
+                    <label>"Repository" <small class="muted">"https://…, ssh://…, git@host:path or file:///…"</small>
+                        <input name="form[git_repo]" value=f.git_repo autocomplete="off" />
+                    </label>
+                    <label>"Branch" <input name="form[git_branch]" value=f.git_branch placeholder="main" autocomplete="off" /></label>
+                </div>
+                {hint("git_repo")}{hint("git_branch")}
+                <div class="row">
+                    <label>"Build context" <small class="muted">"folder in the repository"</small>
+                        <input name="form[git_context]" value=f.git_context placeholder="." />
+                    </label>
+                    <label>"Dockerfile" <small class="muted">"in the build context"</small>
+                        <input name="form[git_dockerfile]" value=f.git_dockerfile placeholder="Dockerfile" />
+                    </label>
+                </div>
+                {hint("git_context")}{hint("git_dockerfile")}
+                <label>"Build arguments" <small class="muted">"KEY=value, one per line"</small>
+                    <textarea name="form[git_build_args]" rows="2">{f.git_build_args}</textarea>
+                </label>
+                {hint("git_build_args")}
+                <div class="row">
+                    <label>"Credentials"
+                        <select name="form[git_credentials]">
+                            {[("none", "none (public)"), ("token", "access token (https)"), ("deploy_key", "deploy key (ssh)")].map(|(v, l)| view! { <option value=v selected=f.git_credentials == v>{l}</option> })}
+                        </select>
+                    </label>
+                    <label>"Token or private key" <small class="muted">"stored encrypted; empty keeps the stored one"</small>
+                        <textarea name="form[git_secret]" rows="2" autocomplete="off"></textarea>
+                    </label>
+                </div>
+                {hint("git_credentials")}{hint("git_secret")}
+            </fieldset>
             <label>"Command" <small class="muted">"one argument per line; empty runs the image's default"</small>
                 <textarea name="form[command]" rows="2">{f.command}</textarea>
             </label>

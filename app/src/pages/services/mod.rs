@@ -3,6 +3,7 @@
 mod deployments;
 mod detail;
 mod form;
+mod git;
 mod list;
 mod logs;
 mod metrics;

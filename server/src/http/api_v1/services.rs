@@ -3,7 +3,7 @@
 use super::member::{parse_id, Member};
 use super::ApiError;
 use crate::http::AppState;
-use app::domain::service::ServiceSpec;
+use app::domain::service::{ServiceSpec, WebhookInfo};
 use app::domain::Permission;
 use app::store::services::{self as store, Change};
 use axum::{
@@ -28,6 +28,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/services/{id}/start", post(start))
         .route("/api/v1/services/{id}/redeploy", post(redeploy))
         .route("/api/v1/services/{id}/rollback", post(rollback))
+        .route("/api/v1/services/{id}/deploy", post(deploy))
+        .route("/api/v1/services/{id}/webhook", get(webhook))
+        .route("/api/v1/services/{id}/webhook/rotate", post(rotate_webhook))
         .route("/api/v1/services/{id}/deployments", get(deployments))
         .route("/api/v1/deployments/{id}", get(deployment))
 }
@@ -219,4 +222,61 @@ async fn rollback(
         Json(store::get(&s.pool, actor.team_id, id).await?),
     )
         .into_response())
+}
+
+/// Builds the head of a git service's branch and rolls it out.
+async fn deploy(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let actor = m.actor(Permission::ManageServices)?;
+    let id = parse_id(&id)?;
+    let number = app::store::builds::deploy_now(&s.pool, actor, id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "queued": true, "number": number })),
+    )
+        .into_response())
+}
+
+fn public_base(s: &AppState, headers: &axum::http::HeaderMap) -> String {
+    match &s.settings.public_origin {
+        Some(url) => url.clone(),
+        None => format!(
+            "http://{}",
+            headers
+                .get(axum::http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost")
+        ),
+    }
+}
+
+/// The webhook URLs and whether a secret exists (the secret is never shown again).
+async fn webhook(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    let team = m.team_for(Permission::ReadServices)?;
+    let id = parse_id(&id)?;
+    let has = app::store::builds::has_webhook_secret(&s.pool, team, id).await?;
+    Ok(Json(WebhookInfo::new(&public_base(&s, &headers), id, has)).into_response())
+}
+
+/// A new webhook secret, shown in this answer only; the old one stops working.
+async fn rotate_webhook(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    let actor = m.actor(Permission::ManageServices)?;
+    let id = parse_id(&id)?;
+    let secret = app::store::builds::rotate_webhook_secret(&s.pool, &s.secrets, actor, id).await?;
+    let mut info = WebhookInfo::new(&public_base(&s, &headers), id, true);
+    info.secret = Some(secret);
+    Ok(Json(info).into_response())
 }
