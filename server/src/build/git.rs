@@ -166,14 +166,17 @@ impl Git {
             ("GIT_TERMINAL_PROMPT".into(), "0".into()),
             ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
             ("GIT_CONFIG_GLOBAL".into(), "/dev/null".into()),
-            ("GIT_PROTOCOL_FROM_USER".into(), "0".into()),
             ("GIT_ASKPASS".into(), "/bin/false".into()),
             ("SSH_ASKPASS".into(), "/bin/false".into()),
         ];
-        // Settings passed through the environment keep secrets off the command line.
+        // Settings passed through the environment keep secrets off the command line. Only
+        // the transports a repository URL may name are allowed (never `ext::` or `fd::`).
         let mut config: Vec<(&str, String)> = vec![
-            ("protocol.ext.allow", "never".into()),
-            ("protocol.fd.allow", "never".into()),
+            ("protocol.allow", "never".into()),
+            ("protocol.https.allow", "always".into()),
+            ("protocol.http.allow", "always".into()),
+            ("protocol.ssh.allow", "always".into()),
+            ("protocol.file.allow", "always".into()),
             ("core.hooksPath", "/dev/null".into()),
         ];
         match &source.credentials {

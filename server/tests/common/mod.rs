@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod docker;
+pub mod git_repo;
 pub mod images;
 
 use server::{
