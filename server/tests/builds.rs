@@ -138,25 +138,28 @@ async fn served(api: &Api, id: &str) -> String {
         .unwrap()
 }
 
-fn remove_images(name: &str) {
-    let out = std::process::Command::new("docker")
-        .args([
-            "images",
-            "-q",
-            "--filter",
-            &format!("reference=berth/engines/{name}"),
-        ])
-        .output()
-        .unwrap();
-    for image in String::from_utf8_lossy(&out.stdout).lines() {
-        let _ = std::process::Command::new("docker")
-            .args(["rmi", "-f", image])
-            .output();
+/// Removes the images built for a service when dropped: declared before the server, it is
+/// dropped after it, once no container uses them.
+struct BuiltImages(&'static str);
+
+impl Drop for BuiltImages {
+    fn drop(&mut self) {
+        let reference = format!("reference=berth/engines/{}", self.0);
+        let out = std::process::Command::new("docker")
+            .args(["images", "-q", "--filter", &reference])
+            .output()
+            .unwrap();
+        for image in String::from_utf8_lossy(&out.stdout).lines() {
+            let _ = std::process::Command::new("docker")
+                .args(["rmi", "-f", image])
+                .output();
+        }
     }
 }
 
 #[sqlx::test(migrations = false)]
 async fn pushes_from_each_forge_build_and_roll_out_and_rollback_brings_a_back(pool: PgPool) {
+    let _images = BuiltImages("pushed");
     let api = Api::start(pool, quick_worker()).await;
     let repo = Repo::new();
     let a = repo.commit(BRANCH, "version A\n", &dockerfile(""), "Version A");
@@ -250,11 +253,11 @@ async fn pushes_from_each_forge_build_and_roll_out_and_rollback_brings_a_back(po
     assert_eq!(now["state"], "succeeded", "{now:#}");
     assert_eq!(now["trigger"], "deploy");
     assert_eq!(served(&api, &id).await, "version D\n");
-    remove_images("pushed");
 }
 
 #[sqlx::test(migrations = false)]
 async fn bad_webhook_requests_are_refused_and_queue_nothing(pool: PgPool) {
+    let _images = BuiltImages("refused");
     let api = Api::start(pool.clone(), quick_worker()).await;
     let repo = Repo::new();
     let sha = repo.commit("main", "hello\n", &dockerfile(""), "First");
@@ -464,7 +467,6 @@ async fn bad_webhook_requests_are_refused_and_queue_nothing(pool: PgPool) {
     assert_eq!(api.act(&image_service, "webhook/rotate", None).await.0, 422);
     assert!(!std::path::Path::new("/tmp/berth-pwned").exists());
     finished(&api, &id, 2, 120).await;
-    remove_images("refused");
 }
 
 #[sqlx::test(migrations = false)]
@@ -529,6 +531,7 @@ async fn injection_attempts_are_refused_before_anything_runs(pool: PgPool) {
 
 #[sqlx::test(migrations = false)]
 async fn a_failing_build_keeps_the_running_version_and_says_why(pool: PgPool) {
+    let _images = BuiltImages("broken");
     let api = Api::start(pool, quick_worker()).await;
     let repo = Repo::new();
     repo.commit("main", "good\n", &dockerfile(""), "Good");
@@ -565,5 +568,4 @@ async fn a_failing_build_keeps_the_running_version_and_says_why(pool: PgPool) {
         "good\n",
         "the old version keeps serving"
     );
-    remove_images("broken");
 }

@@ -1,10 +1,12 @@
 //! `kill -9` of the berth process in the middle of a rollout: the next berth resumes the
 //! rollout from what Docker runs, without orphaning or duplicating a container, and gives
-//! a Caddy that lost its config meanwhile the routes back.
+//! a Caddy that lost its config meanwhile the routes back. In the middle of an image build:
+//! the next berth builds it again, and no build stays "building".
 
 mod common;
 
 use common::docker::{instance_containers, remove_instance};
+use common::git_repo::{dockerfile, Repo};
 use common::images::{build_httpd, unique_tag};
 use serde_json::{json, Value};
 use server::proxy::local_caddy::LocalCaddy;
@@ -23,13 +25,19 @@ impl Berth {
         database_url: &str,
         data_dir: &std::path::Path,
         port: u16,
-        caddy: &LocalCaddy,
+        caddy: Option<&LocalCaddy>,
     ) -> Berth {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_berth"));
         for (key, _) in std::env::vars() {
             if key.starts_with("BERTH_") {
                 cmd.env_remove(key);
             }
+        }
+        if let Some(caddy) = caddy {
+            cmd.env("BERTH_CADDY_ADMIN", &caddy.admin)
+                .env("BERTH_PROXY_TLS", "off")
+                .env("BERTH_PROXY_HTTP_PORT", caddy.http_port.to_string())
+                .env("BERTH_DRAIN_DELAY", "1s");
         }
         let child = cmd
             .env("DATABASE_URL", database_url)
@@ -42,10 +50,6 @@ impl Berth {
             .env("BERTH_DEPLOY_TIMEOUT", "90s")
             .env("BERTH_STOP_GRACE", "1s")
             .env("BERTH_RESYNC_INTERVAL", "2s")
-            .env("BERTH_CADDY_ADMIN", &caddy.admin)
-            .env("BERTH_PROXY_TLS", "off")
-            .env("BERTH_PROXY_HTTP_PORT", caddy.http_port.to_string())
-            .env("BERTH_DRAIN_DELAY", "1s")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -108,7 +112,7 @@ async fn a_rollout_survives_kill_9_of_berth(pool: PgPool) {
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut caddy = LocalCaddy::start().await.unwrap();
-    let mut berth = Berth::start(&url, data.path(), port, &caddy).await;
+    let mut berth = Berth::start(&url, data.path(), port, Some(&caddy)).await;
     let instance = app::store::settings::instance_id(&pool)
         .await
         .unwrap()
@@ -170,7 +174,7 @@ async fn a_rollout_survives_kill_9_of_berth(pool: PgPool) {
     // Caddy loses its config while no berth runs: the next berth rebuilds the routes from
     // Postgres.
     caddy.restart_empty().await.unwrap();
-    let berth = Berth::start(&url, data.path(), port, &caddy).await;
+    let berth = Berth::start(&url, data.path(), port, Some(&caddy)).await;
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()
@@ -229,4 +233,148 @@ async fn a_rollout_survives_kill_9_of_berth(pool: PgPool) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
+}
+
+/// The deployment log lines of `deployment`.
+async fn log_lines(client: &reqwest::Client, base: &str, deployment: &str) -> Vec<String> {
+    let log: Value = client
+        .get(format!("{base}/api/v1/deployments/{deployment}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    log["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["line"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn signed_in(base: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    client
+        .post(format!("{base}/auth/login"))
+        .header("accept", "application/json")
+        .form(&[("email", common::EMAIL), ("password", common::PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    client
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_build_cut_short_by_kill_9_is_built_again(pool: PgPool) {
+    struct Cleanup(String);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            remove_instance(&self.0);
+            let out = Command::new("docker")
+                .args([
+                    "images",
+                    "-q",
+                    "--filter",
+                    "reference=berth/engines/slowbuild",
+                ])
+                .output()
+                .unwrap();
+            for image in String::from_utf8_lossy(&out.stdout).lines() {
+                let _ = Command::new("docker").args(["rmi", "-f", image]).output();
+            }
+        }
+    }
+    let url = database_url(&pool);
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut berth = Berth::start(&url, data.path(), port, None).await;
+    let instance = app::store::settings::instance_id(&pool)
+        .await
+        .unwrap()
+        .to_string();
+    let _cleanup = Cleanup(instance.clone());
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let setup = client
+        .post(format!("{}/auth/setup", berth.base))
+        .header("accept", "application/json")
+        .form(&common::setup_form())
+        .send()
+        .await
+        .unwrap();
+    assert!(setup.status().is_success());
+    let repo = Repo::new();
+    // A build step that takes a while, so berth dies in the middle of it.
+    let slow = dockerfile("RUN [\"/bin/busybox\", \"sleep\", \"6\"]\n");
+    repo.commit("main", "built twice\n", &slow, "Slow build");
+    let created: Value = client
+        .post(format!("{}/api/v1/services", berth.base))
+        .json(&json!({ "name": "slowbuild", "git": { "repo": repo.url(), "branch": "main" } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let start = Instant::now();
+    let deployment = loop {
+        let v = view(&client, &berth.base, &id).await;
+        let d = &v["latest_deployment"];
+        if d["state"] == "building" {
+            let dep = d["id"].as_str().unwrap().to_owned();
+            if log_lines(&client, &berth.base, &dep)
+                .await
+                .iter()
+                .any(|l| l.contains("sleep"))
+            {
+                break dep;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the build did not reach its slow step: {v:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+
+    berth.kill9();
+    drop(berth);
+    let berth = Berth::start(&url, data.path(), port, None).await;
+    let client = signed_in(&berth.base).await;
+    let start = Instant::now();
+    let v = loop {
+        let v = view(&client, &berth.base, &id).await;
+        if v["latest_deployment"]["state"] == "succeeded" && v["status"]["ready"] == 1 {
+            break v;
+        }
+        assert_ne!(v["latest_deployment"]["state"], "failed", "{v:#}");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the build was not run again: {v:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(v["latest_deployment"]["id"], deployment.as_str());
+    let lines = log_lines(&client, &berth.base, &deployment).await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("Berth stopped during this build")),
+        "{lines:#?}"
+    );
+    assert!(lines.iter().any(|l| l.contains("attempt 2")), "{lines:#?}");
+    let building: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM deployments WHERE state IN ('queued', 'building')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(building, 0, "no build left behind");
 }
