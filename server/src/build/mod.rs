@@ -261,6 +261,8 @@ impl Builder {
                 tracing::info!(service = %job.service_id, ?removed, "old images removed");
                 store::mark_images_removed(&self.pool, job.service_id, &removed).await?;
             }
+            let label = format!("{LABEL_SERVICE}={}", job.service_id);
+            self.engine.prune_untagged(&label).await?;
             Ok::<_, BuildError>(())
         };
         if let Err(e) = prune.await {

@@ -176,6 +176,17 @@ impl Engine {
             .collect())
     }
 
+    /// Removes untagged images carrying `label` (`key=value`): what rebuilding a tag leaves.
+    pub async fn prune_untagged(&self, label: &str) -> Result<(), ImageError> {
+        let filters =
+            std::collections::HashMap::from([("dangling", vec!["true"]), ("label", vec![label])]);
+        let options = bollard::query_parameters::PruneImagesOptionsBuilder::default()
+            .filters(&filters)
+            .build();
+        self.client().await?.prune_images(Some(options)).await?;
+        Ok(())
+    }
+
     /// Removes an image; one that is already gone is success.
     pub async fn remove_image(&self, reference: &str) -> Result<(), ImageError> {
         let options = RemoveImageOptionsBuilder::default().force(true).build();
