@@ -11,7 +11,7 @@ RUN cargo leptos build --release
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates postgresql \
+ && apt-get install -y --no-install-recommends ca-certificates postgresql git openssh-client \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/target/release/berth /opt/berth/berth
 COPY --from=build /src/target/site /opt/berth/site
