@@ -83,6 +83,7 @@ async fn first_run_sign_out_and_in(
     c: &Client,
     base: &str,
     image: &TickerImage,
+    repo: &GitRepo,
 ) -> anyhow::Result<()> {
     // Before any user exists, every address leads to the first-run page.
     c.goto(&format!("{base}/services")).await?;
@@ -190,7 +191,8 @@ async fn first_run_sign_out_and_in(
     ensure!(path_of(c).await? == "/");
     shot(c, "07-signed-in").await?;
     define_a_service(c).await?;
-    live_service(c, image).await
+    live_service(c, image).await?;
+    git_service(c, repo).await
 }
 
 /// The service form: inline errors for bad fields, then a service whose image cannot be
@@ -312,6 +314,168 @@ fn docker(args: &[&str]) -> anyhow::Result<String> {
         String::from_utf8_lossy(&out.stderr)
     );
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// A git repository on disk (a bare origin reached by a file:// URL) holding a busybox web
+/// app; the service built from it, its containers and images are removed when dropped.
+struct GitRepo {
+    dir: tempfile::TempDir,
+    service: String,
+}
+
+impl GitRepo {
+    fn new() -> anyhow::Result<GitRepo> {
+        let unique = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_millis()
+            % 1_000_000_000;
+        let dir = tempfile::tempdir()?;
+        let work = dir.path().join("work");
+        std::fs::create_dir_all(work.join("www"))?;
+        std::fs::copy("/bin/busybox", work.join("busybox"))?;
+        std::fs::write(
+            work.join("Dockerfile"),
+            "FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\nENTRYPOINT [\"/bin/busybox\"]\n\
+             CMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n",
+        )?;
+        git(dir.path(), &["init", "--quiet", "--bare", "origin.git"])?;
+        git(&work, &["init", "--quiet"])?;
+        let repo = GitRepo {
+            dir,
+            service: format!("site-{unique}"),
+        };
+        repo.commit("first page", "First page")?;
+        Ok(repo)
+    }
+
+    fn url(&self) -> String {
+        format!("file://{}", self.dir.path().join("origin.git").display())
+    }
+
+    fn commit(&self, body: &str, message: &str) -> anyhow::Result<()> {
+        let work = self.dir.path().join("work");
+        std::fs::write(work.join("www/index.html"), body)?;
+        git(&work, &["add", "-A"])?;
+        git(&work, &["commit", "--quiet", "-m", message])?;
+        git(
+            &work,
+            &[
+                "push",
+                "--quiet",
+                "--force",
+                &self.url(),
+                "HEAD:refs/heads/main",
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+impl Drop for GitRepo {
+    fn drop(&mut self) {
+        let filter = format!("name=berth-{}-", self.service);
+        if let Ok(ids) = docker(&["ps", "-aq", "--filter", &filter]) {
+            for id in ids.lines() {
+                let _ = docker(&["rm", "-f", id]);
+            }
+        }
+        let reference = format!("reference=berth/*/{}", self.service);
+        if let Ok(images) = docker(&["images", "-q", "--filter", &reference]) {
+            for image in images.lines() {
+                let _ = docker(&["rmi", "-f", image]);
+            }
+        }
+    }
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) -> anyhow::Result<()> {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=Grace Hopper",
+            "-c",
+            "user.email=grace@example.com",
+        ])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()?;
+    ensure!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
+/// A service built from git, created in the form: it builds and goes live by itself; a
+/// webhook secret is generated and shown once; after a new commit, "Deploy now" builds and
+/// rolls it out, and the history names both commits.
+async fn git_service(c: &Client, repo: &GitRepo) -> anyhow::Result<()> {
+    c.find(Locator::LinkText("Services")).await?.click().await?;
+    wait_for(c, "#new-service").await?.click().await?;
+    wait_for(c, "#service-form").await?;
+    wait_hydrated(c).await?;
+    fill(c, "input[name='form[name]']", &repo.service).await?;
+    fill(c, "input[name='form[git_repo]']", &repo.url()).await?;
+    fill(c, "input[name='form[git_branch]']", "main").await?;
+    c.find(Locator::Css("#save-service")).await?.click().await?;
+    ensure!(text_of(c, "#service-name").await? == repo.service);
+    ensure!(text_of(c, "#git-repo").await? == repo.url());
+    let live = c
+        .wait()
+        .at_most(Duration::from_secs(90))
+        .for_element(Locator::Css(
+            "#deployments tr[data-state=succeeded][data-number='1']",
+        ))
+        .await
+        .context("the first build should go live")?;
+    let row = live.text().await?;
+    ensure!(
+        row.contains("First page") && row.contains("Grace Hopper"),
+        "{row}"
+    );
+    shot(c, "15-git-service-built").await?;
+
+    scroll_to(c, "git-source").await?;
+    c.find(Locator::Css("#rotate-webhook"))
+        .await?
+        .click()
+        .await?;
+    let secret = text_of(c, "#webhook-secret").await?;
+    ensure!(
+        secret.len() == 64 && secret.chars().all(|ch| ch.is_ascii_hexdigit()),
+        "secret shown once: {secret:?}"
+    );
+    let urls = text_of(c, "#webhook-urls").await?;
+    ensure!(
+        urls.contains("/hooks/github/") && urls.contains("/hooks/gitea/"),
+        "{urls}"
+    );
+    shot(c, "16-git-webhook-secret").await?;
+
+    repo.commit("second page", "Second page")?;
+    c.find(Locator::Css("#deploy-now")).await?.click().await?;
+    let second = c
+        .wait()
+        .at_most(Duration::from_secs(90))
+        .for_element(Locator::Css(
+            "#deployments tr[data-state=succeeded][data-number='2']",
+        ))
+        .await
+        .context("deploy now should build the new commit and roll it out")?;
+    let row = second.text().await?;
+    ensure!(
+        row.contains("Second page") && row.contains("deploy now"),
+        "{row}"
+    );
+    shot(c, "17-git-deploy-now").await?;
+    Ok(())
 }
 
 /// The page keeps a mark set by script for as long as it is not reloaded.
@@ -511,12 +675,13 @@ async fn first_run_login_logout_in_chromium() -> anyhow::Result<()> {
     // Made before berth starts so that it is dropped after berth stops: its clean-up then
     // removes the service's containers for good (a running berth would repair them).
     let image = TickerImage::build()?;
+    let repo = GitRepo::new()?;
     let berth = Berth::start()?;
     let driver = Chromedriver::start()?;
     let base = berth.base.clone();
     let result = async {
         in_browser(&driver, true, |c| async {
-            let r = first_run_sign_out_and_in(&c, &base, &image).await;
+            let r = first_run_sign_out_and_in(&c, &base, &image, &repo).await;
             if r.is_err() {
                 let _ = shot(&c, "failure").await;
             }

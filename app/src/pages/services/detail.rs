@@ -2,7 +2,7 @@ use super::{
     deployments::Deployments, git::GitSourceCard, logs::LogViewer, metrics::MetricsCharts,
     timeline::Timeline,
 };
-use crate::api::services::{get_service, ServiceAction};
+use crate::api::services::{get_service, RotateWebhook, ServiceAction};
 use crate::components::{refresh_on_live, AppLayout, ServiceBadge};
 use crate::domain::live::LiveTopic;
 use crate::domain::service::{ContainerView, ServiceView};
@@ -15,6 +15,7 @@ pub fn ServiceDetailPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let service = Resource::new(id, get_service);
     let act = ServerAction::<ServiceAction>::new();
+    let rotate = ServerAction::<RotateWebhook>::new();
     let shown_deployment = RwSignal::new(None);
     Effect::new(move |_| {
         if act.version().get() > 0 {
@@ -49,7 +50,7 @@ pub fn ServiceDetailPage() -> impl IntoView {
                     match service.await {
                         Ok((s, deployments)) => view! {
                             <ServiceHeader service=s.clone() act=act />
-                            <GitSourceCard service=s.clone() act=act />
+                            <GitSourceCard service=s.clone() act=act rotate=rotate />
                             <Domains service=s.clone() />
                             {move || act.value().get().and_then(|r| r.err()).map(|e| view! { <p class="banner error" id="action-error">{e.to_string()}</p> })}
                             <Containers containers=s.containers.clone() />

@@ -5,8 +5,14 @@ use crate::api::services::{webhook_info, RotateWebhook, ServiceAction};
 use crate::domain::service::{GitSource, ServiceView};
 use leptos::prelude::*;
 
+/// `rotate` belongs to the page, not the card: the card is rebuilt whenever the service is
+/// re-read (rotating the secret itself causes that), and the new secret must stay shown.
 #[component]
-pub fn GitSourceCard(service: ServiceView, act: ServerAction<ServiceAction>) -> impl IntoView {
+pub fn GitSourceCard(
+    service: ServiceView,
+    act: ServerAction<ServiceAction>,
+    rotate: ServerAction<RotateWebhook>,
+) -> impl IntoView {
     let Some(git) = service.spec.git.clone() else {
         return ().into_any();
     };
@@ -18,7 +24,6 @@ pub fn GitSourceCard(service: ServiceView, act: ServerAction<ServiceAction>) -> 
         },
         webhook_info,
     );
-    let rotate = ServerAction::<RotateWebhook>::new();
     let deploy_id = id.clone();
     view! {
         <section class="card" id="git-source">
