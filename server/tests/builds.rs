@@ -470,6 +470,49 @@ async fn bad_webhook_requests_are_refused_and_queue_nothing(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
+async fn another_teams_git_service_answers_404_and_changes_nothing(pool: PgPool) {
+    let api = Api::start(pool.clone(), quick_worker()).await;
+    let team: uuid::Uuid =
+        sqlx::query_scalar("INSERT INTO teams (name, slug) VALUES ('B', 'b') RETURNING id")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let repo = Repo::new();
+    let spec = serde_json::from_value(git_spec("theirs", &repo, "main")).unwrap();
+    let secrets = server::secrets::SecretBox::from_key_bytes(&[9u8; 32]).unwrap();
+    let actor = app::store::services::Actor {
+        team_id: team,
+        user_id: None,
+    };
+    let theirs = app::store::services::create(&pool, &secrets, actor, spec)
+        .await
+        .unwrap()
+        .to_string();
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM deployments")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let get = format!("/api/v1/services/{theirs}/webhook");
+    assert_eq!(api.call(reqwest::Method::GET, &get, None).await.0, 404);
+    assert_eq!(api.act(&theirs, "webhook/rotate", None).await.0, 404);
+    assert_eq!(api.act(&theirs, "deploy", None).await.0, 404);
+    let rollback = json!({ "deployment": 1 });
+    assert_eq!(api.act(&theirs, "rollback", Some(rollback)).await.0, 404);
+    let secret: Option<String> =
+        sqlx::query_scalar("SELECT webhook_secret FROM services WHERE id = $1::uuid")
+            .bind(&theirs)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(secret.is_none(), "no secret was generated for them");
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM deployments")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(after, before, "nothing was queued");
+}
+
+#[sqlx::test(migrations = false)]
 async fn injection_attempts_are_refused_before_anything_runs(pool: PgPool) {
     let api = Api::start(pool, quick_worker()).await;
     let repo = Repo::new();

@@ -19,7 +19,7 @@ pub fn ServicesPage() -> impl IntoView {
                     match services.await {
                         Ok(list) if list.is_empty() => view! {
                             <section class="card">
-                                <p>"No services yet. A service is an image Berth runs as containers, with its env, ports, replicas and health check."</p>
+                                <p>"No services yet. A service is an image (or a git repository Berth builds) that Berth runs as containers, with its env, ports, replicas and health check."</p>
                                 <A href="/services/new">"Define your first service"</A>
                             </section>
                         }.into_any(),
@@ -46,7 +46,10 @@ fn ServiceTable(services: Vec<ServiceView>) -> impl IntoView {
                         <tr data-service=s.name.clone()>
                             <td><A href=href>{name}</A></td>
                             <td><ServiceBadge status=s.status.clone() /></td>
-                            <td><code>{s.spec.image.clone()}</code></td>
+                            <td><code>{match &s.spec.git {
+                                Some(g) => format!("{} ({})", g.repo, g.branch),
+                                None => s.spec.image.clone(),
+                            }}</code></td>
                             <td>{super::domain_links(&s)}</td>
                             <td>{deployment}</td>
                             <td class="muted">{s.latest_deployment.as_ref().map(|d| super::ago(d.finished_at.unwrap_or(d.created_at)))}</td>
