@@ -125,18 +125,7 @@ async fn a_rollout_survives_kill_9_of_berth(pool: PgPool) {
     }
     let _cleanup = Cleanup(instance.clone());
 
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let setup = client
-        .post(format!("{}/auth/setup", berth.base))
-        .header("accept", "application/json")
-        .form(&common::setup_form())
-        .send()
-        .await
-        .unwrap();
-    assert!(setup.status().is_success());
+    let client = first_run(&berth.base).await;
     let image = unique_tag("restart");
     build_httpd(&server::engine::Engine::new(None), &image, "survivor\n").await;
 
@@ -175,17 +164,7 @@ async fn a_rollout_survives_kill_9_of_berth(pool: PgPool) {
     // Postgres.
     caddy.restart_empty().await.unwrap();
     let berth = Berth::start(&url, data.path(), port, Some(&caddy)).await;
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    client
-        .post(format!("{}/auth/login", berth.base))
-        .header("accept", "application/json")
-        .form(&[("email", common::EMAIL), ("password", common::PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let client = signed_in(&berth.base).await;
     let start = Instant::now();
     let v = loop {
         let v = view(&client, &berth.base, &id).await;
@@ -253,6 +232,23 @@ async fn log_lines(client: &reqwest::Client, base: &str, deployment: &str) -> Ve
         .collect()
 }
 
+/// The owner, created through the first-run form, signed in.
+async fn first_run(base: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let setup = client
+        .post(format!("{base}/auth/setup"))
+        .header("accept", "application/json")
+        .form(&common::setup_form())
+        .send()
+        .await
+        .unwrap();
+    assert!(setup.status().is_success());
+    client
+}
+
 async fn signed_in(base: &str) -> reqwest::Client {
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -297,18 +293,7 @@ async fn a_build_cut_short_by_kill_9_is_built_again(pool: PgPool) {
         .unwrap()
         .to_string();
     let _cleanup = Cleanup(instance.clone());
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let setup = client
-        .post(format!("{}/auth/setup", berth.base))
-        .header("accept", "application/json")
-        .form(&common::setup_form())
-        .send()
-        .await
-        .unwrap();
-    assert!(setup.status().is_success());
+    let client = first_run(&berth.base).await;
     let repo = Repo::new();
     // A build step that takes a while, so berth dies in the middle of it.
     let slow = dockerfile("RUN [\"/bin/busybox\", \"sleep\", \"6\"]\n");

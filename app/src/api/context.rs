@@ -44,18 +44,12 @@ pub struct ServerContext {
 impl ServerContext {
     /// The public URL, or (unset) the address this request came to.
     pub fn public_base(&self) -> String {
-        if let Some(url) = &self.public_url {
-            return url.trim_end_matches('/').to_owned();
-        }
-        let host = use_context::<http::request::Parts>()
-            .and_then(|p| {
-                p.headers
-                    .get(http::header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .map(str::to_owned)
-            })
-            .unwrap_or_else(|| "localhost".to_owned());
-        format!("http://{host}")
+        let parts = use_context::<http::request::Parts>();
+        let host = parts
+            .as_ref()
+            .and_then(|p| p.headers.get(http::header::HOST))
+            .and_then(|h| h.to_str().ok());
+        crate::domain::service::public_base(self.public_url.as_deref(), host)
     }
 }
 

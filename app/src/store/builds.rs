@@ -7,7 +7,7 @@
 
 use super::secret_box::SecretBox;
 use super::services::{
-    add_event, by, field_error, new_template, notify, open_env, Actor, ServiceError,
+    add_event, by, field_error, lock_service, new_template, notify, open_env, Actor, ServiceError,
 };
 use super::StoreError;
 use crate::domain::service::{CommitInfo, EventKind, GitSource, ServiceSpec};
@@ -72,18 +72,7 @@ fn clip(s: &str, max_chars: usize) -> String {
 /// "Deploy now": builds the head of the service's branch.
 pub async fn deploy_now(pool: &PgPool, actor: Actor, id: Uuid) -> Result<i32, ServiceError> {
     let mut tx = pool.begin().await?;
-    let row = sqlx::query(
-        "SELECT spec, deleting FROM services WHERE id = $1 AND team_id = $2 FOR UPDATE",
-    )
-    .bind(id)
-    .bind(actor.team_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ServiceError::NotFound)?;
-    if row.get::<bool, _>("deleting") {
-        return Err(ServiceError::Deleting);
-    }
-    let Json(spec): Json<ServiceSpec> = row.get("spec");
+    let spec = lock_service(&mut tx, actor, id).await?;
     let Some(git) = spec.git else {
         return Err(field_error(
             "deployment",

@@ -119,6 +119,44 @@ pub(super) async fn notify(
     Ok(())
 }
 
+/// The service's stored spec (sealed), its row locked for the change; refused while it is
+/// being deleted.
+pub(super) async fn lock_service(
+    tx: &mut Transaction<'_, Postgres>,
+    actor: Actor,
+    id: Uuid,
+) -> Result<ServiceSpec, ServiceError> {
+    let row: Option<(Json<ServiceSpec>, bool)> = sqlx::query_as(
+        "SELECT spec, deleting FROM services WHERE id = $1 AND team_id = $2 FOR UPDATE",
+    )
+    .bind(id)
+    .bind(actor.team_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    match row {
+        None => Err(ServiceError::NotFound),
+        Some((_, true)) => Err(ServiceError::Deleting),
+        Some((Json(spec), false)) => Ok(spec),
+    }
+}
+
+/// Stores a new (sealed) spec once its host ports and domains are free.
+async fn store_spec(
+    tx: &mut Transaction<'_, Postgres>,
+    actor: Actor,
+    id: Uuid,
+    sealed: &ServiceSpec,
+) -> Result<(), ServiceError> {
+    check_host_ports(tx, sealed, id, actor.team_id).await?;
+    claim_domains(tx, id, actor.team_id, sealed.http.as_ref()).await?;
+    sqlx::query("UPDATE services SET spec = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(Json(sealed))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Host ports are machine-wide: refuse one that another service already publishes.
 async fn check_host_ports(
     tx: &mut Transaction<'_, Postgres>,
@@ -379,13 +417,7 @@ pub async fn update(
     }
     let mut sealed = spec;
     seal_env(&mut sealed, id, secrets);
-    check_host_ports(&mut tx, &sealed, id, actor.team_id).await?;
-    claim_domains(&mut tx, id, actor.team_id, sealed.http.as_ref()).await?;
-    sqlx::query("UPDATE services SET spec = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(Json(&sealed))
-        .execute(&mut *tx)
-        .await?;
+    store_spec(&mut tx, actor, id, &sealed).await?;
     let (template, trigger) = match (change, template) {
         (Change::Scale, Some(t)) => (t, "scale"),
         (Change::Reroute, Some(t)) => (t, "update"),
@@ -432,13 +464,7 @@ async fn rebuild_source(
     mut spec: ServiceSpec,
 ) -> Result<Change, ServiceError> {
     seal_env(&mut spec, id, secrets);
-    check_host_ports(&mut tx, &spec, id, actor.team_id).await?;
-    claim_domains(&mut tx, id, actor.team_id, spec.http.as_ref()).await?;
-    sqlx::query("UPDATE services SET spec = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(Json(&spec))
-        .execute(&mut *tx)
-        .await?;
+    store_spec(&mut tx, actor, id, &spec).await?;
     queue_build(&mut tx, id, actor, "update", None, None).await?;
     let git = spec.git.as_ref().expect("a git service");
     let message = format!(
@@ -461,21 +487,11 @@ pub async fn redeploy(
     from: Option<i32>,
 ) -> Result<(), ServiceError> {
     let mut tx = pool.begin().await?;
-    let row = sqlx::query(
-        "SELECT spec, deleting FROM services WHERE id = $1 AND team_id = $2 FOR UPDATE",
-    )
-    .bind(id)
-    .bind(actor.team_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ServiceError::NotFound)?;
-    if row.get::<bool, _>("deleting") {
-        return Err(ServiceError::Deleting);
-    }
+    let current = lock_service(&mut tx, actor, id).await?;
     let who = by(&mut tx, actor).await?;
     let (spec, trigger, message) = match from {
         None => {
-            let Json(spec): Json<ServiceSpec> = row.get("spec");
+            let spec = current;
             if spec.image.is_empty() {
                 return Err(field_error(
                     "deployment",
@@ -510,13 +526,7 @@ pub async fn redeploy(
                     format!("The image of deployment #{number} was removed by image retention; it can't be rolled back to."),
                 ));
             }
-            check_host_ports(&mut tx, &spec, id, actor.team_id).await?;
-            claim_domains(&mut tx, id, actor.team_id, spec.http.as_ref()).await?;
-            sqlx::query("UPDATE services SET spec = $2, updated_at = now() WHERE id = $1")
-                .bind(id)
-                .bind(Json(&spec))
-                .execute(&mut *tx)
-                .await?;
+            store_spec(&mut tx, actor, id, &spec).await?;
             (
                 spec,
                 "rollback",

@@ -33,4 +33,4 @@ pub use status::{
 };
 pub use timeline::{container_changes, ContainerFacts, EventKind, ServiceEvent};
 pub use validate::{validate_service_name, FieldError, MAX_REPLICAS};
-pub use webhook::{Provider, WebhookInfo, WebhookUrl};
+pub use webhook::{public_base, Provider, WebhookInfo, WebhookUrl};

@@ -59,6 +59,15 @@ pub struct WebhookInfo {
     pub urls: Vec<WebhookUrl>,
 }
 
+/// Where other systems reach this Berth: `BERTH_PUBLIC_URL`, or (unset) the host a request
+/// came to.
+pub fn public_base(public_url: Option<&str>, request_host: Option<&str>) -> String {
+    match public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{}", request_host.unwrap_or("localhost")),
+    }
+}
+
 impl WebhookInfo {
     /// `base`: the public URL of the dashboard (`https://berth.example.com`).
     pub fn new(base: &str, service_id: uuid::Uuid, has_secret: bool) -> Self {

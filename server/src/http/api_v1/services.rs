@@ -241,16 +241,10 @@ async fn deploy(
 }
 
 fn public_base(s: &AppState, headers: &axum::http::HeaderMap) -> String {
-    match &s.settings.public_origin {
-        Some(url) => url.clone(),
-        None => format!(
-            "http://{}",
-            headers
-                .get(axum::http::header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost")
-        ),
-    }
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    app::domain::service::public_base(s.settings.public_origin.as_deref(), host)
 }
 
 /// The webhook URLs and whether a secret exists (the secret is never shown again).
