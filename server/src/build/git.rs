@@ -192,8 +192,8 @@ impl Git {
                     "GIT_SSH_COMMAND".into(),
                     format!(
                         "ssh -F /dev/null -i {} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile={}",
-                        key.display(),
-                        home.join("known_hosts").display()
+                        shell_quote(&key),
+                        shell_quote(&home.join("known_hosts"))
                     ),
                 ));
             }
@@ -264,6 +264,12 @@ impl Git {
     }
 }
 
+/// A path as one shell word (git runs GIT_SSH_COMMAND through `sh`); the data directory
+/// is the operator's, but may hold spaces.
+fn shell_quote(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
+}
+
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
@@ -277,4 +283,39 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
         file.write_all(b"\n")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_single_shell_words() {
+        assert_eq!(shell_quote(Path::new("/data/builds/x")), "'/data/builds/x'");
+        assert_eq!(shell_quote(Path::new("/it's here")), r"'/it'\''s here'");
+    }
+
+    #[test]
+    fn secrets_stay_off_the_command_line() {
+        let ws = Workspace::new(&std::env::temp_dir().join("berth-git-unit")).unwrap();
+        let source: GitSource = serde_json::from_value(serde_json::json!({
+            "repo": "https://example.com/acme/app.git", "branch": "main",
+            "credentials": { "kind": "token", "token": "s3cret" }
+        }))
+        .unwrap();
+        let git = Git::new(&source, &ws).unwrap();
+        let cmd = git.command(&["fetch"], None);
+        let args: Vec<_> = cmd.as_std().get_args().collect();
+        assert_eq!(args, [std::ffi::OsStr::new("fetch")]);
+        let header = git
+            .env
+            .iter()
+            .find(|(_, v)| v.starts_with("Authorization: Basic "))
+            .expect("the token travels as a header in the environment");
+        assert!(!header.1.contains("s3cret"), "base64, as HTTP basic auth");
+        assert!(git
+            .env
+            .iter()
+            .any(|(k, v)| k.starts_with("GIT_CONFIG_KEY_") && v == "protocol.allow"));
+    }
 }

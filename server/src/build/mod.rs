@@ -89,6 +89,7 @@ impl Builder {
 
     /// Builds whatever is queued, for as long as the future lives.
     pub async fn run(self) {
+        self.remove_stale_checkouts();
         match store::recover_orphaned_builds(&self.pool).await {
             Ok(0) => {}
             Ok(n) => tracing::warn!(
@@ -130,6 +131,24 @@ impl Builder {
                 r = notified => if r.is_err() { listener = None; },
                 Some(_) = running.join_next() => {}
                 _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            }
+        }
+    }
+
+    /// Checkouts left by a berth that stopped mid-build: older than any build may run.
+    fn remove_stale_checkouts(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.settings.work_dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > self.settings.timeout);
+            if stale && entry.file_name().to_string_lossy().starts_with("build-") {
+                let _ = std::fs::remove_dir_all(entry.path());
             }
         }
     }
