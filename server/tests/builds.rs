@@ -222,6 +222,20 @@ async fn pushes_from_each_forge_build_and_roll_out_and_rollback_brings_a_back(po
         4,
         "one build per delivery"
     );
+    // How long a push takes to be built and to go live (printed, not asserted).
+    for d in deployments(&api, &id).await {
+        let at =
+            |field: &str| chrono::DateTime::parse_from_rfc3339(d[field].as_str().unwrap()).unwrap();
+        let queued = at("created_at");
+        let (built, live) = (at("build_finished_at"), at("finished_at"));
+        println!(
+            "deployment #{} ({}): queued → built {:.1} s, → live {:.1} s",
+            d["number"],
+            d["trigger"],
+            (built - queued).num_milliseconds() as f64 / 1000.0,
+            (live - queued).num_milliseconds() as f64 / 1000.0
+        );
+    }
 
     // The build log is in the deployment's log, with the build step.
     let latest = deployments(&api, &id).await[0]["id"]
