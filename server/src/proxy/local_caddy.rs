@@ -14,18 +14,32 @@ pub struct LocalCaddy {
     child: Option<Child>,
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+/// Two distinct free ports for the admin endpoint and http. Both are held until both are
+/// chosen, and they come from below Linux's ephemeral range (32768+), which every
+/// `bind(0)` of tests running alongside draws from: a port handed out there and released
+/// could be taken again before Caddy binds it (seen once: a test's http port answered
+/// by another Caddy's admin endpoint).
+fn free_ports() -> anyhow::Result<(u16, u16)> {
+    use rand::Rng;
+    let mut held = Vec::new();
+    for _ in 0..1000 {
+        let port = rand::rng().random_range(20_000..30_000);
+        if let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+            held.push(listener);
+            if held.len() == 2 {
+                return Ok((held[0].local_addr()?.port(), held[1].local_addr()?.port()));
+            }
+        }
+    }
+    bail!("no free ports between 20000 and 30000")
 }
 
 impl LocalCaddy {
     pub async fn start() -> anyhow::Result<LocalCaddy> {
-        let admin_port = free_port()?;
+        let (admin_port, http_port) = free_ports()?;
         let mut caddy = LocalCaddy {
             admin: format!("http://127.0.0.1:{admin_port}"),
-            http_port: free_port()?,
+            http_port,
             dir: tempfile::tempdir()?,
             child: None,
         };
