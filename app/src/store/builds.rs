@@ -299,22 +299,33 @@ pub async fn claim_build(
     .fetch_optional(pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
+    let id: Uuid = row.get("id");
     let service_id: Uuid = row.get("service_id");
-    let (name, slug, Json(mut spec)): (String, String, Json<ServiceSpec>) = sqlx::query_as(
-        "SELECT s.name, t.slug, s.spec FROM services s JOIN teams t ON t.id = s.team_id
-         WHERE s.id = $1",
-    )
-    .bind(service_id)
-    .fetch_one(pool)
-    .await?;
-    open_env(&mut spec, service_id, secrets).map_err(|e| StoreError::Secret(e.to_string()))?;
-    let Some(git) = spec.git else {
-        let id: Uuid = row.get("id");
-        finish_build_failed(pool, id, "The service is no longer built from git.").await?;
-        return Ok(None);
+    let source = async {
+        let (name, slug, Json(mut spec)): (String, String, Json<ServiceSpec>) = sqlx::query_as(
+            "SELECT s.name, t.slug, s.spec FROM services s JOIN teams t ON t.id = s.team_id
+             WHERE s.id = $1",
+        )
+        .bind(service_id)
+        .fetch_one(pool)
+        .await?;
+        open_env(&mut spec, service_id, secrets).map_err(|e| StoreError::Secret(e.to_string()))?;
+        Ok::<_, StoreError>((name, slug, spec.git))
+    };
+    // Claimed, so it must end: a build that cannot even start is failed, not left running.
+    let (name, slug, git) = match source.await {
+        Ok((name, slug, Some(git))) => (name, slug, git),
+        Ok((_, _, None)) => {
+            finish_build_failed(pool, id, "The service is no longer built from git.").await?;
+            return Ok(None);
+        }
+        Err(e) => {
+            finish_build_failed(pool, id, &format!("The build could not start: {e}")).await?;
+            return Err(e);
+        }
     };
     Ok(Some(BuildJob {
-        deployment_id: row.get("id"),
+        deployment_id: id,
         number: row.get("number"),
         service_id,
         service: name,
