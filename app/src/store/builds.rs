@@ -11,7 +11,6 @@ use super::services::{
 };
 use super::StoreError;
 use crate::domain::service::{CommitInfo, EventKind, GitSource, ServiceSpec};
-use base64::{engine::general_purpose::STANDARD, Engine as _};
 use sqlx::{types::Json, PgPool, Postgres, Row, Transaction};
 use uuid::Uuid;
 
@@ -104,7 +103,7 @@ pub async fn rotate_webhook_secret(
 ) -> Result<String, ServiceError> {
     // Two random (v4) UUIDs: 244 random bits from the OS generator, as 64 hex digits.
     let secret = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
-    let sealed = STANDARD.encode(secrets.seal(secret.as_bytes(), &webhook_context(id)));
+    let sealed = secrets.seal_text(&secret, &webhook_context(id));
     let mut tx = pool.begin().await?;
     let spec: Option<Json<ServiceSpec>> = sqlx::query_scalar(
         "UPDATE services SET webhook_secret = $3 WHERE id = $1 AND team_id = $2 AND NOT deleting
@@ -170,18 +169,10 @@ pub async fn hook_target(
     let Some(git) = spec.git else {
         return Ok(None);
     };
-    let secret = match sealed {
-        None => None,
-        Some(b64) => {
-            let boxed = STANDARD
-                .decode(b64)
-                .map_err(|_| StoreError::Secret("webhook secret".into()))?;
-            let plain = secrets
-                .open(&boxed, &webhook_context(id))
-                .map_err(|e| StoreError::Secret(e.to_string()))?;
-            Some(String::from_utf8(plain).map_err(|_| StoreError::Secret("webhook".into()))?)
-        }
-    };
+    let secret = sealed
+        .map(|s| secrets.open_text(&s, &webhook_context(id)))
+        .transpose()
+        .map_err(|e| StoreError::Secret(e.to_string()))?;
     Ok(Some(HookTarget {
         team_id,
         branch: git.branch,

@@ -109,6 +109,19 @@ impl SecretBox {
         out
     }
 
+    /// Seals a text as it is stored in a column or a JSON field: base64 of the box.
+    pub fn seal_text(&self, plaintext: &str, context: &str) -> String {
+        STANDARD.encode(self.seal(plaintext.as_bytes(), context))
+    }
+
+    /// Opens what [`Self::seal_text`] stored.
+    pub fn open_text(&self, sealed: &str, context: &str) -> Result<String, SecretError> {
+        let boxed = STANDARD
+            .decode(sealed.as_bytes())
+            .map_err(|_| SecretError::Unreadable)?;
+        String::from_utf8(self.open(&boxed, context)?).map_err(|_| SecretError::Unreadable)
+    }
+
     pub fn open(&self, sealed: &[u8], context: &str) -> Result<Vec<u8>, SecretError> {
         if sealed.len() < NONCE_LEN {
             return Err(SecretError::Unreadable);

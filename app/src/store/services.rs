@@ -11,7 +11,6 @@ use crate::domain::service::{
     CommitInfo, ContainerView, DeployStep, DeploymentLogLine, DeploymentState, DeploymentView,
     EventKind, FieldError, RouteStatus, ServiceEvent, ServiceSpec, ServiceStatus, ServiceView,
 };
-use base64::{engine::general_purpose::STANDARD, Engine as _};
 use sqlx::{types::Json, PgPool, Postgres, Row, Transaction};
 use uuid::Uuid;
 
@@ -75,7 +74,7 @@ fn secret_slots(spec: &mut ServiceSpec, service_id: Uuid) -> Vec<(&mut String, S
 
 pub(super) fn seal_env(spec: &mut ServiceSpec, service_id: Uuid, secrets: &SecretBox) {
     for (value, context) in secret_slots(spec, service_id) {
-        *value = STANDARD.encode(secrets.seal(value.as_bytes(), &context));
+        *value = secrets.seal_text(value, &context);
     }
 }
 
@@ -85,13 +84,8 @@ pub fn open_env(
     service_id: Uuid,
     secrets: &SecretBox,
 ) -> Result<(), super::secret_box::SecretError> {
-    use super::secret_box::SecretError;
     for (value, context) in secret_slots(spec, service_id) {
-        let sealed = STANDARD
-            .decode(value.as_bytes())
-            .map_err(|_| SecretError::Unreadable)?;
-        let plain = secrets.open(&sealed, &context)?;
-        *value = String::from_utf8(plain).map_err(|_| SecretError::Unreadable)?;
+        *value = secrets.open_text(value, &context)?;
     }
     Ok(())
 }
