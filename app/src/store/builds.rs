@@ -345,15 +345,13 @@ pub async fn recover_orphaned_builds(pool: &PgPool) -> Result<u64, StoreError> {
     )
     .fetch_all(&mut *tx)
     .await?;
-    for id in &requeued {
-        sqlx::query(
-            "INSERT INTO deployment_logs (deployment_id, line)
-             VALUES ($1, 'Berth stopped during this build; it is built again.')",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    }
+    sqlx::query(
+        "INSERT INTO deployment_logs (deployment_id, line)
+         SELECT id, 'Berth stopped during this build; it is built again.' FROM unnest($1::uuid[]) id",
+    )
+    .bind(&requeued)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok((failed.len() + requeued.len()) as u64)
 }
