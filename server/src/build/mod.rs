@@ -98,13 +98,14 @@ impl Builder {
             ),
             Err(e) => tracing::warn!(error = %e, "cannot recover interrupted builds"),
         }
-        let mut listener = match PgListener::connect_with(&self.pool).await {
-            Ok(mut l) => match l.listen(store::BUILD_CHANNEL).await {
-                Ok(()) => Some(l),
-                Err(_) => None,
-            },
-            Err(_) => None,
-        };
+        // Without a listener (or once it fails) the 5 s poll below still finds every build.
+        let mut listener = async {
+            let mut l = PgListener::connect_with(&self.pool).await?;
+            l.listen(store::BUILD_CHANNEL).await?;
+            Ok::<_, sqlx::Error>(l)
+        }
+        .await
+        .ok();
         let mut running: JoinSet<()> = JoinSet::new();
         loop {
             while running.len() < self.settings.concurrency.max(1) {
