@@ -1,6 +1,7 @@
 use crate::pages::{
-    DashboardPage, EditServicePage, LoginPage, NewServicePage, NotFoundPage, PlaceholderPage,
-    ServiceDetailPage, ServicesPage, SetupPage, Upcoming,
+    AuditLogPage, DashboardPage, EditServicePage, InvitePage, LoginPage, NewServicePage,
+    NotFoundPage, PlaceholderPage, ServiceDetailPage, ServicesPage, SettingsPage, SetupPage,
+    TeamPage, Upcoming,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -54,8 +55,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/services/:id") view=ServiceDetailPage ssr=SsrMode::Async />
                 <Route path=path!("/services/:id/edit") view=EditServicePage ssr=SsrMode::Async />
                 <Route path=path!("/deployments") view=|| view! { <PlaceholderPage page=Upcoming::Deployments /> } ssr=SsrMode::Async />
-                <Route path=path!("/team") view=|| view! { <PlaceholderPage page=Upcoming::Team /> } ssr=SsrMode::Async />
-                <Route path=path!("/settings") view=|| view! { <PlaceholderPage page=Upcoming::Settings /> } ssr=SsrMode::Async />
+                <Route path=path!("/team") view=TeamPage ssr=SsrMode::Async />
+                <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async />
+                <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
+                <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -12,6 +12,17 @@ use std::{future::Future, pin::Pin, sync::Arc};
 #[derive(Debug, Clone, Default)]
 pub struct Viewer(pub Option<SessionInfo>);
 
+/// The caller's address (behind trusted proxies: the forwarded one), for the audit log.
+/// Inserted by the same layer as `Viewer`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+/// Password hashing (argon2id, on the server's blocking pool); implemented by the server.
+pub trait Passwords: Send + Sync + 'static {
+    fn hash(&self, password: String) -> Pin<Box<dyn Future<Output = Option<String>> + Send>>;
+    fn verify(&self, password: String, hash: String) -> Pin<Box<dyn Future<Output = bool> + Send>>;
+}
+
 /// Reports on Postgres and the Docker engine; implemented by the server.
 pub trait SystemProbe: Send + Sync + 'static {
     fn status(&self) -> Pin<Box<dyn Future<Output = SystemStatus> + Send + '_>>;
@@ -39,6 +50,7 @@ pub struct ServerContext {
     pub proxy: Option<crate::domain::service::ProxyListen>,
     /// The dashboard's public URL (BERTH_PUBLIC_URL), for links given to other systems.
     pub public_url: Option<String>,
+    pub passwords: Arc<dyn Passwords>,
 }
 
 impl ServerContext {
@@ -72,4 +84,36 @@ pub fn require_member() -> Result<SessionInfo, ServerFnError> {
         }
         ServerFnError::new("You are not signed in.")
     })
+}
+
+fn set_status(code: http::StatusCode) {
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(code);
+    }
+}
+
+/// The caller's address for this request.
+pub fn client_addr() -> Option<std::net::IpAddr> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<ClientAddr>().copied())
+        .and_then(|a| a.0)
+}
+
+/// The member as the store's actor: who, in which team, from where.
+pub fn actor_of(me: &SessionInfo) -> crate::store::audit::Actor {
+    crate::store::audit::Actor::of(me, client_addr())
+}
+
+/// The one authorisation check of a server function: signed in (401) and the role allows
+/// `p` (403).
+pub fn require(
+    p: crate::domain::Permission,
+) -> Result<(ServerContext, SessionInfo, crate::store::audit::Actor), ServerFnError> {
+    let me = require_member()?;
+    if !me.role.allows(p) {
+        set_status(http::StatusCode::FORBIDDEN);
+        return Err(ServerFnError::new("Your role does not allow this."));
+    }
+    let actor = actor_of(&me);
+    Ok((server_context()?, me, actor))
 }

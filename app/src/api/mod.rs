@@ -1,11 +1,13 @@
 //! Server functions: authorise, validate, call the store, nothing else. Each is callable from
 //! the browser at `/api/<endpoint>` and is covered by the server's cross-site check.
 
+pub mod account;
 #[cfg(feature = "ssr")]
 pub mod context;
 pub mod services;
 mod session;
 mod system;
+pub mod team;
 
 pub use session::{whoami, Whoami};
 pub use system::{system_status, SystemStatusFn};

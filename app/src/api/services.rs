@@ -17,23 +17,15 @@ pub enum SaveOutcome {
 
 #[cfg(feature = "ssr")]
 mod guard {
-    use crate::api::context::{require_member, server_context, ServerContext};
+    use crate::api::context::{require, ServerContext};
     use crate::domain::Permission;
     use crate::store::services::{Actor, ServiceError};
     use leptos::prelude::*;
 
     /// The caller as an actor of their team, once their role allows `p`.
     pub fn member(p: Permission) -> Result<(ServerContext, Actor), ServerFnError> {
-        let me = require_member()?;
-        if !me.role.allows(p) {
-            status(http::StatusCode::FORBIDDEN);
-            return Err(ServerFnError::new("Your role does not allow this."));
-        }
-        let actor = Actor {
-            team_id: me.team.id,
-            user_id: Some(me.user.id),
-        };
-        Ok((server_context()?, actor))
+        let (ctx, _, actor) = require(p)?;
+        Ok((ctx, actor))
     }
 
     fn status(code: http::StatusCode) {
@@ -209,7 +201,7 @@ pub async fn service_action(
             .map(|_| ()),
         ("stop", _) => store::set_stopped(&ctx.pool, actor, id, true).await,
         ("start", _) => store::set_stopped(&ctx.pool, actor, id, false).await,
-        ("delete", _) => store::delete(&ctx.pool, actor.team_id, id).await,
+        ("delete", _) => store::delete(&ctx.pool, actor, id).await,
         ("redeploy", _) => store::redeploy(&ctx.pool, actor, id, None).await,
         ("deploy", _) => crate::store::builds::deploy_now(&ctx.pool, actor, id)
             .await

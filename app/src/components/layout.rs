@@ -1,5 +1,6 @@
 use super::DockerBanner;
-use crate::{api::whoami, domain::SessionInfo};
+use crate::api::{team::my_teams, whoami};
+use crate::domain::{team::MyTeam, Permission, SessionInfo};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
@@ -9,15 +10,18 @@ use leptos_router::components::{Redirect, A};
 #[component]
 pub fn AppLayout(#[prop(into)] title: String, children: ChildrenFn) -> impl IntoView {
     let me = Resource::new(|| (), |_| whoami());
+    let teams = Resource::new(|| (), |_| my_teams());
     let children = StoredValue::new(children);
     view! {
         <Title text=title.clone() />
         <Suspense fallback=|| view! { <div class="loading">"Loading…"</div> }>
             {move || Suspend::new(async move {
-                match me.await {
+                let me = me.await;
+                let teams = teams.await.unwrap_or_default();
+                match me {
                     Ok(Some(me)) => view! {
                         <div class="app">
-                            <TopBar me=me />
+                            <TopBar me=me teams=teams />
                             <main class="content">
                                 <DockerBanner />
                                 {children.read_value()()}
@@ -34,7 +38,8 @@ pub fn AppLayout(#[prop(into)] title: String, children: ChildrenFn) -> impl Into
 }
 
 #[component]
-fn TopBar(me: SessionInfo) -> impl IntoView {
+fn TopBar(me: SessionInfo, teams: Vec<MyTeam>) -> impl IntoView {
+    let current = me.team.id;
     view! {
         <header class="topbar">
             <A href="/" attr:class="brand">
@@ -46,10 +51,22 @@ fn TopBar(me: SessionInfo) -> impl IntoView {
                 <A href="/services">"Services"</A>
                 <A href="/deployments">"Deployments"</A>
                 <A href="/team">"Team"</A>
+                {me.role.allows(Permission::ReadAudit).then(|| view! { <A href="/audit">"Audit"</A> })}
                 <A href="/settings">"Settings"</A>
             </nav>
             <div class="who">
                 <span class="team" title="Current team">{me.team.name}</span>
+                // A plain form: switching reloads every page's data for the other team.
+                {(teams.len() > 1).then(|| view! {
+                    <form method="post" action="/auth/team" class="team-switch">
+                        <select name="team" id="team-select" aria-label="Switch to team">
+                            {teams.into_iter().map(|t| view! {
+                                <option value=t.id.to_string() selected=t.id == current>{t.name}</option>
+                            }).collect_view()}
+                        </select>
+                        <button type="submit" class="ghost" id="switch-team">"Switch"</button>
+                    </form>
+                })}
                 <span class="user" id="current-user" title=me.user.email>
                     {me.user.name}
                     <small class="role">{me.role.as_str()}</small>

@@ -8,6 +8,7 @@ pub mod permission;
 pub mod service;
 pub mod session;
 pub mod system;
+pub mod team;
 
 pub use account::{LoginForm, SetupForm};
 pub use form_error::FormError;

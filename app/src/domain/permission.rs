@@ -1,37 +1,159 @@
-//! What each role may do: the one table every route, server function and API endpoint
-//! consults.
+//! What each role may do: the one table every page, server function, REST endpoint and live
+//! stream consults, and the rules for handing out roles. The README's role table is this
+//! file in words.
 
 use super::Role;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
-    /// See services, deployments, containers (never secret values).
+    /// See services, deployments and their logs, the timeline, metrics, webhook URLs and
+    /// the member list (never secret values).
     ReadServices,
-    /// Create, edit, scale, stop/start, delete services.
+    /// Read what containers print (it may carry secrets).
+    ReadContainerLogs,
+    /// Create, edit, scale, stop/start, deploy, redeploy, roll back, delete services;
+    /// rotate webhook secrets.
     ManageServices,
+    /// Invite, revoke invitations, change roles, remove members.
+    ManageMembers,
+    /// Create, list and revoke API tokens.
+    ManageTokens,
+    /// Browse the audit log.
+    ReadAudit,
+    /// Rename the team.
+    ManageTeam,
+    /// Delete the team, transfer ownership, change an owner's role.
+    OwnTeam,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 8] = [
+        Permission::ReadServices,
+        Permission::ReadContainerLogs,
+        Permission::ManageServices,
+        Permission::ManageMembers,
+        Permission::ManageTokens,
+        Permission::ReadAudit,
+        Permission::ManageTeam,
+        Permission::OwnTeam,
+    ];
+
+    /// The least powerful role that has it.
+    pub fn min_role(self) -> Role {
+        match self {
+            Permission::ReadServices => Role::Viewer,
+            Permission::ReadContainerLogs | Permission::ManageServices => Role::Developer,
+            Permission::ManageMembers
+            | Permission::ManageTokens
+            | Permission::ReadAudit
+            | Permission::ManageTeam => Role::Admin,
+            Permission::OwnTeam => Role::Owner,
+        }
+    }
 }
 
 impl Role {
-    pub fn allows(self, p: Permission) -> bool {
-        match p {
-            Permission::ReadServices => true,
-            Permission::ManageServices => self != Role::Viewer,
+    pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Developer, Role::Viewer];
+
+    /// 3 for owner down to 0 for viewer.
+    pub fn rank(self) -> u8 {
+        match self {
+            Role::Owner => 3,
+            Role::Admin => 2,
+            Role::Developer => 1,
+            Role::Viewer => 0,
         }
+    }
+
+    pub fn at_least(self, other: Role) -> bool {
+        self.rank() >= other.rank()
+    }
+
+    /// The weaker of two roles (a token is never stronger than its creator).
+    pub fn min(self, other: Role) -> Role {
+        if self.rank() <= other.rank() {
+            self
+        } else {
+            other
+        }
+    }
+
+    pub fn allows(self, p: Permission) -> bool {
+        self.at_least(p.min_role())
+    }
+
+    /// Whether a member with this role may hand out `role` (invitation or API token): never
+    /// above their own.
+    pub fn may_grant(self, role: Role) -> bool {
+        self.allows(Permission::ManageMembers) && self.at_least(role)
+    }
+
+    /// Whether a member with this role may change a member from `from` to `to`, or remove
+    /// them (`to` = `None`). Owners are touched only by owners; the last-owner rule needs
+    /// the team's count and lives in the store.
+    pub fn may_change_member(self, from: Role, to: Option<Role>) -> bool {
+        let touches_owner = from == Role::Owner || to == Some(Role::Owner);
+        self.allows(Permission::ManageMembers)
+            && self.at_least(from)
+            && to.is_none_or(|to| self.at_least(to))
+            && (!touches_owner || self.allows(Permission::OwnTeam))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use Role::*;
 
     #[test]
-    fn viewers_read_and_only_read() {
-        for role in [Role::Owner, Role::Admin, Role::Developer, Role::Viewer] {
-            assert!(role.allows(Permission::ReadServices));
-            assert_eq!(
-                role.allows(Permission::ManageServices),
-                role != Role::Viewer
-            );
+    fn the_role_table() {
+        let table = [
+            (Permission::ReadServices, [true, true, true, true]),
+            (Permission::ReadContainerLogs, [true, true, true, false]),
+            (Permission::ManageServices, [true, true, true, false]),
+            (Permission::ManageMembers, [true, true, false, false]),
+            (Permission::ManageTokens, [true, true, false, false]),
+            (Permission::ReadAudit, [true, true, false, false]),
+            (Permission::ManageTeam, [true, true, false, false]),
+            (Permission::OwnTeam, [true, false, false, false]),
+        ];
+        for (p, allowed) in table {
+            for (role, want) in Role::ALL.into_iter().zip(allowed) {
+                assert_eq!(role.allows(p), want, "{role:?} {p:?}");
+            }
         }
+        assert_eq!(table.len(), Permission::ALL.len());
+    }
+
+    #[test]
+    fn nobody_grants_above_their_own_role() {
+        assert!(Owner.may_grant(Owner));
+        assert!(Admin.may_grant(Admin));
+        assert!(Admin.may_grant(Viewer));
+        assert!(!Admin.may_grant(Owner));
+        for role in Role::ALL {
+            assert!(!Developer.may_grant(role));
+            assert!(!Viewer.may_grant(role));
+        }
+    }
+
+    #[test]
+    fn member_changes() {
+        assert!(Admin.may_change_member(Developer, Some(Admin)));
+        assert!(Admin.may_change_member(Admin, Some(Viewer)));
+        assert!(Admin.may_change_member(Viewer, None));
+        assert!(!Admin.may_change_member(Owner, Some(Admin)));
+        assert!(!Admin.may_change_member(Owner, None));
+        assert!(!Admin.may_change_member(Developer, Some(Owner)));
+        assert!(Owner.may_change_member(Owner, Some(Admin)));
+        assert!(Owner.may_change_member(Developer, Some(Owner)));
+        assert!(!Developer.may_change_member(Viewer, Some(Developer)));
+        assert!(!Viewer.may_change_member(Viewer, None));
+    }
+
+    #[test]
+    fn min_is_the_weaker() {
+        assert_eq!(Owner.min(Viewer), Viewer);
+        assert_eq!(Developer.min(Admin), Developer);
     }
 }

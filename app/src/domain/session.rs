@@ -52,5 +52,12 @@ pub struct TeamSummary {
 pub struct SessionInfo {
     pub user: UserSummary,
     pub team: TeamSummary,
+    /// For an API token: the token's role, never above its creator's current role.
     pub role: Role,
+    /// Set when the caller is an API token (then `user` is its creator).
+    #[serde(default)]
+    pub token: Option<Uuid>,
+    /// The browser session's sign-in (see Settings → sessions).
+    #[serde(default)]
+    pub login: Option<Uuid>,
 }

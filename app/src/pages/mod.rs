@@ -1,15 +1,23 @@
 //! One file per page.
 
+mod audit;
 mod dashboard;
+mod invite;
 mod login;
 mod not_found;
 mod placeholder;
 mod services;
+mod settings;
 mod setup;
+mod team;
 
+pub use audit::AuditLogPage;
 pub use dashboard::DashboardPage;
+pub use invite::InvitePage;
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
 pub use placeholder::{PlaceholderPage, Upcoming};
 pub use services::{EditServicePage, NewServicePage, ServiceDetailPage, ServicesPage};
+pub use settings::SettingsPage;
 pub use setup::SetupPage;
+pub use team::TeamPage;

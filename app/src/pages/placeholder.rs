@@ -5,8 +5,6 @@ use leptos::prelude::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Upcoming {
     Deployments,
-    Team,
-    Settings,
 }
 
 impl Upcoming {
@@ -16,17 +14,7 @@ impl Upcoming {
             Upcoming::Deployments => (
                 "Deployments",
                 "Every change becomes a deployment with its trigger, its log and its outcome; failed rollouts roll back by themselves.",
-                "Each service's page lists its deployments with their logs today; this team-wide history arrives with push-to-deploy.",
-            ),
-            Upcoming::Team => (
-                "Team",
-                "Members, roles (owner, admin, developer, viewer), invitations, API tokens and the audit log.",
-                "The admin console is on the roadmap right after services.",
-            ),
-            Upcoming::Settings => (
-                "Settings",
-                "Your password and your open sessions.",
-                "Changing your password and ending other sessions come with the admin console.",
+                "Each service's page lists its deployments with commit, trigger, logs and outcome; a team-wide list is not built yet.",
             ),
         }
     }

@@ -1,7 +1,10 @@
 //! Users, teams and memberships.
 
+use super::audit::{record, Actor, By, Target};
 use super::StoreError;
+use crate::domain::team::LoginView;
 use crate::domain::{account::ValidSetup, Role, SessionInfo, TeamSummary, UserSummary};
+use serde_json::json;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
@@ -77,6 +80,8 @@ pub async fn create_owner(
             slug: setup.team_slug.clone(),
         },
         role: Role::Owner,
+        token: None,
+        login: None,
     })
 }
 
@@ -129,6 +134,8 @@ pub async fn session_info(
                 slug: r.get("slug"),
             },
             role,
+            token: None,
+            login: None,
         })
     }))
 }
@@ -141,16 +148,204 @@ pub async fn user_count(pool: &PgPool) -> Result<i64, StoreError> {
         .get("n"))
 }
 
-/// Whether session `id` is still stored and unexpired (tower-sessions' table): a sign-out
-/// deletes the row.
-pub async fn session_alive(pool: &PgPool, id: &str) -> Result<bool, StoreError> {
-    let found: Option<i32> = sqlx::query_scalar(
-        "SELECT 1 FROM tower_sessions.session WHERE id = $1 AND expiry_date > now()",
+/// Records a sign-in: a login row (what the session cookie points at) and, in the team it
+/// opens, an audit entry.
+pub async fn start_login(
+    pool: &PgPool,
+    user_id: Uuid,
+    team_id: Uuid,
+    ip: Option<std::net::IpAddr>,
+    user_agent: Option<&str>,
+) -> Result<Uuid, StoreError> {
+    let mut tx = pool.begin().await?;
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO logins (user_id, ip, user_agent) VALUES ($1, $2, $3) RETURNING id",
     )
-    .bind(id)
+    .bind(user_id)
+    .bind(ip.map(|ip| ip.to_string()))
+    .bind(user_agent.map(|ua| ua.chars().take(300).collect::<String>()))
+    .fetch_one(&mut *tx)
+    .await?;
+    let actor = Actor {
+        team_id,
+        by: By::User(user_id),
+        ip,
+    };
+    let label = user_label(&mut tx, user_id).await?;
+    record(
+        &mut tx,
+        &actor,
+        "auth.sign_in",
+        Target::new("user", user_id, &label),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A wrong password for an existing account: an entry in each of its teams (each team's
+/// admins see attempts on their members).
+pub async fn record_failed_sign_in(
+    pool: &PgPool,
+    user_id: Uuid,
+    ip: Option<std::net::IpAddr>,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    let teams: Vec<Uuid> = sqlx::query_scalar("SELECT team_id FROM memberships WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    let label = user_label(&mut tx, user_id).await?;
+    for team_id in teams {
+        let actor = Actor {
+            team_id,
+            by: By::User(user_id),
+            ip,
+        };
+        record(
+            &mut tx,
+            &actor,
+            "auth.sign_in_failed",
+            Target::new("user", user_id, &label),
+            json!({"reason": "wrong password"}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn user_label(conn: &mut sqlx::PgConnection, user_id: Uuid) -> Result<String, sqlx::Error> {
+    let label: Option<String> =
+        sqlx::query_scalar("SELECT name || ' <' || email || '>' FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(label.unwrap_or_default())
+}
+
+/// Whether a sign-in is still open (not ended from Settings or by a password change); marks
+/// it seen.
+pub async fn login_alive(pool: &PgPool, login_id: Uuid, user_id: Uuid) -> Result<bool, StoreError> {
+    let found: Option<Uuid> = sqlx::query_scalar(
+        "UPDATE logins SET last_seen_at = now() WHERE id = $1 AND user_id = $2 RETURNING id",
+    )
+    .bind(login_id)
+    .bind(user_id)
     .fetch_optional(pool)
     .await?;
     Ok(found.is_some())
+}
+
+/// Ends a sign-in without an audit entry (sign-out, an expired session).
+pub async fn forget_login(pool: &PgPool, login_id: Uuid) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM logins WHERE id = $1")
+        .bind(login_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The user's open sign-ins, most recently seen first.
+pub async fn logins(
+    pool: &PgPool,
+    user_id: Uuid,
+    current: Option<Uuid>,
+) -> Result<Vec<LoginView>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, created_at, last_seen_at, ip, user_agent FROM logins
+          WHERE user_id = $1 ORDER BY last_seen_at DESC",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| LoginView {
+            id: r.get("id"),
+            created_at: r.get("created_at"),
+            last_seen_at: r.get("last_seen_at"),
+            ip: r.get("ip"),
+            user_agent: r.get("user_agent"),
+            current: Some(r.get::<Uuid, _>("id")) == current,
+        })
+        .collect())
+}
+
+/// Ends one of the user's sign-ins (its browser is signed out on its next request).
+/// `false` when there is no such sign-in of this user.
+pub async fn end_login(
+    pool: &PgPool,
+    actor: Actor,
+    user_id: Uuid,
+    login_id: Uuid,
+) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await?;
+    let ended = sqlx::query("DELETE FROM logins WHERE id = $1 AND user_id = $2")
+        .bind(login_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        == 1;
+    if ended {
+        let label = user_label(&mut tx, user_id).await?;
+        record(
+            &mut tx,
+            &actor,
+            "user.session_end",
+            Target::new("user", user_id, &label),
+            json!({"session": login_id}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ended)
+}
+
+/// The stored password hash of a user.
+pub async fn password_hash(pool: &PgPool, user_id: Uuid) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// Sets a new password and ends every other sign-in of the user (`keep`: this one).
+/// Returns how many sessions were ended.
+pub async fn set_password(
+    pool: &PgPool,
+    actor: Actor,
+    user_id: Uuid,
+    password_hash: &str,
+    keep: Option<Uuid>,
+) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+        .bind(user_id)
+        .bind(password_hash)
+        .execute(&mut *tx)
+        .await?;
+    let ended = sqlx::query("DELETE FROM logins WHERE user_id = $1 AND id IS DISTINCT FROM $2")
+        .bind(user_id)
+        .bind(keep)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let label = user_label(&mut tx, user_id).await?;
+    record(
+        &mut tx,
+        &actor,
+        "user.password",
+        Target::new("user", user_id, &label),
+        json!({"other_sessions_ended": ended}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ended)
 }
 
 #[cfg(test)]

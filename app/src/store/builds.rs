@@ -5,12 +5,14 @@
 //! a `pending` deployment of the service's definition as it is then, with the new image;
 //! the worker rolls it out like any other.
 
+use super::audit::{record, By, Target};
 use super::secret_box::SecretBox;
 use super::services::{
     add_event, by, field_error, lock_service, new_template, notify, open_env, Actor, ServiceError,
 };
 use super::StoreError;
 use crate::domain::service::{CommitInfo, EventKind, GitSource, ServiceSpec};
+use serde_json::json;
 use sqlx::{types::Json, PgPool, Postgres, Row, Transaction};
 use uuid::Uuid;
 
@@ -49,7 +51,7 @@ pub async fn queue_build(
     .bind(service_id)
     .bind(new_template())
     .bind(trigger)
-    .bind(actor.user_id)
+    .bind(actor.user_id())
     .bind(provider.map(Provider::as_str))
     .bind(commit.map(|c| c.sha.as_str()))
     .bind(commit.and_then(|c| c.message.as_deref()).map(|m| clip(m, 2000)))
@@ -78,13 +80,21 @@ pub async fn deploy_now(pool: &PgPool, actor: Actor, id: Uuid) -> Result<i32, Se
             "Deploy now builds a git service's branch; an image service is redeployed instead.",
         ));
     };
-    let (_, number) = queue_build(&mut tx, id, actor, "deploy", None, None).await?;
+    let (deployment, number) = queue_build(&mut tx, id, actor, "deploy", None, None).await?;
     let message = format!(
         "Deploy of {} requested{}: building the branch head.",
         git.branch,
         by(&mut tx, actor).await?
     );
     add_event(&mut *tx, id, EventKind::Build, &message).await?;
+    record(
+        &mut tx,
+        &actor,
+        "service.deploy",
+        Target::new("service", id, &spec.name),
+        json!({"deployment": deployment, "number": number, "branch": git.branch}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(number)
 }
@@ -123,6 +133,14 @@ pub async fn rotate_webhook_secret(
     }
     let message = format!("Webhook secret rotated{}.", by(&mut tx, actor).await?);
     add_event(&mut *tx, id, EventKind::Change, &message).await?;
+    record(
+        &mut tx,
+        &actor,
+        "service.webhook_rotate",
+        Target::new("service", id, &spec.name),
+        json!({"secret": "(not shown)"}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(secret)
 }
@@ -219,7 +237,8 @@ pub async fn queue_push(
         .await?;
     let actor = Actor {
         team_id,
-        user_id: None,
+        by: By::Webhook(provider),
+        ip: None,
     };
     let (deployment, number) = queue_build(
         &mut tx,
@@ -241,6 +260,19 @@ pub async fn queue_push(
         provider.label()
     );
     add_event(&mut *tx, service_id, EventKind::Build, &message).await?;
+    let name: String = sqlx::query_scalar("SELECT name FROM services WHERE id = $1")
+        .bind(service_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    record(
+        &mut tx,
+        &actor,
+        "build.queued",
+        Target::new("service", service_id, &name),
+        json!({"deployment": deployment, "number": number, "commit": commit.sha,
+               "author": commit.author, "delivery": clip(delivery, 200)}),
+    )
+    .await?;
     // Deliveries are kept a week: enough to catch a forge's retries.
     sqlx::query(
         "DELETE FROM webhook_deliveries WHERE service_id = $1
@@ -440,6 +472,14 @@ pub async fn finish_build_failed(
             service_id,
             EventKind::Build,
             &format!("Build failed: {}", clip(reason, 300)),
+        )
+        .await?;
+        super::worker::audit_outcome(
+            &mut tx,
+            service_id,
+            deployment_id,
+            "build.failed",
+            Some(reason),
         )
         .await?;
     }

@@ -2,11 +2,16 @@
 //! the pool (or a transaction) explicitly; nothing here knows about HTTP.
 
 pub mod accounts;
+pub mod audit;
+pub mod bearer_secret;
 pub mod builds;
+pub mod invitations;
 pub mod routes;
 pub mod secret_box;
 pub mod services;
 pub mod settings;
+pub mod team;
+pub mod tokens;
 pub mod worker;
 
 pub use sqlx::PgPool;

@@ -3,6 +3,7 @@
 //! Every change that the worker must act on sends `NOTIFY berth_services '<service id>'`
 //! in the same transaction, so the worker wakes when (and only when) it is committed.
 
+use super::audit::{record, spec_change, Target};
 use super::builds::queue_build;
 use super::routes::claim_domains;
 use super::secret_box::SecretBox;
@@ -11,6 +12,7 @@ use crate::domain::service::{
     CommitInfo, ContainerView, DeployStep, DeploymentLogLine, DeploymentState, DeploymentView,
     EventKind, FieldError, RouteStatus, ServiceEvent, ServiceSpec, ServiceStatus, ServiceView,
 };
+use serde_json::json;
 use sqlx::{types::Json, PgPool, Postgres, Row, Transaction};
 use uuid::Uuid;
 
@@ -36,11 +38,7 @@ impl From<sqlx::Error> for ServiceError {
 }
 
 /// Who or what asked for a change; recorded on the deployment it makes.
-#[derive(Debug, Clone, Copy)]
-pub struct Actor {
-    pub team_id: Uuid,
-    pub user_id: Option<Uuid>,
-}
+pub use super::audit::Actor;
 
 /// The context a secret env value is sealed with: bound to its service and key.
 pub fn env_context(service_id: Uuid, key: &str) -> String {
@@ -218,7 +216,7 @@ async fn insert_deployment(
     .bind(Json(sealed_spec))
     .bind(template)
     .bind(trigger)
-    .bind(actor.user_id)
+    .bind(actor.user_id())
     .fetch_one(&mut **tx)
     .await?;
     notify(tx, service_id).await?;
@@ -230,7 +228,7 @@ pub(super) async fn by(
     tx: &mut Transaction<'_, Postgres>,
     actor: Actor,
 ) -> Result<String, sqlx::Error> {
-    let Some(user) = actor.user_id else {
+    let Some(user) = actor.user_id() else {
         return Ok(String::new());
     };
     let name: Option<String> = sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
@@ -301,6 +299,14 @@ pub async fn create(
         sealed.replicas
     );
     add_event(&mut *tx, id, EventKind::Change, &message).await?;
+    record(
+        &mut tx,
+        &actor,
+        "service.create",
+        Target::new("service", id, &sealed.name),
+        json!({"source": source, "replicas": sealed.replicas}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -386,7 +392,8 @@ pub async fn update(
         (None, _) => false,
     };
     if rebuild {
-        return rebuild_source(tx, secrets, actor, id, spec).await;
+        let summary = spec_change(&current, &spec);
+        return rebuild_source(tx, secrets, actor, id, spec, summary).await;
     }
     // A new HTTP port must be proven by new replicas (health-checked on it) before
     // traffic moves there, so only domain and redirect changes keep the containers.
@@ -409,9 +416,23 @@ pub async fn update(
     if change == Change::None {
         return Ok(change);
     }
+    let summary = spec_change(&current, &spec);
     let mut sealed = spec;
     seal_env(&mut sealed, id, secrets);
     store_spec(&mut tx, actor, id, &sealed).await?;
+    let action = if change == Change::Scale {
+        "service.scale"
+    } else {
+        "service.update"
+    };
+    record(
+        &mut tx,
+        &actor,
+        action,
+        Target::new("service", id, &sealed.name),
+        summary,
+    )
+    .await?;
     let (template, trigger) = match (change, template) {
         (Change::Scale, Some(t)) => (t, "scale"),
         (Change::Reroute, Some(t)) => (t, "update"),
@@ -456,9 +477,18 @@ async fn rebuild_source(
     actor: Actor,
     id: Uuid,
     mut spec: ServiceSpec,
+    summary: serde_json::Value,
 ) -> Result<Change, ServiceError> {
     seal_env(&mut spec, id, secrets);
     store_spec(&mut tx, actor, id, &spec).await?;
+    record(
+        &mut tx,
+        &actor,
+        "service.update",
+        Target::new("service", id, &spec.name),
+        summary,
+    )
+    .await?;
     queue_build(&mut tx, id, actor, "update", None, None).await?;
     let git = spec.git.as_ref().expect("a git service");
     let message = format!(
@@ -528,8 +558,16 @@ pub async fn redeploy(
             )
         }
     };
-    insert_deployment(&mut tx, id, actor, &spec, &new_template(), trigger).await?;
+    let deployment = insert_deployment(&mut tx, id, actor, &spec, &new_template(), trigger).await?;
     add_event(&mut *tx, id, EventKind::Deployment, &message).await?;
+    record(
+        &mut tx,
+        &actor,
+        &format!("service.{trigger}"),
+        Target::new("service", id, &spec.name),
+        json!({"deployment": deployment, "rollback_to": from, "image": spec.image}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -576,20 +614,20 @@ pub async fn set_stopped(
 ) -> Result<(), ServiceError> {
     let team_id = actor.team_id;
     let mut tx = pool.begin().await?;
-    let deleting: Option<bool> = sqlx::query_scalar(
+    let updated: Option<(bool, String)> = sqlx::query_as(
         "UPDATE services SET stopped = $3, updated_at = now()
-         WHERE id = $1 AND team_id = $2 RETURNING deleting",
+         WHERE id = $1 AND team_id = $2 RETURNING deleting, name",
     )
     .bind(id)
     .bind(team_id)
     .bind(stopped)
     .fetch_optional(&mut *tx)
     .await?;
-    match deleting {
+    let name = match updated {
         None => return Err(ServiceError::NotFound),
-        Some(true) => return Err(ServiceError::Deleting),
-        Some(false) => {}
-    }
+        Some((true, _)) => return Err(ServiceError::Deleting),
+        Some((false, name)) => name,
+    };
     let who = by(&mut tx, actor).await?;
     let (kind, message) = if stopped {
         (EventKind::Stop, format!("Stopped{who}: no replicas run."))
@@ -597,25 +635,46 @@ pub async fn set_stopped(
         (EventKind::Start, format!("Started again{who}."))
     };
     add_event(&mut *tx, id, kind, &message).await?;
+    let action = if stopped {
+        "service.stop"
+    } else {
+        "service.start"
+    };
+    record(
+        &mut tx,
+        &actor,
+        action,
+        Target::new("service", id, &name),
+        json!({}),
+    )
+    .await?;
     notify(&mut tx, id).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Marks a service for deletion; the worker removes its containers, then the row.
-pub async fn delete(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<(), ServiceError> {
+pub async fn delete(pool: &PgPool, actor: Actor, id: Uuid) -> Result<(), ServiceError> {
     let mut tx = pool.begin().await?;
-    let found = sqlx::query(
-        "UPDATE services SET deleting = true, updated_at = now() WHERE id = $1 AND team_id = $2",
+    let name: Option<String> = sqlx::query_scalar(
+        "UPDATE services SET deleting = true, updated_at = now() WHERE id = $1 AND team_id = $2
+         RETURNING name",
     )
     .bind(id)
-    .bind(team_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if found == 0 {
+    .bind(actor.team_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(name) = name else {
         return Err(ServiceError::NotFound);
-    }
+    };
+    record(
+        &mut tx,
+        &actor,
+        "service.delete",
+        Target::new("service", id, &name),
+        json!({}),
+    )
+    .await?;
     notify(&mut tx, id).await?;
     tx.commit().await?;
     Ok(())

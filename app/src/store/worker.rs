@@ -175,8 +175,42 @@ pub async fn finish_rollout(
             .execute(&mut *tx)
             .await?;
     }
+    if changed == 1 {
+        let action = format!("deployment.{}", state.as_str());
+        audit_outcome(&mut tx, service_id, deployment_id, &action, reason).await?;
+    }
     tx.commit().await?;
     Ok(())
+}
+
+/// The worker's audit entry for how a deployment ended.
+pub(super) async fn audit_outcome(
+    conn: &mut sqlx::PgConnection,
+    service_id: Uuid,
+    deployment_id: Uuid,
+    action: &str,
+    reason: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let row: Option<(Uuid, String, i32)> = sqlx::query_as(
+        "SELECT s.team_id, s.name, d.number FROM services s JOIN deployments d ON d.service_id = s.id
+          WHERE s.id = $1 AND d.id = $2",
+    )
+    .bind(service_id)
+    .bind(deployment_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((team_id, name, number)) = row else {
+        return Ok(());
+    };
+    let reason: Option<String> = reason.map(|r| r.chars().take(300).collect());
+    super::audit::record(
+        conn,
+        &super::audit::Actor::worker(team_id),
+        action,
+        super::audit::Target::new("service", service_id, &name),
+        serde_json::json!({"deployment": deployment_id, "number": number, "reason": reason}),
+    )
+    .await
 }
 
 /// Appends a line to a deployment's log; `step` when the line marks a rollout step.

@@ -28,6 +28,31 @@ pub async fn verify(password: String, stored: String) -> bool {
     .unwrap_or(false)
 }
 
+/// The hashing the dashboard's server functions use (they live in the `app` crate).
+pub struct Argon2Passwords;
+
+impl app::api::context::Passwords for Argon2Passwords {
+    fn hash(
+        &self,
+        password: String,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<String>> + Send>> {
+        Box::pin(async move {
+            hash(password)
+                .await
+                .inspect_err(|e| tracing::error!("{e:#}"))
+                .ok()
+        })
+    }
+
+    fn verify(
+        &self,
+        password: String,
+        stored: String,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>> {
+        Box::pin(verify(password, stored))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

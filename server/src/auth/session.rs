@@ -1,10 +1,20 @@
-//! Sessions: what is stored in one, and the layer that turns it into a `Viewer` (user,
-//! team, role) for every request, checked against Postgres each time.
+//! Sessions: what is stored in one, and the layer that turns a request into a `Viewer`
+//! (user, team, role) — from the session cookie, or under `/api/v1/` from an API token —
+//! checked against Postgres on every request, so a removed or demoted member loses the old
+//! rights at once.
 
 use crate::http::AppState;
-use app::api::context::Viewer;
-use axum::{extract::Request, extract::State, middleware::Next, response::Response};
+use app::api::context::{ClientAddr, Viewer};
+use app::domain::{Permission, SessionInfo};
+use app::store::{accounts, tokens};
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    http::header,
+    middleware::Next,
+    response::Response,
+};
 use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -14,7 +24,11 @@ const AUTH_KEY: &str = "auth";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionAuth {
     pub user_id: Uuid,
+    /// The team the dashboard shows (the switcher changes it).
     pub team_id: Uuid,
+    /// The `logins` row: deleting it (Settings → sessions, a password change) ends this
+    /// session on its next request.
+    pub login_id: Uuid,
     /// Unix seconds at sign-in, for the absolute lifetime.
     pub signed_in_at: i64,
 }
@@ -24,83 +38,127 @@ pub async fn sign_in(
     session: &Session,
     user_id: Uuid,
     team_id: Uuid,
+    login_id: Uuid,
 ) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
     let auth = SessionAuth {
         user_id,
         team_id,
+        login_id,
         signed_in_at: chrono::Utc::now().timestamp(),
     };
     session.insert(AUTH_KEY, auth).await
 }
 
-/// Signs out: deletes the session row and the cookie. `false` when there was no sign-in.
-pub async fn sign_out(session: &Session) -> Result<bool, tower_sessions::session::Error> {
-    let signed_in = session.get::<SessionAuth>(AUTH_KEY).await?.is_some();
-    if signed_in {
-        session.flush().await?;
-    }
-    Ok(signed_in)
+/// Makes `team_id` the session's current team (the caller checked the membership).
+pub async fn switch_team(
+    session: &Session,
+    team_id: Uuid,
+) -> Result<bool, tower_sessions::session::Error> {
+    let Some(mut auth) = session.get::<SessionAuth>(AUTH_KEY).await? else {
+        return Ok(false);
+    };
+    auth.team_id = team_id;
+    session.insert(AUTH_KEY, auth).await?;
+    Ok(true)
 }
 
-/// Middleware: resolves the viewer of every request. A session past its absolute lifetime,
-/// or whose user or membership is gone, is ended here.
+/// Signs out: ends the login, deletes the session row and the cookie. `false` when there
+/// was no sign-in.
+pub async fn sign_out(state: &AppState, session: &Session) -> anyhow::Result<bool> {
+    let Some(auth) = session.get::<SessionAuth>(AUTH_KEY).await? else {
+        return Ok(false);
+    };
+    accounts::forget_login(&state.pool, auth.login_id).await?;
+    session.flush().await?;
+    Ok(true)
+}
+
+/// Middleware: resolves the caller of every request and their address.
 pub async fn resolve_viewer(
     State(state): State<AppState>,
     session: Session,
     mut req: Request,
     next: Next,
 ) -> Response {
-    let viewer = match viewer_of(&state, &session).await {
-        Ok(v) => v,
-        Err(err) => {
-            tracing::error!("resolving the session: {err:#}");
-            None
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| {
+            crate::http::client_ip(*peer, req.headers(), &state.settings.trusted_proxies)
+        });
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    // Tokens are for programs: only the REST API takes them. With a token, the cookie is
+    // ignored, so a bad token is never rescued by a browser session.
+    let viewer = match bearer {
+        Some(token) if req.uri().path().starts_with("/api/v1/") => {
+            tokens::resolve(&state.pool, &token)
+                .await
+                .map_err(Into::into)
         }
+        _ => viewer_of(&state, &session).await,
     };
+    let viewer = viewer.unwrap_or_else(|err| {
+        tracing::error!("resolving the caller: {err:#}");
+        None
+    });
     req.extensions_mut().insert(Viewer(viewer));
+    req.extensions_mut().insert(ClientAddr(ip));
     next.run(req).await
 }
 
-async fn viewer_of(
-    state: &AppState,
-    session: &Session,
-) -> anyhow::Result<Option<app::domain::SessionInfo>> {
-    let Some(auth) = session.get::<SessionAuth>(AUTH_KEY).await? else {
+/// The signed-in member of a browser session. A session past its absolute lifetime, whose
+/// login was ended, or whose user or every membership is gone, is ended here.
+async fn viewer_of(state: &AppState, session: &Session) -> anyhow::Result<Option<SessionInfo>> {
+    let Some(auth) = session.get::<SessionAuth>(AUTH_KEY).await.ok().flatten() else {
         return Ok(None);
     };
     let age = chrono::Utc::now().timestamp() - auth.signed_in_at;
     if age < 0 || age as u64 >= state.settings.session_lifetime.as_secs() {
         tracing::info!(user = %auth.user_id, "session reached its absolute lifetime");
+        accounts::forget_login(&state.pool, auth.login_id).await?;
         session.flush().await?;
         return Ok(None);
     }
-    let info =
-        app::store::accounts::session_info(&state.pool, auth.user_id, Some(auth.team_id)).await?;
-    if info.is_none() {
+    let info = if accounts::login_alive(&state.pool, auth.login_id, auth.user_id).await? {
+        accounts::session_info(&state.pool, auth.user_id, Some(auth.team_id)).await?
+    } else {
+        None
+    };
+    let Some(mut info) = info else {
         session.flush().await?;
+        return Ok(None);
+    };
+    if info.team.id != auth.team_id {
+        // Removed from the team the session showed: carry on in another of theirs.
+        switch_team(session, info.team.id).await?;
     }
-    Ok(info)
+    info.login = Some(auth.login_id);
+    Ok(Some(info))
 }
 
-/// Whether the session `id` still lets `user` do `p` in `team`: not signed out or expired,
-/// the membership still there, its role still allowing it. Open streams ask this again and
-/// again: they outlive the request that was checked.
-pub async fn still_allowed(
-    state: &AppState,
-    id: &str,
-    user: Uuid,
-    team: Uuid,
-    p: app::domain::Permission,
-) -> bool {
-    if !matches!(
-        app::store::accounts::session_alive(&state.pool, id).await,
-        Ok(true)
-    ) {
-        return false;
-    }
-    matches!(
-        app::store::accounts::session_info(&state.pool, user, Some(team)).await,
-        Ok(Some(info)) if info.role.allows(p)
-    )
+/// Whether `caller` may still do `p`: for a browser session, its login still open and its
+/// membership's role still allowing it; for a token, the token still valid with a role
+/// allowing it. Open streams ask this again and again: they outlive the request that was
+/// checked.
+pub async fn still_allowed(state: &AppState, caller: &SessionInfo, p: Permission) -> bool {
+    let now = match (caller.token, caller.login) {
+        (Some(token), _) => tokens::still_valid(&state.pool, token).await,
+        (None, Some(login)) => {
+            match accounts::login_alive(&state.pool, login, caller.user.id).await {
+                Ok(true) => {
+                    accounts::session_info(&state.pool, caller.user.id, Some(caller.team.id)).await
+                }
+                Ok(false) => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
+        (None, None) => Ok(None),
+    };
+    matches!(now, Ok(Some(info)) if info.team.id == caller.team.id && info.role.allows(p))
 }

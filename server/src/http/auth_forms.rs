@@ -16,6 +16,7 @@ use tower_sessions::Session;
 
 pub async fn setup(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     session: Session,
     headers: HeaderMap,
     body: Bytes,
@@ -39,7 +40,8 @@ pub async fn setup(
     let outcome = async {
         let hash = password::hash(valid.password.clone()).await?;
         let owner = accounts::create_owner(&state.pool, &valid, &hash).await?;
-        session::sign_in(&session, owner.user.id, owner.team.id).await?;
+        let ip = client_ip(peer, &headers, &state.settings.trusted_proxies);
+        start_session(&state, &session, &headers, owner.user.id, owner.team.id, ip).await?;
         anyhow::Ok(owner)
     }
     .await;
@@ -101,6 +103,13 @@ pub async fn login(
         .as_ref()
         .map_or_else(|| state.decoy_hash.to_string(), |c| c.password_hash.clone());
     let matches = password::verify(password.to_owned(), stored).await && creds.is_some();
+    if let (Some(known), false) = (&creds, matches) {
+        if let Err(err) =
+            accounts::record_failed_sign_in(&state.pool, known.user_id, Some(ip)).await
+        {
+            tracing::error!("auditing a failed sign-in: {err:#}");
+        }
+    }
     let Some(creds) = creds.filter(|_| matches) else {
         state.limiter.record_failure(&email, ip, Instant::now());
         tracing::warn!(%ip, "sign-in failed: wrong email or password");
@@ -115,7 +124,7 @@ pub async fn login(
             return respond::failure(&headers, FormError::Internal, "/login", &echo);
         }
     };
-    if let Err(err) = session::sign_in(&session, creds.user_id, team).await {
+    if let Err(err) = start_session(&state, &session, &headers, creds.user_id, team, ip).await {
         tracing::error!("starting a session failed: {err:#}");
         return respond::failure(&headers, FormError::Internal, "/login", &echo);
     }
@@ -124,8 +133,29 @@ pub async fn login(
     respond::success(&headers, "/")
 }
 
-pub async fn logout(session: Session, headers: HeaderMap) -> Response {
-    match session::sign_out(&session).await {
+/// A new browser session for `user` in `team`: a login row (audited) and the cookie.
+pub(super) async fn start_session(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    user: uuid::Uuid,
+    team: uuid::Uuid,
+    ip: std::net::IpAddr,
+) -> anyhow::Result<()> {
+    let agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let login = accounts::start_login(&state.pool, user, team, Some(ip), agent).await?;
+    session::sign_in(session, user, team, login).await?;
+    Ok(())
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+) -> Response {
+    match session::sign_out(&state, &session).await {
         Ok(true) => respond::success(&headers, "/login?notice=signed_out"),
         Ok(false) => respond::failure(&headers, FormError::NotSignedIn, "/login", &[]),
         Err(err) => {

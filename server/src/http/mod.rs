@@ -8,6 +8,7 @@ mod health;
 mod hooks;
 mod pages;
 mod respond;
+mod team_forms;
 
 use crate::live::{LiveHub, MetricsSampler};
 use crate::{auth::rate_limit::LoginLimiter, engine::Engine, secrets::SecretBox};
@@ -25,6 +26,7 @@ use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
+pub(crate) use client_ip::client_ip;
 pub use health::BerthProbe;
 
 /// HTTP behaviour that configuration decides.
@@ -135,6 +137,7 @@ impl AppState {
             metrics: Arc::new(self.metrics.clone()),
             proxy: self.settings.proxy,
             public_url: self.settings.public_origin.clone(),
+            passwords: Arc::new(crate::auth::password::Argon2Passwords),
         }
     }
 }
@@ -154,6 +157,9 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/setup", post(auth_forms::setup))
         .route("/auth/login", post(auth_forms::login))
         .route("/auth/logout", post(auth_forms::logout))
+        .route("/auth/team", post(team_forms::switch))
+        .route("/auth/teams", post(team_forms::create))
+        .route("/auth/accept", post(team_forms::accept))
         .merge(api_v1::router())
         .merge(hooks::router())
         .route("/api/{*fn_name}", get(pages::server_fn).post(pages::server_fn))

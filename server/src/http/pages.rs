@@ -35,7 +35,7 @@ pub async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> imp
 }
 
 /// Before first run only /setup exists; after it /setup is gone for good. Signed-out
-/// visitors see /login; signed-in ones are sent past it.
+/// visitors see /login (and invitation links); signed-in ones are sent past it.
 async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return next.run(req).await;
@@ -62,6 +62,8 @@ async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Respo
         (true, true, "/setup" | "/login") => Some("/"),
         (true, false, "/setup") => Some("/login"),
         (true, false, "/login") => None,
+        // An invitation link is for someone who may not have an account yet.
+        (true, _, p) if p.starts_with("/invite/") => None,
         (true, false, _) => Some("/login"),
         (true, true, _) => None,
     };

@@ -5,6 +5,7 @@ pub mod api;
 pub mod docker;
 pub mod git_repo;
 pub mod images;
+pub mod team;
 
 use server::{
     engine::Engine,
@@ -210,10 +211,7 @@ pub async fn other_teams_service(pool: &PgPool, name: &str) -> (uuid::Uuid, uuid
 pub async fn create_service(pool: &PgPool, team: uuid::Uuid, name: &str) -> uuid::Uuid {
     let secrets = server::secrets::SecretBox::from_key_bytes(&[9u8; 32]).unwrap();
     let spec = serde_json::from_value(serde_json::json!({"name": name, "image": "nginx"})).unwrap();
-    let actor = app::store::services::Actor {
-        team_id: team,
-        user_id: None,
-    };
+    let actor = app::store::services::Actor::worker(team);
     app::store::services::create(pool, &secrets, actor, spec)
         .await
         .unwrap()

@@ -14,6 +14,7 @@ pub fn ServiceDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let service = Resource::new(id, get_service);
+    let me = Resource::new(|| (), |_| crate::api::whoami());
     let act = ServerAction::<ServiceAction>::new();
     let rotate = ServerAction::<RotateWebhook>::new();
     let shown_deployment = RwSignal::new(None);
@@ -64,7 +65,23 @@ pub fn ServiceDetailPage() -> impl IntoView {
             // service is re-read.
             {move || (!id().is_empty()).then(|| view! {
                 <MetricsCharts id=id() />
-                <LogViewer id=id() replicas=replicas />
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let reads_logs = me.await.ok().flatten().is_some_and(|m| {
+                            m.role.allows(crate::domain::Permission::ReadContainerLogs)
+                        });
+                        if reads_logs {
+                            view! { <LogViewer id=id() replicas=replicas /> }.into_any()
+                        } else {
+                            view! {
+                                <section class="card" id="logs-not-allowed">
+                                    <h2>"Logs"</h2>
+                                    <p class="muted">"Container output can carry secrets: developers, admins and owners read it."</p>
+                                </section>
+                            }.into_any()
+                        }
+                    })}
+                </Suspense>
                 <Timeline id=id() />
             })}
         </AppLayout>

@@ -13,6 +13,10 @@ use axum::{
 pub enum ApiError {
     Unauthorized,
     Forbidden,
+    /// Forbidden, saying which rule refused it.
+    ForbiddenBecause(String),
+    /// A 422 with one message (a field-less rule).
+    BadInput(String),
     /// Also what another team's id gets: it does not exist for the caller.
     NotFound,
     Invalid(Vec<FieldError>),
@@ -36,6 +40,8 @@ impl IntoResponse for ApiError {
                 "Your role does not allow this.".to_owned(),
                 None,
             ),
+            ApiError::ForbiddenBecause(m) => (StatusCode::FORBIDDEN, "forbidden", m, None),
+            ApiError::BadInput(m) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", m, None),
             ApiError::NotFound => (
                 StatusCode::NOT_FOUND,
                 "not_found",

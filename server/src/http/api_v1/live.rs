@@ -24,7 +24,6 @@ use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use std::{convert::Infallible, time::Duration};
 use tokio::sync::broadcast::error::RecvError;
-use tower_sessions::Session;
 use uuid::Uuid;
 
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -49,18 +48,16 @@ const RECHECK: Duration = Duration::from_secs(10);
 fn while_allowed<S: Stream + Send + 'static>(
     s: &AppState,
     m: &Member,
-    session: &Session,
+    p: Permission,
     stream: S,
 ) -> impl Stream<Item = S::Item> {
     let mut closing = s.closing.subscribe();
     let state = s.clone();
-    let (user, team) = (m.0.user.id, m.0.team.id);
-    let id = session.id().map(|i| i.to_string());
+    let caller = m.0.clone();
     let revoked = async move {
-        let Some(id) = id else { return };
         loop {
             tokio::time::sleep(RECHECK).await;
-            if !still_allowed(&state, &id, user, team, Permission::ReadServices).await {
+            if !still_allowed(&state, &caller, p).await {
                 return;
             }
         }
@@ -75,11 +72,7 @@ fn while_allowed<S: Stream + Send + 'static>(
 
 /// `text/event-stream` of the caller's team: `resync` first (and whenever announcements may
 /// have been lost), then a `change` per service that changed.
-async fn changes(
-    State(s): State<AppState>,
-    m: Member,
-    session: Session,
-) -> Result<Response, ApiError> {
+async fn changes(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
     let team = m.team_for(Permission::ReadServices)?;
     let rx = s.hub.subscribe();
     let resync = || Event::default().event(EVENT_RESYNC).data("{}");
@@ -95,7 +88,8 @@ async fn changes(
             return Some((event, rx));
         }
     });
-    let stream = while_allowed(&s, &m, &session, first.chain(rest)).map(Ok::<_, Infallible>);
+    let stream =
+        while_allowed(&s, &m, Permission::ReadServices, first.chain(rest)).map(Ok::<_, Infallible>);
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response())
@@ -127,13 +121,14 @@ impl LogQuery {
     }
 }
 
-/// The service, if the caller's team has it.
+/// The service, if the caller's team has it and their role allows `p`.
 async fn service_of(
     s: &AppState,
     m: &Member,
     id: &str,
+    p: Permission,
 ) -> Result<(Uuid, Uuid, app::domain::service::ServiceSpec), ApiError> {
-    let team = m.team_for(Permission::ReadServices)?;
+    let team = m.team_for(p)?;
     let id = parse_id(id)?;
     let spec = store::spec(&s.pool, team, id).await?;
     Ok((team, id, spec))
@@ -150,13 +145,12 @@ fn log_query(
 async fn follow_logs(
     State(s): State<AppState>,
     m: Member,
-    session: Session,
     Path(id): Path<String>,
     q: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let q = log_query(q)?;
     let tail = q.tail()?;
-    let (team, service, _) = service_of(&s, &m, &id).await?;
+    let (team, service, _) = service_of(&s, &m, &id, Permission::ReadContainerLogs).await?;
     let lines = logs::follow(
         s.engine.clone(),
         &s.hub,
@@ -175,9 +169,11 @@ async fn follow_logs(
                 .unwrap_or_default(),
         )
     });
-    Ok(Sse::new(while_allowed(&s, &m, &session, events))
-        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
-        .into_response())
+    Ok(
+        Sse::new(while_allowed(&s, &m, Permission::ReadContainerLogs, events))
+            .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+            .into_response(),
+    )
 }
 
 /// The last `tail` lines as a text file.
@@ -189,7 +185,7 @@ async fn download_logs(
 ) -> Result<Response, ApiError> {
     let q = log_query(q)?;
     let tail = q.tail()?;
-    let (_, service, spec) = service_of(&s, &m, &id).await?;
+    let (_, service, spec) = service_of(&s, &m, &id, Permission::ReadContainerLogs).await?;
     let text = logs::recent(&s.engine, service, q.replica, tail).await;
     let disposition = format!("attachment; filename=\"{}.log\"", spec.name);
     Ok((
@@ -207,7 +203,7 @@ async fn timeline(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (team, service, _) = service_of(&s, &m, &id).await?;
+    let (team, service, _) = service_of(&s, &m, &id, Permission::ReadServices).await?;
     Ok(Json(store::events(&s.pool, team, service, 200).await?).into_response())
 }
 
@@ -216,6 +212,6 @@ async fn metrics(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (_, service, spec) = service_of(&s, &m, &id).await?;
+    let (_, service, spec) = service_of(&s, &m, &id, Permission::ReadServices).await?;
     Ok(Json(s.metrics.service(service, spec.memory_mb)).into_response())
 }

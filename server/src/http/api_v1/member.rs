@@ -1,28 +1,35 @@
-//! Who calls the API: the signed-in member the session layer resolved (API tokens come with
-//! team administration). Every handler starts here, so authorisation has one shape.
+//! Who calls the API: the member the session layer resolved from a session cookie or an
+//! API token (`Authorization: Bearer`). Every handler starts here, so authorisation has one
+//! shape: `team_for(p)` / `actor(p)` refuse (403) when the role does not allow `p`.
 
 use super::ApiError;
-use app::api::context::Viewer;
-use app::domain::{Permission, SessionInfo};
+use app::api::context::{ClientAddr, Viewer};
+use app::domain::{Permission, Role, SessionInfo};
+use app::store::audit::Actor;
 use axum::{extract::FromRequestParts, http::request::Parts};
 use uuid::Uuid;
 
-pub struct Member(pub SessionInfo);
+pub struct Member(pub SessionInfo, pub Option<std::net::IpAddr>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Member {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let ip = parts.extensions.get::<ClientAddr>().and_then(|a| a.0);
         parts
             .extensions
             .get::<Viewer>()
             .and_then(|v| v.0.clone())
-            .map(Member)
+            .map(|me| Member(me, ip))
             .ok_or(ApiError::Unauthorized)
     }
 }
 
 impl Member {
+    pub fn role(&self) -> Role {
+        self.0.role
+    }
+
     /// The caller's team, once its role allows `p`.
     pub fn team_for(&self, p: Permission) -> Result<Uuid, ApiError> {
         if self.0.role.allows(p) {
@@ -32,11 +39,10 @@ impl Member {
         }
     }
 
-    pub fn actor(&self, p: Permission) -> Result<app::store::services::Actor, ApiError> {
-        Ok(app::store::services::Actor {
-            team_id: self.team_for(p)?,
-            user_id: Some(self.0.user.id),
-        })
+    /// The caller as the store's actor (for the audit log), once its role allows `p`.
+    pub fn actor(&self, p: Permission) -> Result<Actor, ApiError> {
+        self.team_for(p)?;
+        Ok(Actor::of(&self.0, self.1))
     }
 }
 

@@ -4,7 +4,9 @@
 mod error;
 mod live;
 mod member;
+mod openapi;
 mod services;
+mod team;
 
 pub use error::ApiError;
 
@@ -12,5 +14,8 @@ use super::AppState;
 use axum::Router;
 
 pub fn router() -> Router<AppState> {
-    services::router().merge(live::router())
+    services::router()
+        .merge(live::router())
+        .merge(team::router())
+        .merge(openapi::router())
 }

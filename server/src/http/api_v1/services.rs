@@ -157,8 +157,8 @@ async fn remove(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let team = m.team_for(Permission::ManageServices)?;
-    store::delete(&s.pool, team, parse_id(&id)?).await?;
+    let actor = m.actor(Permission::ManageServices)?;
+    store::delete(&s.pool, actor, parse_id(&id)?).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({ "deleting": true })),

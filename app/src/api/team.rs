@@ -1,0 +1,271 @@
+//! Server functions behind the team console, the audit page, the invitation page and the
+//! account settings: the same store, rules and permission table as the REST API.
+
+use crate::domain::team::{
+    AuditFilter, AuditPage, InvitationOffer, InvitationView, InviteForm, LoginView, MemberView,
+    MyTeam, NewInvitation, NewToken, TokenForm, TokenView,
+};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+mod guard {
+    use crate::domain::team::InvitationProblem;
+    use crate::store::{team::TeamError, StoreError};
+    use http::StatusCode;
+    use leptos::prelude::*;
+
+    pub fn status(code: StatusCode) {
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(code);
+        }
+    }
+
+    fn refuse(code: StatusCode, message: impl Into<String>) -> ServerFnError {
+        status(code);
+        ServerFnError::new(message.into())
+    }
+
+    /// An id from a form or a URL; a malformed one is as unknown as another team's.
+    pub fn id(raw: &str, what: &str) -> Result<uuid::Uuid, ServerFnError> {
+        raw.trim().parse().map_err(|_| not_found(what))
+    }
+
+    pub fn not_found(what: &str) -> ServerFnError {
+        refuse(StatusCode::NOT_FOUND, format!("No such {what}."))
+    }
+
+    pub fn invalid(message: impl Into<String>) -> ServerFnError {
+        refuse(StatusCode::UNPROCESSABLE_ENTITY, message)
+    }
+
+    pub fn fail(what: &str, e: TeamError) -> ServerFnError {
+        match e {
+            TeamError::NotFound => not_found(what),
+            TeamError::Forbidden(m) => refuse(StatusCode::FORBIDDEN, m),
+            TeamError::Invalid(m) => invalid(m),
+            TeamError::Conflict(m) => refuse(StatusCode::CONFLICT, m),
+            TeamError::Store(e) => store(e),
+        }
+    }
+
+    pub fn store(e: StoreError) -> ServerFnError {
+        tracing::error!(error = %e, "team console");
+        refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on the server; it was logged.",
+        )
+    }
+
+    /// The same statuses as `POST /auth/accept` answers with.
+    pub fn problem(p: InvitationProblem) -> ServerFnError {
+        let code = match p {
+            InvitationProblem::Unknown => StatusCode::NOT_FOUND,
+            InvitationProblem::Used | InvitationProblem::Expired | InvitationProblem::Revoked => {
+                StatusCode::GONE
+            }
+            InvitationProblem::InviterLost => StatusCode::FORBIDDEN,
+            InvitationProblem::AlreadyMember => StatusCode::CONFLICT,
+        };
+        refuse(code, p.message())
+    }
+}
+
+/// The signed-in user's teams, for the team switcher (none when signed out: the top bar
+/// asks on every page and must not turn a page into a 401).
+#[server(name = MyTeams, prefix = "/api", endpoint = "my_teams")]
+pub async fn my_teams() -> Result<Vec<MyTeam>, ServerFnError> {
+    let Some(me) = crate::api::context::viewer() else {
+        return Ok(Vec::new());
+    };
+    let ctx = crate::api::context::server_context()?;
+    crate::store::team::my_teams(&ctx.pool, me.user.id)
+        .await
+        .map_err(guard::store)
+}
+
+#[server(name = TeamMembers, prefix = "/api", endpoint = "team_members")]
+pub async fn team_members() -> Result<Vec<MemberView>, ServerFnError> {
+    let (ctx, me, _) = crate::api::context::require(crate::domain::Permission::ReadServices)?;
+    crate::store::team::members(&ctx.pool, me.team.id)
+        .await
+        .map_err(guard::store)
+}
+
+#[server(name = SetMemberRole, prefix = "/api", endpoint = "set_member_role")]
+pub async fn set_member_role(user_id: String, role: String) -> Result<MemberView, ServerFnError> {
+    let (ctx, me, actor) = crate::api::context::require(crate::domain::Permission::ManageMembers)?;
+    let user_id = guard::id(&user_id, "member")?;
+    let role = crate::domain::team::parse_role(&role).map_err(guard::invalid)?;
+    crate::store::team::change_role(&ctx.pool, actor, me.role, user_id, role)
+        .await
+        .map_err(|e| guard::fail("member", e))
+}
+
+/// Removes a member; anyone may remove themselves (leave the team), which ends up on the
+/// overview of another of their teams.
+#[server(name = RemoveMember, prefix = "/api", endpoint = "remove_member")]
+pub async fn remove_member(user_id: String) -> Result<(), ServerFnError> {
+    use crate::domain::Permission;
+    let user_id = guard::id(&user_id, "member")?;
+    let leaving = crate::api::context::viewer().is_some_and(|me| me.user.id == user_id);
+    let needs = if leaving {
+        Permission::ReadServices
+    } else {
+        Permission::ManageMembers
+    };
+    let (ctx, me, actor) = crate::api::context::require(needs)?;
+    crate::store::team::remove_member(&ctx.pool, actor, me.role, user_id)
+        .await
+        .map_err(|e| guard::fail("member", e))?;
+    if leaving {
+        leptos_axum::redirect("/");
+    }
+    Ok(())
+}
+
+/// Pending invitations.
+#[server(name = ListInvitations, prefix = "/api", endpoint = "list_invitations")]
+pub async fn list_invitations() -> Result<Vec<InvitationView>, ServerFnError> {
+    let (ctx, me, _) = crate::api::context::require(crate::domain::Permission::ManageMembers)?;
+    crate::store::invitations::pending(&ctx.pool, me.team.id)
+        .await
+        .map_err(guard::store)
+}
+
+/// Invites an email with a role (never above the inviter's; the store checks the form); the
+/// link is in the answer, this once.
+#[server(name = Invite, prefix = "/api", endpoint = "invite")]
+pub async fn invite(form: InviteForm) -> Result<NewInvitation, ServerFnError> {
+    let (ctx, me, actor) = crate::api::context::require(crate::domain::Permission::ManageMembers)?;
+    crate::store::invitations::invite(&ctx.pool, actor, me.role, &form, &ctx.public_base())
+        .await
+        .map_err(|e| guard::fail("invitation", e))
+}
+
+#[server(name = RevokeInvitation, prefix = "/api", endpoint = "revoke_invitation")]
+pub async fn revoke_invitation(id: String) -> Result<(), ServerFnError> {
+    let (ctx, _, actor) = crate::api::context::require(crate::domain::Permission::ManageMembers)?;
+    let id = guard::id(&id, "invitation")?;
+    crate::store::invitations::revoke(&ctx.pool, actor, id)
+        .await
+        .map_err(|e| guard::fail("invitation", e))
+}
+
+/// The team's API tokens (revoked ones are not listed).
+#[server(name = ListTokens, prefix = "/api", endpoint = "list_tokens")]
+pub async fn list_tokens() -> Result<Vec<TokenView>, ServerFnError> {
+    let (ctx, me, _) = crate::api::context::require(crate::domain::Permission::ManageTokens)?;
+    crate::store::tokens::list(&ctx.pool, me.team.id)
+        .await
+        .map_err(guard::store)
+}
+
+/// A new API token; its value is in the answer, this once.
+#[server(name = CreateToken, prefix = "/api", endpoint = "create_token")]
+pub async fn create_token(form: TokenForm) -> Result<NewToken, ServerFnError> {
+    let (ctx, me, actor) = crate::api::context::require(crate::domain::Permission::ManageTokens)?;
+    crate::store::tokens::create(&ctx.pool, actor, me.role, &form)
+        .await
+        .map_err(|e| guard::fail("token", e))
+}
+
+#[server(name = RevokeToken, prefix = "/api", endpoint = "revoke_token")]
+pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
+    let (ctx, _, actor) = crate::api::context::require(crate::domain::Permission::ManageTokens)?;
+    let id = guard::id(&id, "token")?;
+    crate::store::tokens::revoke(&ctx.pool, actor, id)
+        .await
+        .map_err(|e| guard::fail("token", e))
+}
+
+/// Renames the current team; the whole page is read again (the top bar shows the name).
+#[server(name = RenameTeam, prefix = "/api", endpoint = "rename_team")]
+pub async fn rename_team(name: String) -> Result<(), ServerFnError> {
+    let (ctx, _, actor) = crate::api::context::require(crate::domain::Permission::ManageTeam)?;
+    crate::store::team::rename(&ctx.pool, actor, &name)
+        .await
+        .map_err(|e| guard::fail("team", e))?;
+    leptos_axum::redirect("/team");
+    Ok(())
+}
+
+/// Deletes the current team once `confirm` repeats its name (refused while it has
+/// services).
+#[server(name = DeleteTeam, prefix = "/api", endpoint = "delete_team")]
+pub async fn delete_team(confirm: String) -> Result<(), ServerFnError> {
+    let (ctx, me, actor) = crate::api::context::require(crate::domain::Permission::OwnTeam)?;
+    if confirm.trim() != me.team.name {
+        return Err(guard::invalid("Type the team's name exactly to confirm."));
+    }
+    crate::store::team::delete(&ctx.pool, actor)
+        .await
+        .map_err(|e| guard::fail("team", e))?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Makes a member the owner; the caller becomes an admin.
+#[server(name = TransferOwnership, prefix = "/api", endpoint = "transfer_ownership")]
+pub async fn transfer_ownership(user_id: String) -> Result<(), ServerFnError> {
+    let (ctx, me, actor) = crate::api::context::require(crate::domain::Permission::OwnTeam)?;
+    let user_id = guard::id(&user_id, "member")?;
+    crate::store::team::transfer_ownership(&ctx.pool, actor, me.role, user_id)
+        .await
+        .map_err(|e| guard::fail("member", e))?;
+    leptos_axum::redirect("/team");
+    Ok(())
+}
+
+/// A page of the team's audit log, newest first.
+#[server(name = AuditLog, prefix = "/api", endpoint = "audit_log")]
+pub async fn audit_log(filter: AuditFilter) -> Result<AuditPage, ServerFnError> {
+    let (ctx, me, _) = crate::api::context::require(crate::domain::Permission::ReadAudit)?;
+    let filter = filter.validate().map_err(guard::invalid)?;
+    crate::store::audit::page(&ctx.pool, me.team.id, &filter)
+        .await
+        .map_err(guard::store)
+}
+
+/// What an invitation link offers; no sign-in needed (the link is the secret). A link that
+/// can't be used answers its problem's message.
+#[server(name = GetInvitationOffer, prefix = "/api", endpoint = "invitation_offer")]
+pub async fn invitation_offer(token: String) -> Result<InvitationOffer, ServerFnError> {
+    use crate::domain::team::{looks_like_secret, InvitationProblem};
+    if !looks_like_secret(&token) {
+        return Err(guard::problem(InvitationProblem::Unknown));
+    }
+    let ctx = crate::api::context::server_context()?;
+    crate::store::invitations::offer(&ctx.pool, &token)
+        .await
+        .map_err(guard::store)?
+        .map_err(guard::problem)
+}
+
+/// The caller's own signed-in sessions.
+#[server(name = MyLogins, prefix = "/api", endpoint = "my_logins")]
+pub async fn my_logins() -> Result<Vec<LoginView>, ServerFnError> {
+    let (ctx, me, _) = crate::api::context::require(crate::domain::Permission::ReadServices)?;
+    crate::store::accounts::logins(&ctx.pool, me.user.id, me.login)
+        .await
+        .map_err(guard::store)
+}
+
+/// Signs out one of the caller's other sessions.
+#[server(name = EndLogin, prefix = "/api", endpoint = "end_login")]
+pub async fn end_login(id: String) -> Result<(), ServerFnError> {
+    let (ctx, me, actor) = crate::api::context::require(crate::domain::Permission::ReadServices)?;
+    let id = guard::id(&id, "session")?;
+    if me.login == Some(id) {
+        return Err(guard::invalid(
+            "That is the session you are using: sign out instead.",
+        ));
+    }
+    let ended = crate::store::accounts::end_login(&ctx.pool, actor, me.user.id, id)
+        .await
+        .map_err(guard::store)?;
+    if ended {
+        Ok(())
+    } else {
+        Err(guard::not_found("session"))
+    }
+}

@@ -1,0 +1,406 @@
+//! Team administration as the pages and the API see it: members, invitations, API tokens,
+//! sign-ins and the audit log, plus the rules their inputs follow.
+
+use super::{account, Role};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// How long an invitation link stays valid.
+pub const INVITATION_DAYS: i64 = 7;
+/// The longest expiry an API token may be given.
+pub const TOKEN_MAX_DAYS: u32 = 3650;
+pub const TOKEN_NAME_MAX_CHARS: usize = 60;
+/// What every API token starts with (so secret scanners can find leaked ones).
+pub const TOKEN_PREFIX: &str = "berth_";
+pub const AUDIT_PAGE: i64 = 50;
+
+/// One of the user's teams, for the team switcher.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyTeam {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub user_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationView {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A new invitation: its link is shown this once (only its hash is stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewInvitation {
+    pub invitation: InvitationView,
+    pub token: String,
+    /// `<public URL>/invite/<token>`.
+    pub url: String,
+}
+
+/// What the invitation page shows before it is accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationOffer {
+    pub team: String,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: Option<String>,
+    pub expires_at: DateTime<Utc>,
+    /// The email already has an account: accepting asks for its password, not a new one.
+    pub account_exists: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// A new token: its value is shown this once (only its hash is stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewToken {
+    pub token_info: TokenView,
+    pub token: String,
+}
+
+/// One of the user's signed-in sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginView {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// The session this request came with.
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// user, token, webhook or worker.
+    pub actor_kind: String,
+    pub actor: String,
+    pub action: String,
+    pub target_kind: String,
+    pub target_id: Option<Uuid>,
+    pub target: String,
+    pub ip: Option<String>,
+    /// Compact before/after of what changed, secrets redacted.
+    pub summary: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `before` for the next (older) page; `None` on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// Filters of the audit page and `GET /api/v1/audit` (all optional, all combined).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditFilter {
+    /// Part of the actor's name or email (case-insensitive).
+    pub actor: String,
+    /// An action (`service.create`) or a prefix of one (`service`, `member.`).
+    pub action: String,
+    /// Part of the target's name, or its id.
+    pub target: String,
+    /// RFC 3339 time or `YYYY-MM-DD` (inclusive).
+    pub from: String,
+    pub to: String,
+    /// Entries older than this id (paging).
+    pub before: Option<i64>,
+}
+
+/// An audit filter whose times parsed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ValidAuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+    pub target_id: Option<Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub before: Option<i64>,
+}
+
+impl AuditFilter {
+    pub fn validate(&self) -> Result<ValidAuditFilter, String> {
+        fn text(s: &str) -> Option<String> {
+            let s = s.trim();
+            (!s.is_empty()).then(|| s.chars().take(100).collect())
+        }
+        let target = text(&self.target);
+        Ok(ValidAuditFilter {
+            actor: text(&self.actor),
+            action: text(&self.action),
+            target_id: target.as_deref().and_then(|t| t.parse().ok()),
+            target,
+            from: parse_time(&self.from, false)
+                .map_err(|_| "from: use 2026-11-27 or an RFC 3339 time.")?,
+            to: parse_time(&self.to, true)
+                .map_err(|_| "to: use 2026-11-27 or an RFC 3339 time.")?,
+            before: self.before,
+        })
+    }
+}
+
+/// `YYYY-MM-DD` (the day's start, or its end when `end_of_day`) or RFC 3339.
+fn parse_time(raw: &str, end_of_day: bool) -> Result<Option<DateTime<Utc>>, ()> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        let time = if end_of_day {
+            day.and_hms_milli_opt(23, 59, 59, 999)
+        } else {
+            day.and_hms_opt(0, 0, 0)
+        };
+        return time.map(|t| Some(t.and_utc())).ok_or(());
+    }
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .map_err(|_| ())
+}
+
+/// An admin's invitation form.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteForm {
+    pub email: String,
+    pub role: String,
+}
+
+impl InviteForm {
+    pub fn validate(&self) -> Result<(String, Role), String> {
+        let email = account::validate_email(&self.email).map_err(|e| e.message().to_owned())?;
+        let role = parse_role(&self.role)?;
+        Ok((email, role))
+    }
+}
+
+/// The API token form. `expires_in_days`: empty or 0 = never.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenForm {
+    pub name: String,
+    pub role: String,
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+}
+
+impl TokenForm {
+    pub fn validate(&self) -> Result<(String, Role, Option<u32>), String> {
+        let name = self.name.trim();
+        if name.is_empty() {
+            return Err("Give the token a name (what uses it).".into());
+        }
+        if name.chars().count() > TOKEN_NAME_MAX_CHARS || name.chars().any(char::is_control) {
+            return Err(format!(
+                "A token name is at most {TOKEN_NAME_MAX_CHARS} characters, without control characters."
+            ));
+        }
+        let role = parse_role(&self.role)?;
+        let days = match self.expires_in_days {
+            None | Some(0) => None,
+            Some(d) if d > TOKEN_MAX_DAYS => {
+                return Err(format!(
+                    "A token expires within {TOKEN_MAX_DAYS} days at most (or never)."
+                ))
+            }
+            Some(d) => Some(d),
+        };
+        Ok((name.to_owned(), role, days))
+    }
+}
+
+pub fn parse_role(raw: &str) -> Result<Role, String> {
+    Role::parse(raw.trim())
+        .ok_or_else(|| "Choose a role: owner, admin, developer or viewer.".into())
+}
+
+/// Why an invitation link can't be used. Each has a fixed message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InvitationProblem {
+    /// No invitation has this token (mistyped, tampered or made up).
+    Unknown,
+    Used,
+    Expired,
+    Revoked,
+    /// Whoever sent it can no longer grant that role (demoted or removed).
+    InviterLost,
+    AlreadyMember,
+}
+
+impl InvitationProblem {
+    pub fn message(self) -> &'static str {
+        match self {
+            InvitationProblem::Unknown => "This invitation link is not valid. Check that you copied all of it, or ask for a new one.",
+            InvitationProblem::Used => "This invitation has already been used. Sign in instead, or ask for a new one.",
+            InvitationProblem::Expired => "This invitation has expired. Ask for a new one.",
+            InvitationProblem::Revoked => "This invitation was withdrawn. Ask for a new one.",
+            InvitationProblem::InviterLost => "Whoever sent this invitation can no longer grant its role. Ask for a new one.",
+            InvitationProblem::AlreadyMember => "You are already a member of this team.",
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            InvitationProblem::Unknown => "invitation_unknown",
+            InvitationProblem::Used => "invitation_used",
+            InvitationProblem::Expired => "invitation_expired",
+            InvitationProblem::Revoked => "invitation_revoked",
+            InvitationProblem::InviterLost => "invitation_inviter_lost",
+            InvitationProblem::AlreadyMember => "invitation_already_member",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<InvitationProblem> {
+        [
+            InvitationProblem::Unknown,
+            InvitationProblem::Used,
+            InvitationProblem::Expired,
+            InvitationProblem::Revoked,
+            InvitationProblem::InviterLost,
+            InvitationProblem::AlreadyMember,
+        ]
+        .into_iter()
+        .find(|p| p.code() == code)
+    }
+}
+
+/// The secret part of an invitation link or API token: 256 random bits as hex. Only the
+/// server makes them; the browser never needs to.
+pub fn looks_like_secret(raw: &str) -> bool {
+    raw.len() == 64
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_times() {
+        let f = AuditFilter {
+            from: "2026-11-27".into(),
+            to: "2026-11-27".into(),
+            target: "  4d6f5a52-8d4c-4d4e-9f5e-0d2b8d6a1f00 ".into(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(f.from.unwrap().to_rfc3339(), "2026-11-27T00:00:00+00:00");
+        assert_eq!(f.to.unwrap().to_rfc3339(), "2026-11-27T23:59:59.999+00:00");
+        assert!(f.target_id.is_some());
+        assert!(AuditFilter {
+            from: "yesterday".into(),
+            ..Default::default()
+        }
+        .validate()
+        .is_err());
+        let t = AuditFilter {
+            to: "2026-11-27T10:00:00+01:00".into(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(t.to.unwrap().to_rfc3339(), "2026-11-27T09:00:00+00:00");
+    }
+
+    #[test]
+    fn token_forms() {
+        let ok = TokenForm {
+            name: " ci ".into(),
+            role: "developer".into(),
+            expires_in_days: Some(0),
+        };
+        assert_eq!(ok.validate().unwrap(), ("ci".into(), Role::Developer, None));
+        let far = TokenForm {
+            expires_in_days: Some(TOKEN_MAX_DAYS + 1),
+            ..ok.clone()
+        };
+        assert!(far.validate().is_err());
+        let nameless = TokenForm {
+            name: "  ".into(),
+            ..ok.clone()
+        };
+        assert!(nameless.validate().is_err());
+        let bad_role = TokenForm {
+            role: "root".into(),
+            ..ok
+        };
+        assert!(bad_role.validate().is_err());
+    }
+
+    #[test]
+    fn invite_forms() {
+        let f = InviteForm {
+            email: " Bob@Example.com".into(),
+            role: "admin".into(),
+        };
+        assert_eq!(
+            f.validate().unwrap(),
+            ("bob@example.com".into(), Role::Admin)
+        );
+        assert!(InviteForm {
+            email: "bob".into(),
+            role: "admin".into()
+        }
+        .validate()
+        .is_err());
+        assert!(InviteForm {
+            email: "b@e.io".into(),
+            role: "god".into()
+        }
+        .validate()
+        .is_err());
+    }
+
+    #[test]
+    fn problems_round_trip() {
+        for p in [
+            InvitationProblem::Unknown,
+            InvitationProblem::Used,
+            InvitationProblem::Expired,
+            InvitationProblem::Revoked,
+            InvitationProblem::InviterLost,
+            InvitationProblem::AlreadyMember,
+        ] {
+            assert_eq!(InvitationProblem::from_code(p.code()), Some(p));
+        }
+    }
+
+    #[test]
+    fn secrets_are_64_lowercase_hex() {
+        assert!(looks_like_secret(&"a1".repeat(32)));
+        assert!(!looks_like_secret(&"A1".repeat(32)));
+        assert!(!looks_like_secret("abc"));
+        assert!(!looks_like_secret(&"g1".repeat(32)));
+    }
+}

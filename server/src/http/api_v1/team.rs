@@ -1,0 +1,224 @@
+//! `/api/v1/me`, `/teams`, `/team`, `/members`, `/invitations`, `/tokens`, `/audit`: team
+//! administration for programs, with the same store and rules as the team pages.
+
+use super::member::{parse_id, Member};
+use super::ApiError;
+use crate::http::AppState;
+use app::domain::team::{AuditFilter, InviteForm, TokenForm};
+use app::domain::{Permission, Role};
+use app::store::team::TeamError;
+use app::store::{audit, invitations, team, tokens};
+use axum::{
+    body::Bytes,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{get, patch, post},
+    Json, Router,
+};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/teams", get(my_teams))
+        .route("/api/v1/team", get(show).patch(rename).delete(delete))
+        .route("/api/v1/team/transfer", post(transfer))
+        .route("/api/v1/members", get(members))
+        .route(
+            "/api/v1/members/{user_id}",
+            patch(change_role).delete(remove),
+        )
+        .route("/api/v1/invitations", get(pending).post(invite))
+        .route(
+            "/api/v1/invitations/{id}",
+            axum::routing::delete(revoke_invitation),
+        )
+        .route("/api/v1/tokens", get(list_tokens).post(create_token))
+        .route("/api/v1/tokens/{id}", axum::routing::delete(revoke_token))
+        .route("/api/v1/audit", get(audit_log))
+}
+
+impl From<TeamError> for ApiError {
+    fn from(e: TeamError) -> Self {
+        match e {
+            TeamError::NotFound => ApiError::NotFound,
+            TeamError::Forbidden(m) => ApiError::ForbiddenBecause(m),
+            TeamError::Invalid(m) => ApiError::BadInput(m),
+            TeamError::Conflict(m) => ApiError::Conflict(m),
+            TeamError::Store(e) => e.into(),
+        }
+    }
+}
+
+fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {e}")))
+}
+
+fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn me(m: Member) -> Json<app::domain::SessionInfo> {
+    Json(m.0)
+}
+
+async fn my_teams(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
+    let mut teams = team::my_teams(&s.pool, m.0.user.id).await?;
+    if m.0.token.is_some() {
+        teams.retain(|t| t.id == m.0.team.id);
+        for t in &mut teams {
+            t.role = m.role();
+        }
+    }
+    Ok(Json(teams).into_response())
+}
+
+async fn show(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
+    let id = m.team_for(Permission::ReadServices)?;
+    Ok(Json(team::summary(&s.pool, id).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rename {
+    name: String,
+}
+
+async fn rename(State(s): State<AppState>, m: Member, b: Bytes) -> Result<Response, ApiError> {
+    let actor = m.actor(Permission::ManageTeam)?;
+    let Rename { name } = body(&b)?;
+    Ok(Json(team::rename(&s.pool, actor, &name).await?).into_response())
+}
+
+async fn delete(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
+    let actor = m.actor(Permission::OwnTeam)?;
+    team::delete(&s.pool, actor).await?;
+    Ok(no_content())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Transfer {
+    user_id: uuid::Uuid,
+}
+
+async fn transfer(State(s): State<AppState>, m: Member, b: Bytes) -> Result<Response, ApiError> {
+    let actor = m.actor(Permission::OwnTeam)?;
+    let Transfer { user_id } = body(&b)?;
+    team::transfer_ownership(&s.pool, actor, m.role(), user_id).await?;
+    Ok(no_content())
+}
+
+async fn members(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
+    let id = m.team_for(Permission::ReadServices)?;
+    Ok(Json(team::members(&s.pool, id).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleBody {
+    role: String,
+}
+
+async fn change_role(
+    State(s): State<AppState>,
+    m: Member,
+    Path(user): Path<String>,
+    b: Bytes,
+) -> Result<Response, ApiError> {
+    let actor = m.actor(Permission::ManageMembers)?;
+    let user = parse_id(&user)?;
+    let RoleBody { role } = body(&b)?;
+    let role: Role = app::domain::team::parse_role(&role).map_err(ApiError::BadInput)?;
+    let member = team::change_role(&s.pool, actor, m.role(), user, role).await?;
+    Ok(Json(member).into_response())
+}
+
+/// Anyone may remove themselves (leave); removing others needs ManageMembers.
+async fn remove(
+    State(s): State<AppState>,
+    m: Member,
+    Path(user): Path<String>,
+) -> Result<Response, ApiError> {
+    let user = parse_id(&user)?;
+    let leaving = m.0.token.is_none() && m.0.user.id == user;
+    let need = if leaving {
+        Permission::ReadServices
+    } else {
+        Permission::ManageMembers
+    };
+    let actor = m.actor(need)?;
+    team::remove_member(&s.pool, actor, m.role(), user).await?;
+    Ok(no_content())
+}
+
+async fn pending(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
+    let id = m.team_for(Permission::ManageMembers)?;
+    Ok(Json(invitations::pending(&s.pool, id).await?).into_response())
+}
+
+async fn invite(
+    State(s): State<AppState>,
+    m: Member,
+    headers: axum::http::HeaderMap,
+    b: Bytes,
+) -> Result<Response, ApiError> {
+    let actor = m.actor(Permission::ManageMembers)?;
+    let form: InviteForm = body(&b)?;
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    let base = app::domain::service::public_base(s.settings.public_origin.as_deref(), host);
+    let created = invitations::invite(&s.pool, actor, m.role(), &form, &base).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+async fn revoke_invitation(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let actor = m.actor(Permission::ManageMembers)?;
+    invitations::revoke(&s.pool, actor, parse_id(&id)?).await?;
+    Ok(no_content())
+}
+
+async fn list_tokens(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
+    let id = m.team_for(Permission::ManageTokens)?;
+    Ok(Json(tokens::list(&s.pool, id).await?).into_response())
+}
+
+async fn create_token(
+    State(s): State<AppState>,
+    m: Member,
+    b: Bytes,
+) -> Result<Response, ApiError> {
+    let actor = m.actor(Permission::ManageTokens)?;
+    let form: TokenForm = body(&b)?;
+    let created = tokens::create(&s.pool, actor, m.role(), &form).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+async fn revoke_token(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let actor = m.actor(Permission::ManageTokens)?;
+    tokens::revoke(&s.pool, actor, parse_id(&id)?).await?;
+    Ok(no_content())
+}
+
+async fn audit_log(
+    State(s): State<AppState>,
+    m: Member,
+    q: Result<Query<AuditFilter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let id = m.team_for(Permission::ReadAudit)?;
+    let Query(filter) =
+        q.map_err(|e| ApiError::BadRequest(format!("Invalid query: {}", e.body_text())))?;
+    let filter = filter.validate().map_err(ApiError::BadInput)?;
+    Ok(Json(audit::page(&s.pool, id, &filter).await?).into_response())
+}
