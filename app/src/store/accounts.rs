@@ -122,22 +122,32 @@ pub async fn session_info(
     .await?;
     Ok(row.and_then(|r| {
         let role = Role::parse(r.get::<&str, _>("role"))?;
-        Some(SessionInfo {
-            user: UserSummary {
-                id: r.get("user_id"),
-                email: r.get("email"),
-                name: r.get("user_name"),
-            },
-            team: TeamSummary {
-                id: r.get("team_id"),
-                name: r.get("team_name"),
-                slug: r.get("slug"),
-            },
-            role,
-            token: None,
-            login: None,
-        })
+        Some(caller_from_row(&r, role, None))
     }))
+}
+
+/// A caller from a row with the columns `user_id, email, user_name, team_id, team_name,
+/// slug` (a session's or a token's query).
+pub(super) fn caller_from_row(
+    r: &sqlx::postgres::PgRow,
+    role: Role,
+    token: Option<Uuid>,
+) -> SessionInfo {
+    SessionInfo {
+        user: UserSummary {
+            id: r.get("user_id"),
+            email: r.get("email"),
+            name: r.get("user_name"),
+        },
+        team: TeamSummary {
+            id: r.get("team_id"),
+            name: r.get("team_name"),
+            slug: r.get("slug"),
+        },
+        role,
+        token,
+        login: None,
+    }
 }
 
 /// Counts, for tests and the dashboard.

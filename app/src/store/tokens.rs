@@ -7,7 +7,7 @@ use super::bearer_secret;
 use super::team::{forbidden, TeamError};
 use super::StoreError;
 use crate::domain::team::{NewToken, TokenForm, TokenView, TOKEN_PREFIX};
-use crate::domain::{Permission, Role, SessionInfo, TeamSummary, UserSummary};
+use crate::domain::{Permission, Role, SessionInfo};
 use serde_json::json;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
@@ -168,19 +168,9 @@ async fn caller(
     ) else {
         return Ok(None);
     };
-    Ok(Some(SessionInfo {
-        user: UserSummary {
-            id: r.get("user_id"),
-            email: r.get("email"),
-            name: r.get("user_name"),
-        },
-        team: TeamSummary {
-            id: r.get("team_id"),
-            name: r.get("team_name"),
-            slug: r.get("slug"),
-        },
-        role: role.min(creator),
-        token: Some(r.get("id")),
-        login: None,
-    }))
+    Ok(Some(super::accounts::caller_from_row(
+        &r,
+        role.min(creator),
+        Some(r.get("id")),
+    )))
 }

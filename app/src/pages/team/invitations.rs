@@ -1,7 +1,7 @@
 //! Invitations: a form (email + role, never above the admin's own), the new link shown
 //! once, and the pending ones with "Revoke".
 
-use super::{error_text, failure, when};
+use super::{error_text, failure, when, ShownOnce};
 use crate::api::team::{list_invitations, Invite, RevokeInvitation};
 use crate::domain::team::{InvitationView, INVITATION_DAYS};
 use crate::domain::Role;
@@ -40,11 +40,10 @@ pub fn Invitations(role: Role) -> impl IntoView {
             </ActionForm>
             {move || match invite.value().get() {
                 Some(Ok(new)) => Some(view! {
-                    <div class="once" role="status">
-                        <p>"Invitation for " <strong>{new.invitation.email.clone()}</strong> " as " {new.invitation.role.as_str()}
-                           ". Send them this link: it is shown only now."</p>
-                        <p><code id="new-invitation-url" class="secret">{new.url.clone()}</code></p>
-                    </div>
+                    <ShownOnce id="new-invitation-url" value=new.url.clone()>
+                        "Invitation for " <strong>{new.invitation.email.clone()}</strong> " as " {new.invitation.role.as_str()}
+                        ". Send them this link: it is shown only now."
+                    </ShownOnce>
                 }.into_any()),
                 other => failure(other).map(|v| v.into_any()),
             }}

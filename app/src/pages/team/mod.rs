@@ -64,3 +64,14 @@ pub(crate) fn when(t: chrono::DateTime<chrono::Utc>) -> String {
 pub(crate) fn when_or(t: Option<chrono::DateTime<chrono::Utc>>, none: &'static str) -> String {
     t.map(when).unwrap_or_else(|| none.to_owned())
 }
+
+/// A secret shown this once (an invitation link, an API token): what it is, then the value.
+#[component]
+fn ShownOnce(id: &'static str, value: String, children: Children) -> impl IntoView {
+    view! {
+        <div class="once" role="status">
+            <p>{children()}</p>
+            <p><code id=id class="secret">{value}</code></p>
+        </div>
+    }
+}

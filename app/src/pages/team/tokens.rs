@@ -1,7 +1,7 @@
 //! API tokens: a form (name, role never above the admin's own, expiry), the new token shown
 //! once, and the team's tokens with their last use and "Revoke".
 
-use super::{error_text, failure, when, when_or};
+use super::{error_text, failure, when, when_or, ShownOnce};
 use crate::api::team::{list_tokens, CreateToken, RevokeToken};
 use crate::domain::team::{TokenView, TOKEN_MAX_DAYS, TOKEN_NAME_MAX_CHARS};
 use crate::domain::Role;
@@ -41,11 +41,10 @@ pub fn Tokens(role: Role) -> impl IntoView {
             <p class="hint">"Empty or 0 days: the token never expires."</p>
             {move || match create.value().get() {
                 Some(Ok(new)) => Some(view! {
-                    <div class="once" role="status">
-                        <p>"Token " <strong>{new.token_info.name.clone()}</strong> " (" {new.token_info.role.as_str()}
-                           "). Copy it now: it is shown only this once."</p>
-                        <p><code id="new-token" class="secret">{new.token.clone()}</code></p>
-                    </div>
+                    <ShownOnce id="new-token" value=new.token.clone()>
+                        "Token " <strong>{new.token_info.name.clone()}</strong> " (" {new.token_info.role.as_str()}
+                        "). Copy it now: it is shown only this once."
+                    </ShownOnce>
                 }.into_any()),
                 other => failure(other).map(|v| v.into_any()),
             }}
