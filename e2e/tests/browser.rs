@@ -656,7 +656,7 @@ async fn team_flow(
     owner.goto(&format!("{base}/team")).await?;
     wait_hydrated(owner).await?;
     // The section's own mark: set once its form is interactive.
-    wait_for(owner, "#invite-form[data-ready=true]").await?;
+    wait_for(owner, "#invitations[data-ready=true] #invite-form").await?;
     fill(owner, "#invite-email", DEV_EMAIL).await?;
     owner
         .find(Locator::Css("#invite-role option[value=developer]"))
@@ -668,12 +668,14 @@ async fn team_flow(
         .await?
         .click()
         .await?;
+    // The page reads its lists again once the invitation is made (and draws its sections
+    // anew): wait for that before reading the link shown once.
+    wait_for(owner, &format!("tr.invitation[data-email='{DEV_EMAIL}']")).await?;
     let url = text_of(owner, "#new-invitation-url").await?;
     ensure!(
         url.starts_with(base) && url.contains("/invite/"),
         "invitation link: {url:?}"
     );
-    wait_for(owner, &format!("tr.invitation[data-email='{DEV_EMAIL}']")).await?;
     shot(owner, "18-team-invitation-link").await?;
 
     in_browser(driver, true, |dev| async {

@@ -306,6 +306,7 @@ const SERVER_FNS: &[FnRule] = &[
     fn_rule("whoami", "", Viewer, &[200]),
     fn_rule("my_teams", "", Viewer, &[200]),
     fn_rule("team_members", "", Viewer, &[200]),
+    fn_rule("team_console", "", Viewer, &[200]),
     fn_rule("my_logins", "", Viewer, &[200]),
     fn_rule("list_services", "", Viewer, &[200]),
     fn_rule("get_service", "id={service}", Viewer, &[200]),

@@ -3,7 +3,7 @@
 
 use crate::domain::team::{
     AuditFilter, AuditPage, InvitationOffer, InvitationView, InviteForm, LoginView, MemberView,
-    MyTeam, NewInvitation, NewToken, TokenForm, TokenView,
+    MyTeam, NewInvitation, NewToken, TeamConsole, TokenForm, TokenView,
 };
 use leptos::prelude::*;
 
@@ -81,6 +81,42 @@ pub async fn my_teams() -> Result<Vec<MyTeam>, ServerFnError> {
     crate::store::team::my_teams(&ctx.pool, me.user.id)
         .await
         .map_err(guard::store)
+}
+
+/// The team page's data: members, and invitations and tokens when the role may see them.
+#[server(name = GetTeamConsole, prefix = "/api", endpoint = "team_console")]
+pub async fn team_console() -> Result<TeamConsole, ServerFnError> {
+    use crate::domain::Permission;
+    use crate::store::{invitations, team, tokens};
+    let (ctx, me, _) = crate::api::context::require(Permission::ReadServices)?;
+    let team_id = me.team.id;
+    let members = team::members(&ctx.pool, team_id)
+        .await
+        .map_err(guard::store)?;
+    let invitations = if me.role.allows(Permission::ManageMembers) {
+        Some(
+            invitations::pending(&ctx.pool, team_id)
+                .await
+                .map_err(guard::store)?,
+        )
+    } else {
+        None
+    };
+    let tokens = if me.role.allows(Permission::ManageTokens) {
+        Some(
+            tokens::list(&ctx.pool, team_id)
+                .await
+                .map_err(guard::store)?,
+        )
+    } else {
+        None
+    };
+    Ok(TeamConsole {
+        me,
+        members,
+        invitations,
+        tokens,
+    })
 }
 
 #[server(name = TeamMembers, prefix = "/api", endpoint = "team_members")]

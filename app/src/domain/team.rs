@@ -24,6 +24,16 @@ pub struct MyTeam {
     pub role: Role,
 }
 
+/// Everything the team page shows, in one answer (so the page's data is read before it is
+/// rendered, and hydrates from it): the lists the caller's role may not see are `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamConsole {
+    pub me: super::SessionInfo,
+    pub members: Vec<MemberView>,
+    pub invitations: Option<Vec<InvitationView>>,
+    pub tokens: Option<Vec<TokenView>>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberView {
     pub user_id: Uuid,

@@ -1,20 +1,15 @@
 //! Invitations: a form (email + role, never above the admin's own), the new link shown
 //! once, and the pending ones with "Revoke".
 
-use super::{error_text, failure, when, ShownOnce};
-use crate::api::team::{list_invitations, Invite, RevokeInvitation};
+use super::{failure, when, Actions, ShownOnce};
+use crate::api::team::RevokeInvitation;
 use crate::domain::team::{InvitationView, INVITATION_DAYS};
 use crate::domain::Role;
 use leptos::prelude::*;
 
 #[component]
-pub fn Invitations(role: Role) -> impl IntoView {
-    let invite = ServerAction::<Invite>::new();
-    let revoke = ServerAction::<RevokeInvitation>::new();
-    let pending = Resource::new(
-        move || (invite.version().get(), revoke.version().get()),
-        |_| list_invitations(),
-    );
+pub fn Invitations(role: Role, list: Vec<InvitationView>, acts: Actions) -> impl IntoView {
+    let (invite, revoke) = (acts.invite, acts.revoke_invitation);
     // Effects run only in the browser once this section is hydrated: until then a click
     // would post the form the plain way (which works, but can't show the link).
     let ready = RwSignal::new(false);
@@ -24,10 +19,10 @@ pub fn Invitations(role: Role) -> impl IntoView {
         .filter(|r| role.may_grant(*r))
         .collect();
     view! {
-        <section class="card" id="invitations">
+        <section class="card" id="invitations" data-ready=move || ready.get().then_some("true")>
             <h2>"Invitations"</h2>
             <p class="muted">{format!("An invitation is a link that adds one email address to this team with the role you choose. It works once, for {INVITATION_DAYS} days.")}</p>
-            <ActionForm action=invite attr:class="inline-form" attr:id="invite-form" attr:data-ready=move || ready.get().then_some("true")>
+            <ActionForm action=invite attr:class="inline-form" attr:id="invite-form">
                 <label>"Email"
                     <input id="invite-email" name="form[email]" type="email" required autocomplete="off" placeholder="name@example.com" />
                 </label>
@@ -48,15 +43,11 @@ pub fn Invitations(role: Role) -> impl IntoView {
                 other => failure(other).map(|v| v.into_any()),
             }}
             {move || failure(revoke.value().get())}
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match pending.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted" id="no-invitations">"No pending invitations."</p> }.into_any(),
-                        Ok(list) => view! { <Pending list=list revoke=revoke /> }.into_any(),
-                        Err(e) => view! { <p class="banner error">{error_text(&e)}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {if list.is_empty() {
+                view! { <p class="muted" id="no-invitations">"No pending invitations."</p> }.into_any()
+            } else {
+                view! { <Pending list=list revoke=revoke /> }.into_any()
+            }}
         </section>
     }
 }

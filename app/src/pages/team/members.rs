@@ -1,35 +1,20 @@
 //! The member list; admins change roles and remove members here (owners only by owners).
 
-use super::{error_text, failure, when};
-use crate::api::team::{team_members, RemoveMember, SetMemberRole};
+use super::{failure, when, Actions};
+use crate::api::team::{RemoveMember, SetMemberRole};
 use crate::domain::team::MemberView;
 use crate::domain::{Permission, Role, SessionInfo};
 use leptos::prelude::*;
 
 #[component]
-pub fn Members(me: SessionInfo) -> impl IntoView {
-    let set_role = ServerAction::<SetMemberRole>::new();
-    let remove = ServerAction::<RemoveMember>::new();
-    let members = Resource::new(
-        move || (set_role.version().get(), remove.version().get()),
-        |_| team_members(),
-    );
-    let me = StoredValue::new(me);
+pub fn Members(me: SessionInfo, list: Vec<MemberView>, acts: Actions) -> impl IntoView {
+    let (set_role, remove) = (acts.set_role, acts.remove);
     view! {
         <section class="card" id="members">
             <h2>"Members"</h2>
             {move || failure(set_role.value().get())}
             {move || failure(remove.value().get())}
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match members.await {
-                        Ok(list) => view! {
-                            <MemberTable members=list me=me.get_value() set_role=set_role remove=remove />
-                        }.into_any(),
-                        Err(e) => view! { <p class="banner error">{error_text(&e)}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <MemberTable members=list me=me set_role=set_role remove=remove />
         </section>
     }
 }

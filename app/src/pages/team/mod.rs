@@ -7,34 +7,78 @@ mod members;
 mod settings;
 mod tokens;
 
-use crate::api::whoami;
+use crate::api::team::{
+    team_console, CreateToken, Invite, RemoveMember, RevokeInvitation, RevokeToken, SetMemberRole,
+};
 use crate::components::AppLayout;
-use crate::domain::Permission;
 use leptos::prelude::*;
+
+/// The page's actions that change its lists. They live on the page, not in the sections:
+/// the sections are drawn again from each new reading, and an action's answer (a link or
+/// token shown once, an error) must outlive that.
+#[derive(Clone, Copy)]
+pub(crate) struct Actions {
+    pub set_role: ServerAction<SetMemberRole>,
+    pub remove: ServerAction<RemoveMember>,
+    pub invite: ServerAction<Invite>,
+    pub revoke_invitation: ServerAction<RevokeInvitation>,
+    pub create_token: ServerAction<CreateToken>,
+    pub revoke_token: ServerAction<RevokeToken>,
+}
+
+impl Actions {
+    fn new() -> Self {
+        Actions {
+            set_role: ServerAction::new(),
+            remove: ServerAction::new(),
+            invite: ServerAction::new(),
+            revoke_invitation: ServerAction::new(),
+            create_token: ServerAction::new(),
+            revoke_token: ServerAction::new(),
+        }
+    }
+
+    /// Changes whenever one of them finished: the page reads its data again.
+    fn finished(&self) -> [usize; 6] {
+        [
+            self.set_role.version().get(),
+            self.remove.version().get(),
+            self.invite.version().get(),
+            self.revoke_invitation.version().get(),
+            self.create_token.version().get(),
+            self.revoke_token.version().get(),
+        ]
+    }
+}
 
 #[component]
 pub fn TeamPage() -> impl IntoView {
-    let me = Resource::new(|| (), |_| whoami());
+    let acts = Actions::new();
+    // One reading for the whole page, made before anything is drawn, so the server
+    // renders it and the browser hydrates from the same data.
+    let console = Resource::new(move || acts.finished(), |_| team_console());
     view! {
         <AppLayout title="Team">
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match me.await {
-                        Ok(Some(me)) => view! {
-                            <header class="page-header">
-                                <h1>"Team " <span id="team-title">{me.team.name.clone()}</span></h1>
-                                <span class="muted">"You are " <strong id="my-role">{me.role.as_str()}</strong></span>
-                            </header>
-                            <members::Members me=me.clone() />
-                            {me.role.allows(Permission::ManageMembers).then(|| view! { <invitations::Invitations role=me.role /> })}
-                            {me.role.allows(Permission::ManageTokens).then(|| view! { <tokens::Tokens role=me.role /> })}
-                            <settings::TeamSettings me=me />
-                        }.into_any(),
-                        Ok(None) => ().into_any(),
+                    match console.await {
+                        Ok(c) => {
+                            let me = c.me;
+                            view! {
+                                <header class="page-header">
+                                    <h1>"Team " <span id="team-title">{me.team.name.clone()}</span></h1>
+                                    <span class="muted">"You are " <strong id="my-role">{me.role.as_str()}</strong></span>
+                                </header>
+                                <members::Members me=me.clone() list=c.members.clone() acts=acts />
+                                {c.invitations.map(|list| view! { <invitations::Invitations role=me.role list=list acts=acts /> })}
+                                {c.tokens.map(|list| view! { <tokens::Tokens role=me.role list=list acts=acts /> })}
+                                <settings::TeamSettings me=me members=c.members />
+                            }.into_any()
+                        }
                         Err(e) => view! { <p class="banner error">{error_text(&e)}</p> }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </AppLayout>
     }
 }

@@ -2,14 +2,15 @@
 //! team, leave this one.
 
 use super::failure;
-use crate::api::team::{team_members, DeleteTeam, RemoveMember, RenameTeam, TransferOwnership};
+use crate::api::team::{DeleteTeam, RemoveMember, RenameTeam, TransferOwnership};
 use crate::components::{query_error, ErrorBanner, FieldHint};
 use crate::domain::account::TEAM_NAME_MAX_CHARS;
+use crate::domain::team::MemberView;
 use crate::domain::{Permission, SessionInfo};
 use leptos::prelude::*;
 
 #[component]
-pub fn TeamSettings(me: SessionInfo) -> impl IntoView {
+pub fn TeamSettings(me: SessionInfo, members: Vec<MemberView>) -> impl IntoView {
     let rename = ServerAction::<RenameTeam>::new();
     let leave = ServerAction::<RemoveMember>::new();
     let owner = me.role.allows(Permission::OwnTeam);
@@ -28,7 +29,7 @@ pub fn TeamSettings(me: SessionInfo) -> impl IntoView {
                 {move || failure(rename.value().get())}
         }
     });
-    let owner_controls = owner.then(|| view! { <OwnerControls me=me.clone() /> });
+    let owner_controls = owner.then(|| view! { <OwnerControls me=me.clone() members=members /> });
     view! {
         <section class="card" id="team-settings">
             <h2>"Team settings"</h2>
@@ -56,30 +57,26 @@ pub fn TeamSettings(me: SessionInfo) -> impl IntoView {
 }
 
 #[component]
-fn OwnerControls(me: SessionInfo) -> impl IntoView {
+fn OwnerControls(me: SessionInfo, members: Vec<MemberView>) -> impl IntoView {
     let transfer = ServerAction::<TransferOwnership>::new();
     let delete = ServerAction::<DeleteTeam>::new();
-    let members = Resource::new(|| (), |_| team_members());
     let my_id = me.user.id;
+    let others: Vec<MemberView> = members.into_iter().filter(|m| m.user_id != my_id).collect();
     view! {
         <h3>"Ownership"</h3>
         <p class="muted">"The member you choose becomes an owner; you become an admin."</p>
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let others: Vec<_> = members.await.unwrap_or_default().into_iter().filter(|m| m.user_id != my_id).collect();
-                if others.is_empty() {
-                    return view! { <p class="muted">"Invite someone first: there is nobody to hand the team to."</p> }.into_any();
-                }
-                view! {
-                    <ActionForm action=transfer attr:class="inline-form" attr:id="transfer-form">
-                        <select name="user_id" id="transfer-to" aria-label="New owner">
-                            {others.into_iter().map(|m| view! { <option value=m.user_id.to_string()>{format!("{} <{}>", m.name, m.email)}</option> }).collect_view()}
-                        </select>
-                        <button type="submit" id="transfer-ownership">"Transfer ownership"</button>
-                    </ActionForm>
-                }.into_any()
-            })}
-        </Transition>
+        {if others.is_empty() {
+            view! { <p class="muted">"Invite someone first: there is nobody to hand the team to."</p> }.into_any()
+        } else {
+            view! {
+                <ActionForm action=transfer attr:class="inline-form" attr:id="transfer-form">
+                    <select name="user_id" id="transfer-to" aria-label="New owner">
+                        {others.into_iter().map(|m| view! { <option value=m.user_id.to_string()>{format!("{} <{}>", m.name, m.email)}</option> }).collect_view()}
+                    </select>
+                    <button type="submit" id="transfer-ownership">"Transfer ownership"</button>
+                </ActionForm>
+            }.into_any()
+        }}
         {move || failure(transfer.value().get())}
 
         <h3>"Delete"</h3>

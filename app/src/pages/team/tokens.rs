@@ -1,20 +1,15 @@
 //! API tokens: a form (name, role never above the admin's own, expiry), the new token shown
 //! once, and the team's tokens with their last use and "Revoke".
 
-use super::{error_text, failure, when, when_or, ShownOnce};
-use crate::api::team::{list_tokens, CreateToken, RevokeToken};
+use super::{failure, when, when_or, Actions, ShownOnce};
+use crate::api::team::RevokeToken;
 use crate::domain::team::{TokenView, TOKEN_MAX_DAYS, TOKEN_NAME_MAX_CHARS};
 use crate::domain::Role;
 use leptos::prelude::*;
 
 #[component]
-pub fn Tokens(role: Role) -> impl IntoView {
-    let create = ServerAction::<CreateToken>::new();
-    let revoke = ServerAction::<RevokeToken>::new();
-    let tokens = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        |_| list_tokens(),
-    );
+pub fn Tokens(role: Role, list: Vec<TokenView>, acts: Actions) -> impl IntoView {
+    let (create, revoke) = (acts.create_token, acts.revoke_token);
     let grantable: Vec<Role> = Role::ALL
         .into_iter()
         .filter(|r| role.at_least(*r))
@@ -49,15 +44,11 @@ pub fn Tokens(role: Role) -> impl IntoView {
                 other => failure(other).map(|v| v.into_any()),
             }}
             {move || failure(revoke.value().get())}
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match tokens.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted" id="no-tokens">"No API tokens."</p> }.into_any(),
-                        Ok(list) => view! { <TokenTable list=list revoke=revoke /> }.into_any(),
-                        Err(e) => view! { <p class="banner error">{error_text(&e)}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {if list.is_empty() {
+                view! { <p class="muted" id="no-tokens">"No API tokens."</p> }.into_any()
+            } else {
+                view! { <TokenTable list=list revoke=revoke /> }.into_any()
+            }}
         </section>
     }
 }
