@@ -699,6 +699,23 @@ async fn every_role_gets_exactly_what_the_role_table_says_with_a_session(pool: P
         let r = m.s().client().get(m.s().url(page)).send().await.unwrap();
         assert_eq!(location(&r), "/login", "{page} signed out");
     }
+
+    // The service page offers the buttons that change it only to the roles that may.
+    let page = format!("/services/{}", m.service);
+    for (role, p) in m.t.members() {
+        let html = m.s().page(&p.client, &page).await;
+        let manages = rank(role) >= Developer;
+        assert_eq!(
+            html.contains("id=\"delete-service\""),
+            manages,
+            "{page} as {role}"
+        );
+        assert_eq!(
+            html.contains("id=\"read-only\""),
+            !manages,
+            "{page} as {role}"
+        );
+    }
 }
 
 #[sqlx::test(migrations = false)]

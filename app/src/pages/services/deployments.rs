@@ -14,6 +14,8 @@ pub fn Deployments(
     live: Option<i32>,
     act: ServerAction<ServiceAction>,
     shown: RwSignal<Option<uuid::Uuid>>,
+    /// The role may roll back.
+    manage: bool,
 ) -> impl IntoView {
     let summaries: Vec<(uuid::Uuid, DeploymentState, uuid::Uuid, i32, bool)> = deployments
         .iter()
@@ -38,7 +40,7 @@ pub fn Deployments(
                 <thead><tr><th>"#"</th><th>"Trigger"</th><th>"By"</th><th>"Commit"</th><th>"State"</th><th>"Reason"</th><th>"Created"</th><th>"Took"</th><th></th></tr></thead>
                 <tbody>
                     {deployments.into_iter().map(|d| {
-                        let can_roll_back = d.state == DeploymentState::Succeeded && Some(d.number) != live && !d.image_removed;
+                        let can_roll_back = manage && d.state == DeploymentState::Succeeded && Some(d.number) != live && !d.image_removed;
                         let took = d.duration().map(|t| format!("{:.1} s", t.num_milliseconds() as f64 / 1000.0));
                         let trigger = d.trigger_label();
                         let by = d.triggered_by.clone().or_else(|| d.commit.as_ref().and_then(|c| c.author.clone())).unwrap_or_default();

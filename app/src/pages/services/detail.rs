@@ -48,14 +48,19 @@ pub fn ServiceDetailPage() -> impl IntoView {
         <AppLayout title="Service">
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
+                    // Viewers read; the buttons that change the service are for the roles
+                    // that may (the server refuses the others anyway).
+                    let manage = me.await.ok().flatten().is_some_and(|m| {
+                        m.role.allows(crate::domain::Permission::ManageServices)
+                    });
                     match service.await {
                         Ok((s, deployments)) => view! {
-                            <ServiceHeader service=s.clone() act=act />
-                            <GitSourceCard service=s.clone() act=act rotate=rotate />
+                            <ServiceHeader service=s.clone() act=act manage=manage />
+                            <GitSourceCard service=s.clone() act=act rotate=rotate manage=manage />
                             <Domains service=s.clone() />
                             {move || act.value().get().and_then(|r| r.err()).map(|e| view! { <p class="banner error" id="action-error">{e.to_string()}</p> })}
                             <Containers containers=s.containers.clone() />
-                            <Deployments deployments=deployments live=s.live_deployment act=act shown=shown_deployment />
+                            <Deployments deployments=deployments live=s.live_deployment act=act shown=shown_deployment manage=manage />
                         }.into_any(),
                         Err(e) => view! { <h1>"Service"</h1><p class="banner error">{e.to_string()}</p> }.into_any(),
                     }
@@ -89,7 +94,11 @@ pub fn ServiceDetailPage() -> impl IntoView {
 }
 
 #[component]
-fn ServiceHeader(service: ServiceView, act: ServerAction<ServiceAction>) -> impl IntoView {
+fn ServiceHeader(
+    service: ServiceView,
+    act: ServerAction<ServiceAction>,
+    manage: bool,
+) -> impl IntoView {
     let s = service;
     let id = s.id.to_string();
     let action_form = move |action: &'static str, label: &'static str, class: &'static str| {
@@ -117,18 +126,24 @@ fn ServiceHeader(service: ServiceView, act: ServerAction<ServiceAction>) -> impl
                 <dt>"Ports"</dt><dd>{s.spec.ports.iter().map(|p| match p.host { Some(h) => format!("{h}→{}", p.container), None => p.container.to_string() }).collect::<Vec<_>>().join(", ")}</dd>
                 <dt>"Environment"</dt><dd>{s.spec.env.iter().map(|v| v.key.clone()).collect::<Vec<_>>().join(", ")}</dd>
             </dl>
-            <div class="actions">
-                <A href=format!("/services/{}/edit", s.id) attr:class="button" attr:id="edit-service">"Edit"</A>
-                {action_form("redeploy", "Redeploy", "ghost")}
-                <ActionForm action=act attr:class="inline">
-                    <input type="hidden" name="id" value=sid />
-                    <input type="hidden" name="action" value="scale" />
-                    <input name="replicas" type="number" min="0" max="50" value=s.spec.replicas.to_string() aria-label="Replicas" class="narrow" />
-                    <button type="submit" class="ghost" id="scale-service">"Scale"</button>
-                </ActionForm>
-                {if s.stopped { action_form("start", "Start", "ghost") } else { action_form("stop", "Stop", "ghost") }}
-                {action_form("delete", "Delete", "danger")}
-            </div>
+            {if manage {
+                view! {
+                    <div class="actions">
+                        <A href=format!("/services/{}/edit", s.id) attr:class="button" attr:id="edit-service">"Edit"</A>
+                        {action_form("redeploy", "Redeploy", "ghost")}
+                        <ActionForm action=act attr:class="inline">
+                            <input type="hidden" name="id" value=sid />
+                            <input type="hidden" name="action" value="scale" />
+                            <input name="replicas" type="number" min="0" max="50" value=s.spec.replicas.to_string() aria-label="Replicas" class="narrow" />
+                            <button type="submit" class="ghost" id="scale-service">"Scale"</button>
+                        </ActionForm>
+                        {if s.stopped { action_form("start", "Start", "ghost") } else { action_form("stop", "Stop", "ghost") }}
+                        {action_form("delete", "Delete", "danger")}
+                    </div>
+                }.into_any()
+            } else {
+                view! { <p class="muted" id="read-only">"Your role reads this service; developers, admins and owners change it."</p> }.into_any()
+            }}
         </section>
     }
 }

@@ -12,6 +12,8 @@ pub fn GitSourceCard(
     service: ServiceView,
     act: ServerAction<ServiceAction>,
     rotate: ServerAction<RotateWebhook>,
+    /// The role may deploy and rotate the secret.
+    manage: bool,
 ) -> impl IntoView {
     let Some(git) = service.spec.git.clone() else {
         return ().into_any();
@@ -29,15 +31,17 @@ pub fn GitSourceCard(
         <section class="card" id="git-source">
             <h2>"Git source"</h2>
             <SourceFacts git=git image=service.spec.image.clone() />
-            <div class="actions">
-                <ActionForm action=act attr:class="inline">
-                    <input type="hidden" name="id" value=deploy_id />
-                    <input type="hidden" name="action" value="deploy" />
-                    <input type="hidden" name="replicas" value="" />
-                    <button type="submit" id="deploy-now">"Deploy now"</button>
-                </ActionForm>
-                <small class="muted">"builds the head of the branch and rolls it out"</small>
-            </div>
+            {manage.then(|| view! {
+                <div class="actions">
+                    <ActionForm action=act attr:class="inline">
+                        <input type="hidden" name="id" value=deploy_id />
+                        <input type="hidden" name="action" value="deploy" />
+                        <input type="hidden" name="replicas" value="" />
+                        <button type="submit" id="deploy-now">"Deploy now"</button>
+                    </ActionForm>
+                    <small class="muted">"builds the head of the branch and rolls it out"</small>
+                </div>
+            })}
             <h3>"Push webhook"</h3>
             <Transition fallback=|| ()>
                 {move || {
@@ -57,12 +61,14 @@ pub fn GitSourceCard(
                         {shown.and_then(|s| s.secret).map(|secret| view! {
                             <p><code id="webhook-secret" class="secret">{secret}</code></p>
                         })}
-                        <ActionForm action=rotate attr:class="inline">
-                            <input type="hidden" name="id" value=id.clone() />
-                            <button type="submit" class="ghost" id="rotate-webhook">
-                                {if has_secret { "Rotate secret" } else { "Generate secret" }}
-                            </button>
-                        </ActionForm>
+                        {manage.then(|| view! {
+                            <ActionForm action=rotate attr:class="inline">
+                                <input type="hidden" name="id" value=id.clone() />
+                                <button type="submit" class="ghost" id="rotate-webhook">
+                                    {if has_secret { "Rotate secret" } else { "Generate secret" }}
+                                </button>
+                            </ActionForm>
+                        })}
                         <dl class="facts" id="webhook-urls">
                             {info.urls.into_iter().map(|u| view! {
                                 <dt>{u.provider.label()}</dt>
