@@ -23,9 +23,7 @@ pub async fn change_password(current: String, new: String) -> Result<u64, Server
         .map_err(fail)?
         .unwrap_or_default();
     if !ctx.passwords.verify(current, stored).await {
-        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-            res.set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
-        }
+        crate::api::context::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
         return Err(ServerFnError::new("Your current password is not right."));
     }
     let new = validate_new_password(&new)

@@ -79,14 +79,13 @@ pub fn viewer() -> Option<SessionInfo> {
 /// The viewer, or a 401 for the caller.
 pub fn require_member() -> Result<SessionInfo, ServerFnError> {
     viewer().ok_or_else(|| {
-        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-            res.set_status(http::StatusCode::UNAUTHORIZED);
-        }
+        set_status(http::StatusCode::UNAUTHORIZED);
         ServerFnError::new("You are not signed in.")
     })
 }
 
-fn set_status(code: http::StatusCode) {
+/// Sets the answer's status of a server function (or of the page it renders in).
+pub fn set_status(code: http::StatusCode) {
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
         res.set_status(code);
     }

@@ -28,11 +28,7 @@ mod guard {
         Ok((ctx, actor))
     }
 
-    fn status(code: http::StatusCode) {
-        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-            res.set_status(code);
-        }
-    }
+    use crate::api::context::set_status as status;
 
     /// A plain HTML form post (no JavaScript): the browser wants a page, not JSON.
     pub fn without_js() -> bool {

@@ -14,11 +14,7 @@ mod guard {
     use http::StatusCode;
     use leptos::prelude::*;
 
-    pub fn status(code: StatusCode) {
-        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-            res.set_status(code);
-        }
-    }
+    pub use crate::api::context::set_status as status;
 
     fn refuse(code: StatusCode, message: impl Into<String>) -> ServerFnError {
         status(code);
@@ -58,14 +54,7 @@ mod guard {
 
     /// The same statuses as `POST /auth/accept` answers with.
     pub fn problem(p: InvitationProblem) -> ServerFnError {
-        let code = match p {
-            InvitationProblem::Unknown => StatusCode::NOT_FOUND,
-            InvitationProblem::Used | InvitationProblem::Expired | InvitationProblem::Revoked => {
-                StatusCode::GONE
-            }
-            InvitationProblem::InviterLost => StatusCode::FORBIDDEN,
-            InvitationProblem::AlreadyMember => StatusCode::CONFLICT,
-        };
+        let code = StatusCode::from_u16(p.status()).unwrap_or(StatusCode::BAD_REQUEST);
         refuse(code, p.message())
     }
 }

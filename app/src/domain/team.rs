@@ -277,6 +277,19 @@ impl InvitationProblem {
         }
     }
 
+    /// The HTTP status a refusal answers with (the accept form's JSON and the page's server
+    /// function alike).
+    pub fn status(self) -> u16 {
+        match self {
+            InvitationProblem::Unknown => 404,
+            InvitationProblem::Used | InvitationProblem::Expired | InvitationProblem::Revoked => {
+                410
+            }
+            InvitationProblem::InviterLost => 403,
+            InvitationProblem::AlreadyMember => 409,
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             InvitationProblem::Unknown => "invitation_unknown",

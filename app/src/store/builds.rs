@@ -231,9 +231,9 @@ pub async fn queue_push(
     if !fresh {
         return Ok(PushOutcome::Duplicate);
     }
-    sqlx::query("SELECT 1 FROM services WHERE id = $1 FOR UPDATE")
+    let name: String = sqlx::query_scalar("SELECT name FROM services WHERE id = $1 FOR UPDATE")
         .bind(service_id)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
     let actor = Actor {
         team_id,
@@ -260,10 +260,6 @@ pub async fn queue_push(
         provider.label()
     );
     add_event(&mut *tx, service_id, EventKind::Build, &message).await?;
-    let name: String = sqlx::query_scalar("SELECT name FROM services WHERE id = $1")
-        .bind(service_id)
-        .fetch_one(&mut *tx)
-        .await?;
     record(
         &mut tx,
         &actor,

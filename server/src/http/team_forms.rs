@@ -28,6 +28,21 @@ pub struct SwitchForm {
     team: String,
 }
 
+/// The signed-in browser user (an API token does not count) and their form; refused: the
+/// problem and the page to send the person back to (`back` for a bad form).
+fn signed_in_form<'a, T: serde::de::DeserializeOwned>(
+    viewer: Option<app::domain::SessionInfo>,
+    headers: &HeaderMap,
+    body: &[u8],
+    back: &'a str,
+) -> Result<(app::domain::SessionInfo, T), (FormError, &'a str)> {
+    let me = viewer
+        .filter(|me| me.token.is_none())
+        .ok_or((FormError::NotSignedIn, "/login"))?;
+    let form = respond::parse_form(headers, body).map_err(|e| (e, back))?;
+    Ok((me, form))
+}
+
 /// Makes another of the user's teams the current one.
 pub async fn switch(
     State(state): State<AppState>,
@@ -36,12 +51,9 @@ pub async fn switch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(me) = viewer.filter(|me| me.token.is_none()) else {
-        return respond::failure(&headers, FormError::NotSignedIn, "/login", &[]);
-    };
-    let form: SwitchForm = match respond::parse_form(&headers, &body) {
-        Ok(f) => f,
-        Err(e) => return respond::failure(&headers, e, "/", &[]),
+    let (me, form): (_, SwitchForm) = match signed_in_form(viewer, &headers, &body, "/") {
+        Ok(v) => v,
+        Err((problem, page)) => return respond::failure(&headers, problem, page, &[]),
     };
     let mine = team::my_teams(&state.pool, me.user.id).await;
     let target = form.team.parse::<Uuid>().ok();
@@ -78,12 +90,9 @@ pub async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(me) = viewer.filter(|me| me.token.is_none()) else {
-        return respond::failure(&headers, FormError::NotSignedIn, "/login", &[]);
-    };
-    let form: NewTeamForm = match respond::parse_form(&headers, &body) {
-        Ok(f) => f,
-        Err(e) => return respond::failure(&headers, e, "/team", &[]),
+    let (me, form): (_, NewTeamForm) = match signed_in_form(viewer, &headers, &body, "/team") {
+        Ok(v) => v,
+        Err((problem, page)) => return respond::failure(&headers, problem, page, &[]),
     };
     let ip = client_ip(peer, &headers, &state.settings.trusted_proxies);
     match team::create(&state.pool, me.user.id, &form.team_name, Some(ip)).await {
@@ -128,23 +137,10 @@ enum Refusal {
 impl Refusal {
     fn respond(self, headers: &HeaderMap, token: &str) -> Response {
         let (status, code, message) = match self {
-            Refusal::Invitation(p) => {
-                let status = match p {
-                    InvitationProblem::Unknown => StatusCode::NOT_FOUND,
-                    InvitationProblem::Used
-                    | InvitationProblem::Expired
-                    | InvitationProblem::Revoked => StatusCode::GONE,
-                    InvitationProblem::InviterLost => StatusCode::FORBIDDEN,
-                    InvitationProblem::AlreadyMember => StatusCode::CONFLICT,
-                };
-                (status, p.code(), p.message())
-            }
-            Refusal::Form(e) => (
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
-                e.code(),
-                e.message(),
-            ),
+            Refusal::Invitation(p) => (p.status(), p.code(), p.message()),
+            Refusal::Form(e) => (e.status(), e.code(), e.message()),
         };
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
         if respond::wants_json(headers) {
             return (
                 status,

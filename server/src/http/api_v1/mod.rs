@@ -19,3 +19,9 @@ pub fn router() -> Router<AppState> {
         .merge(team::router())
         .merge(openapi::router())
 }
+
+/// A JSON body, with serde's message (e.g. "unknown field `privileged`") as the error.
+fn body<T: serde::de::DeserializeOwned>(bytes: &axum::body::Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {e}")))
+}

@@ -1,5 +1,6 @@
 //! `/api/v1/services` and `/api/v1/deployments`.
 
+use super::body;
 use super::member::{parse_id, Member};
 use super::ApiError;
 use crate::http::AppState;
@@ -33,12 +34,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/services/{id}/webhook/rotate", post(rotate_webhook))
         .route("/api/v1/services/{id}/deployments", get(deployments))
         .route("/api/v1/deployments/{id}", get(deployment))
-}
-
-/// A JSON body, with serde's message (e.g. "unknown field `privileged`") as the error.
-fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {e}")))
 }
 
 fn valid(bytes: &Bytes) -> Result<ServiceSpec, ApiError> {

@@ -1,6 +1,7 @@
 //! `/api/v1/me`, `/teams`, `/team`, `/members`, `/invitations`, `/tokens`, `/audit`: team
 //! administration for programs, with the same store and rules as the team pages.
 
+use super::body;
 use super::member::{parse_id, Member};
 use super::ApiError;
 use crate::http::AppState;
@@ -49,11 +50,6 @@ impl From<TeamError> for ApiError {
             TeamError::Store(e) => e.into(),
         }
     }
-}
-
-fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {e}")))
 }
 
 fn no_content() -> Response {
