@@ -3,6 +3,8 @@
 
 pub mod api;
 mod app;
+#[cfg(feature = "ssr")]
+pub mod commands;
 pub mod components;
 pub mod domain;
 pub mod pages;

@@ -494,8 +494,15 @@ async fn another_teams_git_service_answers_404_and_changes_nothing(pool: PgPool)
     let repo = Repo::new();
     let spec = serde_json::from_value(git_spec("theirs", &repo, "main")).unwrap();
     let secrets = server::secrets::SecretBox::from_key_bytes(&[9u8; 32]).unwrap();
-    let actor = app::store::services::Actor::worker(team);
-    let theirs = app::store::services::create(&pool, &secrets, actor, spec)
+    let caller = app::commands::Caller {
+        actor: app::store::audit::Actor::worker(team),
+        role: app::domain::Role::Owner,
+    };
+    let deps = app::commands::Deps {
+        pool: &pool,
+        secrets: &secrets,
+    };
+    let theirs = app::commands::service::create(deps, &caller, spec)
         .await
         .unwrap()
         .to_string();

@@ -17,18 +17,34 @@ pub enum SaveOutcome {
 
 #[cfg(feature = "ssr")]
 mod guard {
-    use crate::api::context::{require, ServerContext};
-    use crate::domain::Permission;
-    use crate::store::services::{Actor, ServiceError};
+    use crate::api::context::{require_member, server_context, set_status, ServerContext};
+    use crate::commands::{Caller, CommandError, Deps};
+    use crate::domain::service::{FieldError, FormProblem, ServiceForm, Taken};
     use leptos::prelude::*;
 
-    /// The caller as an actor of their team, once their role allows `p`.
-    pub fn member(p: Permission) -> Result<(ServerContext, Actor), ServerFnError> {
-        let (ctx, _, actor) = require(p)?;
+    /// The signed-in caller and the server's parts; the role is checked by each command
+    /// (reads check `ReadServices` with [`Caller::may`]).
+    pub fn caller() -> Result<(ServerContext, Caller), ServerFnError> {
+        let me = require_member()?;
+        let caller = Caller::of(&me, crate::api::context::client_addr());
+        Ok((server_context()?, caller))
+    }
+
+    /// For reads: the caller's context and actor once their role allows `p`.
+    pub fn member(
+        p: crate::domain::Permission,
+    ) -> Result<(ServerContext, crate::store::audit::Actor), ServerFnError> {
+        let (ctx, caller) = caller()?;
+        let actor = caller.may(p).map_err(fail)?;
         Ok((ctx, actor))
     }
 
-    use crate::api::context::set_status as status;
+    pub fn deps(ctx: &ServerContext) -> Deps<'_> {
+        Deps {
+            pool: &ctx.pool,
+            secrets: &ctx.secrets,
+        }
+    }
 
     /// A plain HTML form post (no JavaScript): the browser wants a page, not JSON.
     pub fn without_js() -> bool {
@@ -41,13 +57,24 @@ mod guard {
         })
     }
 
-    /// The invalid outcome; without JavaScript, also a redirect back to the form with the
-    /// values (secrets blanked) and the problem's code, so the page can show the errors.
-    pub fn without_js_back(
+    /// The problem code a form returned without JavaScript carries for `e`.
+    fn problem_of(e: &CommandError) -> FormProblem {
+        match e {
+            CommandError::Taken(Taken::Name { .. }) => FormProblem::NameTaken,
+            CommandError::Taken(Taken::HostPort { .. }) => FormProblem::HostPortTaken,
+            CommandError::Taken(Taken::Domain { .. }) => FormProblem::DomainTaken,
+            _ => FormProblem::Fields,
+        }
+    }
+
+    /// The refused form's outcome (`errors` against the form's fields); without
+    /// JavaScript, also a redirect back to the form with the values (secrets blanked) and
+    /// the problem's code, so the page can show the errors.
+    pub fn back_to_form(
         id: &str,
-        form: &crate::domain::service::ServiceForm,
-        problem: crate::domain::service::FormProblem,
-        errors: Vec<crate::domain::service::FieldError>,
+        form: &ServiceForm,
+        problem: FormProblem,
+        errors: Vec<FieldError>,
     ) -> super::SaveOutcome {
         if without_js() {
             let page = if id.is_empty() {
@@ -61,30 +88,40 @@ mod guard {
         super::SaveOutcome::Invalid(errors)
     }
 
+    /// A command's refusal of the form's definition `spec`, against the form's fields.
+    pub fn refused(
+        id: &str,
+        form: &ServiceForm,
+        spec: &crate::domain::service::ServiceSpec,
+        e: &CommandError,
+    ) -> super::SaveOutcome {
+        let errors = e
+            .field_errors()
+            .into_iter()
+            .map(|f| {
+                FieldError::new(
+                    crate::domain::service::form_field(&f.field, spec),
+                    f.message,
+                )
+            })
+            .collect();
+        back_to_form(id, form, problem_of(e), errors)
+    }
+
     pub fn id(raw: &str) -> Result<uuid::Uuid, ServerFnError> {
-        raw.parse().map_err(|_| not_found())
+        raw.parse().map_err(|_| fail(CommandError::NotFound))
     }
 
-    pub fn not_found() -> ServerFnError {
-        status(http::StatusCode::NOT_FOUND);
-        ServerFnError::new("No such service.")
-    }
-
-    pub fn fail(e: ServiceError) -> ServerFnError {
-        match e {
-            ServiceError::NotFound => not_found(),
-            ServiceError::Deleting => ServerFnError::new("The service is being deleted."),
-            ServiceError::Invalid(f) => ServerFnError::new(
-                f.into_iter()
-                    .map(|f| f.message)
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
-            ServiceError::Store(e) => {
-                tracing::error!(error = %e, "services page");
-                ServerFnError::new("Something went wrong on the server; it was logged.")
-            }
+    /// The error as a server function's answer, with its status.
+    pub fn fail(e: impl Into<CommandError>) -> ServerFnError {
+        let e = e.into();
+        match &e {
+            CommandError::NotFound => set_status(http::StatusCode::NOT_FOUND),
+            CommandError::Forbidden => set_status(http::StatusCode::FORBIDDEN),
+            CommandError::Internal(inner) => tracing::error!(error = %inner, "services page"),
+            _ => {}
         }
+        ServerFnError::new(e.message())
     }
 }
 
@@ -93,7 +130,7 @@ pub async fn list_services() -> Result<Vec<ServiceView>, ServerFnError> {
     let (ctx, actor) = guard::member(crate::domain::Permission::ReadServices)?;
     let list = crate::store::services::list(&ctx.pool, actor.team_id)
         .await
-        .map_err(|e| guard::fail(e.into()))?;
+        .map_err(guard::fail)?;
     Ok(list.into_iter().map(|s| s.with_urls(ctx.proxy)).collect())
 }
 
@@ -107,7 +144,7 @@ pub async fn get_service(id: String) -> Result<(ServiceView, Vec<DeploymentView>
         .await
         .map_err(guard::fail)?
         .with_urls(ctx.proxy);
-    let deployments = store::deployments(&ctx.pool, actor.team_id, id, 20)
+    let deployments = crate::store::deployments::history(&ctx.pool, actor.team_id, id, 20, None)
         .await
         .map_err(guard::fail)?;
     Ok((view, deployments))
@@ -126,7 +163,7 @@ pub async fn service_form(id: String) -> Result<ServiceForm, ServerFnError> {
 #[server(name = DeploymentLog, prefix = "/api", endpoint = "deployment_log")]
 pub async fn deployment_log(id: String) -> Result<Vec<DeploymentLogLine>, ServerFnError> {
     let (ctx, actor) = guard::member(crate::domain::Permission::ReadServices)?;
-    let (_, log) = crate::store::services::deployment(&ctx.pool, actor.team_id, guard::id(&id)?)
+    let (_, log) = crate::store::deployments::with_log(&ctx.pool, actor.team_id, guard::id(&id)?)
         .await
         .map_err(guard::fail)?;
     Ok(log)
@@ -135,25 +172,19 @@ pub async fn deployment_log(id: String) -> Result<Vec<DeploymentLogLine>, Server
 /// Creates (empty `id`) or updates a service from the form.
 #[server(name = SaveService, prefix = "/api", endpoint = "save_service")]
 pub async fn save_service(id: String, form: ServiceForm) -> Result<SaveOutcome, ServerFnError> {
+    use crate::commands::service;
     use crate::domain::service::FormProblem;
-    use crate::store::services::{self as store, ServiceError};
-    let (ctx, actor) = guard::member(crate::domain::Permission::ManageServices)?;
+    let (ctx, caller) = guard::caller()?;
     let spec = match form.parse() {
         Ok(spec) => spec,
-        Err(errors) => {
-            return Ok(guard::without_js_back(
-                &id,
-                &form,
-                FormProblem::Fields,
-                errors,
-            ))
-        }
+        Err(errors) => return Ok(guard::back_to_form(&id, &form, FormProblem::Fields, errors)),
     };
+    let deps = guard::deps(&ctx);
     let saved = if id.is_empty() {
-        store::create(&ctx.pool, &ctx.secrets, actor, spec.clone()).await
+        service::create(deps, &caller, spec.clone()).await
     } else {
         let id = guard::id(&id)?;
-        store::update(&ctx.pool, &ctx.secrets, actor, id, spec.clone())
+        service::update(deps, &caller, id, spec.clone())
             .await
             .map(|_| id)
     };
@@ -164,17 +195,7 @@ pub async fn save_service(id: String, form: ServiceForm) -> Result<SaveOutcome, 
             }
             Ok(SaveOutcome::Saved { id: id.to_string() })
         }
-        Err(ServiceError::Invalid(errors)) => {
-            let problem = FormProblem::of_store_error(&errors[0].field);
-            let errors = errors
-                .into_iter()
-                .map(|e| FieldError {
-                    field: crate::domain::service::form_field(&e.field, &spec),
-                    message: e.message,
-                })
-                .collect();
-            Ok(guard::without_js_back(&id, &form, problem, errors))
-        }
+        Err(e) if !e.field_errors().is_empty() => Ok(guard::refused(&id, &form, &spec, &e)),
         Err(e) => Err(guard::fail(e)),
     }
 }
@@ -187,22 +208,24 @@ pub async fn service_action(
     action: String,
     replicas: String,
 ) -> Result<(), ServerFnError> {
-    use crate::store::services as store;
-    let (ctx, actor) = guard::member(crate::domain::Permission::ManageServices)?;
+    use crate::commands::service;
+    let (ctx, caller) = guard::caller()?;
+    caller
+        .may(crate::domain::Permission::ManageServices)
+        .map_err(guard::fail)?;
+    let deps = guard::deps(&ctx);
     let id = guard::id(&id)?;
     let replicas: Option<u32> = replicas.trim().parse().ok();
     let done = match (action.as_str(), replicas) {
-        ("scale", Some(n)) => store::scale(&ctx.pool, &ctx.secrets, actor, id, n)
+        ("scale", Some(n)) => service::scale(deps, &caller, id, n).await.map(|_| ()),
+        ("stop", _) => service::stop(deps, &caller, id).await,
+        ("start", _) => service::start(deps, &caller, id).await,
+        ("delete", _) => service::delete(deps, &caller, id).await,
+        ("redeploy", _) => service::redeploy(deps, &caller, id).await.map(|_| ()),
+        ("deploy", _) => service::deploy_now(deps, &caller, id).await.map(|_| ()),
+        ("rollback", Some(n)) => service::rollback(deps, &caller, id, n as i32)
             .await
             .map(|_| ()),
-        ("stop", _) => store::set_stopped(&ctx.pool, actor, id, true).await,
-        ("start", _) => store::set_stopped(&ctx.pool, actor, id, false).await,
-        ("delete", _) => store::delete(&ctx.pool, actor, id).await,
-        ("redeploy", _) => store::redeploy(&ctx.pool, actor, id, None).await,
-        ("deploy", _) => crate::store::builds::deploy_now(&ctx.pool, actor, id)
-            .await
-            .map(|_| ()),
-        ("rollback", Some(n)) => store::redeploy(&ctx.pool, actor, id, Some(n as i32)).await,
         ("rollback", None) => {
             return Err(ServerFnError::new("Give the deployment to roll back to."))
         }
@@ -226,7 +249,7 @@ pub async fn service_events(id: String) -> Result<Vec<ServiceEvent>, ServerFnErr
         .map_err(guard::fail)?;
     crate::store::services::events(&ctx.pool, actor.team_id, id, 100)
         .await
-        .map_err(|e| guard::fail(e.into()))
+        .map_err(guard::fail)
 }
 
 /// CPU and memory samples of a service's containers (the last hour).
@@ -254,9 +277,9 @@ pub async fn webhook_info(id: String) -> Result<WebhookInfo, ServerFnError> {
 /// Generates a new webhook secret (the old one stops working) and shows it, this once.
 #[server(name = RotateWebhook, prefix = "/api", endpoint = "rotate_webhook")]
 pub async fn rotate_webhook(id: String) -> Result<WebhookInfo, ServerFnError> {
-    let (ctx, actor) = guard::member(crate::domain::Permission::ManageServices)?;
+    let (ctx, caller) = guard::caller()?;
     let id = guard::id(&id)?;
-    let secret = crate::store::builds::rotate_webhook_secret(&ctx.pool, &ctx.secrets, actor, id)
+    let secret = crate::commands::service::rotate_webhook_secret(guard::deps(&ctx), &caller, id)
         .await
         .map_err(guard::fail)?;
     let mut info = WebhookInfo::new(&ctx.public_base(), id, true);

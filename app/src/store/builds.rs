@@ -5,144 +5,23 @@
 //! a `pending` deployment of the service's definition as it is then, with the new image;
 //! the worker rolls it out like any other.
 
-use super::audit::{record, By, Target};
+use super::change::audit_entry::{record, Actor, By, Target};
+use super::change::{add_event, clip, queue_build, wake_worker, BuildCommit};
 use super::secret_box::SecretBox;
-use super::services::{
-    add_event, by, field_error, lock_service, new_template, notify, open_env, Actor, ServiceError,
-};
+use super::spec_secrets::open_env;
 use super::StoreError;
 use crate::domain::service::{CommitInfo, EventKind, GitSource, ServiceSpec};
 use serde_json::json;
-use sqlx::{types::Json, PgPool, Postgres, Row, Transaction};
+use sqlx::{types::Json, PgPool, Row};
 use uuid::Uuid;
 
-/// The channel the builder listens on; the payload is a deployment id.
-pub const BUILD_CHANNEL: &str = "berth_builds";
+pub use super::change::deployment::BUILD_CHANNEL;
 
 pub use crate::domain::service::Provider;
 
-/// Queues a build of `commit` (`None`: the branch head when the build starts). A build of
-/// the same service still waiting in the queue is superseded: only the newest push matters.
-pub async fn queue_build(
-    tx: &mut Transaction<'_, Postgres>,
-    service_id: Uuid,
-    actor: Actor,
-    trigger: &str,
-    provider: Option<Provider>,
-    commit: Option<&CommitInfo>,
-) -> Result<(Uuid, i32), sqlx::Error> {
-    sqlx::query(
-        "UPDATE deployments SET state = 'superseded', finished_at = now(),
-                reason = 'a newer build was queued before this one started'
-         WHERE service_id = $1 AND state = 'queued'",
-    )
-    .bind(service_id)
-    .execute(&mut **tx)
-    .await?;
-    let (id, number): (Uuid, i32) = sqlx::query_as(
-        "INSERT INTO deployments (service_id, team_id, number, spec, template, trigger, triggered_by,
-                                  state, provider, commit_sha, commit_message, commit_author)
-         SELECT $1, team_id,
-                (SELECT coalesce(max(number), 0) + 1 FROM deployments WHERE service_id = $1),
-                spec, $2, $3, $4, 'queued', $5, $6, $7, $8
-         FROM services WHERE id = $1
-         RETURNING id, number",
-    )
-    .bind(service_id)
-    .bind(new_template())
-    .bind(trigger)
-    .bind(actor.user_id())
-    .bind(provider.map(Provider::as_str))
-    .bind(commit.map(|c| c.sha.as_str()))
-    .bind(commit.and_then(|c| c.message.as_deref()).map(|m| clip(m, 2000)))
-    .bind(commit.and_then(|c| c.author.as_deref()).map(|a| clip(a, 200)))
-    .fetch_one(&mut **tx)
-    .await?;
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(BUILD_CHANNEL)
-        .bind(id.to_string())
-        .execute(&mut **tx)
-        .await?;
-    Ok((id, number))
-}
-
-fn clip(s: &str, max_chars: usize) -> String {
-    s.chars().take(max_chars).collect()
-}
-
-/// "Deploy now": builds the head of the service's branch.
-pub async fn deploy_now(pool: &PgPool, actor: Actor, id: Uuid) -> Result<i32, ServiceError> {
-    let mut tx = pool.begin().await?;
-    let spec = lock_service(&mut tx, actor, id).await?;
-    let Some(git) = spec.git else {
-        return Err(field_error(
-            "deployment",
-            "Deploy now builds a git service's branch; an image service is redeployed instead.",
-        ));
-    };
-    let (deployment, number) = queue_build(&mut tx, id, actor, "deploy", None, None).await?;
-    let message = format!(
-        "Deploy of {} requested{}: building the branch head.",
-        git.branch,
-        by(&mut tx, actor).await?
-    );
-    add_event(&mut *tx, id, EventKind::Build, &message).await?;
-    record(
-        &mut tx,
-        &actor,
-        "service.deploy",
-        Target::new("service", id, &spec.name),
-        json!({"deployment": deployment, "number": number, "branch": git.branch}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(number)
-}
-
-fn webhook_context(service_id: Uuid) -> String {
+/// The context a webhook secret is sealed with: bound to its service.
+pub fn webhook_context(service_id: Uuid) -> String {
     format!("webhook:{service_id}")
-}
-
-/// Generates (or replaces) a git service's webhook secret and returns it: the one time it
-/// is shown in full.
-pub async fn rotate_webhook_secret(
-    pool: &PgPool,
-    secrets: &SecretBox,
-    actor: Actor,
-    id: Uuid,
-) -> Result<String, ServiceError> {
-    // Two random (v4) UUIDs: 244 random bits from the OS generator, as 64 hex digits.
-    let secret = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
-    let sealed = secrets.seal_text(&secret, &webhook_context(id));
-    let mut tx = pool.begin().await?;
-    let spec: Option<Json<ServiceSpec>> = sqlx::query_scalar(
-        "UPDATE services SET webhook_secret = $3 WHERE id = $1 AND team_id = $2 AND NOT deleting
-         RETURNING spec",
-    )
-    .bind(id)
-    .bind(actor.team_id)
-    .bind(&sealed)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Json(spec) = spec.ok_or(ServiceError::NotFound)?;
-    if spec.git.is_none() {
-        return Err(field_error(
-            "webhook",
-            "Only a service built from git has a push webhook.",
-        ));
-    }
-    let message = format!("Webhook secret rotated{}.", by(&mut tx, actor).await?);
-    add_event(&mut *tx, id, EventKind::Change, &message).await?;
-    record(
-        &mut tx,
-        &actor,
-        "service.webhook_rotate",
-        Target::new("service", id, &spec.name),
-        json!({"secret": "(not shown)"}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(secret)
 }
 
 /// Whether a service has a webhook secret (the page says so, without showing it).
@@ -150,7 +29,7 @@ pub async fn has_webhook_secret(
     pool: &PgPool,
     team_id: Uuid,
     id: Uuid,
-) -> Result<bool, ServiceError> {
+) -> Result<bool, StoreError> {
     let has: Option<bool> = sqlx::query_scalar(
         "SELECT webhook_secret IS NOT NULL FROM services WHERE id = $1 AND team_id = $2",
     )
@@ -158,7 +37,7 @@ pub async fn has_webhook_secret(
     .bind(team_id)
     .fetch_optional(pool)
     .await?;
-    has.ok_or(ServiceError::NotFound)
+    has.ok_or(StoreError::NotFound)
 }
 
 /// What a webhook request is checked against.
@@ -240,15 +119,9 @@ pub async fn queue_push(
         by: By::Webhook(provider),
         ip: None,
     };
-    let (deployment, number) = queue_build(
-        &mut tx,
-        service_id,
-        actor,
-        "webhook",
-        Some(provider),
-        Some(commit),
-    )
-    .await?;
+    let pushed = BuildCommit { provider, commit };
+    let (deployment, number) =
+        queue_build(&mut tx, service_id, actor, "webhook", Some(pushed)).await?;
     let message = format!(
         "Push of {}{} from {}: build #{number} queued.",
         commit.short(),
@@ -441,7 +314,7 @@ pub async fn finish_build_ok(
         &format!("Built {image}; rolling out."),
     )
     .await?;
-    notify(&mut tx, service_id).await?;
+    wake_worker(&mut tx, service_id).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,73 +1,11 @@
 //! Public HTTP routes: the host names each service claims (unique across Berth), what the
 //! edge proxy should send where, and what it last applied.
 
-use super::services::ServiceError;
 use super::StoreError;
-use crate::domain::service::{FieldError, HttpRoute, ServiceSpec};
-use sqlx::{types::Json, PgPool, Postgres, Row, Transaction};
+use crate::domain::service::{HttpRoute, ServiceSpec};
+use sqlx::{types::Json, PgPool, Row};
 use std::collections::HashMap;
 use uuid::Uuid;
-
-/// Makes the service's claimed host names exactly those of `route`. A host another
-/// service holds is refused with the field it came from; another team's service is not
-/// named. Runs in the caller's transaction, so a refused claim changes nothing.
-pub(super) async fn claim_domains(
-    tx: &mut Transaction<'_, Postgres>,
-    service_id: Uuid,
-    team_id: Uuid,
-    route: Option<&HttpRoute>,
-) -> Result<(), ServiceError> {
-    sqlx::query("DELETE FROM service_domains WHERE service_id = $1")
-        .bind(service_id)
-        .execute(&mut **tx)
-        .await?;
-    let Some(route) = route else { return Ok(()) };
-    let claims = route
-        .domains
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.clone(), format!("http.domains[{i}]")))
-        .chain(
-            route
-                .www_twins()
-                .map(|(www, _)| (www, "http.www_redirect".to_owned())),
-        );
-    for (host, field) in claims {
-        let claimed = sqlx::query(
-            "INSERT INTO service_domains (host, service_id, team_id) VALUES ($1, $2, $3)
-             ON CONFLICT (host) DO NOTHING",
-        )
-        .bind(&host)
-        .bind(service_id)
-        .bind(team_id)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if claimed {
-            continue;
-        }
-        // A new statement sees the holder even when its claim committed a moment ago.
-        let holder: Option<(String, Uuid)> = sqlx::query_as(
-            "SELECT s.name, s.team_id FROM service_domains d JOIN services s ON s.id = d.service_id
-             WHERE d.host = $1",
-        )
-        .bind(&host)
-        .fetch_optional(&mut **tx)
-        .await?;
-        {
-            let by = match holder {
-                Some((name, team)) if team == team_id => format!("service {name}"),
-                _ => "a service of another team".to_owned(),
-            };
-            return Err(ServiceError::Invalid(vec![FieldError {
-                field,
-                message: format!("{host} is already used by {by}."),
-            }]));
-        }
-    }
-    Ok(())
-}
 
 /// A service the proxy should route, with the replicas ready to take requests.
 #[derive(Debug, Clone, PartialEq)]

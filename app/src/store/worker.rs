@@ -1,7 +1,7 @@
 //! What the worker reads and writes: a service's desired state, the lifecycle of its
 //! deployments (lease, deadline, outcome, log), and the containers it observed.
 
-use super::services::add_event;
+use super::change::add_event;
 use super::StoreError;
 use crate::domain::service::{
     container_changes, ContainerFacts, DeployStep, DeploymentState, ServiceSpec,

@@ -8,7 +8,8 @@ use app::domain::service::{
     DeployStep, DeploymentState, EventKind, HealthCheck, HealthProbe, RestartPolicy, ServiceSpec,
 };
 use app::store::{
-    services::{add_event, open_env},
+    change::add_event,
+    spec_secrets::open_env,
     worker::{self as store, ContainerRecord, DeploymentRow, DesiredService},
     StoreError,
 };

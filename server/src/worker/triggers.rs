@@ -4,7 +4,7 @@
 
 use super::Trigger;
 use crate::engine::Engine;
-use app::store::services::NOTIFY_CHANNEL;
+use app::store::change::NOTIFY_CHANNEL;
 use futures::StreamExt;
 use sqlx::{postgres::PgListener, PgPool};
 use std::time::Duration;

@@ -211,8 +211,15 @@ pub async fn other_teams_service(pool: &PgPool, name: &str) -> (uuid::Uuid, uuid
 pub async fn create_service(pool: &PgPool, team: uuid::Uuid, name: &str) -> uuid::Uuid {
     let secrets = server::secrets::SecretBox::from_key_bytes(&[9u8; 32]).unwrap();
     let spec = serde_json::from_value(serde_json::json!({"name": name, "image": "nginx"})).unwrap();
-    let actor = app::store::services::Actor::worker(team);
-    app::store::services::create(pool, &secrets, actor, spec)
+    let caller = app::commands::Caller {
+        actor: app::store::audit::Actor::worker(team),
+        role: app::domain::Role::Owner,
+    };
+    let deps = app::commands::Deps {
+        pool,
+        secrets: &secrets,
+    };
+    app::commands::service::create(deps, &caller, spec)
         .await
         .unwrap()
 }

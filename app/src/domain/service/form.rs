@@ -6,6 +6,7 @@ use super::{
     BuildArg, EnvVar, FieldError, GitCredentials, GitSource, HealthCheck, HealthProbe, HttpRoute,
     PortSpec, Protocol, RestartPolicy, ServiceSpec, VolumeMount,
 };
+use super::{Holder, Taken};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,34 +100,35 @@ impl FormProblem {
         .find(|p| p.code() == code)
     }
 
-    /// What the store refused, classified by the field it named.
-    pub fn of_store_error(field: &str) -> Self {
-        if field == "name" {
-            Self::NameTaken
-        } else if field.starts_with("ports[") {
-            Self::HostPortTaken
-        } else if field.starts_with("http.") {
-            Self::DomainTaken
-        } else {
-            Self::Fields
-        }
-    }
-
     /// The errors to show for a returned form.
     pub fn errors(self, form: &ServiceForm) -> Vec<FieldError> {
         match self {
             Self::Fields => form.parse().err().unwrap_or_default(),
-            Self::NameTaken => vec![err(
-                "name",
-                "This team already has a service with this name.",
-            )],
-            Self::HostPortTaken => vec![err(
+            // The URL carries no names (a crafted link could forge them), so the holder
+            // and the value are unknown here.
+            Self::NameTaken => vec![Taken::Name {
+                name: String::new(),
+            }
+            .field_error()],
+            Self::HostPortTaken => vec![FieldError::new(
                 "ports",
-                "A host port here is already published by another service.",
+                Taken::HostPort {
+                    index: 0,
+                    port: 0,
+                    holder: Holder::Unknown,
+                }
+                .field_error()
+                .message,
             )],
-            Self::DomainTaken => vec![err(
+            Self::DomainTaken => vec![FieldError::new(
                 "domains",
-                "A domain here is already used by another service.",
+                Taken::Domain {
+                    field: String::new(),
+                    host: String::new(),
+                    holder: Holder::Unknown,
+                }
+                .field_error()
+                .message,
             )],
         }
     }
@@ -221,19 +223,12 @@ fn number<T: std::str::FromStr>(
     match t.parse() {
         Ok(v) => Some(v),
         Err(_) => {
-            errors.push(FieldError {
-                field: field.into(),
-                message: format!("'{t}' is not a whole number."),
-            });
+            errors.push(FieldError::new(
+                field,
+                format!("'{t}' is not a whole number."),
+            ));
             None
         }
-    }
-}
-
-fn err(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.into(),
-        message: message.into(),
     }
 }
 
@@ -251,7 +246,10 @@ impl ServiceForm {
                         value: v.to_owned(),
                         secret,
                     }),
-                    None => errors.push(err(field, format!("Line {n}: write KEY=value."))),
+                    None => errors.push(FieldError::new(
+                        field,
+                        format!("Line {n}: write KEY=value."),
+                    )),
                 }
             }
         }
@@ -259,7 +257,7 @@ impl ServiceForm {
         for (n, line) in lines(&self.ports) {
             match parse_port(line.trim()) {
                 Some(p) => ports.push(p),
-                None => errors.push(err(
+                None => errors.push(FieldError::new(
                     "ports",
                     format!(
                         "Line {n}: write 8080, or host:container like 80:8080, optionally /udp."
@@ -279,7 +277,7 @@ impl ServiceForm {
                         read_only: mode == Some("ro"),
                     })
                 }
-                _ => errors.push(err(
+                _ => errors.push(FieldError::new(
                     "volumes",
                     format!("Line {n}: write name:/path or name:/path:ro."),
                 )),
@@ -291,7 +289,10 @@ impl ServiceForm {
             t => match t.parse::<f64>() {
                 Ok(c) if c.is_finite() && c > 0.0 && c <= 64.0 => Some((c * 1000.0).round() as u32),
                 _ => {
-                    errors.push(err("cpu", "Give cores as a number, e.g. 0.5 (at most 64)."));
+                    errors.push(FieldError::new(
+                        "cpu",
+                        "Give cores as a number, e.g. 0.5 (at most 64).",
+                    ));
                     None
                 }
             },
@@ -303,7 +304,7 @@ impl ServiceForm {
             "on-failure" => RestartPolicy::OnFailure,
             "no" => RestartPolicy::No,
             _ => {
-                errors.push(err(
+                errors.push(FieldError::new(
                     "restart_policy",
                     "Choose a restart policy from the list.",
                 ));
@@ -344,11 +345,7 @@ impl ServiceForm {
         };
         if let Err(spec_errors) = spec.validate() {
             for e in spec_errors {
-                let field = form_field(&e.field, &spec);
-                errors.push(FieldError {
-                    field,
-                    message: e.message,
-                });
+                errors.push(FieldError::new(form_field(&e.field, &spec), e.message));
             }
         }
         if errors.is_empty() {
@@ -371,7 +368,10 @@ impl ServiceForm {
                     key: k.trim().to_owned(),
                     value: v.to_owned(),
                 }),
-                None => errors.push(err("git_build_args", format!("Line {n}: write KEY=value."))),
+                None => errors.push(FieldError::new(
+                    "git_build_args",
+                    format!("Line {n}: write KEY=value."),
+                )),
             }
         }
         let or = |text: &str, default: &str| match text.trim() {
@@ -388,7 +388,10 @@ impl ServiceForm {
                 private_key: self.git_secret.trim().to_owned(),
             }),
             _ => {
-                errors.push(err("git_credentials", "Choose none, token or deploy key."));
+                errors.push(FieldError::new(
+                    "git_credentials",
+                    "Choose none, token or deploy key.",
+                ));
                 None
             }
         };
@@ -409,13 +412,16 @@ impl ServiceForm {
             .collect();
         if domains.is_empty() {
             if !self.http_port.trim().is_empty() {
-                errors.push(err("domains", "Give a domain for the HTTP port."));
+                errors.push(FieldError::new(
+                    "domains",
+                    "Give a domain for the HTTP port.",
+                ));
             }
             return None;
         }
         let Some(port) = number("http_port", &self.http_port, None, errors) else {
             if self.http_port.trim().is_empty() {
-                errors.push(err(
+                errors.push(FieldError::new(
                     "http_port",
                     "Give the port the app answers HTTP on inside the container.",
                 ));
@@ -446,7 +452,10 @@ impl ServiceForm {
                     .collect(),
             },
             _ => {
-                errors.push(err("health_kind", "Choose none, http or command."));
+                errors.push(FieldError::new(
+                    "health_kind",
+                    "Choose none, http or command.",
+                ));
                 return None;
             }
         };

@@ -3,7 +3,7 @@
 //! a build context, so the rules are strict allowlists: what passes cannot be read as an
 //! option, a transport helper, a revision range or a path outside the checkout.
 
-use super::validate::FieldError;
+use super::field::FieldError;
 use serde::{Deserialize, Serialize};
 
 const MAX_REPO_URL: usize = 2048;

@@ -1,7 +1,8 @@
 //! Domains a service is reached at: which host names Berth accepts, and the rules of a
 //! service's HTTP route.
 
-use super::{FieldError, HttpRoute};
+use super::field::FieldError;
+use super::HttpRoute;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -54,7 +55,7 @@ pub fn validate_host_name(host: &str) -> Result<(), String> {
         ));
     }
     for label in &labels {
-        if !super::validate::is_dns_label(label) {
+        if !super::field::is_dns_label(label) {
             return Err(format!(
                 "{} is not a valid domain: each part between dots has 1–63 letters, digits or '-', not at either end.",
                 shorten(host)

@@ -2,6 +2,8 @@
 //! rules it must follow; and what Berth reports about it. Pure data and checks, shared by
 //! browser and server.
 
+mod change;
+mod field;
 mod form;
 mod git_source;
 mod host_name;
@@ -10,10 +12,14 @@ mod metrics;
 mod progress;
 mod spec;
 mod status;
+mod taken;
 mod timeline;
 mod validate;
 mod webhook;
+pub mod wording;
 
+pub use change::{adopt_stored_image, classify, keep_stored_secrets, spec_change, Change};
+pub use field::FieldError;
 pub use form::{form_field, FormProblem, ServiceForm};
 pub use git_source::{
     check_branch, check_repo_path, check_repo_url, is_commit_sha, BuildArg, GitCredentials,
@@ -31,6 +37,7 @@ pub use status::{
     CommitInfo, ContainerView, DeploymentLogLine, DeploymentState, DeploymentView, RouteStatus,
     ServiceHealth, ServiceStatus, ServiceView, SECRET_MASK,
 };
+pub use taken::{Holder, Taken};
 pub use timeline::{container_changes, ContainerFacts, EventKind, ServiceEvent};
-pub use validate::{validate_service_name, FieldError, MAX_REPLICAS};
+pub use validate::{validate_service_name, MAX_REPLICAS};
 pub use webhook::{public_base, Provider, WebhookInfo, WebhookUrl};

@@ -2,8 +2,8 @@
 //! field it belongs to (`env[2].key`), so forms can show errors inline and the API can list
 //! them all at once.
 
+use super::field::{is_dns_label, FieldError};
 use super::{parse_image_ref, HealthProbe, ServiceSpec};
-use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
 pub const MAX_REPLICAS: u32 = 50;
@@ -15,31 +15,6 @@ const MAX_PORTS: usize = 20;
 const MAX_VOLUMES: usize = 20;
 const MAX_ARGS: usize = 64;
 const MAX_ARG_BYTES: usize = 4096;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub(super) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
-/// A DNS label: 1–63 lowercase letters, digits and '-', not starting or ending with '-'.
-pub(super) fn is_dns_label(s: &str) -> bool {
-    let b = s.as_bytes();
-    (1..=63).contains(&b.len())
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-        && b[0] != b'-'
-        && b[b.len() - 1] != b'-'
-}
 
 /// A service name is a DNS label (it names the service on its team's network).
 pub fn validate_service_name(name: &str) -> Result<(), &'static str> {

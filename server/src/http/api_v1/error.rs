@@ -1,8 +1,9 @@
 //! The REST API's one error type and how each variant answers:
 //! `{"error": code, "message": text, "fields": [{field, message}]?}`.
 
+use app::commands::CommandError;
 use app::domain::service::FieldError;
-use app::store::{services::ServiceError, StoreError};
+use app::store::StoreError;
 use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
@@ -75,20 +76,28 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<ServiceError> for ApiError {
-    fn from(e: ServiceError) -> Self {
+impl From<CommandError> for ApiError {
+    fn from(e: CommandError) -> Self {
         match e {
-            ServiceError::NotFound => ApiError::NotFound,
-            ServiceError::Invalid(fields) => ApiError::Invalid(fields),
-            ServiceError::Deleting => ApiError::Conflict("The service is being deleted.".into()),
-            ServiceError::Store(e) => e.into(),
+            CommandError::NotFound => ApiError::NotFound,
+            CommandError::Forbidden => ApiError::Forbidden,
+            CommandError::Invalid(_) | CommandError::Taken(_) => {
+                ApiError::Invalid(e.field_errors())
+            }
+            CommandError::Conflict(why) => ApiError::Conflict(why),
+            CommandError::Internal(e) => e.into(),
         }
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "API store error");
-        ApiError::Internal
+        match e {
+            StoreError::NotFound => ApiError::NotFound,
+            e => {
+                tracing::error!(error = %e, "API store error");
+                ApiError::Internal
+            }
+        }
     }
 }

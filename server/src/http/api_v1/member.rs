@@ -4,6 +4,7 @@
 
 use super::ApiError;
 use app::api::context::{ClientAddr, Viewer};
+use app::commands::Caller;
 use app::domain::{Permission, Role, SessionInfo};
 use app::store::audit::Actor;
 use axum::{extract::FromRequestParts, http::request::Parts};
@@ -37,6 +38,11 @@ impl Member {
         } else {
             Err(ApiError::Forbidden)
         }
+    }
+
+    /// The caller of a command (the command checks the role).
+    pub fn caller(&self) -> Caller {
+        Caller::of(&self.0, self.1)
     }
 
     /// The caller as the store's actor (for the audit log), once its role allows `p`.

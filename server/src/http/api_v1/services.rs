@@ -4,9 +4,10 @@ use super::body;
 use super::member::{parse_id, Member};
 use super::ApiError;
 use crate::http::AppState;
-use app::domain::service::{ServiceSpec, WebhookInfo};
+use app::commands::{service as command, Deps};
+use app::domain::service::{Change, ServiceSpec, WebhookInfo};
 use app::domain::Permission;
-use app::store::services::{self as store, Change};
+use app::store::services as store;
 use axum::{
     body::Bytes,
     extract::{Path, State},
@@ -36,10 +37,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/deployments/{id}", get(deployment))
 }
 
-fn valid(bytes: &Bytes) -> Result<ServiceSpec, ApiError> {
-    let spec: ServiceSpec = body(bytes)?;
-    spec.validate().map_err(ApiError::Invalid)?;
-    Ok(spec)
+fn deps(s: &AppState) -> Deps<'_> {
+    Deps {
+        pool: &s.pool,
+        secrets: &s.secrets,
+    }
 }
 
 async fn list(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
@@ -53,10 +55,11 @@ async fn list(State(s): State<AppState>, m: Member) -> Result<Response, ApiError
 }
 
 async fn create(State(s): State<AppState>, m: Member, bytes: Bytes) -> Result<Response, ApiError> {
-    let actor = m.actor(Permission::ManageServices)?;
-    let spec = valid(&bytes)?;
-    let id = store::create(&s.pool, &s.secrets, actor, spec).await?;
-    let view = store::get(&s.pool, actor.team_id, id).await?;
+    let caller = m.caller();
+    caller.may(Permission::ManageServices)?;
+    let spec: ServiceSpec = body(&bytes)?;
+    let id = command::create(deps(&s), &caller, spec).await?;
+    let view = store::get(&s.pool, caller.actor.team_id, id).await?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
@@ -77,12 +80,7 @@ async fn changed(
     id: uuid::Uuid,
     change: Change,
 ) -> Result<Response, ApiError> {
-    let word = match change {
-        Change::None => "none",
-        Change::Scale => "scale",
-        Change::Reroute => "reroute",
-        Change::Rollout => "rollout",
-    };
+    let word = change.as_str();
     let view = store::get(&s.pool, team, id).await?;
     Ok(Json(serde_json::json!({ "change": word, "service": view })).into_response())
 }
@@ -93,11 +91,12 @@ async fn replace(
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    let actor = m.actor(Permission::ManageServices)?;
+    let caller = m.caller();
+    caller.may(Permission::ManageServices)?;
     let id = parse_id(&id)?;
-    let spec = valid(&bytes)?;
-    let change = store::update(&s.pool, &s.secrets, actor, id, spec).await?;
-    changed(&s, actor.team_id, id, change).await
+    let spec: ServiceSpec = body(&bytes)?;
+    let change = command::update(deps(&s), &caller, id, spec).await?;
+    changed(&s, caller.actor.team_id, id, change).await
 }
 
 #[derive(Deserialize)]
@@ -112,11 +111,12 @@ async fn scale(
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    let actor = m.actor(Permission::ManageServices)?;
+    let caller = m.caller();
+    caller.may(Permission::ManageServices)?;
     let id = parse_id(&id)?;
     let ScaleBody { replicas } = body(&bytes)?;
-    let change = store::scale(&s.pool, &s.secrets, actor, id, replicas).await?;
-    changed(&s, actor.team_id, id, change).await
+    let change = command::scale(deps(&s), &caller, id, replicas).await?;
+    changed(&s, caller.actor.team_id, id, change).await
 }
 
 async fn set_stopped(
@@ -125,10 +125,15 @@ async fn set_stopped(
     id: &str,
     stopped: bool,
 ) -> Result<Response, ApiError> {
-    let actor = m.actor(Permission::ManageServices)?;
+    let caller = m.caller();
+    caller.may(Permission::ManageServices)?;
     let id = parse_id(id)?;
-    store::set_stopped(&s.pool, actor, id, stopped).await?;
-    Ok(Json(store::get(&s.pool, actor.team_id, id).await?).into_response())
+    if stopped {
+        command::stop(deps(s), &caller, id).await?;
+    } else {
+        command::start(deps(s), &caller, id).await?;
+    }
+    Ok(Json(store::get(&s.pool, caller.actor.team_id, id).await?).into_response())
 }
 
 async fn stop(
@@ -152,8 +157,9 @@ async fn remove(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let actor = m.actor(Permission::ManageServices)?;
-    store::delete(&s.pool, actor, parse_id(&id)?).await?;
+    let caller = m.caller();
+    caller.may(Permission::ManageServices)?;
+    command::delete(deps(&s), &caller, parse_id(&id)?).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({ "deleting": true })),
@@ -167,7 +173,8 @@ async fn deployments(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let team = m.team_for(Permission::ReadServices)?;
-    Ok(Json(store::deployments(&s.pool, team, parse_id(&id)?, 50).await?).into_response())
+    let history = app::store::deployments::history(&s.pool, team, parse_id(&id)?, 50, None).await?;
+    Ok(Json(history).into_response())
 }
 
 async fn deployment(
@@ -176,7 +183,8 @@ async fn deployment(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let team = m.team_for(Permission::ReadServices)?;
-    let (deployment, log) = store::deployment(&s.pool, team, parse_id(&id)?).await?;
+    let (deployment, log) =
+        app::store::deployments::with_log(&s.pool, team, parse_id(&id)?).await?;
     Ok(Json(serde_json::json!({ "deployment": deployment, "log": log })).into_response())
 }
 
@@ -185,12 +193,13 @@ async fn redeploy(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let actor = m.actor(Permission::ManageServices)?;
+    let caller = m.caller();
+    caller.may(Permission::ManageServices)?;
     let id = parse_id(&id)?;
-    store::redeploy(&s.pool, actor, id, None).await?;
+    command::redeploy(deps(&s), &caller, id).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(store::get(&s.pool, actor.team_id, id).await?),
+        Json(store::get(&s.pool, caller.actor.team_id, id).await?),
     )
         .into_response())
 }
@@ -208,13 +217,14 @@ async fn rollback(
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    let actor = m.actor(Permission::ManageServices)?;
+    let caller = m.caller();
+    caller.may(Permission::ManageServices)?;
     let id = parse_id(&id)?;
     let RollbackBody { deployment } = body(&bytes)?;
-    store::redeploy(&s.pool, actor, id, Some(deployment)).await?;
+    command::rollback(deps(&s), &caller, id, deployment).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(store::get(&s.pool, actor.team_id, id).await?),
+        Json(store::get(&s.pool, caller.actor.team_id, id).await?),
     )
         .into_response())
 }
@@ -225,9 +235,10 @@ async fn deploy(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let actor = m.actor(Permission::ManageServices)?;
+    let caller = m.caller();
+    caller.may(Permission::ManageServices)?;
     let id = parse_id(&id)?;
-    let number = app::store::builds::deploy_now(&s.pool, actor, id).await?;
+    let (_, number) = command::deploy_now(deps(&s), &caller, id).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({ "queued": true, "number": number })),
@@ -262,9 +273,10 @@ async fn rotate_webhook(
     Path(id): Path<String>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
-    let actor = m.actor(Permission::ManageServices)?;
+    let caller = m.caller();
+    caller.may(Permission::ManageServices)?;
     let id = parse_id(&id)?;
-    let secret = app::store::builds::rotate_webhook_secret(&s.pool, &s.secrets, actor, id).await?;
+    let secret = command::rotate_webhook_secret(deps(&s), &caller, id).await?;
     let mut info = WebhookInfo::new(&public_base(&s, &headers), id, true);
     info.secret = Some(secret);
     Ok(Json(info).into_response())

@@ -1,0 +1,147 @@
+//! Creating a service and changing its definition.
+
+use crate::commands::{Caller, CommandError, Deps};
+use crate::domain::service::{
+    adopt_stored_image, classify, keep_stored_secrets, spec_change, wording, Change, EventKind,
+    ServiceSpec,
+};
+use crate::domain::Permission;
+use crate::store::change::{new_template, ServiceChange};
+use crate::store::spec_secrets::{open_env, seal_env};
+use crate::store::StoreError;
+use serde_json::json;
+use uuid::Uuid;
+
+/// Creates a service and its first deployment (a git service: its first build). Returns
+/// the new service's id.
+pub async fn create(
+    deps: Deps<'_>,
+    caller: &Caller,
+    spec: ServiceSpec,
+) -> Result<Uuid, CommandError> {
+    let actor = caller.may(Permission::ManageServices)?;
+    spec.validate().map_err(CommandError::Invalid)?;
+    let id = Uuid::new_v4();
+    let mut sealed = spec;
+    if sealed.git.is_some() {
+        sealed.image.clear(); // set by the first build
+    }
+    seal_env(&mut sealed, id, deps.secrets);
+    let mut change = ServiceChange::insert(deps.pool, actor, id, &sealed).await?;
+    if sealed.git.is_some() {
+        change.queue_build("create").await?;
+    } else {
+        change.deploy(&sealed, &new_template(), "create").await?;
+    }
+    let who = change.by_whom().await?;
+    change
+        .event(EventKind::Change, &wording::created(&who, &sealed))
+        .await?;
+    change
+        .audit(
+            "service.create",
+            json!({"source": wording::source(&sealed), "replicas": sealed.replicas}),
+        )
+        .await?;
+    change.commit().await?;
+    Ok(id)
+}
+
+/// Replaces a service's definition. A secret sent empty keeps the stored one; a git
+/// service keeps its built image and is built again when its source changed. Answers what
+/// the running service does: nothing, scale, reroute or roll out.
+pub async fn update(
+    deps: Deps<'_>,
+    caller: &Caller,
+    id: Uuid,
+    mut spec: ServiceSpec,
+) -> Result<Change, CommandError> {
+    let actor = caller.may(Permission::ManageServices)?;
+    spec.validate().map_err(CommandError::Invalid)?;
+    let mut change = ServiceChange::lock(deps.pool, actor, id).await?;
+    let mut stored = change.stored.clone();
+    open_env(&mut stored, id, deps.secrets).map_err(|e| StoreError::Secret(e.to_string()))?;
+    keep_stored_secrets(&mut spec, &stored);
+    if spec.name != stored.name {
+        return Err(CommandError::field("name", "A service cannot be renamed."));
+    }
+    if adopt_stored_image(&mut spec, &stored) {
+        return rebuild(deps, change, &stored, spec).await;
+    }
+    let kind = classify(&stored, &spec);
+    if kind == Change::None {
+        return Ok(kind);
+    }
+    let summary = spec_change(&stored, &spec);
+    let mut sealed = spec;
+    seal_env(&mut sealed, id, deps.secrets);
+    change.store_spec(&sealed).await?;
+    let action = if kind == Change::Scale {
+        "service.scale"
+    } else {
+        "service.update"
+    };
+    change.audit(action, summary).await?;
+    // Scaling and rerouting keep the containers, so they keep their name template.
+    let (template, trigger) = match (kind, change.template.clone()) {
+        (Change::Scale, Some(t)) => (t, "scale"),
+        (Change::Reroute, Some(t)) => (t, "update"),
+        _ => (new_template(), "update"),
+    };
+    change.deploy(&sealed, &template, trigger).await?;
+    let who = change.by_whom().await?;
+    let event = if kind == Change::Scale {
+        EventKind::Scale
+    } else {
+        EventKind::Change
+    };
+    let message = wording::edited(&who, kind, &stored, &sealed);
+    change.event(event, &message).await?;
+    change.commit().await?;
+    Ok(kind)
+}
+
+/// A git service whose source changed (or that has no image yet): the definition is stored
+/// and the branch head is built; the build's deployment rolls out the definition as it is
+/// when the build ends.
+async fn rebuild(
+    deps: Deps<'_>,
+    mut change: ServiceChange,
+    stored: &ServiceSpec,
+    mut spec: ServiceSpec,
+) -> Result<Change, CommandError> {
+    let summary = spec_change(stored, &spec);
+    seal_env(&mut spec, change.id, deps.secrets);
+    change.store_spec(&spec).await?;
+    change.audit("service.update", summary).await?;
+    change.queue_build("update").await?;
+    let who = change.by_whom().await?;
+    let git = spec.git.as_ref().expect("a git service");
+    let message = wording::git_source_edited(&who, git);
+    change.event(EventKind::Change, &message).await?;
+    change.commit().await?;
+    Ok(Change::Rollout)
+}
+
+/// Changes only the replica count (0–50): a deployment that replaces no container.
+pub async fn scale(
+    deps: Deps<'_>,
+    caller: &Caller,
+    id: Uuid,
+    replicas: u32,
+) -> Result<Change, CommandError> {
+    caller.may(Permission::ManageServices)?;
+    let mut spec = crate::store::services::spec(deps.pool, caller.actor.team_id, id).await?;
+    // The masked secrets go back empty: empty keeps what is stored.
+    for var in spec.env.iter_mut().filter(|v| v.secret) {
+        var.value.clear();
+    }
+    if let Some(auth) = spec.registry_auth.as_mut() {
+        auth.password.clear();
+    }
+    if let Some(c) = spec.git.as_mut().and_then(|g| g.credentials.as_mut()) {
+        c.secret_mut().clear();
+    }
+    spec.replicas = replicas;
+    update(deps, caller, id, spec).await
+}

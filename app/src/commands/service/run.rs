@@ -1,0 +1,129 @@
+//! Running a service: stop, start, delete, redeploy, roll back.
+
+use crate::commands::{Caller, CommandError, Deps};
+use crate::domain::service::{wording, DeploymentState, EventKind};
+use crate::domain::Permission;
+use crate::store::change::{new_template, ServiceChange};
+use serde_json::json;
+use uuid::Uuid;
+
+/// Stops a service: no replicas run; the count is kept for `start`.
+pub async fn stop(deps: Deps<'_>, caller: &Caller, id: Uuid) -> Result<(), CommandError> {
+    set_stopped(deps, caller, id, true).await
+}
+
+/// Starts a stopped service again.
+pub async fn start(deps: Deps<'_>, caller: &Caller, id: Uuid) -> Result<(), CommandError> {
+    set_stopped(deps, caller, id, false).await
+}
+
+async fn set_stopped(
+    deps: Deps<'_>,
+    caller: &Caller,
+    id: Uuid,
+    stopped: bool,
+) -> Result<(), CommandError> {
+    let actor = caller.may(Permission::ManageServices)?;
+    let mut change = ServiceChange::lock(deps.pool, actor, id).await?;
+    change.set_stopped(stopped).await?;
+    let who = change.by_whom().await?;
+    let (kind, message, action) = if stopped {
+        (EventKind::Stop, wording::stopped(&who), "service.stop")
+    } else {
+        (EventKind::Start, wording::started(&who), "service.start")
+    };
+    change.event(kind, &message).await?;
+    change.audit(action, json!({})).await?;
+    change.commit().await?;
+    Ok(())
+}
+
+/// Marks a service for deletion; the worker removes its containers, then the row. Asking
+/// again while it is being deleted changes nothing and writes no second audit entry.
+pub async fn delete(deps: Deps<'_>, caller: &Caller, id: Uuid) -> Result<(), CommandError> {
+    let actor = caller.may(Permission::ManageServices)?;
+    let (mut change, deleting) = ServiceChange::lock_even_deleting(deps.pool, actor, id).await?;
+    if deleting {
+        return Ok(());
+    }
+    change.mark_deleting().await?;
+    change.audit("service.delete", json!({})).await?;
+    change.commit().await?;
+    Ok(())
+}
+
+/// A new deployment of the definition as it is now: every container replaced.
+pub async fn redeploy(deps: Deps<'_>, caller: &Caller, id: Uuid) -> Result<Uuid, CommandError> {
+    let actor = caller.may(Permission::ManageServices)?;
+    let mut change = ServiceChange::lock(deps.pool, actor, id).await?;
+    let spec = change.stored.clone();
+    if spec.image.is_empty() {
+        return Err(CommandError::field(
+            "deployment",
+            "Nothing has been built for this service yet: deploy the branch first.",
+        ));
+    }
+    let deployment = change.deploy(&spec, &new_template(), "redeploy").await?;
+    let who = change.by_whom().await?;
+    change
+        .event(EventKind::Deployment, &wording::redeploy_requested(&who))
+        .await?;
+    change
+        .audit(
+            "service.redeploy",
+            json!({"deployment": deployment, "rollback_to": null, "image": spec.image}),
+        )
+        .await?;
+    change.commit().await?;
+    Ok(deployment)
+}
+
+/// Rolls back to deployment `number`, one that went live and whose image is still kept:
+/// its definition becomes the service's again and is rolled out.
+pub async fn rollback(
+    deps: Deps<'_>,
+    caller: &Caller,
+    id: Uuid,
+    number: i32,
+) -> Result<Uuid, CommandError> {
+    let actor = caller.may(Permission::ManageServices)?;
+    let mut change = ServiceChange::lock(deps.pool, actor, id).await?;
+    let Some(earlier) = change.earlier(number).await? else {
+        return Err(CommandError::field(
+            "deployment",
+            format!("There is no deployment #{number}."),
+        ));
+    };
+    if earlier.state != Some(DeploymentState::Succeeded) {
+        return Err(CommandError::field(
+            "deployment",
+            format!(
+                "Deployment #{number} never went live; only one that did can be rolled back to."
+            ),
+        ));
+    }
+    if earlier.image_removed {
+        return Err(CommandError::field(
+            "deployment",
+            format!("The image of deployment #{number} was removed by image retention; it can't be rolled back to."),
+        ));
+    }
+    let spec = earlier.spec;
+    change.store_spec(&spec).await?;
+    let deployment = change.deploy(&spec, &new_template(), "rollback").await?;
+    let who = change.by_whom().await?;
+    change
+        .event(
+            EventKind::Deployment,
+            &wording::rollback_requested(&who, number),
+        )
+        .await?;
+    change
+        .audit(
+            "service.rollback",
+            json!({"deployment": deployment, "rollback_to": number, "image": spec.image}),
+        )
+        .await?;
+    change.commit().await?;
+    Ok(deployment)
+}

@@ -1,0 +1,282 @@
+//! What an edit of a service means, decided from the stored and the new definition alone:
+//! which stored secrets it keeps, whether a git service must be built again, and whether
+//! the running containers are scaled, rerouted or replaced. Pure, so every rule is
+//! unit-tested here and the command layer only applies the answer.
+
+use super::ServiceSpec;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+/// What an update does to the running service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// Nothing differs from what is stored.
+    None,
+    /// Only the replica count: containers are added or removed, none replaced.
+    Scale,
+    /// The HTTP route (and maybe the replica count): the proxy is told, no container is
+    /// replaced.
+    Reroute,
+    /// A rolling deployment replaces every container.
+    Rollout,
+}
+
+impl Change {
+    /// The word the REST API answers with: `none`, `scale`, `reroute` or `rollout`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::None => "none",
+            Change::Scale => "scale",
+            Change::Reroute => "reroute",
+            Change::Rollout => "rollout",
+        }
+    }
+}
+
+/// A secret sent empty keeps the value stored under the same name: a secret env value
+/// under its key, the registry password, and git credentials of the same kind (a token
+/// stays a token; switching to a deploy key needs the key). `stored` is opened (plain).
+pub fn keep_stored_secrets(new: &mut ServiceSpec, stored: &ServiceSpec) {
+    for var in new
+        .env
+        .iter_mut()
+        .filter(|v| v.secret && v.value.is_empty())
+    {
+        if let Some(old) = stored.env.iter().find(|o| o.secret && o.key == var.key) {
+            var.value = old.value.clone();
+        }
+    }
+    if let (Some(new), Some(old)) = (new.registry_auth.as_mut(), stored.registry_auth.as_ref()) {
+        if new.password.is_empty() {
+            new.password = old.password.clone();
+        }
+    }
+    if let (Some(new), Some(old)) = (
+        new.git.as_mut().and_then(|g| g.credentials.as_mut()),
+        stored.git.as_ref().and_then(|g| g.credentials.as_ref()),
+    ) {
+        if new.secret_mut().is_empty() && std::mem::discriminant(new) == std::mem::discriminant(old)
+        {
+            *new.secret_mut() = old.clone().secret_mut().clone();
+        }
+    }
+}
+
+/// A git service's image is the one Berth built last, never the one in a request: sets
+/// `new.image` from `stored` and answers whether the source must be built (again): the
+/// git source changed, the service became a git service, or nothing was built yet.
+pub fn adopt_stored_image(new: &mut ServiceSpec, stored: &ServiceSpec) -> bool {
+    match (&new.git, &stored.git) {
+        (Some(source), Some(old)) => {
+            new.image = stored.image.clone();
+            source != old || stored.image.is_empty()
+        }
+        (Some(_), None) => {
+            new.image.clear();
+            true
+        }
+        (None, _) => false,
+    }
+}
+
+/// How the running service follows the edit from `stored` to `new`. A new HTTP port must
+/// be proven by new replicas (health-checked on it) before traffic moves there, so only
+/// domain and redirect changes keep the containers.
+pub fn classify(stored: &ServiceSpec, new: &ServiceSpec) -> Change {
+    if new == stored {
+        return Change::None;
+    }
+    let port = |s: &ServiceSpec| s.http.as_ref().map(|h| h.port);
+    let same_containers = ServiceSpec {
+        replicas: stored.replicas,
+        http: stored.http.clone(),
+        ..new.clone()
+    } == *stored
+        && port(new) == port(stored);
+    if same_containers && new.http == stored.http {
+        Change::Scale
+    } else if same_containers {
+        Change::Reroute
+    } else {
+        Change::Rollout
+    }
+}
+
+/// `{field: {before, after}}` for every top-level field of a service definition that
+/// changed. Give both sides open (or both sealed with the same nonces): they are compared
+/// as given and shown masked, so a field whose only change is a secret value says so
+/// without showing it.
+pub fn spec_change(before: &ServiceSpec, after: &ServiceSpec) -> Value {
+    let raw = |s: &ServiceSpec| serde_json::to_value(s).unwrap_or_default();
+    let shown = |s: &ServiceSpec| serde_json::to_value(s.clone().masked()).unwrap_or_default();
+    let (raw_before, raw_after) = (raw(before), raw(after));
+    let (before, after) = (shown(before), shown(after));
+    let mut out = Map::new();
+    let keys = raw_before
+        .as_object()
+        .into_iter()
+        .chain(raw_after.as_object())
+        .flat_map(|o| o.keys().cloned())
+        .collect::<std::collections::BTreeSet<_>>();
+    for key in keys {
+        if raw_before.get(&key) == raw_after.get(&key) {
+            continue;
+        }
+        let (b, a) = (before.get(&key), after.get(&key));
+        let entry = if b == a {
+            json!("a secret value changed (not shown)")
+        } else {
+            json!({ "before": b, "after": a })
+        };
+        out.insert(key, entry);
+    }
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(v: serde_json::Value) -> ServiceSpec {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn web() -> ServiceSpec {
+        spec(json!({"name": "web", "image": "app:1", "replicas": 2,
+            "env": [{"key": "TOKEN", "value": "s3cret", "secret": true},
+                    {"key": "MODE", "value": "prod"}],
+            "http": {"domains": ["a.example.com"], "port": 8080}}))
+    }
+
+    #[test]
+    fn spec_change_names_fields_and_hides_secrets() {
+        let a = spec(json!({"name": "web", "image": "a:1", "replicas": 1,
+            "env": [{"key": "TOKEN", "value": "sealed-1", "secret": true}]}));
+        let b = spec(json!({"name": "web", "image": "a:2", "replicas": 1,
+            "env": [{"key": "TOKEN", "value": "sealed-2", "secret": true}]}));
+        let c = spec_change(&a, &b);
+        assert_eq!(c["image"], json!({"before": "a:1", "after": "a:2"}));
+        assert_eq!(c["env"], json!("a secret value changed (not shown)"));
+        assert!(c.get("replicas").is_none());
+        assert!(!c.to_string().contains("sealed"));
+    }
+
+    #[test]
+    fn identical_is_none() {
+        assert_eq!(classify(&web(), &web()), Change::None);
+    }
+
+    #[test]
+    fn replicas_alone_scale() {
+        let mut new = web();
+        new.replicas = 5;
+        assert_eq!(classify(&web(), &new), Change::Scale);
+    }
+
+    #[test]
+    fn domains_alone_reroute_even_with_replicas() {
+        let mut new = web();
+        new.http.as_mut().unwrap().domains = vec!["b.example.com".into()];
+        assert_eq!(classify(&web(), &new), Change::Reroute);
+        new.replicas = 3;
+        assert_eq!(classify(&web(), &new), Change::Reroute);
+    }
+
+    #[test]
+    fn a_new_http_port_or_image_or_env_rolls_out() {
+        let mut port = web();
+        port.http.as_mut().unwrap().port = 9090;
+        assert_eq!(classify(&web(), &port), Change::Rollout);
+        let mut image = web();
+        image.image = "app:2".into();
+        assert_eq!(classify(&web(), &image), Change::Rollout);
+        let mut env = web();
+        env.env[1].value = "dev".into();
+        assert_eq!(classify(&web(), &env), Change::Rollout);
+    }
+
+    #[test]
+    fn empty_secret_keeps_the_stored_value_and_a_new_one_replaces_it() {
+        let mut kept = web();
+        kept.env[0].value.clear();
+        keep_stored_secrets(&mut kept, &web());
+        assert_eq!(kept.env[0].value, "s3cret");
+        let mut replaced = web();
+        replaced.env[0].value = "other".into();
+        keep_stored_secrets(&mut replaced, &web());
+        assert_eq!(replaced.env[0].value, "other");
+    }
+
+    #[test]
+    fn a_secret_under_a_new_key_stays_empty() {
+        let mut new = web();
+        new.env[0].key = "OTHER".into();
+        new.env[0].value.clear();
+        keep_stored_secrets(&mut new, &web());
+        assert_eq!(new.env[0].value, "");
+    }
+
+    #[test]
+    fn registry_password_and_git_token_are_kept_but_not_across_kinds() {
+        let stored = spec(json!({"name": "web", "image": "", "replicas": 1,
+            "registry_auth": {"username": "u", "password": "pw"},
+            "git": {"repo": "https://example.com/a.git", "branch": "main",
+                    "credentials": {"kind": "token", "token": "tok"}}}));
+        let mut new = spec(json!({"name": "web", "image": "", "replicas": 1,
+            "registry_auth": {"username": "u", "password": ""},
+            "git": {"repo": "https://example.com/a.git", "branch": "main",
+                    "credentials": {"kind": "token", "token": ""}}}));
+        keep_stored_secrets(&mut new, &stored);
+        assert_eq!(new.registry_auth.as_ref().unwrap().password, "pw");
+        assert_eq!(
+            new.git
+                .as_mut()
+                .unwrap()
+                .credentials
+                .as_mut()
+                .unwrap()
+                .secret_mut(),
+            "tok"
+        );
+        let mut key = spec(json!({"name": "web", "image": "", "replicas": 1,
+            "git": {"repo": "git@example.com:a.git", "branch": "main",
+                    "credentials": {"kind": "deploy_key", "private_key": ""}}}));
+        keep_stored_secrets(&mut key, &stored);
+        assert_eq!(
+            key.git
+                .as_mut()
+                .unwrap()
+                .credentials
+                .as_mut()
+                .unwrap()
+                .secret_mut(),
+            ""
+        );
+    }
+
+    #[test]
+    fn git_services_keep_their_built_image_and_rebuild_on_source_changes() {
+        let stored = spec(
+            json!({"name": "web", "image": "berth/t/web:abc", "replicas": 1,
+            "git": {"repo": "https://example.com/a.git", "branch": "main"}}),
+        );
+        let mut same = stored.clone();
+        same.image = "evil:1".into();
+        assert!(!adopt_stored_image(&mut same, &stored));
+        assert_eq!(same.image, "berth/t/web:abc");
+        let mut branch = stored.clone();
+        branch.git.as_mut().unwrap().branch = "dev".into();
+        assert!(adopt_stored_image(&mut branch, &stored));
+        let mut unbuilt = stored.clone();
+        let mut stored_unbuilt = stored.clone();
+        stored_unbuilt.image.clear();
+        assert!(adopt_stored_image(&mut unbuilt, &stored_unbuilt));
+        let image_service = web();
+        let mut to_git = stored.clone();
+        assert!(adopt_stored_image(&mut to_git, &image_service));
+        assert_eq!(to_git.image, "");
+        let mut plain = web();
+        assert!(!adopt_stored_image(&mut plain, &stored));
+    }
+}

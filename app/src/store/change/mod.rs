@@ -1,0 +1,276 @@
+//! The shared floor of every write to a service: one transaction that locks the service
+//! row, and inside it the steps a change is made of — store the definition (claiming its
+//! host ports and domains), insert a deployment or queue a build, add a timeline event,
+//! write the audit entry, wake the worker (the notification is sent when the transaction
+//! commits). This module imports no other store module: the table modules and the command
+//! layer build on it.
+
+pub mod audit_entry;
+mod claims;
+pub mod deployment;
+
+use crate::domain::service::{DeploymentState, EventKind, ServiceSpec, Taken};
+use crate::store::StoreError;
+use audit_entry::{record, Actor, Target};
+use sqlx::{types::Json, PgPool, Postgres, Row, Transaction};
+use uuid::Uuid;
+
+pub use deployment::{queue_build, BuildCommit};
+
+/// The channel the worker listens on; the payload is a service id.
+pub const NOTIFY_CHANNEL: &str = "berth_services";
+
+/// A fresh container-name template: replicas of one template are interchangeable.
+pub fn new_template() -> String {
+    Uuid::new_v4().simple().to_string()[..12].to_owned()
+}
+
+/// At most `max_chars` characters of `s` (for values a forge or a build hands us).
+pub fn clip(s: &str, max_chars: usize) -> String {
+    s.chars().take(max_chars).collect()
+}
+
+/// Wakes the worker for `service_id` when the transaction commits.
+pub async fn wake_worker(
+    tx: &mut Transaction<'_, Postgres>,
+    service_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(NOTIFY_CHANNEL)
+        .bind(service_id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Adds to a service's timeline (inside the change's transaction, when there is one).
+pub async fn add_event<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    service_id: Uuid,
+    kind: EventKind,
+    message: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO service_events (team_id, service_id, kind, message)
+         SELECT team_id, id, $2, $3 FROM services WHERE id = $1",
+    )
+    .bind(service_id)
+    .bind(kind.as_str())
+    .bind(message)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// An earlier deployment, as a rollback needs it.
+#[derive(Debug, Clone)]
+pub struct EarlierDeployment {
+    /// Sealed, as stored.
+    pub spec: ServiceSpec,
+    pub state: Option<DeploymentState>,
+    pub image_removed: bool,
+}
+
+/// One change to one service, in one transaction, its row locked (`FOR UPDATE`) from the
+/// start. Dropped without [`ServiceChange::commit`], nothing of it is kept.
+pub struct ServiceChange {
+    tx: Transaction<'static, Postgres>,
+    pub id: Uuid,
+    pub actor: Actor,
+    /// The stored definition, sealed.
+    pub stored: ServiceSpec,
+    /// The container-name template of the newest deployment, if any.
+    pub template: Option<String>,
+}
+
+impl ServiceChange {
+    /// Locks the service of the actor's team. Another team's id is [`StoreError::NotFound`];
+    /// a service being deleted is [`StoreError::Deleting`].
+    pub async fn lock(pool: &PgPool, actor: Actor, id: Uuid) -> Result<Self, StoreError> {
+        match Self::lock_even_deleting(pool, actor, id).await? {
+            (_, true) => Err(StoreError::Deleting),
+            (change, false) => Ok(change),
+        }
+    }
+
+    /// Like [`ServiceChange::lock`], also for a service being deleted; says whether it is.
+    pub async fn lock_even_deleting(
+        pool: &PgPool,
+        actor: Actor,
+        id: Uuid,
+    ) -> Result<(Self, bool), StoreError> {
+        let mut tx = pool.begin().await?;
+        let row = sqlx::query(
+            "SELECT s.spec, s.deleting,
+                    (SELECT template FROM deployments d WHERE d.service_id = s.id
+                     ORDER BY number DESC LIMIT 1) AS template
+             FROM services s WHERE s.id = $1 AND s.team_id = $2 FOR UPDATE",
+        )
+        .bind(id)
+        .bind(actor.team_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let Json(stored): Json<ServiceSpec> = row.get("spec");
+        let change = ServiceChange {
+            tx,
+            id,
+            actor,
+            stored,
+            template: row.get("template"),
+        };
+        Ok((change, row.get("deleting")))
+    }
+
+    /// Inserts a new service (`sealed`: its definition with secrets sealed) with its
+    /// claims; a name the team already uses is [`Taken::Name`].
+    pub async fn insert(
+        pool: &PgPool,
+        actor: Actor,
+        id: Uuid,
+        sealed: &ServiceSpec,
+    ) -> Result<Self, StoreError> {
+        let mut tx = pool.begin().await?;
+        let inserted =
+            sqlx::query("INSERT INTO services (id, team_id, name, spec) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(actor.team_id)
+                .bind(&sealed.name)
+                .bind(Json(sealed))
+                .execute(&mut *tx)
+                .await;
+        match inserted {
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                return Err(StoreError::Taken(Taken::Name {
+                    name: sealed.name.clone(),
+                }))
+            }
+            other => other?,
+        };
+        claims::check_host_ports(&mut tx, sealed, id, actor.team_id).await?;
+        claims::claim_domains(&mut tx, id, actor.team_id, sealed.http.as_ref()).await?;
+        Ok(ServiceChange {
+            tx,
+            id,
+            actor,
+            stored: sealed.clone(),
+            template: None,
+        })
+    }
+
+    /// Stores a new (sealed) definition once its host ports and domains are free.
+    pub async fn store_spec(&mut self, sealed: &ServiceSpec) -> Result<(), StoreError> {
+        let (id, team) = (self.id, self.actor.team_id);
+        claims::check_host_ports(&mut self.tx, sealed, id, team).await?;
+        claims::claim_domains(&mut self.tx, id, team, sealed.http.as_ref()).await?;
+        sqlx::query("UPDATE services SET spec = $2, updated_at = now() WHERE id = $1")
+            .bind(id)
+            .bind(Json(sealed))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// A `pending` deployment of `sealed` for the worker to roll out; an open deployment
+    /// it replaces is superseded. Returns the deployment's id.
+    pub async fn deploy(
+        &mut self,
+        sealed: &ServiceSpec,
+        template: &str,
+        trigger: &str,
+    ) -> Result<Uuid, StoreError> {
+        let id = deployment::insert(&mut self.tx, self.id, self.actor, sealed, template, trigger)
+            .await?;
+        wake_worker(&mut self.tx, self.id).await?;
+        Ok(id)
+    }
+
+    /// Queues a build of the branch head (`trigger`: `create`, `update`, `deploy`).
+    /// Returns the deployment's id and number.
+    pub async fn queue_build(&mut self, trigger: &str) -> Result<(Uuid, i32), StoreError> {
+        Ok(queue_build(&mut self.tx, self.id, self.actor, trigger, None).await?)
+    }
+
+    /// An earlier deployment of this service by number.
+    pub async fn earlier(&mut self, number: i32) -> Result<Option<EarlierDeployment>, StoreError> {
+        let row: Option<(Json<ServiceSpec>, String, bool)> = sqlx::query_as(
+            "SELECT spec, state, image_removed FROM deployments WHERE service_id = $1 AND number = $2",
+        )
+        .bind(self.id)
+        .bind(number)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(
+            row.map(|(Json(spec), state, image_removed)| EarlierDeployment {
+                spec,
+                state: DeploymentState::parse(&state),
+                image_removed,
+            }),
+        )
+    }
+
+    /// Stops (no replicas run; the count is kept) or starts the service.
+    pub async fn set_stopped(&mut self, stopped: bool) -> Result<(), StoreError> {
+        sqlx::query("UPDATE services SET stopped = $2, updated_at = now() WHERE id = $1")
+            .bind(self.id)
+            .bind(stopped)
+            .execute(&mut *self.tx)
+            .await?;
+        wake_worker(&mut self.tx, self.id).await?;
+        Ok(())
+    }
+
+    /// Marks the service for deletion: the worker removes its containers, then the row.
+    pub async fn mark_deleting(&mut self) -> Result<(), StoreError> {
+        sqlx::query("UPDATE services SET deleting = true, updated_at = now() WHERE id = $1")
+            .bind(self.id)
+            .execute(&mut *self.tx)
+            .await?;
+        wake_worker(&mut self.tx, self.id).await?;
+        Ok(())
+    }
+
+    /// Replaces the webhook secret (sealed).
+    pub async fn set_webhook_secret(&mut self, sealed: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE services SET webhook_secret = $2 WHERE id = $1")
+            .bind(self.id)
+            .bind(sealed)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// " by <name>" when a person made the change, else "" (for the timeline).
+    pub async fn by_whom(&mut self) -> Result<String, StoreError> {
+        let Some(user) = self.actor.user_id() else {
+            return Ok(String::new());
+        };
+        let name: Option<String> = sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
+            .bind(user)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(name.map(|n| format!(" by {n}")).unwrap_or_default())
+    }
+
+    /// Adds to the service's timeline.
+    pub async fn event(&mut self, kind: EventKind, message: &str) -> Result<(), StoreError> {
+        add_event(&mut *self.tx, self.id, kind, message).await
+    }
+
+    /// Writes the audit entry of this change (`action`, e.g. `service.update`).
+    pub async fn audit(
+        &mut self,
+        action: &str,
+        summary: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let name = self.stored.name.clone();
+        let target = Target::new("service", self.id, &name);
+        record(&mut self.tx, &self.actor, action, target, summary).await?;
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
