@@ -10,7 +10,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 mod guard {
     use crate::domain::team::InvitationProblem;
-    use crate::store::{team::TeamError, StoreError};
+    use crate::store::StoreError;
     use http::StatusCode;
     use leptos::prelude::*;
 
@@ -34,22 +34,39 @@ mod guard {
         refuse(StatusCode::UNPROCESSABLE_ENTITY, message)
     }
 
-    pub fn fail(what: &str, e: TeamError) -> ServerFnError {
-        match e {
-            TeamError::NotFound => not_found(what),
-            TeamError::Forbidden(m) => refuse(StatusCode::FORBIDDEN, m),
-            TeamError::Invalid(m) => invalid(m),
-            TeamError::Conflict(m) => refuse(StatusCode::CONFLICT, m),
-            TeamError::Store(e) => store(e),
-        }
-    }
-
     pub fn store(e: StoreError) -> ServerFnError {
         tracing::error!(error = %e, "team console");
         refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Something went wrong on the server; it was logged.",
         )
+    }
+
+    /// The signed-in caller as a command's caller, and the command's dependencies' source.
+    pub fn caller(
+    ) -> Result<(crate::api::context::ServerContext, crate::commands::Caller), ServerFnError> {
+        let me = crate::api::context::require_member()?;
+        let caller = crate::commands::Caller::of(&me, crate::api::context::client_addr());
+        Ok((crate::api::context::server_context()?, caller))
+    }
+
+    pub fn deps(ctx: &crate::api::context::ServerContext) -> crate::commands::Deps<'_> {
+        crate::commands::Deps {
+            pool: &ctx.pool,
+            secrets: &ctx.secrets,
+        }
+    }
+
+    /// A command's refusal, with its status; `what` names the thing in "No such …".
+    pub fn refused(what: &str, e: crate::commands::CommandError) -> ServerFnError {
+        use crate::commands::CommandError as E;
+        match e {
+            E::NotFound => not_found(what),
+            E::Forbidden | E::ForbiddenBecause(_) => refuse(StatusCode::FORBIDDEN, e.message()),
+            E::Invalid(_) | E::Taken(_) | E::Unprocessable(_) => invalid(e.message()),
+            E::Conflict(m) => refuse(StatusCode::CONFLICT, m),
+            E::Internal(e) => store(e),
+        }
     }
 
     /// The same statuses as `POST /auth/accept` answers with.
@@ -118,30 +135,27 @@ pub async fn team_members() -> Result<Vec<MemberView>, ServerFnError> {
 
 #[server(name = SetMemberRole, prefix = "/api", endpoint = "set_member_role")]
 pub async fn set_member_role(user_id: String, role: String) -> Result<MemberView, ServerFnError> {
-    let (ctx, me, actor) = crate::api::context::require(crate::domain::Permission::ManageMembers)?;
+    let (ctx, caller) = guard::caller()?;
+    caller
+        .may(crate::domain::Permission::ManageMembers)
+        .map_err(|e| guard::refused("member", e))?;
     let user_id = guard::id(&user_id, "member")?;
     let role = crate::domain::team::parse_role(&role).map_err(guard::invalid)?;
-    crate::store::team::change_role(&ctx.pool, actor, me.role, user_id, role)
+    crate::commands::team::change_role(guard::deps(&ctx), &caller, user_id, role)
         .await
-        .map_err(|e| guard::fail("member", e))
+        .map_err(|e| guard::refused("member", e))
 }
 
 /// Removes a member; anyone may remove themselves (leave the team), which ends up on the
 /// overview of another of their teams.
 #[server(name = RemoveMember, prefix = "/api", endpoint = "remove_member")]
 pub async fn remove_member(user_id: String) -> Result<(), ServerFnError> {
-    use crate::domain::Permission;
+    let (ctx, caller) = guard::caller()?;
     let user_id = guard::id(&user_id, "member")?;
-    let leaving = crate::api::context::viewer().is_some_and(|me| me.user.id == user_id);
-    let needs = if leaving {
-        Permission::ReadServices
-    } else {
-        Permission::ManageMembers
-    };
-    let (ctx, me, actor) = crate::api::context::require(needs)?;
-    crate::store::team::remove_member(&ctx.pool, actor, me.role, user_id)
+    let leaving = caller.actor.by == crate::store::audit::By::User(user_id);
+    crate::commands::team::remove_member(guard::deps(&ctx), &caller, user_id)
         .await
-        .map_err(|e| guard::fail("member", e))?;
+        .map_err(|e| guard::refused("member", e))?;
     if leaving {
         leptos_axum::redirect("/");
     }
@@ -161,19 +175,22 @@ pub async fn list_invitations() -> Result<Vec<InvitationView>, ServerFnError> {
 /// link is in the answer, this once.
 #[server(name = Invite, prefix = "/api", endpoint = "invite")]
 pub async fn invite(form: InviteForm) -> Result<NewInvitation, ServerFnError> {
-    let (ctx, me, actor) = crate::api::context::require(crate::domain::Permission::ManageMembers)?;
-    crate::store::invitations::invite(&ctx.pool, actor, me.role, &form, &ctx.public_base())
+    let (ctx, caller) = guard::caller()?;
+    crate::commands::team::invite(guard::deps(&ctx), &caller, &form, &ctx.public_base())
         .await
-        .map_err(|e| guard::fail("invitation", e))
+        .map_err(|e| guard::refused("invitation", e))
 }
 
 #[server(name = RevokeInvitation, prefix = "/api", endpoint = "revoke_invitation")]
 pub async fn revoke_invitation(id: String) -> Result<(), ServerFnError> {
-    let (ctx, _, actor) = crate::api::context::require(crate::domain::Permission::ManageMembers)?;
+    let (ctx, caller) = guard::caller()?;
+    caller
+        .may(crate::domain::Permission::ManageMembers)
+        .map_err(|e| guard::refused("invitation", e))?;
     let id = guard::id(&id, "invitation")?;
-    crate::store::invitations::revoke(&ctx.pool, actor, id)
+    crate::commands::team::revoke_invitation(guard::deps(&ctx), &caller, id)
         .await
-        .map_err(|e| guard::fail("invitation", e))
+        .map_err(|e| guard::refused("invitation", e))
 }
 
 /// The team's API tokens (revoked ones are not listed).
@@ -188,28 +205,31 @@ pub async fn list_tokens() -> Result<Vec<TokenView>, ServerFnError> {
 /// A new API token; its value is in the answer, this once.
 #[server(name = CreateToken, prefix = "/api", endpoint = "create_token")]
 pub async fn create_token(form: TokenForm) -> Result<NewToken, ServerFnError> {
-    let (ctx, me, actor) = crate::api::context::require(crate::domain::Permission::ManageTokens)?;
-    crate::store::tokens::create(&ctx.pool, actor, me.role, &form)
+    let (ctx, caller) = guard::caller()?;
+    crate::commands::team::create_token(guard::deps(&ctx), &caller, &form)
         .await
-        .map_err(|e| guard::fail("token", e))
+        .map_err(|e| guard::refused("token", e))
 }
 
 #[server(name = RevokeToken, prefix = "/api", endpoint = "revoke_token")]
 pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
-    let (ctx, _, actor) = crate::api::context::require(crate::domain::Permission::ManageTokens)?;
+    let (ctx, caller) = guard::caller()?;
+    caller
+        .may(crate::domain::Permission::ManageTokens)
+        .map_err(|e| guard::refused("token", e))?;
     let id = guard::id(&id, "token")?;
-    crate::store::tokens::revoke(&ctx.pool, actor, id)
+    crate::commands::team::revoke_token(guard::deps(&ctx), &caller, id)
         .await
-        .map_err(|e| guard::fail("token", e))
+        .map_err(|e| guard::refused("token", e))
 }
 
 /// Renames the current team; the whole page is read again (the top bar shows the name).
 #[server(name = RenameTeam, prefix = "/api", endpoint = "rename_team")]
 pub async fn rename_team(name: String) -> Result<(), ServerFnError> {
-    let (ctx, _, actor) = crate::api::context::require(crate::domain::Permission::ManageTeam)?;
-    crate::store::team::rename(&ctx.pool, actor, &name)
+    let (ctx, caller) = guard::caller()?;
+    crate::commands::team::rename(guard::deps(&ctx), &caller, &name)
         .await
-        .map_err(|e| guard::fail("team", e))?;
+        .map_err(|e| guard::refused("team", e))?;
     leptos_axum::redirect("/team");
     Ok(())
 }
@@ -218,13 +238,14 @@ pub async fn rename_team(name: String) -> Result<(), ServerFnError> {
 /// services).
 #[server(name = DeleteTeam, prefix = "/api", endpoint = "delete_team")]
 pub async fn delete_team(confirm: String) -> Result<(), ServerFnError> {
-    let (ctx, me, actor) = crate::api::context::require(crate::domain::Permission::OwnTeam)?;
+    let (ctx, me, _) = crate::api::context::require(crate::domain::Permission::OwnTeam)?;
     if confirm.trim() != me.team.name {
         return Err(guard::invalid("Type the team's name exactly to confirm."));
     }
-    crate::store::team::delete(&ctx.pool, actor)
+    let caller = crate::commands::Caller::of(&me, crate::api::context::client_addr());
+    crate::commands::team::delete(guard::deps(&ctx), &caller)
         .await
-        .map_err(|e| guard::fail("team", e))?;
+        .map_err(|e| guard::refused("team", e))?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -232,11 +253,14 @@ pub async fn delete_team(confirm: String) -> Result<(), ServerFnError> {
 /// Makes a member the owner; the caller becomes an admin.
 #[server(name = TransferOwnership, prefix = "/api", endpoint = "transfer_ownership")]
 pub async fn transfer_ownership(user_id: String) -> Result<(), ServerFnError> {
-    let (ctx, me, actor) = crate::api::context::require(crate::domain::Permission::OwnTeam)?;
+    let (ctx, caller) = guard::caller()?;
+    caller
+        .may(crate::domain::Permission::OwnTeam)
+        .map_err(|e| guard::refused("member", e))?;
     let user_id = guard::id(&user_id, "member")?;
-    crate::store::team::transfer_ownership(&ctx.pool, actor, me.role, user_id)
+    crate::commands::team::transfer_ownership(guard::deps(&ctx), &caller, user_id)
         .await
-        .map_err(|e| guard::fail("member", e))?;
+        .map_err(|e| guard::refused("member", e))?;
     leptos_axum::redirect("/team");
     Ok(())
 }

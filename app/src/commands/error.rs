@@ -3,7 +3,7 @@
 //! redirect with a problem code.
 
 use crate::domain::service::{FieldError, Taken};
-use crate::store::StoreError;
+use crate::store::{team::TeamError, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
@@ -19,6 +19,12 @@ pub enum CommandError {
     /// The caller's role does not allow this.
     #[error("your role does not allow this")]
     Forbidden,
+    /// A rule about roles refused it (e.g. granting above one's own role); says which.
+    #[error("{0}")]
+    ForbiddenBecause(String),
+    /// A rule that belongs to no one field refused the input; says which.
+    #[error("{0}")]
+    Unprocessable(String),
     /// The thing is in a state that refuses this (e.g. being deleted); says why.
     #[error("{0}")]
     Conflict(String),
@@ -54,7 +60,9 @@ impl CommandError {
                 .join(" "),
             CommandError::NotFound => "No such service.".to_owned(),
             CommandError::Forbidden => "Your role does not allow this.".to_owned(),
-            CommandError::Conflict(why) => why.clone(),
+            CommandError::ForbiddenBecause(why)
+            | CommandError::Unprocessable(why)
+            | CommandError::Conflict(why) => why.clone(),
             CommandError::Internal(_) => {
                 "Something went wrong on the server; it was logged.".to_owned()
             }
@@ -69,6 +77,18 @@ impl From<StoreError> for CommandError {
             StoreError::Deleting => CommandError::Conflict("The service is being deleted.".into()),
             StoreError::Taken(taken) => CommandError::Taken(taken),
             other => CommandError::Internal(other),
+        }
+    }
+}
+
+impl From<TeamError> for CommandError {
+    fn from(e: TeamError) -> Self {
+        match e {
+            TeamError::NotFound => CommandError::NotFound,
+            TeamError::Forbidden(why) => CommandError::ForbiddenBecause(why),
+            TeamError::Invalid(why) => CommandError::Unprocessable(why),
+            TeamError::Conflict(why) => CommandError::Conflict(why),
+            TeamError::Store(e) => e.into(),
         }
     }
 }

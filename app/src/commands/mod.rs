@@ -5,6 +5,7 @@
 
 mod error;
 pub mod service;
+pub mod team;
 
 pub use error::CommandError;
 

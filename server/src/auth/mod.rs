@@ -1,5 +1,4 @@
-//! Passwords, sessions and sign-in limits.
+//! Passwords and sign-in limits (the HTTP session layer is in `http::session`).
 
 pub mod password;
 pub mod rate_limit;
-pub mod session;

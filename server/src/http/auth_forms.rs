@@ -1,8 +1,9 @@
 //! The first-run, sign-in and sign-out forms. Plain form posts, so they work with
 //! JavaScript off; the pages that show them live in `app::pages`.
 
-use super::{client_ip::client_ip, respond, AppState};
-use crate::auth::{password, session};
+use super::session;
+use super::{client_ip::client_ip, respond, state::AppState};
+use crate::auth::password;
 use app::domain::{FormError, LoginForm, SetupForm};
 use app::store::{accounts, StoreError};
 use axum::{

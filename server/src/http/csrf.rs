@@ -4,7 +4,7 @@
 //! pages cannot forge either. A request that carries neither comes from a program, not a
 //! browser a victim is using, and CSRF does not apply to it.
 
-use super::AppState;
+use super::state::AppState;
 use axum::{
     extract::{Request, State},
     http::{header, HeaderMap, Method, StatusCode},

@@ -44,7 +44,7 @@ impl SystemProbe for BerthProbe {
 /// 200 while Berth can serve (Postgres reachable), 503 otherwise. Docker being away makes
 /// the status "degraded", not unhealthy: the dashboard still works.
 pub async fn healthz(
-    State(state): State<super::AppState>,
+    State(state): State<super::state::AppState>,
 ) -> (StatusCode, Json<serde_json::Value>) {
     let status = state.probe().check().await;
     let (code, word) = match (status.postgres.reachable, status.docker.reachable) {

@@ -4,7 +4,7 @@
 //! request that fails answers 401 and queues nothing. Verified pushes to the service's
 //! branch queue a build (once per delivery id) and answer at once: the build runs later.
 
-use super::AppState;
+use super::state::AppState;
 use crate::build::{push_event, signature};
 use app::store::builds::{self as store, Provider, PushOutcome};
 use axum::{

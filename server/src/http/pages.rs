@@ -1,6 +1,6 @@
 //! Leptos pages and server functions, and the guard that decides who sees which page.
 
-use super::AppState;
+use super::state::AppState;
 use app::api::context::Viewer;
 use axum::{
     body::Body,

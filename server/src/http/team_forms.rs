@@ -2,8 +2,9 @@
 //! accepting an invitation (which may also create the account and sign in). Plain form
 //! posts, so they work with JavaScript off; JSON callers get JSON.
 
-use super::{auth_forms::start_session, client_ip::client_ip, respond, AppState};
-use crate::auth::{password, session};
+use super::session;
+use super::{auth_forms::start_session, client_ip::client_ip, respond, state::AppState};
+use crate::auth::password;
 use app::api::context::Viewer;
 use app::domain::account::{validate_name, validate_new_password};
 use app::domain::team::InvitationProblem;

@@ -81,6 +81,8 @@ impl From<CommandError> for ApiError {
         match e {
             CommandError::NotFound => ApiError::NotFound,
             CommandError::Forbidden => ApiError::Forbidden,
+            CommandError::ForbiddenBecause(why) => ApiError::ForbiddenBecause(why),
+            CommandError::Unprocessable(why) => ApiError::BadInput(why),
             CommandError::Invalid(_) | CommandError::Taken(_) => {
                 ApiError::Invalid(e.field_errors())
             }
@@ -99,5 +101,11 @@ impl From<StoreError> for ApiError {
                 ApiError::Internal
             }
         }
+    }
+}
+
+impl From<app::store::team::TeamError> for ApiError {
+    fn from(e: app::store::team::TeamError) -> Self {
+        CommandError::from(e).into()
     }
 }

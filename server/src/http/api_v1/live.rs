@@ -4,8 +4,8 @@
 
 use super::member::{parse_id, Member};
 use super::ApiError;
-use crate::auth::session::still_allowed;
-use crate::http::AppState;
+use crate::http::session::still_allowed;
+use crate::http::state::AppState;
 use crate::live::{logs, HubMessage};
 use app::domain::live::{LiveChange, EVENT_CHANGE, EVENT_LOG, EVENT_RESYNC};
 use app::domain::Permission;

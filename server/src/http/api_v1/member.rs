@@ -1,12 +1,12 @@
 //! Who calls the API: the member the session layer resolved from a session cookie or an
 //! API token (`Authorization: Bearer`). Every handler starts here, so authorisation has one
-//! shape: `team_for(p)` / `actor(p)` refuse (403) when the role does not allow `p`.
+//! shape: `team_for(p)` (reads) and `caller()` (a command checks the role) refuse (403)
+//! when the role does not allow it.
 
 use super::ApiError;
 use app::api::context::{ClientAddr, Viewer};
 use app::commands::Caller;
 use app::domain::{Permission, Role, SessionInfo};
-use app::store::audit::Actor;
 use axum::{extract::FromRequestParts, http::request::Parts};
 use uuid::Uuid;
 
@@ -43,12 +43,6 @@ impl Member {
     /// The caller of a command (the command checks the role).
     pub fn caller(&self) -> Caller {
         Caller::of(&self.0, self.1)
-    }
-
-    /// The caller as the store's actor (for the audit log), once its role allows `p`.
-    pub fn actor(&self, p: Permission) -> Result<Actor, ApiError> {
-        self.team_for(p)?;
-        Ok(Actor::of(&self.0, self.1))
     }
 }
 

@@ -10,7 +10,7 @@ mod team;
 
 pub use error::ApiError;
 
-use super::AppState;
+use super::state::AppState;
 use axum::Router;
 
 pub fn router() -> Router<AppState> {

@@ -3,7 +3,7 @@
 use super::body;
 use super::member::{parse_id, Member};
 use super::ApiError;
-use crate::http::AppState;
+use crate::http::state::AppState;
 use app::commands::{service as command, Deps};
 use app::domain::service::{Change, ServiceSpec, WebhookInfo};
 use app::domain::Permission;

@@ -4,10 +4,10 @@
 use super::body;
 use super::member::{parse_id, Member};
 use super::ApiError;
-use crate::http::AppState;
+use crate::http::state::AppState;
+use app::commands::{team as command, Deps};
 use app::domain::team::{AuditFilter, InviteForm, TokenForm};
 use app::domain::{Permission, Role};
-use app::store::team::TeamError;
 use app::store::{audit, invitations, team, tokens};
 use axum::{
     body::Bytes,
@@ -40,15 +40,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/audit", get(audit_log))
 }
 
-impl From<TeamError> for ApiError {
-    fn from(e: TeamError) -> Self {
-        match e {
-            TeamError::NotFound => ApiError::NotFound,
-            TeamError::Forbidden(m) => ApiError::ForbiddenBecause(m),
-            TeamError::Invalid(m) => ApiError::BadInput(m),
-            TeamError::Conflict(m) => ApiError::Conflict(m),
-            TeamError::Store(e) => e.into(),
-        }
+fn deps(s: &AppState) -> Deps<'_> {
+    Deps {
+        pool: &s.pool,
+        secrets: &s.secrets,
     }
 }
 
@@ -83,14 +78,14 @@ struct Rename {
 }
 
 async fn rename(State(s): State<AppState>, m: Member, b: Bytes) -> Result<Response, ApiError> {
-    let actor = m.actor(Permission::ManageTeam)?;
+    let caller = m.caller();
+    caller.may(Permission::ManageTeam)?;
     let Rename { name } = body(&b)?;
-    Ok(Json(team::rename(&s.pool, actor, &name).await?).into_response())
+    Ok(Json(command::rename(deps(&s), &caller, &name).await?).into_response())
 }
 
 async fn delete(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
-    let actor = m.actor(Permission::OwnTeam)?;
-    team::delete(&s.pool, actor).await?;
+    command::delete(deps(&s), &m.caller()).await?;
     Ok(no_content())
 }
 
@@ -101,9 +96,10 @@ struct Transfer {
 }
 
 async fn transfer(State(s): State<AppState>, m: Member, b: Bytes) -> Result<Response, ApiError> {
-    let actor = m.actor(Permission::OwnTeam)?;
+    let caller = m.caller();
+    caller.may(Permission::OwnTeam)?;
     let Transfer { user_id } = body(&b)?;
-    team::transfer_ownership(&s.pool, actor, m.role(), user_id).await?;
+    command::transfer_ownership(deps(&s), &caller, user_id).await?;
     Ok(no_content())
 }
 
@@ -124,11 +120,12 @@ async fn change_role(
     Path(user): Path<String>,
     b: Bytes,
 ) -> Result<Response, ApiError> {
-    let actor = m.actor(Permission::ManageMembers)?;
+    let caller = m.caller();
+    caller.may(Permission::ManageMembers)?;
     let user = parse_id(&user)?;
     let RoleBody { role } = body(&b)?;
     let role: Role = app::domain::team::parse_role(&role).map_err(ApiError::BadInput)?;
-    let member = team::change_role(&s.pool, actor, m.role(), user, role).await?;
+    let member = command::change_role(deps(&s), &caller, user, role).await?;
     Ok(Json(member).into_response())
 }
 
@@ -139,14 +136,7 @@ async fn remove(
     Path(user): Path<String>,
 ) -> Result<Response, ApiError> {
     let user = parse_id(&user)?;
-    let leaving = m.0.token.is_none() && m.0.user.id == user;
-    let need = if leaving {
-        Permission::ReadServices
-    } else {
-        Permission::ManageMembers
-    };
-    let actor = m.actor(need)?;
-    team::remove_member(&s.pool, actor, m.role(), user).await?;
+    command::remove_member(deps(&s), &m.caller(), user).await?;
     Ok(no_content())
 }
 
@@ -161,13 +151,14 @@ async fn invite(
     headers: axum::http::HeaderMap,
     b: Bytes,
 ) -> Result<Response, ApiError> {
-    let actor = m.actor(Permission::ManageMembers)?;
+    let caller = m.caller();
+    caller.may(Permission::ManageMembers)?;
     let form: InviteForm = body(&b)?;
     let host = headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok());
     let base = app::domain::service::public_base(s.settings.public_origin.as_deref(), host);
-    let created = invitations::invite(&s.pool, actor, m.role(), &form, &base).await?;
+    let created = command::invite(deps(&s), &caller, &form, &base).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -176,8 +167,9 @@ async fn revoke_invitation(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let actor = m.actor(Permission::ManageMembers)?;
-    invitations::revoke(&s.pool, actor, parse_id(&id)?).await?;
+    let caller = m.caller();
+    caller.may(Permission::ManageMembers)?;
+    command::revoke_invitation(deps(&s), &caller, parse_id(&id)?).await?;
     Ok(no_content())
 }
 
@@ -191,9 +183,10 @@ async fn create_token(
     m: Member,
     b: Bytes,
 ) -> Result<Response, ApiError> {
-    let actor = m.actor(Permission::ManageTokens)?;
+    let caller = m.caller();
+    caller.may(Permission::ManageTokens)?;
     let form: TokenForm = body(&b)?;
-    let created = tokens::create(&s.pool, actor, m.role(), &form).await?;
+    let created = command::create_token(deps(&s), &caller, &form).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -202,8 +195,9 @@ async fn revoke_token(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let actor = m.actor(Permission::ManageTokens)?;
-    tokens::revoke(&s.pool, actor, parse_id(&id)?).await?;
+    let caller = m.caller();
+    caller.may(Permission::ManageTokens)?;
+    command::revoke_token(deps(&s), &caller, parse_id(&id)?).await?;
     Ok(no_content())
 }
 

@@ -3,7 +3,7 @@
 //! checked against Postgres on every request, so a removed or demoted member loses the old
 //! rights at once.
 
-use crate::http::AppState;
+use super::state::AppState;
 use app::api::context::{ClientAddr, Viewer};
 use app::domain::{Permission, SessionInfo};
 use app::store::{accounts, tokens};
@@ -85,7 +85,7 @@ pub async fn resolve_viewer(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| {
-            crate::http::client_ip(*peer, req.headers(), &state.settings.trusted_proxies)
+            super::client_ip::client_ip(*peer, req.headers(), &state.settings.trusted_proxies)
         });
     let bearer = req
         .headers()
