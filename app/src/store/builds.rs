@@ -8,7 +8,7 @@
 use super::audit::{record, By, Target};
 use super::secret_box::SecretBox;
 use super::services::{
-    add_event, by, field_error, lock_service, new_template, notify, open_env, Actor, ServiceError,
+    add_event, by, field_error, lock_service, new_template, open_env, Actor, ServiceError,
 };
 use super::StoreError;
 use crate::domain::service::{CommitInfo, EventKind, GitSource, ServiceSpec};
@@ -441,7 +441,6 @@ pub async fn finish_build_ok(
         &format!("Built {image}; rolling out."),
     )
     .await?;
-    notify(&mut tx, service_id).await?;
     tx.commit().await?;
     Ok(())
 }

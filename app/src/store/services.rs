@@ -1,7 +1,7 @@
 //! Services and deployments as people change them (dashboard, REST API). Every function is
 //! scoped by team: another team's id behaves exactly like an id that does not exist.
-//! Every change that the worker must act on sends `NOTIFY berth_services '<service id>'`
-//! in the same transaction, so the worker wakes when (and only when) it is committed.
+//! The worker wakes on the database triggers' announcement of each committed change
+//! (`berth_live`, the channel the live pages follow): no function here notifies by hand.
 
 use super::audit::{record, spec_change, Target};
 use super::builds::queue_build;
@@ -15,9 +15,6 @@ use crate::domain::service::{
 use serde_json::json;
 use sqlx::{types::Json, PgPool, Postgres, Row, Transaction};
 use uuid::Uuid;
-
-/// The channel the worker listens on; the payload is a service id.
-pub const NOTIFY_CHANNEL: &str = "berth_services";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -97,18 +94,6 @@ pub(super) fn field_error(field: impl Into<String>, message: impl Into<String>) 
         field: field.into(),
         message: message.into(),
     }])
-}
-
-pub(super) async fn notify(
-    tx: &mut Transaction<'_, Postgres>,
-    service_id: Uuid,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(NOTIFY_CHANNEL)
-        .bind(service_id.to_string())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 /// The service's stored spec (sealed), its row locked for the change; refused while it is
@@ -219,7 +204,6 @@ async fn insert_deployment(
     .bind(actor.user_id())
     .fetch_one(&mut **tx)
     .await?;
-    notify(tx, service_id).await?;
     Ok(id)
 }
 
@@ -648,7 +632,6 @@ pub async fn set_stopped(
         json!({}),
     )
     .await?;
-    notify(&mut tx, id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -675,7 +658,6 @@ pub async fn delete(pool: &PgPool, actor: Actor, id: Uuid) -> Result<(), Service
         json!({}),
     )
     .await?;
-    notify(&mut tx, id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -718,7 +700,7 @@ fn container_from_row(row: &sqlx::postgres::PgRow) -> ContainerView {
     ContainerView {
         id: row.get("id"),
         name: row.get("name"),
-        replica: row.get("replica"),
+        replica: crate::domain::service::ReplicaIndex::from_column(row.get("replica")),
         deployment_id: row.get("deployment_id"),
         state: row.get("state"),
         health: row.get("health"),

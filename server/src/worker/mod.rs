@@ -1,8 +1,8 @@
 //! The reconciler: makes Docker run what Postgres says each service should run.
 //!
 //! Modelled on kube-runtime's controller. `reconcile(service)` re-reads everything and is
-//! never told why it runs, so it is idempotent. Triggers (Postgres NOTIFY, Docker events
-//! for Berth's label, a periodic resync) only name a service. The scheduler runs at most one
+//! never told why it runs, so it is idempotent. Triggers (the database triggers'
+//! announcements, Docker events for Berth's label, a periodic resync) only name a service. The scheduler runs at most one
 //! reconcile per service at a time (a trigger that arrives meanwhile runs it once more
 //! afterwards) and retries failures with jittered exponential backoff.
 
@@ -112,7 +112,7 @@ impl Worker {
     async fn run(self) {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let mut sources = JoinSet::new();
-        sources.spawn(triggers::notifications(self.pool.clone(), tx.clone()));
+        sources.spawn(triggers::announcements(self.pool.clone(), tx.clone()));
         sources.spawn(triggers::docker_events(self.engine.clone(), tx.clone()));
         sources.spawn(triggers::resync_timer(
             self.settings.resync_interval,

@@ -2,6 +2,7 @@
 //! rules it must follow; and what Berth reports about it. Pure data and checks, shared by
 //! browser and server.
 
+mod container;
 mod form;
 mod git_source;
 mod host_name;
@@ -14,6 +15,7 @@ mod timeline;
 mod validate;
 mod webhook;
 
+pub use container::{ContainerView, ReplicaIndex};
 pub use form::{form_field, FormProblem, ServiceForm};
 pub use git_source::{
     check_branch, check_repo_path, check_repo_url, is_commit_sha, BuildArg, GitCredentials,
@@ -28,7 +30,7 @@ pub use spec::{
     ServiceSpec, VolumeMount,
 };
 pub use status::{
-    CommitInfo, ContainerView, DeploymentLogLine, DeploymentState, DeploymentView, RouteStatus,
+    CommitInfo, DeploymentLogLine, DeploymentState, DeploymentView, RouteStatus,
     ServiceHealth, ServiceStatus, ServiceView, SECRET_MASK,
 };
 pub use timeline::{container_changes, ContainerFacts, EventKind, ServiceEvent};
