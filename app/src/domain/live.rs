@@ -60,7 +60,8 @@ pub const EVENT_LOG: &str = "log";
 /// One line a container printed, cleaned for display (see `log_line::clean`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogLine {
-    pub replica: i32,
+    /// `None`: a labelled container without a replica label.
+    pub replica: Option<crate::domain::service::ReplicaIndex>,
     /// stdout or stderr.
     pub stream: String,
     pub line: String,

@@ -1,15 +1,21 @@
 //! The Docker adapter: the only code that speaks to the Docker engine (through bollard).
 
 mod containers;
+mod events;
 mod image;
 mod observe;
+mod observed;
+mod pull;
+mod replica;
 
-pub use containers::{
-    team_network, ContainerError, Observed, ReplicaTemplate, RunningReplica, LABEL_DEPLOYMENT,
-    LABEL_INSTANCE, LABEL_MANAGED, LABEL_REPLICA, LABEL_SERVICE, LABEL_TEAM, LABEL_TEMPLATE,
-};
+pub use containers::ContainerError;
 pub use image::{BuildContext, BuildOptions, ImageError};
 pub use observe::{OutputChunk, Usage};
+pub use observed::{
+    Observed, LABEL_DEPLOYMENT, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REPLICA, LABEL_SERVICE,
+    LABEL_TEAM, LABEL_TEMPLATE,
+};
+pub use replica::{team_network, ReplicaTemplate};
 
 use app::domain::DockerStatus;
 use bollard::Docker;

@@ -4,15 +4,23 @@
 //! a periodic resync (events can be missed). A source that loses its connection reconnects
 //! and asks for a full resync.
 
-use super::Trigger;
 use crate::engine::Engine;
 use app::domain::live::{Announcement, LIVE_CHANNEL};
 use futures::StreamExt;
 use sqlx::{postgres::PgListener, PgPool};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
+use uuid::Uuid;
 
 const RECONNECT: Duration = Duration::from_secs(1);
+
+/// Why the scheduler should look at services.
+#[derive(Debug, Clone, Copy)]
+pub enum Trigger {
+    Service(Uuid),
+    /// Everything: after a missed event or on the resync timer.
+    All,
+}
 
 /// Follows the database's announcements; a change to a service's row, routes or
 /// deployments names that service.

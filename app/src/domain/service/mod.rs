@@ -30,8 +30,8 @@ pub use spec::{
     ServiceSpec, VolumeMount,
 };
 pub use status::{
-    CommitInfo, DeploymentLogLine, DeploymentState, DeploymentView, RouteStatus,
-    ServiceHealth, ServiceStatus, ServiceView, SECRET_MASK,
+    CommitInfo, DeploymentLogLine, DeploymentState, DeploymentView, RouteStatus, ServiceHealth,
+    ServiceStatus, ServiceView, SECRET_MASK,
 };
 pub use timeline::{container_changes, ContainerFacts, EventKind, ServiceEvent};
 pub use validate::{validate_service_name, FieldError, MAX_REPLICAS};

@@ -105,4 +105,3 @@ pub async fn record_containers(
     tx.commit().await?;
     Ok(())
 }
-

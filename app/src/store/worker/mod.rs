@@ -6,8 +6,8 @@ mod containers;
 mod rollout;
 
 pub use containers::{record_containers, ContainerRecord};
-pub use rollout::{finish_rollout, hold_rollout, log};
 pub(super) use rollout::audit_outcome;
+pub use rollout::{finish_rollout, hold_rollout, log};
 
 use super::StoreError;
 use crate::domain::service::{DeploymentState, ServiceSpec};
