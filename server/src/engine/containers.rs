@@ -2,11 +2,11 @@
 //! Every operation that is already true counts as success (create 409, start 304,
 //! remove 404), so the worker can repeat any of them after a crash.
 
+use super::client::Engine;
 use super::observed::{
     label_filter, Observed, LABEL_INSTANCE, LABEL_MANAGED, LABEL_SERVICE, LABEL_TEAM,
 };
 use super::replica::{container_body, team_network, ReplicaTemplate};
-use super::Engine;
 use app::domain::service::ServiceSpec;
 use bollard::errors::Error as DockerError;
 use bollard::models::NetworkCreateRequest;

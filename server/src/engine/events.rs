@@ -1,7 +1,8 @@
 //! Docker's event stream, narrowed to the lifecycle of Berth's containers.
 
+use super::client::Engine;
+use super::containers::ContainerError;
 use super::observed::{label_filter, LABEL_INSTANCE, LABEL_MANAGED, LABEL_SERVICE};
-use super::{ContainerError, Engine};
 use bollard::query_parameters::EventsOptionsBuilder;
 use futures::{Stream, StreamExt};
 use uuid::Uuid;

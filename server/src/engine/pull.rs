@@ -1,7 +1,8 @@
 //! Pulling a service's image from its registry (with credentials for a private one).
 
+use super::client::Engine;
 use super::containers::is_status;
-use super::{ContainerError, Engine};
+use super::containers::ContainerError;
 use app::domain::service::{parse_image_ref, RegistryAuth};
 use bollard::auth::DockerCredentials;
 use bollard::errors::Error as DockerError;
