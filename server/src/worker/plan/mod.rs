@@ -82,55 +82,38 @@ pub struct Plan {
     pub converged: bool,
 }
 
-/// One container as the plan weighs it (borrowed from the observation; private).
-struct Seen<'a> {
-    id: &'a str,
-    template: &'a str,
-    replica: Option<ReplicaIndex>,
-    state: State,
-    ready: bool,
-}
-
 /// The actions that bring the `observed` containers to `target` (`None`: nothing should
 /// run), given which of them are `ready`.
 pub fn plan(target: Option<&Target>, observed: &[Observed], ready: &Readiness) -> Plan {
-    let seen: Vec<Seen> = observed
-        .iter()
-        .map(|c| Seen {
-            id: &c.id,
-            template: &c.template,
-            replica: c.replica,
-            state: State::from_docker(&c.state),
-            ready: ready.get(&c.id).copied().unwrap_or(false),
-        })
-        .collect();
+    let state = |c: &Observed| State::from_docker(&c.state);
+    let is_ready = |c: &Observed| ready.get(&c.id).copied().unwrap_or(false);
+    let remove = |c: &Observed| Action::Remove(c.id.clone());
     let Some(target) = target else {
-        let actions: Vec<Action> = seen
+        let actions: Vec<Action> = observed
             .iter()
-            .filter(|c| c.state != State::Removing)
-            .map(|c| Action::Remove(c.id.to_owned()))
+            .filter(|c| state(c) != State::Removing)
+            .map(remove)
             .collect();
         return Plan {
-            converged: seen.is_empty(),
+            converged: observed.is_empty(),
             actions,
         };
     };
 
-    let seen = &seen[..];
     let mut actions = Vec::new();
-    let others: Vec<&Seen> = seen
+    let others: Vec<&Observed> = observed
         .iter()
         .filter(|c| c.template != target.template || c.replica.is_none())
         .collect();
     let mut all_ready = true;
     let mut creates = Vec::new();
     for n in ReplicaIndex::first(target.replicas) {
-        let mut claims: Vec<&Seen> = seen
+        let mut claims: Vec<&Observed> = observed
             .iter()
             .filter(|c| c.template == target.template && c.replica == Some(n))
-            .filter(|c| c.state != State::Removing)
+            .filter(|c| state(c) != State::Removing)
             .collect();
-        claims.sort_by_key(|c| (!c.ready, c.state.rank(), c.id));
+        claims.sort_by_key(|c| (!is_ready(c), state(c).rank(), c.id.as_str()));
         let mut claims = claims.into_iter();
         match claims.next() {
             None => {
@@ -138,39 +121,41 @@ pub fn plan(target: Option<&Target>, observed: &[Observed], ready: &Readiness) -
                 creates.push(Action::Create(n));
             }
             Some(keep) => {
-                match keep.state {
+                match state(keep) {
                     State::Dead => {
-                        actions.push(Action::Remove(keep.id.to_owned()));
+                        actions.push(remove(keep));
                         creates.push(Action::Create(n));
                     }
-                    State::Created => actions.push(Action::Start(keep.id.to_owned())),
+                    State::Created => actions.push(Action::Start(keep.id.clone())),
                     State::Exited if target.restart_exited => {
-                        actions.push(Action::Start(keep.id.to_owned()))
+                        actions.push(Action::Start(keep.id.clone()))
                     }
                     _ => {}
                 }
-                all_ready &= keep.ready;
+                all_ready &= is_ready(keep);
                 // Duplicates of a replica (a crash between create and record, or a copy
                 // made by hand with our labels) go.
-                actions.extend(claims.map(|c| Action::Remove(c.id.to_owned())));
+                actions.extend(claims.map(remove));
             }
         }
     }
     // Replicas beyond the wanted count (a scale down).
     actions.extend(
-        seen.iter()
-            .filter(|c| c.template == target.template && c.state != State::Removing)
+        observed
+            .iter()
+            .filter(|c| c.template == target.template && state(c) != State::Removing)
             .filter(|c| c.replica.is_some_and(|n| n.0 >= target.replicas))
-            .map(|c| Action::Remove(c.id.to_owned())),
+            .map(remove),
     );
 
-    let live_others: Vec<&&Seen> = others
+    let live_others: Vec<&Observed> = others
         .iter()
-        .filter(|c| c.state != State::Removing)
+        .copied()
+        .filter(|c| state(c) != State::Removing)
         .collect();
     if target.stop_first && !live_others.is_empty() {
         // Old ones first; new ones are created on the next pass.
-        actions.extend(live_others.iter().map(|c| Action::Remove(c.id.to_owned())));
+        actions.extend(live_others.into_iter().map(remove));
         return Plan {
             actions,
             converged: false,
@@ -179,7 +164,7 @@ pub fn plan(target: Option<&Target>, observed: &[Observed], ready: &Readiness) -
     actions.extend(creates);
     let others_go = !target.rolling || all_ready;
     if others_go {
-        actions.extend(live_others.iter().map(|c| Action::Remove(c.id.to_owned())));
+        actions.extend(live_others.into_iter().map(remove));
     }
     Plan {
         converged: actions.is_empty() && all_ready && others.is_empty(),
