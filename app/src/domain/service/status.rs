@@ -80,6 +80,20 @@ impl DeploymentState {
     }
 }
 
+/// A state word that is none of [`DeploymentState`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown deployment state {0:?}")]
+pub struct UnknownDeploymentState(pub String);
+
+impl TryFrom<String> for DeploymentState {
+    type Error = UnknownDeploymentState;
+
+    /// From the `deployments.state` column.
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s).ok_or(UnknownDeploymentState(s))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeploymentView {
     pub id: Uuid,
@@ -353,6 +367,18 @@ mod tests {
         assert_eq!(
             ServiceStatus::summarize(2, false, false, false, &[sick]).ready,
             0
+        );
+    }
+
+    #[test]
+    fn deployment_states_read_from_their_column() {
+        assert_eq!(
+            DeploymentState::try_from("rolled_back".to_owned()),
+            Ok(DeploymentState::RolledBack)
+        );
+        assert_eq!(
+            DeploymentState::try_from("lost".to_owned()),
+            Err(UnknownDeploymentState("lost".to_owned()))
         );
     }
 

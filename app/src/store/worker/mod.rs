@@ -12,16 +12,19 @@ pub use rollout::{finish_rollout, hold_rollout, log};
 use super::StoreError;
 use crate::domain::service::{DeploymentState, ServiceSpec};
 use chrono::{DateTime, Utc};
-use sqlx::{types::Json, PgPool, Row};
+use sqlx::PgPool;
 use uuid::Uuid;
 
-#[derive(Debug, Clone)]
+/// A deployment as the worker reads it (`DEPLOYMENT_COLUMNS`).
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DeploymentRow {
     pub id: Uuid,
     pub number: i32,
     pub template: String,
     /// Secrets still sealed.
+    #[sqlx(json)]
     pub spec: ServiceSpec,
+    #[sqlx(try_from = "String")]
     pub state: DeploymentState,
     pub deadline: Option<DateTime<Utc>>,
     pub lease_owner: Option<Uuid>,
@@ -44,24 +47,20 @@ pub struct DesiredService {
 const DEPLOYMENT_COLUMNS: &str =
     "id, number, template, spec, state, deadline, lease_owner, lease_until";
 
-fn deployment(row: &sqlx::postgres::PgRow) -> DeploymentRow {
-    let Json(spec): Json<ServiceSpec> = row.get("spec");
-    DeploymentRow {
-        id: row.get("id"),
-        number: row.get("number"),
-        template: row.get("template"),
-        spec,
-        state: DeploymentState::parse(row.get("state")).unwrap_or(DeploymentState::Failed),
-        deadline: row.get("deadline"),
-        lease_owner: row.get("lease_owner"),
-        lease_until: row.get("lease_until"),
-    }
+/// The `services` columns the worker reads.
+#[derive(sqlx::FromRow)]
+struct ServiceRow {
+    team_id: Uuid,
+    name: String,
+    stopped: bool,
+    deleting: bool,
+    live_deployment_id: Option<Uuid>,
 }
 
 /// Everything the worker needs to reconcile one service; `None` when the row is gone.
 pub async fn desired(pool: &PgPool, id: Uuid) -> Result<Option<DesiredService>, StoreError> {
-    let Some(row) = sqlx::query(
-        "SELECT id, team_id, name, stopped, deleting, live_deployment_id FROM services WHERE id = $1",
+    let Some(row) = sqlx::query_as::<_, ServiceRow>(
+        "SELECT team_id, name, stopped, deleting, live_deployment_id FROM services WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
@@ -69,34 +68,31 @@ pub async fn desired(pool: &PgPool, id: Uuid) -> Result<Option<DesiredService>, 
     else {
         return Ok(None);
     };
-    let live_id: Option<Uuid> = row.get("live_deployment_id");
-    let live = match live_id {
-        Some(live_id) => sqlx::query(&format!(
-            "SELECT {DEPLOYMENT_COLUMNS} FROM deployments WHERE id = $1"
-        ))
-        .bind(live_id)
-        .fetch_optional(pool)
-        .await?
-        .as_ref()
-        .map(deployment),
+    let live = match row.live_deployment_id {
+        Some(live_id) => {
+            sqlx::query_as::<_, DeploymentRow>(&format!(
+                "SELECT {DEPLOYMENT_COLUMNS} FROM deployments WHERE id = $1"
+            ))
+            .bind(live_id)
+            .fetch_optional(pool)
+            .await?
+        }
         None => None,
     };
-    let rollout = sqlx::query(&format!(
+    let rollout = sqlx::query_as::<_, DeploymentRow>(&format!(
         "SELECT {DEPLOYMENT_COLUMNS} FROM deployments
          WHERE service_id = $1 AND state IN ('pending', 'in_progress')
          ORDER BY number DESC LIMIT 1"
     ))
     .bind(id)
     .fetch_optional(pool)
-    .await?
-    .as_ref()
-    .map(deployment);
+    .await?;
     Ok(Some(DesiredService {
         id,
-        team_id: row.get("team_id"),
-        name: row.get("name"),
-        stopped: row.get("stopped"),
-        deleting: row.get("deleting"),
+        team_id: row.team_id,
+        name: row.name,
+        stopped: row.stopped,
+        deleting: row.deleting,
         live,
         rollout,
     }))
