@@ -21,6 +21,29 @@ pub enum LiveTopic {
     Events,
 }
 
+/// What a database trigger announces on [`LIVE_CHANNEL`] (the payload, as JSON). The live
+/// pages and the worker both listen to it: one wake-up mechanism for both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Announcement {
+    pub team: Uuid,
+    pub service: Uuid,
+    pub topic: LiveTopic,
+}
+
+impl Announcement {
+    /// Reads a notification's payload.
+    pub fn parse(payload: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(payload)
+    }
+
+    /// Whether the change is to what a service should run (its row, its routes or a
+    /// deployment), the changes that give the worker something to do. Containers, log
+    /// lines and timeline events are what the worker itself writes.
+    pub fn concerns_desired_state(&self) -> bool {
+        matches!(self.topic, LiveTopic::Services | LiveTopic::Deployments)
+    }
+}
+
 /// One change, as sent to the browser (`event: change`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveChange {
@@ -37,7 +60,8 @@ pub const EVENT_LOG: &str = "log";
 /// One line a container printed, cleaned for display (see `log_line::clean`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogLine {
-    pub replica: i32,
+    /// `None`: a labelled container without a replica label.
+    pub replica: Option<crate::domain::service::ReplicaIndex>,
     /// stdout or stderr.
     pub stream: String,
     pub line: String,

@@ -6,7 +6,7 @@
 //! the worker rolls it out like any other.
 
 use super::change::audit_entry::{record, Actor, By, Target};
-use super::change::{add_event, clip, queue_build, wake_worker, BuildCommit};
+use super::change::{add_event, clip, queue_build, BuildCommit};
 use super::secret_box::SecretBox;
 use super::spec_secrets::open_env;
 use super::StoreError;
@@ -314,7 +314,6 @@ pub async fn finish_build_ok(
         &format!("Built {image}; rolling out."),
     )
     .await?;
-    wake_worker(&mut tx, service_id).await?;
     tx.commit().await?;
     Ok(())
 }

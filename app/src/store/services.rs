@@ -26,7 +26,7 @@ fn container_from_row(row: &sqlx::postgres::PgRow) -> ContainerView {
     ContainerView {
         id: row.get("id"),
         name: row.get("name"),
-        replica: row.get("replica"),
+        replica: crate::domain::service::ReplicaIndex::from_column(row.get("replica")),
         deployment_id: row.get("deployment_id"),
         state: row.get("state"),
         health: row.get("health"),

@@ -1,6 +1,6 @@
 //! Image builds from a tar context, through the engine's build API (no docker CLI).
 
-use super::Engine;
+use super::client::Engine;
 use bollard::query_parameters::{BuildImageOptionsBuilder, RemoveImageOptionsBuilder};
 use futures::StreamExt;
 

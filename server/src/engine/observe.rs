@@ -1,6 +1,7 @@
 //! Reading what containers do: their output (once or followed) and their CPU/memory use.
 
-use super::{ContainerError, Engine};
+use super::client::Engine;
+use super::containers::ContainerError;
 use app::domain::service::cpu_percent;
 use bollard::container::LogOutput;
 use bollard::query_parameters::{LogsOptionsBuilder, StatsOptionsBuilder};

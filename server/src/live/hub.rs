@@ -2,8 +2,7 @@
 //! triggers announce every change a page shows (whoever wrote it: this process, another
 //! berth, the worker); the hub hands each announcement to the streams of its team.
 
-use app::domain::live::{LiveChange, LiveTopic, LIVE_CHANNEL};
-use serde::Deserialize;
+use app::domain::live::{Announcement, LiveChange, LIVE_CHANNEL};
 use sqlx::{postgres::PgListener, PgPool};
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -21,13 +20,6 @@ pub enum HubMessage {
     },
     /// Announcements may have been lost (the listener reconnected): re-read everything.
     Resync,
-}
-
-#[derive(Deserialize)]
-struct Payload {
-    team: Uuid,
-    service: Uuid,
-    topic: LiveTopic,
 }
 
 #[derive(Clone)]
@@ -57,7 +49,7 @@ async fn listen(pool: PgPool, tx: broadcast::Sender<HubMessage>) {
             let _ = tx.send(HubMessage::Resync);
             loop {
                 let n = listener.recv().await?;
-                match serde_json::from_str::<Payload>(n.payload()) {
+                match Announcement::parse(n.payload()) {
                     Ok(p) => {
                         let change = LiveChange {
                             service: p.service,

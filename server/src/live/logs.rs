@@ -6,6 +6,7 @@ use super::{HubMessage, LiveHub};
 use crate::engine::Engine;
 use app::domain::live::{LiveTopic, LogLine};
 use app::domain::log_line::split_lines;
+use app::domain::service::ReplicaIndex;
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 use std::collections::HashSet;
@@ -20,7 +21,7 @@ const BUFFER: usize = 1024;
 pub struct Follow {
     pub team: Uuid,
     pub service: Uuid,
-    pub replica: Option<i32>,
+    pub replica: Option<ReplicaIndex>,
     pub tail: usize,
 }
 
@@ -54,7 +55,7 @@ async fn attach_loop(
         if let Ok(running) = engine.running_replicas(Some(what.service)).await {
             for c in running {
                 let replica = c.replica;
-                let wanted = what.replica.is_none_or(|r| r == replica);
+                let wanted = what.replica.is_none_or(|r| Some(r) == replica);
                 if !wanted || following.contains(&c.id) {
                     continue;
                 }
@@ -107,7 +108,7 @@ type Seen = DateTime<Utc>;
 async fn follow_one(
     engine: Engine,
     id: String,
-    replica: i32,
+    replica: Option<ReplicaIndex>,
     tail: Option<usize>,
     after: Option<Seen>,
     tx: mpsc::Sender<LogLine>,
@@ -161,16 +162,21 @@ fn split_timestamp(stamped: &str) -> (Option<Seen>, &str) {
 const MAX_DOWNLOAD_BYTES: usize = 16 * 1024 * 1024;
 
 /// The last `tail` lines of a service's containers (one replica or all), for a download.
-pub async fn recent(engine: &Engine, service: Uuid, replica: Option<i32>, tail: usize) -> String {
+pub async fn recent(
+    engine: &Engine,
+    service: Uuid,
+    replica: Option<ReplicaIndex>,
+    tail: usize,
+) -> String {
     let mut text = String::new();
     let Ok(containers) = engine.managed_containers(Some(service)).await else {
         return text;
     };
     for c in containers {
-        let r = c.replica.map_or(-1, |r| r as i32);
-        if replica.is_some_and(|want| want != r) {
+        if replica.is_some_and(|want| Some(want) != c.replica) {
             continue;
         }
+        let r = ReplicaIndex::label(c.replica);
         let Ok(output) = engine.output(&c.id, Some(tail), 0, false, false).await else {
             continue;
         };

@@ -3,6 +3,7 @@
 //! A restart of berth starts the window afresh: the charts are for watching, not billing.
 
 use crate::engine::Engine;
+use app::domain::service::ReplicaIndex;
 use app::domain::service::{sum_rounds, ContainerMetrics, MetricSample, ServiceMetrics};
 use chrono::Utc;
 use futures::StreamExt;
@@ -24,7 +25,7 @@ const PARALLEL: usize = 16;
 
 struct Series {
     name: String,
-    replica: i32,
+    replica: Option<ReplicaIndex>,
     samples: VecDeque<MetricSample>,
 }
 

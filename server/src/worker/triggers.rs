@@ -1,32 +1,45 @@
-//! What wakes the worker: Postgres NOTIFY (a person changed a service), Docker events for
-//! Berth's containers (something happened to one), and a periodic resync (events can be
-//! missed). A source that loses its connection reconnects and asks for a full resync.
+//! What wakes the worker: the database's announcements (a person, a build or a webhook
+//! changed what a service should run; the same trigger-fed `berth_live` channel the live
+//! pages listen to), Docker events for Berth's containers (something happened to one), and
+//! a periodic resync (events can be missed). A source that loses its connection reconnects
+//! and asks for a full resync.
 
-use super::Trigger;
 use crate::engine::Engine;
-use app::store::change::NOTIFY_CHANNEL;
+use app::domain::live::{Announcement, LIVE_CHANNEL};
 use futures::StreamExt;
 use sqlx::{postgres::PgListener, PgPool};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
+use uuid::Uuid;
 
 const RECONNECT: Duration = Duration::from_secs(1);
 
-pub async fn notifications(pool: PgPool, tx: UnboundedSender<Trigger>) {
+/// Why the scheduler should look at services.
+#[derive(Debug, Clone, Copy)]
+pub enum Trigger {
+    Service(Uuid),
+    /// Everything: after a missed event or on the resync timer.
+    All,
+}
+
+/// Follows the database's announcements; a change to a service's row, routes or
+/// deployments names that service.
+pub async fn announcements(pool: PgPool, tx: UnboundedSender<Trigger>) {
     loop {
         let listener = async {
             let mut listener = PgListener::connect_with(&pool).await?;
-            listener.listen(NOTIFY_CHANNEL).await?;
+            listener.listen(LIVE_CHANNEL).await?;
             // Anything committed while we were not listening.
             let _ = tx.send(Trigger::All);
             loop {
                 let n = listener.recv().await?;
-                match n.payload().parse() {
-                    Ok(id) => {
-                        let _ = tx.send(Trigger::Service(id));
+                match Announcement::parse(n.payload()) {
+                    Ok(a) if a.concerns_desired_state() => {
+                        let _ = tx.send(Trigger::Service(a.service));
                     }
-                    Err(_) => {
-                        tracing::warn!(payload = n.payload(), "ignoring a malformed notification")
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "ignoring a malformed announcement")
                     }
                 }
             }
@@ -34,7 +47,7 @@ pub async fn notifications(pool: PgPool, tx: UnboundedSender<Trigger>) {
             Ok::<(), sqlx::Error>(())
         };
         if let Err(e) = listener.await {
-            tracing::warn!(error = %e, "worker: Postgres notifications lost; reconnecting");
+            tracing::warn!(error = %e, "worker: Postgres announcements lost; reconnecting");
         }
         tokio::time::sleep(RECONNECT).await;
     }

@@ -14,7 +14,8 @@ pub struct MetricSample {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContainerMetrics {
     pub name: String,
-    pub replica: i32,
+    /// `None`: a labelled container without a replica label.
+    pub replica: Option<super::ReplicaIndex>,
     /// The container's memory limit, when the service sets one.
     pub mem_limit: Option<u64>,
     pub samples: Vec<MetricSample>,

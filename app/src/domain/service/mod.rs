@@ -3,6 +3,7 @@
 //! browser and server.
 
 mod change;
+mod container;
 mod field;
 mod form;
 mod git_source;
@@ -19,6 +20,7 @@ mod webhook;
 pub mod wording;
 
 pub use change::{adopt_stored_image, classify, keep_stored_secrets, spec_change, Change};
+pub use container::{ContainerView, ReplicaIndex};
 pub use field::FieldError;
 pub use form::{form_field, FormProblem, ServiceForm};
 pub use git_source::{
@@ -34,8 +36,8 @@ pub use spec::{
     ServiceSpec, VolumeMount,
 };
 pub use status::{
-    CommitInfo, ContainerView, DeploymentLogLine, DeploymentState, DeploymentView, RouteStatus,
-    ServiceHealth, ServiceStatus, ServiceView, SECRET_MASK,
+    CommitInfo, DeploymentLogLine, DeploymentState, DeploymentView, RouteStatus, ServiceHealth,
+    ServiceStatus, ServiceView, SECRET_MASK,
 };
 pub use taken::{Holder, Taken};
 pub use timeline::{container_changes, ContainerFacts, EventKind, ServiceEvent};

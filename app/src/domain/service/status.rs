@@ -1,7 +1,7 @@
 //! What Berth reports about a service: its containers as last observed in Docker, its
 //! deployments, and a one-word summary for lists and badges.
 
-use super::ServiceSpec;
+use super::{ContainerView, ServiceSpec};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -77,6 +77,20 @@ impl DeploymentState {
             Self::RolledBack => "rolled back",
             Self::Superseded => "superseded",
         }
+    }
+}
+
+/// A state word that is none of [`DeploymentState`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown deployment state {0:?}")]
+pub struct UnknownDeploymentState(pub String);
+
+impl TryFrom<String> for DeploymentState {
+    type Error = UnknownDeploymentState;
+
+    /// From the `deployments.state` column.
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s).ok_or(UnknownDeploymentState(s))
     }
 }
 
@@ -156,35 +170,6 @@ pub struct DeploymentLogLine {
     pub line: String,
     /// The rollout step this line reports, if it marks one.
     pub step: Option<super::DeployStep>,
-}
-
-/// One container as the worker last observed it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ContainerView {
-    pub id: String,
-    pub name: String,
-    pub replica: i32,
-    pub deployment_id: Option<Uuid>,
-    /// Docker's state: created, running, restarting, exited, paused, dead, removing.
-    pub state: String,
-    /// healthy, unhealthy, starting, or none when the service has no health check.
-    pub health: Option<String>,
-    pub exit_code: Option<i64>,
-    pub restart_count: i64,
-    pub started_at: Option<DateTime<Utc>>,
-    pub crash_looping: bool,
-    /// The last lines it printed, kept when it is crash-looping.
-    pub last_logs: Option<String>,
-    /// Address on the team's Docker network.
-    pub ip: Option<String>,
-    pub observed_at: DateTime<Utc>,
-}
-
-impl ContainerView {
-    /// Running and, if a health check is set, passing it.
-    pub fn is_ready(&self) -> bool {
-        self.state == "running" && self.health.as_deref().is_none_or(|h| h == "healthy")
-    }
 }
 
 /// A service's state in one word, for badges.
@@ -332,12 +317,13 @@ impl ServiceSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::service::ReplicaIndex;
 
     fn container(state: &str, health: Option<&str>, crash: bool) -> ContainerView {
         ContainerView {
             id: "c".into(),
             name: "n".into(),
-            replica: 0,
+            replica: Some(ReplicaIndex(0)),
             deployment_id: None,
             state: state.into(),
             health: health.map(Into::into),
@@ -381,6 +367,18 @@ mod tests {
         assert_eq!(
             ServiceStatus::summarize(2, false, false, false, &[sick]).ready,
             0
+        );
+    }
+
+    #[test]
+    fn deployment_states_read_from_their_column() {
+        assert_eq!(
+            DeploymentState::try_from("rolled_back".to_owned()),
+            Ok(DeploymentState::RolledBack)
+        );
+        assert_eq!(
+            DeploymentState::try_from("lost".to_owned()),
+            Err(UnknownDeploymentState("lost".to_owned()))
         );
     }
 

@@ -66,7 +66,7 @@ pub struct ServiceEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerFacts {
     pub id: String,
-    pub replica: i32,
+    pub replica: Option<super::ReplicaIndex>,
     pub state: String,
     pub exit_code: Option<i64>,
     pub restart_count: i64,
@@ -84,7 +84,7 @@ pub fn container_changes(
         let Some(old) = before.iter().find(|b| b.id == c.id) else {
             continue;
         };
-        let r = c.replica;
+        let r = super::ReplicaIndex::label(c.replica);
         if c.restart_count > old.restart_count {
             events.push((
                 EventKind::Restart,
@@ -123,7 +123,7 @@ mod tests {
     fn c(state: &str, restarts: i64, crash_looping: bool) -> ContainerFacts {
         ContainerFacts {
             id: "abc".into(),
-            replica: 2,
+            replica: Some(super::super::ReplicaIndex(2)),
             state: state.into(),
             exit_code: (state == "exited").then_some(137),
             restart_count: restarts,

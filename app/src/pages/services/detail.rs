@@ -5,7 +5,7 @@ use super::{
 use crate::api::services::{get_service, RotateWebhook, ServiceAction};
 use crate::components::{refresh_on_live, AppLayout, ServiceBadge};
 use crate::domain::live::LiveTopic;
-use crate::domain::service::{ContainerView, ServiceView};
+use crate::domain::service::{ContainerView, ReplicaIndex, ServiceView};
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 
@@ -35,10 +35,10 @@ pub fn ServiceDetailPage() -> impl IntoView {
     );
     // Replica numbers for the log view's choice, from the last reading of the service.
     let replicas = Signal::derive(move || {
-        let mut r: Vec<i32> = service
+        let mut r: Vec<ReplicaIndex> = service
             .get()
             .and_then(Result::ok)
-            .map(|(s, _)| s.containers.iter().map(|c| c.replica).collect())
+            .map(|(s, _)| s.containers.iter().filter_map(|c| c.replica).collect())
             .unwrap_or_default();
         r.sort_unstable();
         r.dedup();
@@ -201,8 +201,8 @@ fn Containers(containers: Vec<ContainerView>) -> impl IntoView {
                                 let logs = c.last_logs.clone().filter(|_| c.crash_looping);
                                 let up = (c.state == "running").then_some(c.started_at).flatten();
                                 view! {
-                                    <tr data-state=c.state.clone() data-replica=c.replica data-id=c.id.clone() data-restarts=c.restart_count>
-                                        <td>{c.replica}</td>
+                                    <tr data-state=c.state.clone() data-replica=ReplicaIndex::label(c.replica) data-id=c.id.clone() data-restarts=c.restart_count>
+                                        <td>{ReplicaIndex::label(c.replica)}</td>
                                         <td><code>{c.name.clone()}</code></td>
                                         <td>{c.state.clone()}{c.crash_looping.then(|| view! { " " <span class="badge crash-looping">"crash-looping"</span> })}</td>
                                         <td>{c.health.clone().unwrap_or_else(|| "—".into())}</td>

@@ -3,6 +3,7 @@
 //! inserted as text (never HTML) and arrive already stripped of terminal escapes.
 
 use crate::domain::live::LogLine;
+use crate::domain::service::ReplicaIndex;
 use leptos::prelude::*;
 
 /// Lines kept on the page; older ones scroll away.
@@ -10,12 +11,12 @@ const KEEP: usize = 2000;
 const TAIL: usize = 100;
 
 #[component]
-pub fn LogViewer(id: String, replicas: Signal<Vec<i32>>) -> impl IntoView {
+pub fn LogViewer(id: String, replicas: Signal<Vec<ReplicaIndex>>) -> impl IntoView {
     let lines = RwSignal::new(Vec::<LogLine>::new());
     let held = RwSignal::new(Vec::<LogLine>::new());
     let paused = RwSignal::new(false);
     let filter = RwSignal::new(String::new());
-    let replica = RwSignal::new(None::<i32>);
+    let replica = RwSignal::new(None::<ReplicaIndex>);
     let connected = RwSignal::new(false);
 
     let push = move |line: LogLine| {
@@ -84,8 +85,8 @@ pub fn LogViewer(id: String, replicas: Signal<Vec<i32>>) -> impl IntoView {
             .filter(|l| needle.is_empty() || l.line.to_lowercase().contains(&needle))
             .map(|l| {
                 view! {
-                    <div class=format!("log-line {}", l.stream) data-replica=l.replica>
-                        <span class="muted">"[" {l.replica} "] "</span>{l.line}
+                    <div class=format!("log-line {}", l.stream) data-replica=ReplicaIndex::label(l.replica)>
+                        <span class="muted">"[" {ReplicaIndex::label(l.replica)} "] "</span>{l.line}
                     </div>
                 }
             })
@@ -98,9 +99,9 @@ pub fn LogViewer(id: String, replicas: Signal<Vec<i32>>) -> impl IntoView {
                 <span class="muted" id="log-state">{move || if !connected.get() { "connecting…".to_owned() } else if paused.get() { format!("paused, {} new", held.get().len()) } else { "live".to_owned() }}</span>
             </div>
             <div class="log-controls">
-                <select id="log-replica" aria-label="Replica" on:change=move |ev| replica.set(event_target_value(&ev).parse().ok())>
+                <select id="log-replica" aria-label="Replica" on:change=move |ev| replica.set(ReplicaIndex::parse(&event_target_value(&ev)))>
                     <option value="">"All replicas"</option>
-                    {move || replicas.get().into_iter().map(|r| view! { <option value=r.to_string()>"Replica " {r}</option> }).collect_view()}
+                    {move || replicas.get().into_iter().map(|r| view! { <option value=r.to_string()>"Replica " {r.to_string()}</option> }).collect_view()}
                 </select>
                 <input type="search" id="log-filter" placeholder="Filter lines" aria-label="Filter lines"
                     on:input=move |ev| filter.set(event_target_value(&ev)) />

@@ -3,7 +3,7 @@
 
 use crate::api::services::service_metrics;
 use crate::components::refresh_every;
-use crate::domain::service::{MetricSample, ServiceMetrics};
+use crate::domain::service::{MetricSample, ReplicaIndex, ServiceMetrics};
 use leptos::prelude::*;
 use std::time::Duration;
 
@@ -70,7 +70,7 @@ fn Charts(m: ServiceMetrics) -> impl IntoView {
                 {m.containers.into_iter().filter_map(|c| {
                     let s = c.samples.last().copied()?;
                     Some(view! {
-                        <tr><td>{c.replica}</td><td><code>{c.name}</code></td><td>{format!("{:.1} %", s.cpu_pct)}</td><td>{mib(s.mem_bytes)}</td></tr>
+                        <tr><td>{ReplicaIndex::label(c.replica)}</td><td><code>{c.name}</code></td><td>{format!("{:.1} %", s.cpu_pct)}</td><td>{mib(s.mem_bytes)}</td></tr>
                     })
                 }).collect_view()}
             </tbody>

@@ -1,9 +1,10 @@
 //! The shared floor of every write to a service: one transaction that locks the service
 //! row, and inside it the steps a change is made of — store the definition (claiming its
 //! host ports and domains), insert a deployment or queue a build, add a timeline event,
-//! write the audit entry, wake the worker (the notification is sent when the transaction
-//! commits). This module imports no other store module: the table modules and the command
-//! layer build on it.
+//! write the audit entry. Committing wakes the worker: triggers on `services` and
+//! `deployments` announce the change on `berth_live`, the channel the live pages follow
+//! too. This module imports no other store module: the table modules and the command layer
+//! build on it.
 
 pub mod audit_entry;
 mod claims;
@@ -17,9 +18,6 @@ use uuid::Uuid;
 
 pub use deployment::{queue_build, BuildCommit};
 
-/// The channel the worker listens on; the payload is a service id.
-pub const NOTIFY_CHANNEL: &str = "berth_services";
-
 /// A fresh container-name template: replicas of one template are interchangeable.
 pub fn new_template() -> String {
     Uuid::new_v4().simple().to_string()[..12].to_owned()
@@ -28,19 +26,6 @@ pub fn new_template() -> String {
 /// At most `max_chars` characters of `s` (for values a forge or a build hands us).
 pub fn clip(s: &str, max_chars: usize) -> String {
     s.chars().take(max_chars).collect()
-}
-
-/// Wakes the worker for `service_id` when the transaction commits.
-pub async fn wake_worker(
-    tx: &mut Transaction<'_, Postgres>,
-    service_id: Uuid,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(NOTIFY_CHANNEL)
-        .bind(service_id.to_string())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 /// Adds to a service's timeline (inside the change's transaction, when there is one).
@@ -179,10 +164,10 @@ impl ServiceChange {
         template: &str,
         trigger: &str,
     ) -> Result<Uuid, StoreError> {
-        let id = deployment::insert(&mut self.tx, self.id, self.actor, sealed, template, trigger)
-            .await?;
-        wake_worker(&mut self.tx, self.id).await?;
-        Ok(id)
+        Ok(
+            deployment::insert(&mut self.tx, self.id, self.actor, sealed, template, trigger)
+                .await?,
+        )
     }
 
     /// Queues a build of the branch head (`trigger`: `create`, `update`, `deploy`).
@@ -216,7 +201,6 @@ impl ServiceChange {
             .bind(stopped)
             .execute(&mut *self.tx)
             .await?;
-        wake_worker(&mut self.tx, self.id).await?;
         Ok(())
     }
 
@@ -226,7 +210,6 @@ impl ServiceChange {
             .bind(self.id)
             .execute(&mut *self.tx)
             .await?;
-        wake_worker(&mut self.tx, self.id).await?;
         Ok(())
     }
 

@@ -106,7 +106,7 @@ fn change_event(change: LiveChange) -> Event {
 #[serde(deny_unknown_fields)]
 struct LogQuery {
     tail: Option<usize>,
-    replica: Option<i32>,
+    replica: Option<app::domain::service::ReplicaIndex>,
 }
 
 impl LogQuery {

@@ -1,0 +1,175 @@
+//! What Berth's labels say about a container, and the engine's one view of a container
+//! ([`Observed`]), read back from an inspect or a list call. The worker plans from it, the
+//! store records it, the live streams follow it: there is no second container type here.
+
+use app::domain::service::ReplicaIndex;
+use bollard::models::{ContainerInspectResponse, ContainerSummary, EndpointSettings};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+pub const LABEL_MANAGED: &str = "berth.managed";
+pub const LABEL_INSTANCE: &str = "berth.instance";
+pub const LABEL_TEAM: &str = "berth.team";
+pub const LABEL_SERVICE: &str = "berth.service";
+pub const LABEL_DEPLOYMENT: &str = "berth.deployment";
+pub const LABEL_TEMPLATE: &str = "berth.template";
+pub const LABEL_REPLICA: &str = "berth.replica";
+
+/// A container of Berth's as Docker reports it, with Berth's labels read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    pub id: String,
+    pub name: String,
+    /// `berth.service`; `None` when the label is missing or not a UUID.
+    pub service_id: Option<Uuid>,
+    pub deployment_id: Option<Uuid>,
+    /// `berth.template`: which deployment's definition it was made from ("" when missing).
+    pub template: String,
+    /// `berth.replica`; `None` when missing or not a whole number ≥ 0.
+    pub replica: Option<ReplicaIndex>,
+    /// created, running, paused, restarting, removing, exited, dead.
+    pub state: String,
+    /// Docker's health status when the container has a health check.
+    pub health: Option<String>,
+    pub exit_code: Option<i64>,
+    pub restart_count: i64,
+    pub started_at: Option<DateTime<Utc>>,
+    /// Address on the team network.
+    pub ip: Option<String>,
+}
+
+impl Observed {
+    /// From an inspect: everything known.
+    pub(super) fn from_inspect(c: ContainerInspectResponse) -> Self {
+        let labels = c
+            .config
+            .as_ref()
+            .and_then(|c| c.labels.clone())
+            .unwrap_or_default();
+        let state = c.state.unwrap_or_default();
+        let ip = c
+            .network_settings
+            .and_then(|n| n.networks)
+            .and_then(team_ip);
+        Observed {
+            id: c.id.unwrap_or_default(),
+            name: c
+                .name
+                .unwrap_or_default()
+                .trim_start_matches('/')
+                .to_owned(),
+            state: state
+                .status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "unknown".into()),
+            health: state
+                .health
+                .and_then(|h| h.status)
+                .map(|s| s.to_string())
+                .filter(|s| !s.is_empty() && s != "none"),
+            exit_code: state.exit_code,
+            restart_count: c.restart_count.unwrap_or(0),
+            started_at: parse_time(state.started_at.as_deref()),
+            ip,
+            ..Observed::labelled(&labels)
+        }
+    }
+
+    /// From a list call, without an inspect: identity, labels, state and address only;
+    /// `health`, `exit_code` and `started_at` are `None` and `restart_count` is 0 because
+    /// a list does not report them. Enough to read a container's output or resource use.
+    pub(super) fn from_summary(c: ContainerSummary) -> Option<Self> {
+        let labels = c.labels.unwrap_or_default();
+        Some(Observed {
+            name: c
+                .names
+                .as_ref()
+                .and_then(|n| n.first())
+                .map(|n| n.trim_start_matches('/').to_owned())
+                .unwrap_or_default(),
+            state: c
+                .state
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "unknown".into()),
+            ip: c
+                .network_settings
+                .and_then(|n| n.networks)
+                .and_then(team_ip),
+            id: c.id?,
+            ..Observed::labelled(&labels)
+        })
+    }
+
+    /// The label-derived fields; the rest empty.
+    fn labelled(labels: &HashMap<String, String>) -> Self {
+        Observed {
+            id: String::new(),
+            name: String::new(),
+            service_id: labels.get(LABEL_SERVICE).and_then(|s| s.parse().ok()),
+            deployment_id: labels.get(LABEL_DEPLOYMENT).and_then(|s| s.parse().ok()),
+            template: labels.get(LABEL_TEMPLATE).cloned().unwrap_or_default(),
+            replica: labels
+                .get(LABEL_REPLICA)
+                .and_then(|s| ReplicaIndex::parse(s)),
+            state: String::new(),
+            health: None,
+            exit_code: None,
+            restart_count: 0,
+            started_at: None,
+            ip: None,
+        }
+    }
+}
+
+/// The container's address on its team network.
+fn team_ip(networks: HashMap<String, EndpointSettings>) -> Option<String> {
+    networks
+        .into_iter()
+        .find(|(name, _)| name.starts_with("berth-team-"))
+        .and_then(|(_, e)| e.ip_address)
+        .filter(|ip| !ip.is_empty())
+}
+
+fn parse_time(s: Option<&str>) -> Option<DateTime<Utc>> {
+    s.and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .filter(|t| t.timestamp() > 0) // Docker's "never" is year 1
+}
+
+/// A list/events filter matching every `key=value` label pair.
+pub(super) fn label_filter(pairs: &[(&str, String)]) -> HashMap<&'static str, Vec<String>> {
+    HashMap::from([(
+        "label",
+        pairs.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+    )])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_read_back() {
+        let service = Uuid::new_v4();
+        let labels = HashMap::from([
+            (LABEL_SERVICE.to_owned(), service.to_string()),
+            (LABEL_TEMPLATE.to_owned(), "abc".to_owned()),
+            (LABEL_REPLICA.to_owned(), "2".to_owned()),
+        ]);
+        let o = Observed::labelled(&labels);
+        assert_eq!(o.service_id, Some(service));
+        assert_eq!(o.template, "abc");
+        assert_eq!(o.replica, Some(ReplicaIndex(2)));
+        let stray = HashMap::from([(LABEL_REPLICA.to_owned(), "-1".to_owned())]);
+        assert_eq!(Observed::labelled(&stray).replica, None);
+        assert_eq!(Observed::labelled(&stray).service_id, None);
+    }
+
+    #[test]
+    fn dockers_never_is_no_time() {
+        assert_eq!(parse_time(Some("0001-01-01T00:00:00Z")), None);
+        assert!(parse_time(Some("2026-11-29T10:00:00.5Z")).is_some());
+        assert_eq!(parse_time(None), None);
+    }
+}

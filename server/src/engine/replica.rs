@@ -1,0 +1,153 @@
+//! One replica to create: its name, labels and the container definition Docker gets from
+//! a service spec.
+
+use super::observed::{
+    LABEL_DEPLOYMENT, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REPLICA, LABEL_SERVICE, LABEL_TEAM,
+    LABEL_TEMPLATE,
+};
+use app::domain::service::{HealthProbe, Protocol, ReplicaIndex, RestartPolicy, ServiceSpec};
+use bollard::models::{
+    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, Mount, MountType,
+    NetworkingConfig, PortBinding, RestartPolicy as DockerRestart, RestartPolicyNameEnum,
+};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// One replica to create.
+pub struct ReplicaTemplate<'a> {
+    pub team_id: Uuid,
+    pub service_id: Uuid,
+    pub deployment_id: Uuid,
+    pub template: &'a str,
+    pub replica: ReplicaIndex,
+    /// Secrets opened: values go to the container literally.
+    pub spec: &'a ServiceSpec,
+}
+
+impl ReplicaTemplate<'_> {
+    pub fn container_name(&self) -> String {
+        format!(
+            "berth-{}-{}-{}",
+            self.spec.name, self.template, self.replica
+        )
+    }
+}
+
+/// The Docker network a team's containers share.
+pub fn team_network(team_id: Uuid) -> String {
+    format!("berth-team-{}", team_id.simple())
+}
+
+/// Volume names are per team, so two teams' `data` volumes never meet.
+pub fn team_volume(team_id: Uuid, name: &str) -> String {
+    format!("berth-{}-{name}", &team_id.simple().to_string()[..12])
+}
+
+pub(super) fn container_body(
+    r: &ReplicaTemplate<'_>,
+    network: &str,
+    instance: &str,
+) -> ContainerCreateBody {
+    let spec = r.spec;
+    let labels = HashMap::from([
+        (LABEL_MANAGED.to_owned(), "true".to_owned()),
+        (LABEL_INSTANCE.to_owned(), instance.to_owned()),
+        (LABEL_TEAM.to_owned(), r.team_id.to_string()),
+        (LABEL_SERVICE.to_owned(), r.service_id.to_string()),
+        (LABEL_DEPLOYMENT.to_owned(), r.deployment_id.to_string()),
+        (LABEL_TEMPLATE.to_owned(), r.template.to_owned()),
+        (LABEL_REPLICA.to_owned(), r.replica.to_string()),
+    ]);
+    let port_key = |p: &app::domain::service::PortSpec| {
+        let proto = if p.protocol == Protocol::Udp {
+            "udp"
+        } else {
+            "tcp"
+        };
+        format!("{}/{proto}", p.container)
+    };
+    let port_bindings: HashMap<String, Option<Vec<PortBinding>>> = spec
+        .ports
+        .iter()
+        .filter_map(|p| {
+            p.host.map(|h| {
+                (
+                    port_key(p),
+                    Some(vec![PortBinding {
+                        host_ip: None,
+                        host_port: Some(h.to_string()),
+                    }]),
+                )
+            })
+        })
+        .collect();
+    let healthcheck = spec.health_check.as_ref().and_then(|h| match &h.probe {
+        HealthProbe::Command { argv } => Some(HealthConfig {
+            test: Some(
+                std::iter::once("CMD".to_owned())
+                    .chain(argv.iter().cloned())
+                    .collect(),
+            ),
+            interval: Some(i64::from(h.interval_s) * 1_000_000_000),
+            timeout: Some(i64::from(h.timeout_s) * 1_000_000_000),
+            retries: Some(i64::from(h.retries)),
+            start_period: Some(i64::from(h.start_period_s) * 1_000_000_000),
+            start_interval: None,
+        }),
+        // Berth probes HTTP itself, from outside the container.
+        HealthProbe::Http { .. } => None,
+    });
+    let restart = match spec.restart_policy {
+        RestartPolicy::No => RestartPolicyNameEnum::NO,
+        RestartPolicy::OnFailure => RestartPolicyNameEnum::ON_FAILURE,
+        RestartPolicy::Always => RestartPolicyNameEnum::ALWAYS,
+        RestartPolicy::UnlessStopped => RestartPolicyNameEnum::UNLESS_STOPPED,
+    };
+    let mounts = spec
+        .volumes
+        .iter()
+        .map(|v| Mount {
+            target: Some(v.path.clone()),
+            source: Some(team_volume(r.team_id, &v.name)),
+            typ: Some(MountType::VOLUME),
+            read_only: Some(v.read_only),
+            ..Default::default()
+        })
+        .collect();
+    ContainerCreateBody {
+        image: Some(spec.image.clone()),
+        cmd: (!spec.command.is_empty()).then(|| spec.command.clone()),
+        env: Some(
+            spec.env
+                .iter()
+                .map(|v| format!("{}={}", v.key, v.value))
+                .collect(),
+        ),
+        labels: Some(labels),
+        exposed_ports: Some(spec.ports.iter().map(port_key).collect()),
+        healthcheck,
+        host_config: Some(HostConfig {
+            network_mode: Some(network.to_owned()),
+            port_bindings: Some(port_bindings),
+            restart_policy: Some(DockerRestart {
+                name: Some(restart),
+                maximum_retry_count: None,
+            }),
+            nano_cpus: spec.cpu_millis.map(|m| i64::from(m) * 1_000_000),
+            memory: spec.memory_mb.map(|m| i64::from(m) * 1024 * 1024),
+            mounts: Some(mounts),
+            privileged: Some(false),
+            ..Default::default()
+        }),
+        networking_config: Some(NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(
+                network.to_owned(),
+                EndpointSettings {
+                    aliases: Some(vec![spec.name.clone()]),
+                    ..Default::default()
+                },
+            )])),
+        }),
+        ..Default::default()
+    }
+}

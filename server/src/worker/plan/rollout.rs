@@ -1,0 +1,270 @@
+//! What a service's open rollout needs this pass, and which deployment its containers come
+//! from, decided from what was read: pure, so the lease, the deadline, the pull and a
+//! failure are plan outputs the worker then acts on, never side effects before the plan.
+
+use app::domain::service::DeploymentState;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// What was read about the open (pending or in-progress) rollout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolloutFacts {
+    pub state: DeploymentState,
+    /// Set by the first hold; `None` while pending.
+    pub deadline: Option<DateTime<Utc>>,
+    /// The process that held the rollout last (`None`: nobody yet, or it was released).
+    pub lease_owner: Option<Uuid>,
+    /// Why its spec's secrets cannot be opened, if they cannot.
+    pub spec_error: Option<String>,
+    /// Whether the engine has its image.
+    pub image_present: bool,
+}
+
+/// How a hold of the rollout is told in its log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Announce {
+    /// First look: "Rolling out deployment #n …", also on the service's timeline.
+    Start,
+    /// Another (or a crashed) berth held it: "resuming it from what Docker runs now".
+    Resume,
+    /// Nothing new to tell.
+    Quiet,
+}
+
+/// Why a rollout fails this pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Its new replicas were not ready by the deadline (the reason names what they do).
+    DeadlinePassed,
+    /// Its definition cannot be used (a sealed secret does not open), with why.
+    Unusable(String),
+}
+
+/// A step of the rollout's bookkeeping, in the order the worker takes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RolloutStep {
+    /// Take or renew its lease (the first hold sets it in progress and starts its clock).
+    Hold(Announce),
+    /// Its image is present: say so in its log (first look only).
+    ImageReady,
+    /// Pull its image, then look again; `announce`: log "Image … is ready" once pulled. A
+    /// pull that cannot succeed (unknown image, refused credentials) fails the rollout.
+    Pull { announce: bool },
+    /// End it as failed (or rolled back, when a live deployment keeps serving).
+    Fail(Failure),
+}
+
+/// Which deployment the containers should come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Rollout,
+    Live,
+    /// No deployment serves: nothing should run.
+    Nothing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolloutDecision {
+    pub steps: Vec<RolloutStep>,
+    pub source: Source,
+    /// Whether to plan container actions this pass (not while the image is being pulled).
+    pub plan_containers: bool,
+}
+
+/// The decision for a service with an open rollout (`rollout`) or none, a live deployment
+/// or none, seen by the worker `me` at `now`.
+pub fn decide(
+    rollout: Option<&RolloutFacts>,
+    has_live: bool,
+    me: Uuid,
+    now: DateTime<Utc>,
+) -> RolloutDecision {
+    let fallback = if has_live {
+        Source::Live
+    } else {
+        Source::Nothing
+    };
+    let Some(r) = rollout else {
+        return RolloutDecision {
+            steps: Vec::new(),
+            source: fallback,
+            plan_containers: true,
+        };
+    };
+    let fresh = r.state == DeploymentState::Pending;
+    let announce = if fresh {
+        Announce::Start
+    } else if r.lease_owner.is_some_and(|o| o != me) {
+        Announce::Resume
+    } else {
+        Announce::Quiet
+    };
+    let mut steps = vec![RolloutStep::Hold(announce)];
+    let (source, plan_containers) = if r.deadline.is_some_and(|d| d < now) {
+        steps.push(RolloutStep::Fail(Failure::DeadlinePassed));
+        (fallback, true)
+    } else if let Some(why) = &r.spec_error {
+        steps.push(RolloutStep::Fail(Failure::Unusable(why.clone())));
+        (fallback, true)
+    } else if !r.image_present {
+        steps.push(RolloutStep::Pull { announce: fresh });
+        (Source::Rollout, false)
+    } else {
+        if fresh {
+            steps.push(RolloutStep::ImageReady);
+        }
+        (Source::Rollout, true)
+    };
+    RolloutDecision {
+        steps,
+        source,
+        plan_containers,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn facts(state: DeploymentState) -> RolloutFacts {
+        RolloutFacts {
+            state,
+            deadline: None,
+            lease_owner: None,
+            spec_error: None,
+            image_present: true,
+        }
+    }
+
+    fn me() -> Uuid {
+        Uuid::from_u128(1)
+    }
+
+    #[test]
+    fn without_a_rollout_the_live_deployment_runs() {
+        let d = decide(None, true, me(), Utc::now());
+        assert_eq!(d.steps, []);
+        assert_eq!(d.source, Source::Live);
+        assert!(d.plan_containers);
+        assert_eq!(
+            decide(None, false, me(), Utc::now()).source,
+            Source::Nothing
+        );
+    }
+
+    #[test]
+    fn a_fresh_rollout_is_announced_held_and_run() {
+        let d = decide(
+            Some(&facts(DeploymentState::Pending)),
+            true,
+            me(),
+            Utc::now(),
+        );
+        assert_eq!(
+            d.steps,
+            [RolloutStep::Hold(Announce::Start), RolloutStep::ImageReady]
+        );
+        assert_eq!(d.source, Source::Rollout);
+        assert!(d.plan_containers);
+    }
+
+    #[test]
+    fn a_rollout_in_progress_is_only_held() {
+        let now = Utc::now();
+        let r = RolloutFacts {
+            deadline: Some(now + Duration::seconds(60)),
+            lease_owner: Some(me()),
+            ..facts(DeploymentState::InProgress)
+        };
+        let d = decide(Some(&r), true, me(), now);
+        assert_eq!(d.steps, [RolloutStep::Hold(Announce::Quiet)]);
+        assert_eq!(d.source, Source::Rollout);
+    }
+
+    #[test]
+    fn a_rollout_another_berth_held_is_resumed() {
+        let r = RolloutFacts {
+            lease_owner: Some(Uuid::from_u128(2)),
+            ..facts(DeploymentState::InProgress)
+        };
+        let d = decide(Some(&r), false, me(), Utc::now());
+        assert_eq!(d.steps, [RolloutStep::Hold(Announce::Resume)]);
+        assert_eq!(d.source, Source::Rollout);
+    }
+
+    #[test]
+    fn past_its_deadline_a_rollout_fails_and_the_live_one_runs() {
+        let now = Utc::now();
+        let r = RolloutFacts {
+            deadline: Some(now - Duration::seconds(1)),
+            lease_owner: Some(me()),
+            ..facts(DeploymentState::InProgress)
+        };
+        let d = decide(Some(&r), true, me(), now);
+        assert_eq!(
+            d.steps,
+            [
+                RolloutStep::Hold(Announce::Quiet),
+                RolloutStep::Fail(Failure::DeadlinePassed)
+            ]
+        );
+        assert_eq!(d.source, Source::Live);
+        assert!(d.plan_containers);
+        assert_eq!(decide(Some(&r), false, me(), now).source, Source::Nothing);
+    }
+
+    #[test]
+    fn an_unusable_definition_fails_the_rollout() {
+        let r = RolloutFacts {
+            spec_error: Some("sealed with another key".into()),
+            image_present: false,
+            ..facts(DeploymentState::Pending)
+        };
+        let d = decide(Some(&r), true, me(), Utc::now());
+        assert_eq!(
+            d.steps,
+            [
+                RolloutStep::Hold(Announce::Start),
+                RolloutStep::Fail(Failure::Unusable("sealed with another key".into()))
+            ]
+        );
+        assert_eq!(d.source, Source::Live);
+    }
+
+    #[test]
+    fn a_missing_image_is_pulled_before_any_container_changes() {
+        let r = RolloutFacts {
+            image_present: false,
+            ..facts(DeploymentState::Pending)
+        };
+        let d = decide(Some(&r), true, me(), Utc::now());
+        assert_eq!(
+            d.steps,
+            [
+                RolloutStep::Hold(Announce::Start),
+                RolloutStep::Pull { announce: true }
+            ]
+        );
+        assert_eq!(d.source, Source::Rollout);
+        assert!(!d.plan_containers);
+        let later = RolloutFacts {
+            state: DeploymentState::InProgress,
+            ..r
+        };
+        let d = decide(Some(&later), true, me(), Utc::now());
+        assert_eq!(d.steps[1], RolloutStep::Pull { announce: false });
+    }
+
+    #[test]
+    fn the_deadline_is_checked_before_the_image() {
+        let now = Utc::now();
+        let r = RolloutFacts {
+            deadline: Some(now - Duration::seconds(5)),
+            image_present: false,
+            ..facts(DeploymentState::InProgress)
+        };
+        let d = decide(Some(&r), true, me(), now);
+        assert_eq!(d.steps[1], RolloutStep::Fail(Failure::DeadlinePassed));
+    }
+}

@@ -1,0 +1,195 @@
+//! A rollout's bookkeeping: the steps its plan asks for (lease, image, failure), its end
+//! (live, failed or rolled back), and the reasons it gives, in words.
+
+use super::context::{ReconcileError, Worker};
+use super::plan::rollout::{Announce, Failure, RolloutStep};
+use crate::engine::Observed;
+use app::domain::service::{
+    DeployStep, DeploymentState, EventKind, HealthProbe, ReplicaIndex, ServiceSpec,
+};
+use app::store::worker::{self as store, DeploymentRow, DesiredService};
+use std::time::Duration;
+
+/// The open rollout as a pass read it: its row, and its spec with secrets opened (or why
+/// they do not open).
+pub(super) struct OpenRollout {
+    pub row: DeploymentRow,
+    pub spec: Result<ServiceSpec, String>,
+}
+
+/// What the rollout's steps leave for the rest of the pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum AfterSteps {
+    /// Go on with the container plan.
+    Continue,
+    /// Stop here and look again at once (the image was pulled, or the rollout ended).
+    LookAgain,
+}
+
+impl Worker {
+    /// Takes the steps the plan gave for the open rollout `r`, in order.
+    pub(super) async fn rollout_steps(
+        &self,
+        svc: &DesiredService,
+        r: &OpenRollout,
+        steps: &[RolloutStep],
+        observed: &[Observed],
+    ) -> Result<AfterSteps, ReconcileError> {
+        let settings = &self.settings;
+        let row = &r.row;
+        for step in steps {
+            match step {
+                RolloutStep::Hold(announce) => {
+                    store::hold_rollout(
+                        &self.pool,
+                        row.id,
+                        self.instance,
+                        settings.deploy_timeout,
+                        settings.lease,
+                    )
+                    .await?;
+                    self.announce(svc, row, *announce).await;
+                }
+                RolloutStep::ImageReady => self.image_ready(row).await,
+                RolloutStep::Pull { announce } => {
+                    let Ok(spec) = &r.spec else { continue };
+                    match self
+                        .engine
+                        .ensure_image(&spec.image, spec.registry_auth.as_ref())
+                        .await
+                    {
+                        Ok(()) if *announce => self.image_ready(row).await,
+                        Ok(()) => {}
+                        Err(e) if e.is_permanent() => {
+                            self.fail_rollout(svc, row, &e.to_string()).await?
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                    return Ok(AfterSteps::LookAgain);
+                }
+                RolloutStep::Fail(failure) => {
+                    let why = match failure {
+                        Failure::DeadlinePassed => {
+                            not_ready_reason(row, observed, settings.deploy_timeout)
+                        }
+                        Failure::Unusable(why) => why.clone(),
+                    };
+                    self.fail_rollout(svc, row, &why).await?;
+                }
+            }
+        }
+        Ok(AfterSteps::Continue)
+    }
+
+    async fn announce(&self, svc: &DesiredService, r: &DeploymentRow, announce: Announce) {
+        match announce {
+            Announce::Start => {
+                let replicas = if svc.stopped { 0 } else { r.spec.replicas };
+                let line = format!(
+                    "Rolling out deployment #{}: image {}, {replicas} replica(s), deadline {} s.",
+                    r.number,
+                    r.spec.image,
+                    self.settings.deploy_timeout.as_secs()
+                );
+                self.log(r.id, None, &line).await;
+                self.event(svc.id, EventKind::Deployment, &line).await;
+            }
+            Announce::Resume => {
+                self.log(
+                    r.id,
+                    None,
+                    "Berth restarted during this rollout; resuming it from what Docker runs now.",
+                )
+                .await
+            }
+            Announce::Quiet => {}
+        }
+    }
+
+    async fn image_ready(&self, r: &DeploymentRow) {
+        let line = format!("Image {} is ready.", r.spec.image);
+        self.log(r.id, Some(DeployStep::Pull), &line).await;
+    }
+
+    /// Ends a rollout whose every wanted replica (`replicas`) is ready: it becomes live.
+    pub(super) async fn complete_rollout(
+        &self,
+        svc: &DesiredService,
+        r: &DeploymentRow,
+        replicas: u32,
+    ) -> Result<(), ReconcileError> {
+        let line = format!(
+            "All {replicas} replicas ready; deployment #{} is live.",
+            r.number
+        );
+        self.log(r.id, Some(DeployStep::Live), &line).await;
+        self.event(svc.id, EventKind::Deployment, &line).await;
+        store::finish_rollout(&self.pool, svc.id, r.id, DeploymentState::Succeeded, None).await?;
+        Ok(())
+    }
+
+    /// Ends a rollout that cannot succeed; the live deployment (if any) keeps serving, and
+    /// the next plan removes the failed rollout's containers.
+    pub(super) async fn fail_rollout(
+        &self,
+        svc: &DesiredService,
+        r: &DeploymentRow,
+        reason: &str,
+    ) -> Result<(), ReconcileError> {
+        let (state, outcome) = match &svc.live {
+            Some(live) => (
+                DeploymentState::RolledBack,
+                format!(
+                    "{reason}; rolled back: deployment #{} keeps serving",
+                    live.number
+                ),
+            ),
+            None => (DeploymentState::Failed, reason.to_owned()),
+        };
+        tracing::warn!(deployment = r.number, %outcome, "rollout failed");
+        self.log(r.id, None, &format!("Failed: {outcome}.")).await;
+        let line = format!("Deployment #{} failed: {outcome}.", r.number);
+        self.event(svc.id, EventKind::Deployment, &line).await;
+        store::finish_rollout(&self.pool, svc.id, r.id, state, Some(&outcome)).await?;
+        Ok(())
+    }
+}
+
+/// Why a rollout's replicas were not ready by the deadline, in words.
+fn not_ready_reason(r: &DeploymentRow, observed: &[Observed], timeout: Duration) -> String {
+    let mine: Vec<String> = observed
+        .iter()
+        .filter(|c| c.template == r.template)
+        .map(|c| {
+            let mut s = format!("replica {} {}", ReplicaIndex::label(c.replica), c.state);
+            if let Some(h) = &c.health {
+                s.push_str(&format!(" ({h})"));
+            }
+            if c.state == "exited" {
+                if let Some(code) = c.exit_code {
+                    s.push_str(&format!(" with code {code}"));
+                }
+            }
+            if c.restart_count > 0 {
+                s.push_str(&format!(", restarted {} times", c.restart_count));
+            }
+            s
+        })
+        .collect();
+    let detail = if mine.is_empty() {
+        "no replica was started".to_owned()
+    } else {
+        mine.join("; ")
+    };
+    let check = match r.spec.health_check.as_ref().map(|h| &h.probe) {
+        Some(HealthProbe::Http { path, port }) => {
+            format!(", health check GET {path} on port {port}")
+        }
+        Some(HealthProbe::Command { argv }) => format!(", health check command {argv:?}"),
+        None => String::new(),
+    };
+    format!(
+        "new replicas not ready within {} s ({detail}{check})",
+        timeout.as_secs()
+    )
+}

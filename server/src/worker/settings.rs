@@ -1,0 +1,36 @@
+//! How the worker behaves: deadlines, intervals, concurrency, and what runs beside it.
+
+use crate::{build::BuildSettings, proxy::ProxySettings};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// A rollout whose new replicas are not all ready by then is rolled back.
+    pub deploy_timeout: Duration,
+    /// How often every service is reconciled even without a trigger.
+    pub resync_interval: Duration,
+    /// SIGTERM → SIGKILL grace when a container is stopped.
+    pub stop_grace: Duration,
+    /// How long a rollout's lease lasts without renewal.
+    pub lease: Duration,
+    /// Reconciles running at once (different services).
+    pub concurrency: usize,
+    /// The edge proxy (Caddy) that routes domains to ready replicas; `None`: no routing.
+    pub proxy: Option<ProxySettings>,
+    /// Image builds of git services (run by the leader, next to the reconciler).
+    pub build: BuildSettings,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings {
+            deploy_timeout: Duration::from_secs(300),
+            resync_interval: Duration::from_secs(15),
+            stop_grace: Duration::from_secs(10),
+            lease: Duration::from_secs(30),
+            concurrency: 8,
+            proxy: None,
+            build: BuildSettings::default(),
+        }
+    }
+}
