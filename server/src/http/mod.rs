@@ -7,6 +7,7 @@ mod csrf;
 mod health;
 mod hooks;
 mod pages;
+mod probe;
 mod respond;
 mod session;
 pub mod state;
@@ -19,7 +20,7 @@ use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
-pub use health::BerthProbe;
+pub use probe::BerthProbe;
 pub use state::{AppState, Settings};
 
 pub fn router(state: AppState) -> Router {

@@ -1,7 +1,7 @@
 //! What every handler shares: the pool, the engine, the secret box, settings, the live hub
 //! and the sign-in limiter; and what pages and server functions get from it.
 
-use super::health::BerthProbe;
+use super::probe::BerthProbe;
 use crate::live::{LiveHub, MetricsSampler};
 use crate::{auth::rate_limit::LoginLimiter, engine::Engine, secrets::SecretBox};
 use app::api::context::{ServerContext, SystemProbe};

@@ -1,0 +1,113 @@
+//! Filling the form from a stored spec (secrets left out).
+
+use super::super::{GitCredentials, HealthProbe, Protocol, RestartPolicy, ServiceSpec};
+use super::ServiceForm;
+
+impl ServiceForm {
+    /// The form pre-filled from a stored spec; secret values are left out (kept unless
+    /// retyped).
+    pub fn from_spec(spec: &ServiceSpec) -> Self {
+        let join = |it: &mut dyn Iterator<Item = String>| it.collect::<Vec<_>>().join("\n");
+        let env_lines = |secret: bool| {
+            join(
+                &mut spec.env.iter().filter(|v| v.secret == secret).map(|v| {
+                    if secret {
+                        format!("{}=", v.key)
+                    } else {
+                        format!("{}={}", v.key, v.value)
+                    }
+                }),
+            )
+        };
+        let mut form = ServiceForm {
+            name: spec.name.clone(),
+            image: spec.image.clone(),
+            command: spec.command.join("\n"),
+            env: env_lines(false),
+            secret_env: env_lines(true),
+            ports: join(&mut spec.ports.iter().map(|p| {
+                let proto = if p.protocol == Protocol::Udp {
+                    "/udp"
+                } else {
+                    ""
+                };
+                match p.host {
+                    Some(h) => format!("{h}:{}{proto}", p.container),
+                    None => format!("{}{proto}", p.container),
+                }
+            })),
+            replicas: spec.replicas.to_string(),
+            cpu: spec
+                .cpu_millis
+                .map(|m| format!("{}", m as f64 / 1000.0))
+                .unwrap_or_default(),
+            memory_mb: spec.memory_mb.map(|m| m.to_string()).unwrap_or_default(),
+            health_kind: "none".into(),
+            restart_policy: match spec.restart_policy {
+                RestartPolicy::No => "no",
+                RestartPolicy::OnFailure => "on-failure",
+                RestartPolicy::Always => "always",
+                RestartPolicy::UnlessStopped => "unless-stopped",
+            }
+            .into(),
+            volumes: join(&mut spec.volumes.iter().map(|v| {
+                format!(
+                    "{}:{}{}",
+                    v.name,
+                    v.path,
+                    if v.read_only { ":ro" } else { "" }
+                )
+            })),
+            registry_username: spec
+                .registry_auth
+                .as_ref()
+                .map(|a| a.username.clone())
+                .unwrap_or_default(),
+            ..Default::default()
+        };
+        if let Some(g) = &spec.git {
+            form.image = String::new();
+            form.git_repo = g.repo.clone();
+            form.git_branch = g.branch.clone();
+            form.git_dockerfile = g.dockerfile.clone();
+            form.git_context = g.context.clone();
+            form.git_build_args = g
+                .build_args
+                .iter()
+                .map(|a| format!("{}={}", a.key, a.value))
+                .collect::<Vec<_>>()
+                .join("\n");
+            form.git_credentials = match &g.credentials {
+                None => "none",
+                Some(GitCredentials::Token { .. }) => "token",
+                Some(GitCredentials::DeployKey { .. }) => "deploy_key",
+            }
+            .into();
+        }
+        if let Some(r) = &spec.http {
+            form.domains = r.domains.join("\n");
+            form.http_port = r.port.to_string();
+            let on = |b: bool| if b { "on" } else { "" }.to_owned();
+            form.http_plain = on(!r.https_redirect);
+            form.www_redirect = on(r.www_redirect);
+        }
+        if let Some(h) = &spec.health_check {
+            match &h.probe {
+                HealthProbe::Http { path, port } => {
+                    form.health_kind = "http".into();
+                    form.health_path = path.clone();
+                    form.health_port = port.to_string();
+                }
+                HealthProbe::Command { argv } => {
+                    form.health_kind = "command".into();
+                    form.health_command = argv.join("\n");
+                }
+            }
+            form.health_interval_s = h.interval_s.to_string();
+            form.health_timeout_s = h.timeout_s.to_string();
+            form.health_retries = h.retries.to_string();
+            form.health_start_period_s = h.start_period_s.to_string();
+        }
+        form
+    }
+}
