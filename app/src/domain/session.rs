@@ -3,6 +3,7 @@ use uuid::Uuid;
 
 /// A member's role in a team. Ordered from most to least powerful.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Owner,
@@ -33,6 +34,7 @@ impl Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserSummary {
     pub id: Uuid,
     pub email: String,
@@ -40,6 +42,7 @@ pub struct UserSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamSummary {
     pub id: Uuid,
     pub name: String,
@@ -49,6 +52,7 @@ pub struct TeamSummary {
 /// Who is signed in, in which team, with which role: resolved from the session and
 /// Postgres on every request, so a role change applies at once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     pub user: UserSummary,
     pub team: TeamSummary,

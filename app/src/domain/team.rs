@@ -17,6 +17,7 @@ pub const AUDIT_PAGE: i64 = 50;
 
 /// One of the user's teams, for the team switcher.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MyTeam {
     pub id: Uuid,
     pub name: String,
@@ -35,6 +36,7 @@ pub struct TeamConsole {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MemberView {
     pub user_id: Uuid,
     pub email: String,
@@ -44,6 +46,7 @@ pub struct MemberView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InvitationView {
     pub id: Uuid,
     pub email: String,
@@ -55,6 +58,7 @@ pub struct InvitationView {
 
 /// A new invitation: its link is shown this once (only its hash is stored).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewInvitation {
     pub invitation: InvitationView,
     pub token: String,
@@ -75,6 +79,7 @@ pub struct InvitationOffer {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenView {
     pub id: Uuid,
     pub name: String,
@@ -87,6 +92,7 @@ pub struct TokenView {
 
 /// A new token: its value is shown this once (only its hash is stored).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewToken {
     pub token_info: TokenView,
     pub token: String,
@@ -105,6 +111,7 @@ pub struct LoginView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -121,6 +128,7 @@ pub struct AuditEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     /// Pass as `before` for the next (older) page; `None` on the last page.
@@ -198,9 +206,12 @@ fn parse_time(raw: &str, end_of_day: bool) -> Result<Option<DateTime<Utc>>, ()> 
 
 /// An admin's invitation form.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InviteForm {
+    #[cfg_attr(feature = "ssr", schema(format = Email, min_length = 3, max_length = 254, example = "bob@example.com"))]
     pub email: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = Role))]
     pub role: String,
 }
 
@@ -214,10 +225,20 @@ impl InviteForm {
 
 /// The API token form. `expires_in_days`: empty or 0 = never.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TokenForm {
+    /// What uses the token; 1–60 characters.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 60, example = "ci")
+    )]
     pub name: String,
+    /// Not above the caller's own role.
+    #[cfg_attr(feature = "ssr", schema(value_type = Role))]
     pub role: String,
+    /// Empty or 0: never expires.
+    #[cfg_attr(feature = "ssr", schema(maximum = 3650))]
     #[serde(default)]
     pub expires_in_days: Option<u32>,
 }

@@ -134,30 +134,48 @@ pub async fn get(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<ServiceView, 
         .ok_or(StoreError::NotFound)
 }
 
-/// A service's timeline, newest first.
+/// A service's timeline, newest first: at most `limit` events.
 pub async fn events(
     pool: &PgPool,
     team_id: Uuid,
     service_id: Uuid,
     limit: i64,
 ) -> Result<Vec<ServiceEvent>, StoreError> {
-    let rows = sqlx::query_as::<_, (chrono::DateTime<chrono::Utc>, String, String)>(
-        "SELECT at, kind, message FROM service_events
-         WHERE team_id = $1 AND service_id = $2 ORDER BY id DESC LIMIT $3",
+    let page = events_page(pool, team_id, service_id, None, limit).await?;
+    Ok(page.into_iter().map(|(_, event)| event).collect())
+}
+
+/// A page of a service's timeline, newest first: events with an id below `before` (all
+/// when `None`), at most `limit`, each with its id (the next page's `before`).
+pub async fn events_page(
+    pool: &PgPool,
+    team_id: Uuid,
+    service_id: Uuid,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<(i64, ServiceEvent)>, StoreError> {
+    let rows = sqlx::query_as::<_, (i64, chrono::DateTime<chrono::Utc>, String, String)>(
+        "SELECT id, at, kind, message FROM service_events
+         WHERE team_id = $1 AND service_id = $2 AND ($3::bigint IS NULL OR id < $3)
+         ORDER BY id DESC LIMIT $4",
     )
     .bind(team_id)
     .bind(service_id)
+    .bind(before)
     .bind(limit)
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(at, kind, message)| {
-            Some(ServiceEvent {
-                at,
-                kind: EventKind::parse(&kind)?,
-                message,
-            })
+        .filter_map(|(id, at, kind, message)| {
+            Some((
+                id,
+                ServiceEvent {
+                    at,
+                    kind: EventKind::parse(&kind)?,
+                    message,
+                },
+            ))
         })
         .collect())
 }

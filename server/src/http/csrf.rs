@@ -26,11 +26,13 @@ pub async fn reject_cross_site(
         origin = ?req.headers().get(header::ORIGIN),
         "refused a cross-site request"
     );
-    (
-        StatusCode::FORBIDDEN,
-        app::domain::FormError::CrossSite.message(),
-    )
-        .into_response()
+    let message = app::domain::FormError::CrossSite.message();
+    if req.uri().path().starts_with("/api/v1/") {
+        // The REST API answers every error in JSON, this one too.
+        let body = serde_json::json!({"error": "forbidden", "message": message});
+        return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+    }
+    (StatusCode::FORBIDDEN, message).into_response()
 }
 
 fn is_safe(method: &Method) -> bool {

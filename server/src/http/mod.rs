@@ -27,7 +27,7 @@ pub fn router(state: AppState) -> Router {
     let session_store = PostgresStore::new(state.pool.clone());
     let idle = time::Duration::seconds(state.settings.session_idle_timeout.as_secs() as i64);
     let sessions = SessionManagerLayer::new(session_store)
-        .with_name("berth_session")
+        .with_name(session::COOKIE)
         .with_secure(state.settings.secure_cookies)
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve_viewer))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(session::drop_malformed_cookie))
         // On every answer: no framing by other sites (clickjacking), no MIME sniffing,
         // no full URLs leaking to other sites in Referer.
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

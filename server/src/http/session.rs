@@ -91,8 +91,7 @@ pub async fn resolve_viewer(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned());
+        .and_then(bearer_token);
     // Tokens are for programs: only the REST API takes them. With a token, the cookie is
     // ignored, so a bad token is never rescued by a browser session.
     let viewer = match bearer {
@@ -110,6 +109,15 @@ pub async fn resolve_viewer(
     req.extensions_mut().insert(Viewer(viewer));
     req.extensions_mut().insert(ClientAddr(ip));
     next.run(req).await
+}
+
+/// The token of an `Authorization: Bearer <token>` value; the scheme name in any case
+/// (RFC 9110: schemes are case-insensitive).
+fn bearer_token(value: &str) -> Option<String> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
 }
 
 /// The signed-in member of a browser session. A session past its absolute lifetime, whose
@@ -161,4 +169,98 @@ pub async fn still_allowed(state: &AppState, caller: &SessionInfo, p: Permission
         (None, None) => Ok(None),
     };
     matches!(now, Ok(Some(info)) if info.team.id == caller.team.id && info.role.allows(p))
+}
+
+/// The session cookie's name.
+pub const COOKIE: &str = "berth_session";
+
+/// Middleware, outside the session layer: a `berth_session` cookie that is not a session id
+/// at all (garbage, truncated, tampered) is logged once per distinct value, taken off the
+/// request (so the session layer, which would warn on every request, never sees it) and
+/// cleared in the browser with an expired `Set-Cookie` (unless the answer sets a new one).
+pub async fn drop_malformed_cookie(mut req: Request, next: Next) -> Response {
+    let mut malformed = false;
+    let mut kept_headers = Vec::new();
+    for value in req.headers().get_all(header::COOKIE) {
+        let Ok(text) = value.to_str() else {
+            kept_headers.push(value.clone());
+            continue;
+        };
+        let mut kept = Vec::new();
+        for pair in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some((name, v))
+                    if name == COOKIE && v.parse::<tower_sessions::session::Id>().is_err() =>
+                {
+                    malformed = true;
+                    if first_time_seen(v) {
+                        tracing::warn!(length = v.len(), "ignored a malformed session cookie");
+                    }
+                }
+                _ => kept.push(pair),
+            }
+        }
+        if let Ok(v) = kept.join("; ").parse() {
+            if !kept.is_empty() {
+                kept_headers.push(v);
+            }
+        }
+    }
+    if !malformed {
+        return next.run(req).await;
+    }
+    req.headers_mut().remove(header::COOKIE);
+    for v in kept_headers {
+        req.headers_mut().append(header::COOKIE, v);
+    }
+    let mut response = next.run(req).await;
+    let sets_new = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| {
+            v.to_str()
+                .is_ok_and(|v| v.starts_with(&format!("{COOKIE}=")))
+        });
+    if !sets_new {
+        let clear = format!("{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+        if let Ok(v) = clear.parse() {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+/// Whether this malformed cookie value is new (remembers the last 1024 distinct ones).
+fn first_time_seen(value: &str) -> bool {
+    use std::hash::{Hash, Hasher};
+    static SEEN: std::sync::Mutex<Vec<u64>> = std::sync::Mutex::new(Vec::new());
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut h);
+    let key = h.finish();
+    let Ok(mut seen) = SEEN.lock() else {
+        return true;
+    };
+    if seen.contains(&key) {
+        return false;
+    }
+    if seen.len() >= 1024 {
+        seen.remove(0);
+    }
+    seen.push(key);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for v in ["Bearer abc", "bearer abc", "BEARER  abc ", "BeArEr abc"] {
+            assert_eq!(bearer_token(v).as_deref(), Some("abc"), "{v}");
+        }
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearerabc"), None);
+    }
 }

@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 
 /// What an update does to the running service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
     /// Nothing differs from what is stored.

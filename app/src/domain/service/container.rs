@@ -15,6 +15,7 @@ use uuid::Uuid;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
 )]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct ReplicaIndex(pub u32);
 
@@ -53,6 +54,7 @@ impl fmt::Display for ReplicaIndex {
 
 /// One container as the worker last observed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ContainerView {
     pub id: String,
     pub name: String,

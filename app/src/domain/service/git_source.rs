@@ -12,6 +12,7 @@ const MAX_PATH: usize = 512;
 const MAX_BUILD_ARGS: usize = 50;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GitSource {
     /// `https://…`, `http://…`, `ssh://…`, `git@host:path`, `file:///…` or an absolute path.
@@ -31,6 +32,7 @@ pub struct GitSource {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BuildArg {
     pub key: String,
@@ -38,6 +40,7 @@ pub struct BuildArg {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
 pub enum GitCredentials {
     /// An access token for an https repository (sent as HTTP basic auth).

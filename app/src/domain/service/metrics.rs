@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MetricSample {
     pub at: DateTime<Utc>,
     /// Percent of one CPU (200 = two CPUs busy).
@@ -12,6 +13,7 @@ pub struct MetricSample {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ContainerMetrics {
     pub name: String,
     /// `None`: a labelled container without a replica label.
@@ -22,6 +24,7 @@ pub struct ContainerMetrics {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceMetrics {
     pub containers: Vec<ContainerMetrics>,
     /// Sums over the containers, one point per sampling round.

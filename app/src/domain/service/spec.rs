@@ -3,9 +3,19 @@ use serde::{Deserialize, Serialize};
 /// A service's desired definition. Unknown fields are refused, so a typo in an API call
 /// (or an attempt to pass `privileged`) is an error, not silently ignored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", schema(example = json!({"name": "web", "image": "nginx:1.27", "replicas": 1, "ports": [{"container": 80}]})))]
 #[serde(deny_unknown_fields)]
 pub struct ServiceSpec {
     /// A DNS label, unique in the team.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            min_length = 1,
+            max_length = 63,
+            pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+        )
+    )]
     pub name: String,
     /// An image reference; for a git service, the image Berth built last (set by Berth).
     #[serde(default)]
@@ -14,17 +24,23 @@ pub struct ServiceSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git: Option<super::GitSource>,
     /// Command and arguments as a list; never a shell string.
+    #[cfg_attr(feature = "ssr", schema(max_items = 64))]
     #[serde(default)]
     pub command: Vec<String>,
+    #[cfg_attr(feature = "ssr", schema(max_items = 200))]
     #[serde(default)]
     pub env: Vec<EnvVar>,
+    #[cfg_attr(feature = "ssr", schema(max_items = 20))]
     #[serde(default)]
     pub ports: Vec<PortSpec>,
+    #[cfg_attr(feature = "ssr", schema(maximum = 50))]
     #[serde(default = "one")]
     pub replicas: u32,
     /// CPU limit in thousandths of a core (500 = half a core).
+    #[cfg_attr(feature = "ssr", schema(minimum = 10, maximum = 64000))]
     #[serde(default)]
     pub cpu_millis: Option<u32>,
+    #[cfg_attr(feature = "ssr", schema(minimum = 6, maximum = 1048576))]
     #[serde(default)]
     pub memory_mb: Option<u32>,
     #[serde(default)]
@@ -32,6 +48,7 @@ pub struct ServiceSpec {
     #[serde(default)]
     pub restart_policy: RestartPolicy,
     /// Named Docker volumes only: host paths are refused.
+    #[cfg_attr(feature = "ssr", schema(max_items = 20))]
     #[serde(default)]
     pub volumes: Vec<VolumeMount>,
     /// Credentials for pulling a private image; the password is a secret.
@@ -44,11 +61,13 @@ pub struct ServiceSpec {
 
 /// How the edge proxy (Caddy) reaches a service. Changing it alone replaces no container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HttpRoute {
     /// Host names, lowercase (`app.example.com`); unique across Berth.
     pub domains: Vec<String>,
     /// The container port the app answers HTTP on.
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 65535))]
     pub port: u16,
     /// With TLS on: plain-http requests are redirected to https (otherwise served as is).
     #[serde(default = "yes")]
@@ -82,8 +101,10 @@ fn yes() -> bool {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegistryAuth {
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 256))]
     pub username: String,
     /// Encrypted at rest and never sent back; empty on an update keeps the stored one.
     pub password: String,
@@ -94,10 +115,13 @@ fn one() -> u32 {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EnvVar {
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 256))]
     pub key: String,
     /// Delivered to the container literally (newlines, quotes, `$(...)` included).
+    #[cfg_attr(feature = "ssr", schema(max_length = 65536))]
     pub value: String,
     /// Encrypted at rest and never sent back in full.
     #[serde(default)]
@@ -105,10 +129,13 @@ pub struct EnvVar {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PortSpec {
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 65535))]
     pub container: u16,
     /// Published on the host when set.
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 65535))]
     #[serde(default)]
     pub host: Option<u16>,
     #[serde(default)]
@@ -116,6 +143,7 @@ pub struct PortSpec {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
     #[default]
@@ -124,15 +152,20 @@ pub enum Protocol {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HealthCheck {
     pub probe: HealthProbe,
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 3600))]
     #[serde(default = "default_interval")]
     pub interval_s: u32,
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 600))]
     #[serde(default = "default_timeout")]
     pub timeout_s: u32,
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 100))]
     #[serde(default = "default_retries")]
     pub retries: u32,
+    #[cfg_attr(feature = "ssr", schema(maximum = 3600))]
     #[serde(default)]
     pub start_period_s: u32,
 }
@@ -148,15 +181,22 @@ fn default_retries() -> u32 {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase", tag = "kind")]
 pub enum HealthProbe {
     /// Berth requests `http://<container>:<port><path>`; 2xx/3xx is healthy.
-    Http { path: String, port: u16 },
+    Http {
+        #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 1024))]
+        path: String,
+        #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 65535))]
+        port: u16,
+    },
     /// Run inside the container (a list, no shell); exit 0 is healthy.
     Command { argv: Vec<String> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum RestartPolicy {
     No,
@@ -167,11 +207,21 @@ pub enum RestartPolicy {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VolumeMount {
     /// A named volume, created on first use and kept across deploys.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+        )
+    )]
     pub name: String,
     /// Absolute path inside the container.
+    #[cfg_attr(feature = "ssr", schema(min_length = 2, max_length = 4096))]
     pub path: String,
     #[serde(default)]
     pub read_only: bool,

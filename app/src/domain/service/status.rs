@@ -10,6 +10,7 @@ use uuid::Uuid;
 pub const SECRET_MASK: &str = "********";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeploymentState {
     /// A build waiting for a build slot.
@@ -95,6 +96,7 @@ impl TryFrom<String> for DeploymentState {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeploymentView {
     pub id: Uuid,
     pub service_id: Uuid,
@@ -125,6 +127,7 @@ pub struct DeploymentView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CommitInfo {
     pub sha: String,
     pub message: Option<String>,
@@ -165,6 +168,7 @@ impl DeploymentView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeploymentLogLine {
     pub at: DateTime<Utc>,
     pub line: String,
@@ -174,6 +178,7 @@ pub struct DeploymentLogLine {
 
 /// A service's state in one word, for badges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceHealth {
     /// All wanted replicas ready.
@@ -205,6 +210,7 @@ impl ServiceHealth {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceStatus {
     pub health: ServiceHealth,
     pub ready: u32,
@@ -251,6 +257,7 @@ impl ServiceStatus {
 
 /// A service as the dashboard and the API show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceView {
     pub id: Uuid,
     pub name: String,
@@ -274,6 +281,7 @@ pub struct ServiceView {
 
 /// The edge proxy's side of a service's route.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RouteStatus {
     /// Replicas the proxy sends requests to now.
     pub upstreams: i32,

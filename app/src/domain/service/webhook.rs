@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which forge sends a push.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     GitHub,
@@ -46,12 +47,14 @@ impl Provider {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WebhookUrl {
     pub provider: Provider,
     pub url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WebhookInfo {
     pub has_secret: bool,
     /// Only in the answer that generated it: shown once, never stored in the clear.

@@ -1,11 +1,11 @@
 //! The REST API's one error type and how each variant answers:
-//! `{"error": code, "message": text, "fields": [{field, message}]?}`.
+//! `{"error": code, "message": text, "fields": [{field, message}]?}` (the `Error` schema).
 
 use app::commands::CommandError;
 use app::domain::service::FieldError;
 use app::store::StoreError;
 use axum::{
-    http::StatusCode,
+    http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
@@ -23,7 +23,46 @@ pub enum ApiError {
     Invalid(Vec<FieldError>),
     BadRequest(String),
     Conflict(String),
+    /// 412: the `If-Match` of a replace names a version that is no longer current.
+    Stale,
+    /// 415: a body that is not `application/json`.
+    NotJson,
+    /// Any other status with its message (what axum itself answers: 405, 413, …).
+    Status(StatusCode, String),
     Internal,
+}
+
+/// The body of every error answer under `/api/v1/`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// A stable code: `unauthorized`, `forbidden`, `not_found`, `invalid`, `bad_request`,
+    /// `conflict`, `precondition_failed`, `unsupported_media_type`, `payload_too_large`,
+    /// `method_not_allowed`, `internal`.
+    pub error: String,
+    /// A sentence for a person.
+    pub message: String,
+    /// With `invalid`: every field that was refused (`env[2].key`) and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<FieldError>>,
+}
+
+/// The error code of a status (`405` → `method_not_allowed`).
+pub fn code_of(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        409 => "conflict",
+        412 => "precondition_failed",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "invalid",
+        s if s >= 500 => "internal",
+        _ => "error",
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -61,6 +100,20 @@ impl IntoResponse for ApiError {
             ),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m, None),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m, None),
+            ApiError::Stale => (
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "The service changed since you read it (If-Match is stale): read it again."
+                    .to_owned(),
+                None,
+            ),
+            ApiError::NotJson => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as JSON with Content-Type: application/json.".to_owned(),
+                None,
+            ),
+            ApiError::Status(status, m) => (status, code_of(status), m, None),
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -68,11 +121,19 @@ impl IntoResponse for ApiError {
                 None,
             ),
         };
-        let mut body = serde_json::json!({ "error": code, "message": message });
-        if let Some(fields) = fields {
-            body["fields"] = serde_json::to_value(fields).unwrap_or_default();
+        let body = ErrorBody {
+            error: code.to_owned(),
+            message,
+            fields,
+        };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"berth\""),
+            );
         }
-        (status, Json(body)).into_response()
+        response
     }
 }
 

@@ -3,6 +3,7 @@
 //! rest of the API; another team's service answers 404.
 
 use super::member::{parse_id, Member};
+use super::page::Page;
 use super::ApiError;
 use crate::http::session::still_allowed;
 use crate::http::state::AppState;
@@ -198,13 +199,19 @@ async fn download_logs(
         .into_response())
 }
 
+/// Newest first, 200 a page by default; the cursor is an event id.
 async fn timeline(
     State(s): State<AppState>,
     m: Member,
     Path(id): Path<String>,
+    page: Page<200>,
 ) -> Result<Response, ApiError> {
     let (team, service, _) = service_of(&s, &m, &id, Permission::ReadServices).await?;
-    Ok(Json(store::events(&s.pool, team, service, 200).await?).into_response())
+    let before: Option<i64> = page.cursor_number()?;
+    let limit = page.limit as i64 + 1;
+    let events = store::events_page(&s.pool, team, service, before, limit).await?;
+    // The body lists the events alone; their ids only make the cursor.
+    Ok(page.of_keyed(events, |(id, _)| *id, |(_, event)| event))
 }
 
 async fn metrics(

@@ -1,27 +1,31 @@
 //! The JSON REST API under `/api/v1/`: the same rules as the dashboard (validation in the
-//! domain, SQL in the store, one permission table), for programs.
+//! domain, SQL in the store, one permission table), for programs. What every request and
+//! answer passes through (JSON bodies and errors, the control-character rule) is in
+//! `boundary`; lists page the same way (`page`); `openapi` describes it all.
 
+mod answers;
+mod boundary;
+mod deployments;
 mod error;
 mod live;
 mod member;
 mod openapi;
+mod page;
 mod services;
 mod team;
 
 pub use error::ApiError;
 
 use super::state::AppState;
-use axum::Router;
+use axum::{middleware::from_fn, routing::any, Router};
 
 pub fn router() -> Router<AppState> {
     services::router()
+        .merge(deployments::router())
         .merge(live::router())
         .merge(team::router())
         .merge(openapi::router())
-}
-
-/// A JSON body, with serde's message (e.g. "unknown field `privileged`") as the error.
-fn body<T: serde::de::DeserializeOwned>(bytes: &axum::body::Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {e}")))
+        .route("/api/v1/{*rest}", any(boundary::no_such_endpoint))
+        .layer(from_fn(boundary::refuse_control_characters))
+        .layer(from_fn(boundary::json_errors))
 }

@@ -1,17 +1,19 @@
-//! `/api/v1/services` and `/api/v1/deployments`.
+//! `/api/v1/services`: the team's services, one at a time or all, and the verbs that
+//! change one (deployments and rollouts are in `deployments.rs`).
 
-use super::body;
+use super::answers::{Changed, Deleting};
+use super::boundary::JsonBody;
 use super::member::{parse_id, Member};
+use super::page::Page;
 use super::ApiError;
 use crate::http::state::AppState;
 use app::commands::{service as command, Deps};
-use app::domain::service::{Change, ServiceSpec, WebhookInfo};
+use app::domain::service::{Change, ServiceSpec, ServiceView, WebhookInfo};
 use app::domain::Permission;
 use app::store::services as store;
 use axum::{
-    body::Bytes,
     extract::{Path, State},
-    http::StatusCode,
+    http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
@@ -28,39 +30,74 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/services/{id}/scale", post(scale))
         .route("/api/v1/services/{id}/stop", post(stop))
         .route("/api/v1/services/{id}/start", post(start))
-        .route("/api/v1/services/{id}/redeploy", post(redeploy))
-        .route("/api/v1/services/{id}/rollback", post(rollback))
-        .route("/api/v1/services/{id}/deploy", post(deploy))
         .route("/api/v1/services/{id}/webhook", get(webhook))
         .route("/api/v1/services/{id}/webhook/rotate", post(rotate_webhook))
-        .route("/api/v1/services/{id}/deployments", get(deployments))
-        .route("/api/v1/deployments/{id}", get(deployment))
 }
 
-fn deps(s: &AppState) -> Deps<'_> {
+pub(super) fn deps(s: &AppState) -> Deps<'_> {
     Deps {
         pool: &s.pool,
         secrets: &s.secrets,
     }
 }
 
-async fn list(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
+/// `Location: <path>` on an answer (a `201`'s new resource, a `202`'s thing to watch).
+pub(super) fn with_location(mut r: Response, path: String) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&path) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// The version of a service's definition, as a strong ETag: it changes with every edit,
+/// scale, stop/start, build that sets the image, and deletion (the row's `updated_at`).
+fn etag(view: &ServiceView) -> String {
+    format!("\"{:x}\"", view.updated_at.timestamp_micros())
+}
+
+fn with_etag(mut r: Response, tag: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(tag) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    r
+}
+
+/// `If-Match` (optional): `*` or a list of ETags, one of which must be current.
+fn check_if_match(headers: &HeaderMap, current: &str) -> Result<(), ApiError> {
+    let Some(raw) = headers.get(header::IF_MATCH) else {
+        return Ok(());
+    };
+    let raw = raw.to_str().map_err(|_| ApiError::Stale)?;
+    let ok = raw
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag == current);
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::Stale)
+    }
+}
+
+async fn list(State(s): State<AppState>, m: Member, page: Page<100>) -> Result<Response, ApiError> {
     let team = m.team_for(Permission::ReadServices)?;
     let list: Vec<_> = store::list(&s.pool, team)
         .await?
         .into_iter()
         .map(|v| v.with_urls(s.settings.proxy))
         .collect();
-    Ok(Json(list).into_response())
+    page.of_list(list)
 }
 
-async fn create(State(s): State<AppState>, m: Member, bytes: Bytes) -> Result<Response, ApiError> {
+async fn create(State(s): State<AppState>, m: Member, b: JsonBody) -> Result<Response, ApiError> {
     let caller = m.caller();
     caller.may(Permission::ManageServices)?;
-    let spec: ServiceSpec = body(&bytes)?;
+    let spec: ServiceSpec = b.parse()?;
     let id = command::create(deps(&s), &caller, spec).await?;
     let view = store::get(&s.pool, caller.actor.team_id, id).await?;
-    Ok((StatusCode::CREATED, Json(view)).into_response())
+    let tag = etag(&view);
+    let r = with_etag((StatusCode::CREATED, Json(view)).into_response(), &tag);
+    Ok(with_location(r, format!("/api/v1/services/{id}")))
 }
 
 async fn show(
@@ -70,7 +107,11 @@ async fn show(
 ) -> Result<Response, ApiError> {
     let team = m.team_for(Permission::ReadServices)?;
     let view = store::get(&s.pool, team, parse_id(&id)?).await?;
-    Ok(Json(view.with_urls(s.settings.proxy)).into_response())
+    let tag = etag(&view);
+    Ok(with_etag(
+        Json(view.with_urls(s.settings.proxy)).into_response(),
+        &tag,
+    ))
 }
 
 /// `{"change": "none"|"scale"|"rollout", "service": …}` after an edit or a scale.
@@ -80,28 +121,35 @@ async fn changed(
     id: uuid::Uuid,
     change: Change,
 ) -> Result<Response, ApiError> {
-    let word = change.as_str();
-    let view = store::get(&s.pool, team, id).await?;
-    Ok(Json(serde_json::json!({ "change": word, "service": view })).into_response())
+    let service = store::get(&s.pool, team, id).await?;
+    let tag = etag(&service);
+    let answer = Changed { change, service };
+    Ok(with_etag(Json(answer).into_response(), &tag))
 }
 
 async fn replace(
     State(s): State<AppState>,
     m: Member,
     Path(id): Path<String>,
-    bytes: Bytes,
+    headers: HeaderMap,
+    b: JsonBody,
 ) -> Result<Response, ApiError> {
     let caller = m.caller();
     caller.may(Permission::ManageServices)?;
     let id = parse_id(&id)?;
-    let spec: ServiceSpec = body(&bytes)?;
+    let spec: ServiceSpec = b.parse()?;
+    let team = caller.actor.team_id;
+    check_if_match(&headers, &etag(&store::get(&s.pool, team, id).await?))?;
     let change = command::update(deps(&s), &caller, id, spec).await?;
-    changed(&s, caller.actor.team_id, id, change).await
+    changed(&s, team, id, change).await
 }
 
-#[derive(Deserialize)]
+/// `POST /services/{id}/scale`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = Scale)]
 #[serde(deny_unknown_fields)]
-struct ScaleBody {
+pub(super) struct ScaleBody {
+    #[schema(maximum = 50)]
     replicas: u32,
 }
 
@@ -109,12 +157,12 @@ async fn scale(
     State(s): State<AppState>,
     m: Member,
     Path(id): Path<String>,
-    bytes: Bytes,
+    b: JsonBody,
 ) -> Result<Response, ApiError> {
     let caller = m.caller();
     caller.may(Permission::ManageServices)?;
     let id = parse_id(&id)?;
-    let ScaleBody { replicas } = body(&bytes)?;
+    let ScaleBody { replicas } = b.parse()?;
     let change = command::scale(deps(&s), &caller, id, replicas).await?;
     changed(&s, caller.actor.team_id, id, change).await
 }
@@ -159,91 +207,11 @@ async fn remove(
 ) -> Result<Response, ApiError> {
     let caller = m.caller();
     caller.may(Permission::ManageServices)?;
-    command::delete(deps(&s), &caller, parse_id(&id)?).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(serde_json::json!({ "deleting": true })),
-    )
-        .into_response())
-}
-
-async fn deployments(
-    State(s): State<AppState>,
-    m: Member,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let team = m.team_for(Permission::ReadServices)?;
-    let history = app::store::deployments::history(&s.pool, team, parse_id(&id)?, 50, None).await?;
-    Ok(Json(history).into_response())
-}
-
-async fn deployment(
-    State(s): State<AppState>,
-    m: Member,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let team = m.team_for(Permission::ReadServices)?;
-    let (deployment, log) =
-        app::store::deployments::with_log(&s.pool, team, parse_id(&id)?).await?;
-    Ok(Json(serde_json::json!({ "deployment": deployment, "log": log })).into_response())
-}
-
-async fn redeploy(
-    State(s): State<AppState>,
-    m: Member,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageServices)?;
     let id = parse_id(&id)?;
-    command::redeploy(deps(&s), &caller, id).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(store::get(&s.pool, caller.actor.team_id, id).await?),
-    )
-        .into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RollbackBody {
-    /// The number of an earlier deployment that went live.
-    deployment: i32,
-}
-
-async fn rollback(
-    State(s): State<AppState>,
-    m: Member,
-    Path(id): Path<String>,
-    bytes: Bytes,
-) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageServices)?;
-    let id = parse_id(&id)?;
-    let RollbackBody { deployment } = body(&bytes)?;
-    command::rollback(deps(&s), &caller, id, deployment).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(store::get(&s.pool, caller.actor.team_id, id).await?),
-    )
-        .into_response())
-}
-
-/// Builds the head of a git service's branch and rolls it out.
-async fn deploy(
-    State(s): State<AppState>,
-    m: Member,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageServices)?;
-    let id = parse_id(&id)?;
-    let (_, number) = command::deploy_now(deps(&s), &caller, id).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(serde_json::json!({ "queued": true, "number": number })),
-    )
-        .into_response())
+    // Asked again while it is going: the same answer, and no second audit entry.
+    command::delete(deps(&s), &caller, id).await?;
+    let r = (StatusCode::ACCEPTED, Json(Deleting { deleting: true })).into_response();
+    Ok(with_location(r, format!("/api/v1/services/{id}")))
 }
 
 fn public_base(s: &AppState, headers: &axum::http::HeaderMap) -> String {

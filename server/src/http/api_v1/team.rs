@@ -1,17 +1,18 @@
 //! `/api/v1/me`, `/teams`, `/team`, `/members`, `/invitations`, `/tokens`, `/audit`: team
 //! administration for programs, with the same store and rules as the team pages.
 
-use super::body;
+use super::boundary::JsonBody;
 use super::member::{parse_id, Member};
+use super::page::Page;
+use super::services::{deps, with_location};
 use super::ApiError;
 use crate::http::state::AppState;
-use app::commands::{team as command, Deps};
-use app::domain::team::{AuditFilter, InviteForm, TokenForm};
+use app::commands::team as command;
+use app::domain::team::{AuditFilter, InviteForm, TokenForm, AUDIT_PAGE};
 use app::domain::{Permission, Role};
 use app::store::{audit, invitations, team, tokens};
 use axum::{
-    body::Bytes,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::{get, patch, post},
@@ -40,13 +41,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/audit", get(audit_log))
 }
 
-fn deps(s: &AppState) -> Deps<'_> {
-    Deps {
-        pool: &s.pool,
-        secrets: &s.secrets,
-    }
-}
-
 fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
@@ -55,7 +49,11 @@ async fn me(m: Member) -> Json<app::domain::SessionInfo> {
     Json(m.0)
 }
 
-async fn my_teams(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
+async fn my_teams(
+    State(s): State<AppState>,
+    m: Member,
+    page: Page<100>,
+) -> Result<Response, ApiError> {
     let mut teams = team::my_teams(&s.pool, m.0.user.id).await?;
     if m.0.token.is_some() {
         teams.retain(|t| t.id == m.0.team.id);
@@ -63,7 +61,7 @@ async fn my_teams(State(s): State<AppState>, m: Member) -> Result<Response, ApiE
             t.role = m.role();
         }
     }
-    Ok(Json(teams).into_response())
+    page.of_list(teams)
 }
 
 async fn show(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
@@ -71,16 +69,19 @@ async fn show(State(s): State<AppState>, m: Member) -> Result<Response, ApiError
     Ok(Json(team::summary(&s.pool, id).await?).into_response())
 }
 
-#[derive(Deserialize)]
+/// `PATCH /team`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = TeamRename)]
 #[serde(deny_unknown_fields)]
-struct Rename {
+pub(super) struct Rename {
+    #[schema(min_length = 1, max_length = 60)]
     name: String,
 }
 
-async fn rename(State(s): State<AppState>, m: Member, b: Bytes) -> Result<Response, ApiError> {
+async fn rename(State(s): State<AppState>, m: Member, b: JsonBody) -> Result<Response, ApiError> {
     let caller = m.caller();
     caller.may(Permission::ManageTeam)?;
-    let Rename { name } = body(&b)?;
+    let Rename { name } = b.parse()?;
     Ok(Json(command::rename(deps(&s), &caller, &name).await?).into_response())
 }
 
@@ -89,28 +90,36 @@ async fn delete(State(s): State<AppState>, m: Member) -> Result<Response, ApiErr
     Ok(no_content())
 }
 
-#[derive(Deserialize)]
+/// `POST /team/transfer`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Transfer {
+pub(super) struct Transfer {
     user_id: uuid::Uuid,
 }
 
-async fn transfer(State(s): State<AppState>, m: Member, b: Bytes) -> Result<Response, ApiError> {
+async fn transfer(State(s): State<AppState>, m: Member, b: JsonBody) -> Result<Response, ApiError> {
     let caller = m.caller();
     caller.may(Permission::OwnTeam)?;
-    let Transfer { user_id } = body(&b)?;
+    let Transfer { user_id } = b.parse()?;
     command::transfer_ownership(deps(&s), &caller, user_id).await?;
     Ok(no_content())
 }
 
-async fn members(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
+async fn members(
+    State(s): State<AppState>,
+    m: Member,
+    page: Page<100>,
+) -> Result<Response, ApiError> {
     let id = m.team_for(Permission::ReadServices)?;
-    Ok(Json(team::members(&s.pool, id).await?).into_response())
+    page.of_list(team::members(&s.pool, id).await?)
 }
 
-#[derive(Deserialize)]
+/// `PATCH /members/{user_id}`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = RoleChange)]
 #[serde(deny_unknown_fields)]
-struct RoleBody {
+pub(super) struct RoleBody {
+    #[schema(value_type = Role)]
     role: String,
 }
 
@@ -118,12 +127,12 @@ async fn change_role(
     State(s): State<AppState>,
     m: Member,
     Path(user): Path<String>,
-    b: Bytes,
+    b: JsonBody,
 ) -> Result<Response, ApiError> {
     let caller = m.caller();
     caller.may(Permission::ManageMembers)?;
     let user = parse_id(&user)?;
-    let RoleBody { role } = body(&b)?;
+    let RoleBody { role } = b.parse()?;
     let role: Role = app::domain::team::parse_role(&role).map_err(ApiError::BadInput)?;
     let member = command::change_role(deps(&s), &caller, user, role).await?;
     Ok(Json(member).into_response())
@@ -140,26 +149,34 @@ async fn remove(
     Ok(no_content())
 }
 
-async fn pending(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
+async fn pending(
+    State(s): State<AppState>,
+    m: Member,
+    page: Page<100>,
+) -> Result<Response, ApiError> {
     let id = m.team_for(Permission::ManageMembers)?;
-    Ok(Json(invitations::pending(&s.pool, id).await?).into_response())
+    page.of_list(invitations::pending(&s.pool, id).await?)
 }
 
 async fn invite(
     State(s): State<AppState>,
     m: Member,
     headers: axum::http::HeaderMap,
-    b: Bytes,
+    b: JsonBody,
 ) -> Result<Response, ApiError> {
     let caller = m.caller();
     caller.may(Permission::ManageMembers)?;
-    let form: InviteForm = body(&b)?;
+    let form: InviteForm = b.parse()?;
     let host = headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok());
     let base = app::domain::service::public_base(s.settings.public_origin.as_deref(), host);
     let created = command::invite(deps(&s), &caller, &form, &base).await?;
-    Ok((StatusCode::CREATED, Json(created)).into_response())
+    let at = format!("/api/v1/invitations/{}", created.invitation.id);
+    Ok(with_location(
+        (StatusCode::CREATED, Json(created)).into_response(),
+        at,
+    ))
 }
 
 async fn revoke_invitation(
@@ -173,21 +190,29 @@ async fn revoke_invitation(
     Ok(no_content())
 }
 
-async fn list_tokens(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
+async fn list_tokens(
+    State(s): State<AppState>,
+    m: Member,
+    page: Page<100>,
+) -> Result<Response, ApiError> {
     let id = m.team_for(Permission::ManageTokens)?;
-    Ok(Json(tokens::list(&s.pool, id).await?).into_response())
+    page.of_list(tokens::list(&s.pool, id).await?)
 }
 
 async fn create_token(
     State(s): State<AppState>,
     m: Member,
-    b: Bytes,
+    b: JsonBody,
 ) -> Result<Response, ApiError> {
     let caller = m.caller();
     caller.may(Permission::ManageTokens)?;
-    let form: TokenForm = body(&b)?;
+    let form: TokenForm = b.parse()?;
     let created = command::create_token(deps(&s), &caller, &form).await?;
-    Ok((StatusCode::CREATED, Json(created)).into_response())
+    let at = format!("/api/v1/tokens/{}", created.token_info.id);
+    Ok(with_location(
+        (StatusCode::CREATED, Json(created)).into_response(),
+        at,
+    ))
 }
 
 async fn revoke_token(
@@ -201,14 +226,30 @@ async fn revoke_token(
     Ok(no_content())
 }
 
+/// Newest first, 50 a page at most; `cursor` (or the older `before`) is an entry id.
 async fn audit_log(
     State(s): State<AppState>,
     m: Member,
-    q: Result<Query<AuditFilter>, axum::extract::rejection::QueryRejection>,
+    page: Page<{ AUDIT_PAGE as usize }>,
 ) -> Result<Response, ApiError> {
     let id = m.team_for(Permission::ReadAudit)?;
-    let Query(filter) =
-        q.map_err(|e| ApiError::BadRequest(format!("Invalid query: {}", e.body_text())))?;
-    let filter = filter.validate().map_err(ApiError::BadInput)?;
-    Ok(Json(audit::page(&s.pool, id, &filter).await?).into_response())
+    if page.limit > AUDIT_PAGE as usize {
+        return Err(ApiError::BadInput(format!(
+            "limit goes from 1 to {AUDIT_PAGE} here."
+        )));
+    }
+    let query = serde_urlencoded::to_string(&page.rest).map_err(|_| ApiError::Internal)?;
+    let filter: AuditFilter = serde_urlencoded::from_str(&query)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid query: {e}")))?;
+    let mut filter = filter.validate().map_err(ApiError::BadInput)?;
+    if let Some(cursor) = page.cursor_number()? {
+        filter.before = Some(cursor);
+    }
+    let mut found = audit::page(&s.pool, id, &filter).await?;
+    if found.entries.len() > page.limit {
+        found.entries.truncate(page.limit);
+        found.next_before = found.entries.last().map(|e| e.id);
+    }
+    let next = found.next_before.map(|n| n.to_string());
+    Ok(page.answer(found, next))
 }

@@ -1,0 +1,137 @@
+//! Every operation of the REST API as one row: method, path, least role, summary, request
+//! body, success status and answer, query parameters. The schemas the rows name are
+//! derived from the Rust types (`schemas.rs`); a test checks that every row is routed and
+//! every route has a row.
+
+/// What a success answers.
+#[derive(Clone, Copy)]
+pub enum Answer {
+    /// No body (`204`).
+    Empty,
+    /// A JSON body of the named schema.
+    Json(&'static str),
+    /// A page of a list: a JSON array of the named schema, `limit`/`cursor` parameters
+    /// (the number is the default `limit`) and `Link: rel="next"` when there is more.
+    List(&'static str, u32),
+    /// Another media type (`text/plain`, `text/event-stream`).
+    Text(&'static str),
+}
+
+/// Query parameters beyond paging.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Extra {
+    None,
+    /// The audit log's filters (it pages too).
+    Audit,
+    /// `tail` and `replica` of the container-log routes.
+    Logs,
+    /// `If-Match` on a replace: `412` when stale.
+    IfMatch,
+}
+
+/// One operation. `role`: the least role that may call it.
+#[derive(Clone, Copy)]
+pub struct Operation {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub role: &'static str,
+    pub summary: &'static str,
+    /// The JSON request body's schema name.
+    pub body: Option<&'static str>,
+    pub status: u16,
+    pub answer: Answer,
+    pub extra: Extra,
+}
+
+const fn op(
+    method: &'static str,
+    path: &'static str,
+    role: &'static str,
+    summary: &'static str,
+) -> Operation {
+    Operation {
+        method,
+        path,
+        role,
+        summary,
+        body: None,
+        status: 200,
+        answer: Answer::Empty,
+        extra: Extra::None,
+    }
+}
+
+impl Operation {
+    const fn body(self, body: &'static str) -> Self {
+        Operation {
+            body: Some(body),
+            ..self
+        }
+    }
+    /// `200` with a JSON body.
+    const fn ok(self, schema: &'static str) -> Self {
+        Operation {
+            answer: Answer::Json(schema),
+            ..self
+        }
+    }
+    const fn answers(self, status: u16, answer: Answer) -> Self {
+        Operation {
+            status,
+            answer,
+            ..self
+        }
+    }
+    const fn list(self, schema: &'static str, default_limit: u32) -> Self {
+        Operation {
+            answer: Answer::List(schema, default_limit),
+            ..self
+        }
+    }
+    const fn extra(self, extra: Extra) -> Self {
+        Operation { extra, ..self }
+    }
+}
+
+const NONE: Answer = Answer::Empty;
+const SSE: Answer = Answer::Text("text/event-stream");
+
+#[rustfmt::skip]
+pub const OPERATIONS: &[Operation] = &[
+    op("get", "/api/v1/me", "viewer", "Who is calling: user, team, role (and token).").ok("SessionInfo"),
+    op("get", "/api/v1/teams", "viewer", "The caller's teams and role in each.").list("MyTeam", 100),
+    op("get", "/api/v1/team", "viewer", "The current team.").ok("TeamSummary"),
+    op("patch", "/api/v1/team", "admin", "Rename the team.").body("TeamRename").ok("TeamSummary"),
+    op("delete", "/api/v1/team", "owner", "Delete the team (refused while it has services).").answers(204, NONE),
+    op("post", "/api/v1/team/transfer", "owner", "Make another member owner; the caller becomes admin.").body("Transfer").answers(204, NONE),
+    op("get", "/api/v1/members", "viewer", "The team's members and roles.").list("MemberView", 100),
+    op("patch", "/api/v1/members/{user_id}", "admin", "Change a member's role (owners: only by owners; never the last owner).").body("RoleChange").ok("MemberView"),
+    op("delete", "/api/v1/members/{user_id}", "admin", "Remove a member (any member may remove themselves: leave).").answers(204, NONE),
+    op("get", "/api/v1/invitations", "admin", "Pending invitations.").list("InvitationView", 100),
+    op("post", "/api/v1/invitations", "admin", "Invite an email with a role (not above the caller's); the link is in the answer, once.").body("InviteForm").answers(201, Answer::Json("NewInvitation")),
+    op("delete", "/api/v1/invitations/{id}", "admin", "Withdraw an invitation.").answers(204, NONE),
+    op("get", "/api/v1/tokens", "admin", "The team's API tokens (never their values).").list("TokenView", 100),
+    op("post", "/api/v1/tokens", "admin", "Create a token (role not above the caller's); its value is in the answer, once.").body("TokenForm").answers(201, Answer::Json("NewToken")),
+    op("delete", "/api/v1/tokens/{id}", "admin", "Revoke a token.").answers(204, NONE),
+    op("get", "/api/v1/audit", "admin", "The audit log, newest first, at most 50 a page; filters: actor, action, target, from, to.").ok("AuditPage").extra(Extra::Audit),
+    op("get", "/api/v1/services", "viewer", "The team's services with their status.").list("ServiceView", 100),
+    op("post", "/api/v1/services", "developer", "Create a service (and its first deployment or build).").body("ServiceSpec").answers(201, Answer::Json("ServiceView")),
+    op("get", "/api/v1/services/{id}", "viewer", "A service with its containers, URLs and route; its ETag is the definition's version.").ok("ServiceView"),
+    op("put", "/api/v1/services/{id}", "developer", "Replace a service's definition (rolls out what changed); If-Match optional.").body("ServiceSpec").ok("Changed").extra(Extra::IfMatch),
+    op("delete", "/api/v1/services/{id}", "developer", "Delete a service (its containers are removed first); again while deleting: the same answer.").answers(202, Answer::Json("Deleting")),
+    op("post", "/api/v1/services/{id}/scale", "developer", "Set the replica count.").body("Scale").ok("Changed"),
+    op("post", "/api/v1/services/{id}/stop", "developer", "Stop every replica (the count is kept).").ok("ServiceView"),
+    op("post", "/api/v1/services/{id}/start", "developer", "Start a stopped service.").ok("ServiceView"),
+    op("post", "/api/v1/services/{id}/redeploy", "developer", "Replace every container with the same definition.").answers(202, Answer::Json("ServiceView")),
+    op("post", "/api/v1/services/{id}/rollback", "developer", "Roll back to an earlier deployment that went live.").body("Rollback").answers(202, Answer::Json("ServiceView")),
+    op("post", "/api/v1/services/{id}/deploy", "developer", "Build and deploy the head of a git service's branch.").answers(202, Answer::Json("DeployQueued")),
+    op("get", "/api/v1/services/{id}/webhook", "viewer", "A git service's webhook URLs and whether it has a secret.").ok("WebhookInfo"),
+    op("post", "/api/v1/services/{id}/webhook/rotate", "developer", "Generate a new webhook secret (shown once).").ok("WebhookInfo"),
+    op("get", "/api/v1/services/{id}/deployments", "viewer", "A service's deployments, newest first.").list("DeploymentView", 50),
+    op("get", "/api/v1/deployments/{id}", "viewer", "A deployment with its log.").ok("DeploymentWithLog"),
+    op("get", "/api/v1/events", "viewer", "Server-sent events: which service changed.").answers(200, SSE),
+    op("get", "/api/v1/services/{id}/events", "viewer", "A service's timeline, newest first.").list("ServiceEvent", 200),
+    op("get", "/api/v1/services/{id}/metrics", "viewer", "CPU and memory samples of a service's containers.").ok("ServiceMetrics"),
+    op("get", "/api/v1/services/{id}/logs", "developer", "The last lines containers printed, as a text file.").answers(200, Answer::Text("text/plain")).extra(Extra::Logs),
+    op("get", "/api/v1/services/{id}/logs/stream", "developer", "Server-sent events: container output, live.").answers(200, SSE).extra(Extra::Logs),
+];
