@@ -64,7 +64,7 @@ mod guard {
             E::NotFound => not_found(what),
             E::Forbidden | E::ForbiddenBecause(_) => refuse(StatusCode::FORBIDDEN, e.message()),
             E::Invalid(_) | E::Taken(_) | E::Unprocessable(_) => invalid(e.message()),
-            E::Conflict(m) => refuse(StatusCode::CONFLICT, m),
+            E::Conflict(_) | E::Stale => refuse(StatusCode::CONFLICT, e.message()),
             E::Internal(e) => store(e),
         }
     }

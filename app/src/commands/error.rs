@@ -28,6 +28,9 @@ pub enum CommandError {
     /// The thing is in a state that refuses this (e.g. being deleted); says why.
     #[error("{0}")]
     Conflict(String),
+    /// The caller named a version (`If-Match`) that is no longer the stored one.
+    #[error("changed since it was read")]
+    Stale,
     /// The server failed (logged where it is turned into an answer).
     #[error(transparent)]
     Internal(StoreError),
@@ -60,6 +63,9 @@ impl CommandError {
                 .join(" "),
             CommandError::NotFound => "No such service.".to_owned(),
             CommandError::Forbidden => "Your role does not allow this.".to_owned(),
+            CommandError::Stale => {
+                "It was changed since you read it: read it again, then retry.".to_owned()
+            }
             CommandError::ForbiddenBecause(why)
             | CommandError::Unprocessable(why)
             | CommandError::Conflict(why) => why.clone(),

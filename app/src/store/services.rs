@@ -5,10 +5,11 @@
 
 use super::StoreError;
 use crate::domain::service::{
-    ContainerView, DeploymentState, DeploymentView, EventKind, RouteStatus, ServiceEvent,
-    ServiceSpec, ServiceStatus, ServiceView,
+    ContainerView, DeploymentState, DeploymentView, EventKind, ReplicaIndex, RouteStatus,
+    ServiceEvent, ServiceSpec, ServiceStatus, ServiceView,
 };
-use sqlx::{types::Json, PgPool, Row};
+use chrono::{DateTime, Utc};
+use sqlx::{types::Json, PgPool};
 use uuid::Uuid;
 
 /// The stored spec with secrets masked, for an edit form or a scale request.
@@ -22,21 +23,98 @@ pub async fn spec(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<ServiceSpec,
     spec.map(|Json(s)| s.masked()).ok_or(StoreError::NotFound)
 }
 
-fn container_from_row(row: &sqlx::postgres::PgRow) -> ContainerView {
-    ContainerView {
-        id: row.get("id"),
-        name: row.get("name"),
-        replica: crate::domain::service::ReplicaIndex::from_column(row.get("replica")),
-        deployment_id: row.get("deployment_id"),
-        state: row.get("state"),
-        health: row.get("health"),
-        exit_code: row.get("exit_code"),
-        restart_count: row.get("restart_count"),
-        started_at: row.get("started_at"),
-        crash_looping: row.get("crash_looping"),
-        last_logs: row.get("last_logs"),
-        ip: row.get("ip"),
-        observed_at: row.get("observed_at"),
+/// A service row with its live deployment's number and its route's state.
+#[derive(sqlx::FromRow)]
+struct ServiceRow {
+    id: Uuid,
+    name: String,
+    spec: Json<ServiceSpec>,
+    stopped: bool,
+    deleting: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    live_number: Option<i32>,
+    route_upstreams: Option<i32>,
+    route_error: Option<String>,
+}
+
+/// A `containers` row as a page shows it.
+#[derive(sqlx::FromRow)]
+struct ContainerRow {
+    service_id: Uuid,
+    id: String,
+    name: String,
+    replica: Option<i32>,
+    deployment_id: Option<Uuid>,
+    state: String,
+    health: Option<String>,
+    exit_code: Option<i64>,
+    restart_count: i64,
+    started_at: Option<DateTime<Utc>>,
+    crash_looping: bool,
+    last_logs: Option<String>,
+    ip: Option<String>,
+    observed_at: DateTime<Utc>,
+}
+
+impl From<ContainerRow> for ContainerView {
+    fn from(r: ContainerRow) -> Self {
+        ContainerView {
+            id: r.id,
+            name: r.name,
+            replica: ReplicaIndex::from_column(r.replica),
+            deployment_id: r.deployment_id,
+            state: r.state,
+            health: r.health,
+            exit_code: r.exit_code,
+            restart_count: r.restart_count,
+            started_at: r.started_at,
+            crash_looping: r.crash_looping,
+            last_logs: r.last_logs,
+            ip: r.ip,
+            observed_at: r.observed_at,
+        }
+    }
+}
+
+impl ServiceRow {
+    /// The page's view: the row with its newest deployment and its containers.
+    fn into_view(
+        self,
+        latest: Option<DeploymentView>,
+        containers: Vec<ContainerView>,
+    ) -> ServiceView {
+        let Json(spec) = self.spec;
+        let rolling_out = latest.as_ref().is_some_and(|d| d.state.is_active());
+        let failed = self.live_number.is_none()
+            && latest.as_ref().is_some_and(|d| {
+                matches!(
+                    d.state,
+                    DeploymentState::Failed | DeploymentState::RolledBack
+                )
+            });
+        let desired = if self.stopped { 0 } else { spec.replicas };
+        let status =
+            ServiceStatus::summarize(desired, self.deleting, rolling_out, failed, &containers);
+        let route_error = self.route_error;
+        ServiceView {
+            id: self.id,
+            name: self.name,
+            status,
+            spec: spec.masked(),
+            stopped: self.stopped,
+            deleting: self.deleting,
+            live_deployment: self.live_number,
+            latest_deployment: latest,
+            containers,
+            route: self.route_upstreams.map(|upstreams| RouteStatus {
+                upstreams,
+                error: route_error,
+            }),
+            urls: Vec::new(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
     }
 }
 
@@ -46,9 +124,9 @@ async fn views(
     team_id: Uuid,
     only: Option<Uuid>,
 ) -> Result<Vec<ServiceView>, StoreError> {
-    let services = sqlx::query(
+    let services: Vec<ServiceRow> = sqlx::query_as(
         "SELECT s.id, s.name, s.spec, s.stopped, s.deleting, s.created_at, s.updated_at,
-                live.number AS live_number, live.template AS live_template,
+                live.number AS live_number,
                 r.upstreams AS route_upstreams, r.error AS route_error
          FROM services s LEFT JOIN deployments live ON live.id = s.live_deployment_id
               LEFT JOIN service_routes r ON r.service_id = s.id
@@ -59,9 +137,11 @@ async fn views(
     .bind(only)
     .fetch_all(pool)
     .await?;
-    let latest: Vec<DeploymentView> = super::deployments::latest(pool, team_id, only).await?;
-    let containers = sqlx::query(
-        "SELECT * FROM containers WHERE team_id = $1 AND ($2::uuid IS NULL OR service_id = $2)
+    let mut latest: Vec<DeploymentView> = super::deployments::latest(pool, team_id, only).await?;
+    let mut containers: Vec<ContainerRow> = sqlx::query_as(
+        "SELECT service_id, id, name, replica, deployment_id, state, health, exit_code,
+                restart_count, started_at, crash_looping, last_logs, ip, observed_at
+         FROM containers WHERE team_id = $1 AND ($2::uuid IS NULL OR service_id = $2)
          ORDER BY replica, name",
     )
     .bind(team_id)
@@ -69,56 +149,17 @@ async fn views(
     .fetch_all(pool)
     .await?;
     Ok(services
-        .iter()
+        .into_iter()
         .map(|row| {
-            let id: Uuid = row.get("id");
-            let Json(spec): Json<ServiceSpec> = row.get("spec");
-            let stopped: bool = row.get("stopped");
-            let deleting: bool = row.get("deleting");
-            let live_number: Option<i32> = row.get("live_number");
-            let latest_deployment = latest.iter().find(|d| d.service_id == id).cloned();
-            let containers: Vec<ContainerView> = containers
+            let id = row.id;
+            let newest = latest
                 .iter()
-                .filter(|c| c.get::<Uuid, _>("service_id") == id)
-                .map(container_from_row)
-                .collect();
-            let rolling_out = latest_deployment
-                .as_ref()
-                .is_some_and(|d| d.state.is_active());
-            let failed = live_number.is_none()
-                && latest_deployment.as_ref().is_some_and(|d| {
-                    matches!(
-                        d.state,
-                        DeploymentState::Failed | DeploymentState::RolledBack
-                    )
-                });
-            let desired = if stopped { 0 } else { spec.replicas };
-            ServiceView {
-                id,
-                name: row.get("name"),
-                status: ServiceStatus::summarize(
-                    desired,
-                    deleting,
-                    rolling_out,
-                    failed,
-                    &containers,
-                ),
-                spec: spec.masked(),
-                stopped,
-                deleting,
-                live_deployment: live_number,
-                latest_deployment,
-                containers,
-                route: row
-                    .get::<Option<i32>, _>("route_upstreams")
-                    .map(|upstreams| RouteStatus {
-                        upstreams,
-                        error: row.get("route_error"),
-                    }),
-                urls: Vec::new(),
-                created_at: row.get("created_at"),
-                updated_at: row.get("updated_at"),
-            }
+                .position(|d| d.service_id == id)
+                .map(|i| latest.swap_remove(i));
+            let (mine, rest): (Vec<_>, Vec<_>) =
+                containers.drain(..).partition(|c| c.service_id == id);
+            containers = rest;
+            row.into_view(newest, mine.into_iter().map(Into::into).collect())
         })
         .collect())
 }

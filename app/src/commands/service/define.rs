@@ -9,6 +9,7 @@ use crate::domain::Permission;
 use crate::store::change::{new_template, ServiceChange};
 use crate::store::spec_secrets::{open_env, seal_env};
 use crate::store::StoreError;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -54,11 +55,27 @@ pub async fn update(
     deps: Deps<'_>,
     caller: &Caller,
     id: Uuid,
+    spec: ServiceSpec,
+) -> Result<Change, CommandError> {
+    update_if(deps, caller, id, spec, |_| true).await
+}
+
+/// [`update`] only while `current(version)` holds for the stored version (when the service
+/// row last changed, read under the row lock): an `If-Match` that names an older version
+/// is [`CommandError::Stale`] and changes nothing.
+pub async fn update_if(
+    deps: Deps<'_>,
+    caller: &Caller,
+    id: Uuid,
     mut spec: ServiceSpec,
+    current: impl FnOnce(DateTime<Utc>) -> bool,
 ) -> Result<Change, CommandError> {
     let actor = caller.may(Permission::ManageServices)?;
     spec.validate().map_err(CommandError::Invalid)?;
     let mut change = ServiceChange::lock(deps.pool, actor, id).await?;
+    if !current(change.updated_at) {
+        return Err(CommandError::Stale);
+    }
     let mut stored = change.stored.clone();
     open_env(&mut stored, id, deps.secrets).map_err(|e| StoreError::Secret(e.to_string()))?;
     keep_stored_secrets(&mut spec, &stored);

@@ -66,6 +66,8 @@ pub struct ServiceChange {
     pub stored: ServiceSpec,
     /// The container-name template of the newest deployment, if any.
     pub template: Option<String>,
+    /// When the service row last changed: the version an `If-Match` names.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl ServiceChange {
@@ -86,7 +88,7 @@ impl ServiceChange {
     ) -> Result<(Self, bool), StoreError> {
         let mut tx = pool.begin().await?;
         let row = sqlx::query(
-            "SELECT s.spec, s.deleting,
+            "SELECT s.spec, s.deleting, s.updated_at,
                     (SELECT template FROM deployments d WHERE d.service_id = s.id
                      ORDER BY number DESC LIMIT 1) AS template
              FROM services s WHERE s.id = $1 AND s.team_id = $2 FOR UPDATE",
@@ -103,6 +105,7 @@ impl ServiceChange {
             actor,
             stored,
             template: row.get("template"),
+            updated_at: row.get("updated_at"),
         };
         Ok((change, row.get("deleting")))
     }
@@ -140,6 +143,7 @@ impl ServiceChange {
             actor,
             stored: sealed.clone(),
             template: None,
+            updated_at: chrono::Utc::now(),
         })
     }
 

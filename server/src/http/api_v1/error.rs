@@ -148,6 +148,7 @@ impl From<CommandError> for ApiError {
                 ApiError::Invalid(e.field_errors())
             }
             CommandError::Conflict(why) => ApiError::Conflict(why),
+            CommandError::Stale => ApiError::Stale,
             CommandError::Internal(e) => e.into(),
         }
     }

@@ -52,7 +52,11 @@ pub(super) fn with_location(mut r: Response, path: String) -> Response {
 /// The version of a service's definition, as a strong ETag: it changes with every edit,
 /// scale, stop/start, build that sets the image, and deletion (the row's `updated_at`).
 fn etag(view: &ServiceView) -> String {
-    format!("\"{:x}\"", view.updated_at.timestamp_micros())
+    etag_of(view.updated_at)
+}
+
+fn etag_of(updated_at: chrono::DateTime<chrono::Utc>) -> String {
+    format!("\"{:x}\"", updated_at.timestamp_micros())
 }
 
 fn with_etag(mut r: Response, tag: &str) -> Response {
@@ -62,21 +66,16 @@ fn with_etag(mut r: Response, tag: &str) -> Response {
     r
 }
 
-/// `If-Match` (optional): `*` or a list of ETags, one of which must be current.
-fn check_if_match(headers: &HeaderMap, current: &str) -> Result<(), ApiError> {
+/// Whether `If-Match` (optional: `*` or a list of ETags) names the current version.
+fn if_match(headers: &HeaderMap, current: &str) -> bool {
     let Some(raw) = headers.get(header::IF_MATCH) else {
-        return Ok(());
+        return true;
     };
-    let raw = raw.to_str().map_err(|_| ApiError::Stale)?;
-    let ok = raw
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag == current);
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::Stale)
-    }
+    raw.to_str().is_ok_and(|raw| {
+        raw.split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag == current)
+    })
 }
 
 async fn list(State(s): State<AppState>, m: Member, page: Page<100>) -> Result<Response, ApiError> {
@@ -138,10 +137,9 @@ async fn replace(
     caller.may(Permission::ManageServices)?;
     let id = parse_id(&id)?;
     let spec: ServiceSpec = b.parse()?;
-    let team = caller.actor.team_id;
-    check_if_match(&headers, &etag(&store::get(&s.pool, team, id).await?))?;
-    let change = command::update(deps(&s), &caller, id, spec).await?;
-    changed(&s, team, id, change).await
+    let current = |version| if_match(&headers, &etag_of(version));
+    let change = command::update_if(deps(&s), &caller, id, spec, current).await?;
+    changed(&s, caller.actor.team_id, id, change).await
 }
 
 /// `POST /services/{id}/scale`.
