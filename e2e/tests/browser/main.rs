@@ -12,8 +12,10 @@ mod team;
 
 use e2e::{Berth, Chromedriver};
 use fantoccini::Client;
+use first_run::{first_run_sign_out_and_in, without_javascript};
 use fixtures::{GitRepo, TickerImage};
 use page::{browser, shot};
+use team::team_flow;
 
 /// The first-run owner and their team.
 pub const NAME: &str = "Grace Hopper";
