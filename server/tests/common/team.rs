@@ -285,3 +285,18 @@ impl Teams {
         ]
     }
 }
+
+/// Team A's owner changes `p`'s role to `role` (`PATCH /api/v1/members/{id}`), which must
+/// answer 200 with the new role.
+pub async fn demote(t: &Teams, p: &Person, role: &str) {
+    let (status, body) = call(
+        &t.s,
+        &t.owner.cookie(),
+        "PATCH",
+        &format!("/api/v1/members/{}", p.id),
+        Some(json!({"role": role})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["role"], role, "{body}");
+}

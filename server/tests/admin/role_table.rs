@@ -1,0 +1,244 @@
+//! The role table, written out by hand (NOT derived from the product's permission code):
+//! one row per REST endpoint and per server function the pages call, with what each of
+//! the six callers gets. `role_matrix` walks it, with session cookies and with API tokens.
+
+/// The statuses one caller may get from one row (any of them); empty: not tried.
+pub type Outcome = &'static [u16];
+
+pub const OK: Outcome = &[200];
+pub const CREATED: Outcome = &[201];
+pub const ACCEPTED: Outcome = &[202];
+pub const NO_CONTENT: Outcome = &[204];
+/// A server function may answer a successful call with a redirect for the browser.
+pub const OK_OR_REDIRECT: Outcome = &[200, 302, 303];
+pub const UNAUTHORIZED: Outcome = &[401];
+pub const FORBIDDEN: Outcome = &[403];
+pub const NOT_FOUND: Outcome = &[404];
+pub const CONFLICT: Outcome = &[409];
+pub const UNPROCESSABLE: Outcome = &[422];
+/// Not asked: the outsider on a row that names no id of team A would act in their own
+/// team B (what this table checks is team A), and `whoami`/`my_teams` answer a signed-out
+/// caller too.
+pub const NOT_TRIED: Outcome = &[];
+
+/// The callers, in the order of a row's outcomes: the four members of team A, the
+/// outsider (owner of team B only) and nobody (no credentials).
+pub const CALLERS: [&str; 6] = [
+    "owner",
+    "admin",
+    "developer",
+    "viewer",
+    "outsider",
+    "nobody",
+];
+
+/// What a server function does that a REST call also does, checked the same way: the REST
+/// method, the REST path up to the id, and the form field that holds the id.
+pub type Effect = (&'static str, &'static str, &'static str);
+
+/// How a row is called. Paths, bodies and forms may name fixtures: `{service}`,
+/// `{deployment}` (team A's service and its first deployment); `{fresh_service}`,
+/// `{fresh_invitation}`, `{fresh_token}` (made anew for each attempt); `{target}` (a
+/// viewer of A put back before each attempt); `{team_name}` (A's name now); `{n}` (a
+/// number unique to the attempt).
+pub enum Call {
+    /// A JSON request to the REST API (cookie or Bearer token).
+    Rest {
+        method: &'static str,
+        path: &'static str,
+        body: Option<&'static str>,
+    },
+    /// A server function behind the pages: a form post to `/api/<endpoint>` (cookie only).
+    ServerFn {
+        endpoint: &'static str,
+        form: &'static str,
+        effect: Option<Effect>,
+    },
+}
+
+/// One line of the table: a call and what each of [`CALLERS`] gets from it.
+pub struct Row {
+    pub call: Call,
+    pub outcomes: [Outcome; 6],
+}
+
+const fn rest(
+    method: &'static str,
+    path: &'static str,
+    body: Option<&'static str>,
+    outcomes: [Outcome; 6],
+) -> Row {
+    Row {
+        call: Call::Rest { method, path, body },
+        outcomes,
+    }
+}
+
+const fn server_fn(endpoint: &'static str, form: &'static str, outcomes: [Outcome; 6]) -> Row {
+    Row {
+        call: Call::ServerFn {
+            endpoint,
+            form,
+            effect: None,
+        },
+        outcomes,
+    }
+}
+
+const fn server_fn_with_effect(
+    endpoint: &'static str,
+    form: &'static str,
+    effect: Effect,
+    outcomes: [Outcome; 6],
+) -> Row {
+    Row {
+        call: Call::ServerFn {
+            endpoint,
+            form,
+            effect: Some(effect),
+        },
+        outcomes,
+    }
+}
+
+/// Every REST endpoint and server function, by concern. A member below the least role of
+/// a row gets 403; the outsider gets 404 for anything addressed by an id of team A;
+/// nobody gets 401.
+#[rustfmt::skip]
+pub const TABLE: &[Row] = &[
+    //  call
+    //  [owner,         admin,          developer,      viewer,         outsider,  nobody      ]
+    // Who am I, my teams, my team, its members: every member.
+    rest("GET", "/api/v1/me", None,
+        [OK,             OK,             OK,             OK,             NOT_TRIED, UNAUTHORIZED]),
+    rest("GET", "/api/v1/teams", None,
+        [OK,             OK,             OK,             OK,             NOT_TRIED, UNAUTHORIZED]),
+    rest("GET", "/api/v1/team", None,
+        [OK,             OK,             OK,             OK,             NOT_TRIED, UNAUTHORIZED]),
+    rest("GET", "/api/v1/members", None,
+        [OK,             OK,             OK,             OK,             NOT_TRIED, UNAUTHORIZED]),
+    // Services: reads for all.
+    rest("GET", "/api/v1/services", None,
+        [OK,             OK,             OK,             OK,             NOT_TRIED, UNAUTHORIZED]),
+    rest("GET", "/api/v1/services/{service}", None,
+        [OK,             OK,             OK,             OK,             NOT_FOUND, UNAUTHORIZED]),
+    rest("GET", "/api/v1/services/{service}/webhook", None,
+        [OK,             OK,             OK,             OK,             NOT_FOUND, UNAUTHORIZED]),
+    rest("GET", "/api/v1/services/{service}/deployments", None,
+        [OK,             OK,             OK,             OK,             NOT_FOUND, UNAUTHORIZED]),
+    rest("GET", "/api/v1/deployments/{deployment}", None,
+        [OK,             OK,             OK,             OK,             NOT_FOUND, UNAUTHORIZED]),
+    rest("GET", "/api/v1/events", None,
+        [OK,             OK,             OK,             OK,             NOT_TRIED, UNAUTHORIZED]),
+    rest("GET", "/api/v1/services/{service}/events", None,
+        [OK,             OK,             OK,             OK,             NOT_FOUND, UNAUTHORIZED]),
+    rest("GET", "/api/v1/services/{service}/metrics", None,
+        [OK,             OK,             OK,             OK,             NOT_FOUND, UNAUTHORIZED]),
+    // Container logs may carry secrets: developer+.
+    rest("GET", "/api/v1/services/{service}/logs", None,
+        [OK,             OK,             OK,             FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    rest("GET", "/api/v1/services/{service}/logs/stream", None,
+        [OK,             OK,             OK,             FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    // Service writes: developer+.
+    rest("POST", "/api/v1/services", Some(r#"{"name": "svc-{n}", "image": "nginx"}"#),
+        [CREATED,        CREATED,        CREATED,        FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+    rest("PUT", "/api/v1/services/{service}", Some(r#"{"name": "web", "image": "nginx", "replicas": 1}"#),
+        [OK,             OK,             OK,             FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    rest("POST", "/api/v1/services/{service}/scale", Some(r#"{"replicas": 2}"#),
+        [OK,             OK,             OK,             FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    rest("POST", "/api/v1/services/{service}/stop", None,
+        [OK,             OK,             OK,             FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    rest("POST", "/api/v1/services/{service}/start", None,
+        [OK,             OK,             OK,             FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    rest("POST", "/api/v1/services/{service}/redeploy", None,
+        [ACCEPTED,       ACCEPTED,       ACCEPTED,       FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    rest("POST", "/api/v1/services/{service}/rollback", Some(r#"{"deployment": 1}"#),
+        [ACCEPTED,       ACCEPTED,       ACCEPTED,       FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    // An image service has no branch to build nor a push webhook: allowed, but 422.
+    rest("POST", "/api/v1/services/{service}/deploy", None,
+        [UNPROCESSABLE,  UNPROCESSABLE,  UNPROCESSABLE,  FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    rest("POST", "/api/v1/services/{service}/webhook/rotate", None,
+        [UNPROCESSABLE,  UNPROCESSABLE,  UNPROCESSABLE,  FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    rest("DELETE", "/api/v1/services/{fresh_service}", None,
+        [ACCEPTED,       ACCEPTED,       ACCEPTED,       FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    // Team administration: admin+.
+    rest("PATCH", "/api/v1/team", Some(r#"{"name": "Engines {n}"}"#),
+        [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+    rest("GET", "/api/v1/invitations", None,
+        [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+    rest("POST", "/api/v1/invitations", Some(r#"{"email": "new{n}@example.com", "role": "viewer"}"#),
+        [CREATED,        CREATED,        FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+    rest("DELETE", "/api/v1/invitations/{fresh_invitation}", None,
+        [NO_CONTENT,     NO_CONTENT,     FORBIDDEN,      FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    rest("GET", "/api/v1/tokens", None,
+        [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+    rest("POST", "/api/v1/tokens", Some(r#"{"name": "ci {n}", "role": "viewer"}"#),
+        [CREATED,        CREATED,        FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+    rest("DELETE", "/api/v1/tokens/{fresh_token}", None,
+        [NO_CONTENT,     NO_CONTENT,     FORBIDDEN,      FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    rest("GET", "/api/v1/audit", None,
+        [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+    rest("PATCH", "/api/v1/members/{target}", Some(r#"{"role": "developer"}"#),
+        [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    rest("DELETE", "/api/v1/members/{target}", None,
+        [NO_CONTENT,     NO_CONTENT,     FORBIDDEN,      FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    // Owning the team: owner only. Team A always has services, so deleting it is a 409.
+    rest("POST", "/api/v1/team/transfer", Some(r#"{"user_id": "{target}"}"#),
+        [NO_CONTENT,     FORBIDDEN,      FORBIDDEN,      FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    rest("DELETE", "/api/v1/team", None,
+        [CONFLICT,       FORBIDDEN,      FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+    // The server functions behind the pages (form posts to `/api/<endpoint>`).
+    server_fn("whoami", "",
+        [OK,             OK,             OK,             OK,             NOT_TRIED, NOT_TRIED]),
+    server_fn("my_teams", "",
+        [OK,             OK,             OK,             OK,             NOT_TRIED, NOT_TRIED]),
+    server_fn("team_members", "",
+        [OK,             OK,             OK,             OK,             NOT_TRIED, UNAUTHORIZED]),
+    server_fn("team_console", "",
+        [OK,             OK,             OK,             OK,             NOT_TRIED, UNAUTHORIZED]),
+    server_fn("my_logins", "",
+        [OK,             OK,             OK,             OK,             NOT_TRIED, UNAUTHORIZED]),
+    server_fn("list_services", "",
+        [OK,             OK,             OK,             OK,             NOT_TRIED, UNAUTHORIZED]),
+    server_fn("get_service", "id={service}",
+        [OK,             OK,             OK,             OK,             NOT_FOUND, UNAUTHORIZED]),
+    server_fn("deployment_log", "id={deployment}",
+        [OK,             OK,             OK,             OK,             NOT_FOUND, UNAUTHORIZED]),
+    server_fn("service_events", "id={service}",
+        [OK,             OK,             OK,             OK,             NOT_FOUND, UNAUTHORIZED]),
+    server_fn("service_metrics", "id={service}",
+        [OK,             OK,             OK,             OK,             NOT_FOUND, UNAUTHORIZED]),
+    server_fn("webhook_info", "id={service}",
+        [OK,             OK,             OK,             OK,             NOT_FOUND, UNAUTHORIZED]),
+    server_fn("service_form", "id={service}",
+        [OK,             OK,             OK,             FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    server_fn("save_service", "id={service}&form[name]=web&form[image]=nginx",
+        [OK,             OK,             OK,             FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    server_fn("service_action", "id={service}&action=scale&replicas=1",
+        [OK,             OK,             OK,             FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    server_fn("list_invitations", "",
+        [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+    server_fn("invite", "form[email]=fn{n}%40example.com&form[role]=viewer",
+        [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+    server_fn_with_effect("revoke_invitation", "id={fresh_invitation}", ("DELETE", "/api/v1/invitations/", "id"),
+        [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    server_fn("list_tokens", "",
+        [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+    server_fn("create_token", "form[name]=fn+{n}&form[role]=viewer",
+        [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+    server_fn_with_effect("revoke_token", "id={fresh_token}", ("DELETE", "/api/v1/tokens/", "id"),
+        [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    server_fn("audit_log", "filter[action]=service",
+        [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+    server_fn_with_effect("set_member_role", "user_id={target}&role=developer", ("PATCH", "/api/v1/members/", "user_id"),
+        [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    server_fn_with_effect("remove_member", "user_id={target}", ("DELETE", "/api/v1/members/", "user_id"),
+        [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    server_fn("rename_team", "name=Engines+{n}",
+        [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+    server_fn_with_effect("transfer_ownership", "user_id={target}", ("POST", "/api/v1/team/transfer", ""),
+        [OK_OR_REDIRECT, FORBIDDEN,      FORBIDDEN,      FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    // Team A has services: the owner is refused with a conflict, nobody else gets that far.
+    server_fn("delete_team", "confirm={team_name}",
+        [CONFLICT,       FORBIDDEN,      FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+];

@@ -1,0 +1,13 @@
+//! Push to deploy against real git, the real Docker engine and Postgres: signed webhooks
+//! from GitHub, GitLab and Gitea build the pushed commit and roll it out; rollback brings
+//! an earlier build back; every bad request is refused and queues nothing.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod failing_build;
+mod fixtures;
+mod injection;
+mod pushes;
+mod refusals;
+mod retention;
