@@ -2,12 +2,11 @@
 # base images (not reachable on Berth's development machines, where scripts/run is used).
 FROM rust:1.95-bookworm AS build
 RUN rustup target add wasm32-unknown-unknown \
- && cargo install cargo-leptos --version 0.3.10 --locked \
  && cargo install wasm-bindgen-cli --version 0.2.130 \
- && cargo install wasm-opt --version 0.116.1 --locked
+ && cargo install wasm-opt --version 0.116.1 --locked --no-default-features
 WORKDIR /src
 COPY . .
-RUN cargo leptos build --release
+RUN scripts/build
 
 FROM debian:bookworm-slim
 RUN apt-get update \

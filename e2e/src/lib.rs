@@ -46,7 +46,7 @@ impl Berth {
             .unwrap_or_else(|| workspace_root().join("target/release/berth"));
         if !binary.is_file() {
             bail!(
-                "{} not found: run `cargo leptos build --release` first (scripts/test does)",
+                "{} not found: run `scripts/build` first (scripts/test does)",
                 binary.display()
             );
         }

@@ -6,7 +6,9 @@ use std::{
     path::{Path, PathBuf},
 };
 
-/// The bundle's file name stem, as `output-name` in Cargo.toml's leptos metadata says.
+/// The bundle's file name stem: `scripts/build` writes `pkg/berth.js`, `pkg/berth_bg.wasm`
+/// (the name leptos' hydration script asks for when built without cargo-leptos) and
+/// `pkg/berth.css`.
 pub const OUTPUT_NAME: &str = "berth";
 
 /// The configured folder, or the first of: `LEPTOS_SITE_ROOT`, `<exe dir>/site`,
@@ -35,7 +37,7 @@ pub fn find_site_root(configured: Option<&Path>) -> PathBuf {
         None => {
             tracing::warn!(
                 tried = ?candidates,
-                "site assets not found: pages will render without styles or interactivity; build with `cargo leptos build --release` or set BERTH_SITE_ROOT"
+                "site assets not found: pages will render without styles or interactivity; build with `scripts/build` or set BERTH_SITE_ROOT"
             );
             candidates
                 .into_iter()
