@@ -37,6 +37,29 @@ pub struct Berth {
     child: Child,
     pub base: String,
     pub data: tempfile::TempDir,
+    /// Berth's team networks that existed before it started: the others are its own,
+    /// removed when it stops (berth keeps a team's network for the team's life).
+    networks_before: Vec<String>,
+}
+
+/// The ids of the Docker networks Berth manages, as the docker CLI lists them.
+fn berth_networks() -> Vec<String> {
+    Command::new("docker")
+        .args([
+            "network",
+            "ls",
+            "-q",
+            "--filter",
+            "label=berth.managed=true",
+        ])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl Berth {
@@ -57,6 +80,7 @@ impl Berth {
             std::os::unix::fs::PermissionsExt::from_mode(0o755),
         )?;
         let port = free_port();
+        let networks_before = berth_networks();
         let log = std::fs::File::create(data.path().join("berth.log"))?;
         // Started from an unrelated folder: berth must find its site by itself.
         let child = Command::new(&binary)
@@ -73,6 +97,7 @@ impl Berth {
             child,
             base: format!("http://127.0.0.1:{port}"),
             data,
+            networks_before,
         };
         berth.wait_healthy(Duration::from_secs(90))?;
         Ok(berth)
@@ -95,9 +120,9 @@ impl Berth {
     }
 }
 
-impl Drop for Berth {
-    fn drop(&mut self) {
-        // SIGTERM, so it stops its Postgres; SIGKILL if that takes too long.
+impl Berth {
+    /// SIGTERM, so it stops its Postgres; SIGKILL if that takes too long.
+    fn stop(&mut self) {
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
@@ -111,6 +136,21 @@ impl Drop for Berth {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Drop for Berth {
+    fn drop(&mut self) {
+        self.stop();
+        for network in berth_networks() {
+            if !self.networks_before.contains(&network) {
+                let _ = Command::new("docker")
+                    .args(["network", "rm", &network])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
     }
 }
 
