@@ -120,6 +120,19 @@ impl LogQuery {
             None => Ok(DEFAULT_TAIL),
         }
     }
+
+    /// One replica's lines only: an index below the replica limit (0–49).
+    fn replica(&self) -> Result<Option<app::domain::service::ReplicaIndex>, ApiError> {
+        match self.replica {
+            Some(r) if r.0 >= app::domain::service::MAX_REPLICAS => {
+                Err(ApiError::BadRequest(format!(
+                    "replica must be an index below {}",
+                    app::domain::service::MAX_REPLICAS
+                )))
+            }
+            r => Ok(r),
+        }
+    }
 }
 
 /// The service, if the caller's team has it and their role allows `p`.
@@ -150,7 +163,7 @@ async fn follow_logs(
     q: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let q = log_query(q)?;
-    let tail = q.tail()?;
+    let (tail, replica) = (q.tail()?, q.replica()?);
     let (team, service, _) = service_of(&s, &m, &id, Permission::ReadContainerLogs).await?;
     let lines = logs::follow(
         s.engine.clone(),
@@ -158,7 +171,7 @@ async fn follow_logs(
         logs::Follow {
             team,
             service,
-            replica: q.replica,
+            replica,
             tail,
         },
     );
@@ -185,9 +198,9 @@ async fn download_logs(
     q: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let q = log_query(q)?;
-    let tail = q.tail()?;
+    let (tail, replica) = (q.tail()?, q.replica()?);
     let (_, service, spec) = service_of(&s, &m, &id, Permission::ReadContainerLogs).await?;
-    let text = logs::recent(&s.engine, service, q.replica, tail).await;
+    let text = logs::recent(&s.engine, service, replica, tail).await;
     let disposition = format!("attachment; filename=\"{}.log\"", spec.name);
     Ok((
         [

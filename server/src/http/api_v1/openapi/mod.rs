@@ -124,7 +124,11 @@ fn parameters(o: &Operation) -> Vec<Value> {
         }
         Extra::Logs => {
             params.push(query("tail", "The last lines to send first.", json!({"type": "integer", "minimum": 0, "maximum": 10000, "default": 100})));
-            params.push(query("replica", "One replica's lines only.", json!({"type": "integer", "format": "int32"})));
+            params.push(query(
+                "replica",
+                "One replica's lines only (its index).",
+                json!({"type": "integer", "minimum": 0, "maximum": app::domain::service::MAX_REPLICAS - 1}),
+            ));
         }
         Extra::IfMatch => params.push(json!({"name": "If-Match", "in": "header", "required": false,
             "description": "The ETag of the GET this change is based on (or `*`); a stale one answers 412.",
