@@ -42,6 +42,15 @@ pub struct Berth {
     networks_before: Vec<String>,
 }
 
+/// The docker CLI with its output discarded (clean-up that may find nothing to do).
+fn quiet_docker(args: &[&str]) -> std::io::Result<std::process::ExitStatus> {
+    Command::new("docker")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+}
+
 /// The ids of the Docker networks Berth manages, as the docker CLI lists them.
 fn berth_networks() -> Vec<String> {
     Command::new("docker")
@@ -143,13 +152,19 @@ impl Drop for Berth {
     fn drop(&mut self) {
         self.stop();
         for network in berth_networks() {
-            if !self.networks_before.contains(&network) {
-                let _ = Command::new("docker")
-                    .args(["network", "rm", &network])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status();
+            if self.networks_before.contains(&network) {
+                continue;
             }
+            // The test's containers may still be attached (their fixtures go after berth).
+            let attached = Command::new("docker")
+                .args(["ps", "-aq", "--filter", &format!("network={network}")])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            for container in attached.lines() {
+                let _ = quiet_docker(&["rm", "-f", container]);
+            }
+            let _ = quiet_docker(&["network", "rm", &network]);
         }
     }
 }
