@@ -40,7 +40,9 @@ impl Member {
         }
     }
 
-    /// The caller of a command (the command checks the role).
+    /// The caller of a command. The command checks the role; a handler that also reads an
+    /// id or a body asks `caller.may(p)` first, so a caller without the right hears 403
+    /// before any 400/404/415 about what they sent.
     pub fn caller(&self) -> Caller {
         Caller::of(&self.0, self.1)
     }
