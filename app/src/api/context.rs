@@ -65,6 +65,24 @@ impl ServerContext {
     }
 }
 
+impl ServerContext {
+    /// What a command needs from the server.
+    pub fn deps(&self) -> crate::commands::Deps<'_> {
+        crate::commands::Deps {
+            pool: &self.pool,
+            secrets: &self.secrets,
+        }
+    }
+}
+
+/// The signed-in member as a command's caller (401 when signed out), with the server's
+/// context. The role is checked by each command.
+pub fn caller() -> Result<(ServerContext, crate::commands::Caller), ServerFnError> {
+    let me = require_member()?;
+    let caller = crate::commands::Caller::of(&me, client_addr());
+    Ok((server_context()?, caller))
+}
+
 pub fn server_context() -> Result<ServerContext, ServerFnError> {
     use_context::<ServerContext>().ok_or_else(|| ServerFnError::new("server context missing"))
 }

@@ -17,33 +17,18 @@ pub enum SaveOutcome {
 
 #[cfg(feature = "ssr")]
 mod guard {
-    use crate::api::context::{require_member, server_context, set_status, ServerContext};
-    use crate::commands::{Caller, CommandError, Deps};
+    use crate::api::context::{set_status, ServerContext};
+    use crate::commands::CommandError;
     use crate::domain::service::{FieldError, FormProblem, ServiceForm, Taken};
     use leptos::prelude::*;
-
-    /// The signed-in caller and the server's parts; the role is checked by each command
-    /// (reads check `ReadServices` with [`Caller::may`]).
-    pub fn caller() -> Result<(ServerContext, Caller), ServerFnError> {
-        let me = require_member()?;
-        let caller = Caller::of(&me, crate::api::context::client_addr());
-        Ok((server_context()?, caller))
-    }
 
     /// For reads: the caller's context and actor once their role allows `p`.
     pub fn member(
         p: crate::domain::Permission,
     ) -> Result<(ServerContext, crate::store::audit::Actor), ServerFnError> {
-        let (ctx, caller) = caller()?;
+        let (ctx, caller) = crate::api::context::caller()?;
         let actor = caller.may(p).map_err(fail)?;
         Ok((ctx, actor))
-    }
-
-    pub fn deps(ctx: &ServerContext) -> Deps<'_> {
-        Deps {
-            pool: &ctx.pool,
-            secrets: &ctx.secrets,
-        }
     }
 
     /// A plain HTML form post (no JavaScript): the browser wants a page, not JSON.
@@ -174,12 +159,12 @@ pub async fn deployment_log(id: String) -> Result<Vec<DeploymentLogLine>, Server
 pub async fn save_service(id: String, form: ServiceForm) -> Result<SaveOutcome, ServerFnError> {
     use crate::commands::service;
     use crate::domain::service::FormProblem;
-    let (ctx, caller) = guard::caller()?;
+    let (ctx, caller) = crate::api::context::caller()?;
     let spec = match form.parse() {
         Ok(spec) => spec,
         Err(errors) => return Ok(guard::back_to_form(&id, &form, FormProblem::Fields, errors)),
     };
-    let deps = guard::deps(&ctx);
+    let deps = ctx.deps();
     let saved = if id.is_empty() {
         service::create(deps, &caller, spec.clone()).await
     } else {
@@ -209,11 +194,11 @@ pub async fn service_action(
     replicas: String,
 ) -> Result<(), ServerFnError> {
     use crate::commands::service;
-    let (ctx, caller) = guard::caller()?;
+    let (ctx, caller) = crate::api::context::caller()?;
     caller
         .may(crate::domain::Permission::ManageServices)
         .map_err(guard::fail)?;
-    let deps = guard::deps(&ctx);
+    let deps = ctx.deps();
     let id = guard::id(&id)?;
     let replicas: Option<u32> = replicas.trim().parse().ok();
     let done = match (action.as_str(), replicas) {
@@ -277,9 +262,9 @@ pub async fn webhook_info(id: String) -> Result<WebhookInfo, ServerFnError> {
 /// Generates a new webhook secret (the old one stops working) and shows it, this once.
 #[server(name = RotateWebhook, prefix = "/api", endpoint = "rotate_webhook")]
 pub async fn rotate_webhook(id: String) -> Result<WebhookInfo, ServerFnError> {
-    let (ctx, caller) = guard::caller()?;
+    let (ctx, caller) = crate::api::context::caller()?;
     let id = guard::id(&id)?;
-    let secret = crate::commands::service::rotate_webhook_secret(guard::deps(&ctx), &caller, id)
+    let secret = crate::commands::service::rotate_webhook_secret(ctx.deps(), &caller, id)
         .await
         .map_err(guard::fail)?;
     let mut info = WebhookInfo::new(&ctx.public_base(), id, true);

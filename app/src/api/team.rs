@@ -42,21 +42,6 @@ mod guard {
         )
     }
 
-    /// The signed-in caller as a command's caller, and the command's dependencies' source.
-    pub fn caller(
-    ) -> Result<(crate::api::context::ServerContext, crate::commands::Caller), ServerFnError> {
-        let me = crate::api::context::require_member()?;
-        let caller = crate::commands::Caller::of(&me, crate::api::context::client_addr());
-        Ok((crate::api::context::server_context()?, caller))
-    }
-
-    pub fn deps(ctx: &crate::api::context::ServerContext) -> crate::commands::Deps<'_> {
-        crate::commands::Deps {
-            pool: &ctx.pool,
-            secrets: &ctx.secrets,
-        }
-    }
-
     /// A command's refusal, with its status; `what` names the thing in "No such …".
     pub fn refused(what: &str, e: crate::commands::CommandError) -> ServerFnError {
         use crate::commands::CommandError as E;
@@ -135,13 +120,13 @@ pub async fn team_members() -> Result<Vec<MemberView>, ServerFnError> {
 
 #[server(name = SetMemberRole, prefix = "/api", endpoint = "set_member_role")]
 pub async fn set_member_role(user_id: String, role: String) -> Result<MemberView, ServerFnError> {
-    let (ctx, caller) = guard::caller()?;
+    let (ctx, caller) = crate::api::context::caller()?;
     caller
         .may(crate::domain::Permission::ManageMembers)
         .map_err(|e| guard::refused("member", e))?;
     let user_id = guard::id(&user_id, "member")?;
     let role = crate::domain::team::parse_role(&role).map_err(guard::invalid)?;
-    crate::commands::team::change_role(guard::deps(&ctx), &caller, user_id, role)
+    crate::commands::team::change_role(ctx.deps(), &caller, user_id, role)
         .await
         .map_err(|e| guard::refused("member", e))
 }
@@ -150,10 +135,10 @@ pub async fn set_member_role(user_id: String, role: String) -> Result<MemberView
 /// overview of another of their teams.
 #[server(name = RemoveMember, prefix = "/api", endpoint = "remove_member")]
 pub async fn remove_member(user_id: String) -> Result<(), ServerFnError> {
-    let (ctx, caller) = guard::caller()?;
+    let (ctx, caller) = crate::api::context::caller()?;
     let user_id = guard::id(&user_id, "member")?;
     let leaving = caller.actor.by == crate::store::audit::By::User(user_id);
-    crate::commands::team::remove_member(guard::deps(&ctx), &caller, user_id)
+    crate::commands::team::remove_member(ctx.deps(), &caller, user_id)
         .await
         .map_err(|e| guard::refused("member", e))?;
     if leaving {
@@ -175,20 +160,20 @@ pub async fn list_invitations() -> Result<Vec<InvitationView>, ServerFnError> {
 /// link is in the answer, this once.
 #[server(name = Invite, prefix = "/api", endpoint = "invite")]
 pub async fn invite(form: InviteForm) -> Result<NewInvitation, ServerFnError> {
-    let (ctx, caller) = guard::caller()?;
-    crate::commands::team::invite(guard::deps(&ctx), &caller, &form, &ctx.public_base())
+    let (ctx, caller) = crate::api::context::caller()?;
+    crate::commands::team::invite(ctx.deps(), &caller, &form, &ctx.public_base())
         .await
         .map_err(|e| guard::refused("invitation", e))
 }
 
 #[server(name = RevokeInvitation, prefix = "/api", endpoint = "revoke_invitation")]
 pub async fn revoke_invitation(id: String) -> Result<(), ServerFnError> {
-    let (ctx, caller) = guard::caller()?;
+    let (ctx, caller) = crate::api::context::caller()?;
     caller
         .may(crate::domain::Permission::ManageMembers)
         .map_err(|e| guard::refused("invitation", e))?;
     let id = guard::id(&id, "invitation")?;
-    crate::commands::team::revoke_invitation(guard::deps(&ctx), &caller, id)
+    crate::commands::team::revoke_invitation(ctx.deps(), &caller, id)
         .await
         .map_err(|e| guard::refused("invitation", e))
 }
@@ -205,20 +190,20 @@ pub async fn list_tokens() -> Result<Vec<TokenView>, ServerFnError> {
 /// A new API token; its value is in the answer, this once.
 #[server(name = CreateToken, prefix = "/api", endpoint = "create_token")]
 pub async fn create_token(form: TokenForm) -> Result<NewToken, ServerFnError> {
-    let (ctx, caller) = guard::caller()?;
-    crate::commands::team::create_token(guard::deps(&ctx), &caller, &form)
+    let (ctx, caller) = crate::api::context::caller()?;
+    crate::commands::team::create_token(ctx.deps(), &caller, &form)
         .await
         .map_err(|e| guard::refused("token", e))
 }
 
 #[server(name = RevokeToken, prefix = "/api", endpoint = "revoke_token")]
 pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
-    let (ctx, caller) = guard::caller()?;
+    let (ctx, caller) = crate::api::context::caller()?;
     caller
         .may(crate::domain::Permission::ManageTokens)
         .map_err(|e| guard::refused("token", e))?;
     let id = guard::id(&id, "token")?;
-    crate::commands::team::revoke_token(guard::deps(&ctx), &caller, id)
+    crate::commands::team::revoke_token(ctx.deps(), &caller, id)
         .await
         .map_err(|e| guard::refused("token", e))
 }
@@ -226,8 +211,8 @@ pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
 /// Renames the current team; the whole page is read again (the top bar shows the name).
 #[server(name = RenameTeam, prefix = "/api", endpoint = "rename_team")]
 pub async fn rename_team(name: String) -> Result<(), ServerFnError> {
-    let (ctx, caller) = guard::caller()?;
-    crate::commands::team::rename(guard::deps(&ctx), &caller, &name)
+    let (ctx, caller) = crate::api::context::caller()?;
+    crate::commands::team::rename(ctx.deps(), &caller, &name)
         .await
         .map_err(|e| guard::refused("team", e))?;
     leptos_axum::redirect("/team");
@@ -243,7 +228,7 @@ pub async fn delete_team(confirm: String) -> Result<(), ServerFnError> {
         return Err(guard::invalid("Type the team's name exactly to confirm."));
     }
     let caller = crate::commands::Caller::of(&me, crate::api::context::client_addr());
-    crate::commands::team::delete(guard::deps(&ctx), &caller)
+    crate::commands::team::delete(ctx.deps(), &caller)
         .await
         .map_err(|e| guard::refused("team", e))?;
     leptos_axum::redirect("/");
@@ -253,12 +238,12 @@ pub async fn delete_team(confirm: String) -> Result<(), ServerFnError> {
 /// Makes a member the owner; the caller becomes an admin.
 #[server(name = TransferOwnership, prefix = "/api", endpoint = "transfer_ownership")]
 pub async fn transfer_ownership(user_id: String) -> Result<(), ServerFnError> {
-    let (ctx, caller) = guard::caller()?;
+    let (ctx, caller) = crate::api::context::caller()?;
     caller
         .may(crate::domain::Permission::OwnTeam)
         .map_err(|e| guard::refused("member", e))?;
     let user_id = guard::id(&user_id, "member")?;
-    crate::commands::team::transfer_ownership(guard::deps(&ctx), &caller, user_id)
+    crate::commands::team::transfer_ownership(ctx.deps(), &caller, user_id)
         .await
         .map_err(|e| guard::refused("member", e))?;
     leptos_axum::redirect("/team");

@@ -83,12 +83,10 @@ async fn receive(
         Ok(Ok(commit)) => commit,
     };
     let delivery = push_event::delivery_id(provider, &headers, &body);
-    let deps = app::commands::Deps {
-        pool: &s.pool,
-        secrets: &s.secrets,
-    };
     let team = target.team_id;
-    match app::commands::service::push(deps, service_id, team, provider, &delivery, &commit).await {
+    match app::commands::service::push(s.deps(), service_id, team, provider, &delivery, &commit)
+        .await
+    {
         Ok(PushOutcome::Queued { deployment, number }) => answer(
             StatusCode::ACCEPTED,
             json!({ "queued": true, "deployment": deployment, "number": number, "commit": commit.sha }),

@@ -112,6 +112,14 @@ impl AppState {
         }
     }
 
+    /// What a command needs from the server.
+    pub fn deps(&self) -> app::commands::Deps<'_> {
+        app::commands::Deps {
+            pool: &self.pool,
+            secrets: &self.secrets,
+        }
+    }
+
     /// What pages and server functions get through Leptos' context.
     pub fn server_context(&self) -> ServerContext {
         let probe: Arc<dyn SystemProbe> = Arc::new(self.probe());

@@ -6,7 +6,6 @@ use super::answers::{DeployQueued, DeploymentWithLog};
 use super::boundary::JsonBody;
 use super::member::{parse_id, Member};
 use super::page::Page;
-use super::services::deps;
 use super::services::with_location;
 use super::ApiError;
 use crate::http::state::AppState;
@@ -74,7 +73,7 @@ async fn redeploy(
     let caller = m.caller();
     caller.may(Permission::ManageServices)?;
     let id = parse_id(&id)?;
-    command::redeploy(deps(&s), &caller, id).await?;
+    command::redeploy(s.deps(), &caller, id).await?;
     Ok(accepted(
         store::get(&s.pool, caller.actor.team_id, id).await?,
     ))
@@ -100,7 +99,7 @@ async fn rollback(
     caller.may(Permission::ManageServices)?;
     let id = parse_id(&id)?;
     let RollbackBody { deployment } = b.parse()?;
-    command::rollback(deps(&s), &caller, id, deployment).await?;
+    command::rollback(s.deps(), &caller, id, deployment).await?;
     Ok(accepted(
         store::get(&s.pool, caller.actor.team_id, id).await?,
     ))
@@ -115,7 +114,7 @@ async fn deploy(
     let caller = m.caller();
     caller.may(Permission::ManageServices)?;
     let id = parse_id(&id)?;
-    let (deployment, number) = command::deploy_now(deps(&s), &caller, id).await?;
+    let (deployment, number) = command::deploy_now(s.deps(), &caller, id).await?;
     let answer = DeployQueued {
         queued: true,
         number,

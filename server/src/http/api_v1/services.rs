@@ -7,7 +7,7 @@ use super::member::{parse_id, Member};
 use super::page::Page;
 use super::ApiError;
 use crate::http::state::AppState;
-use app::commands::{service as command, Deps};
+use app::commands::service as command;
 use app::domain::service::{Change, ServiceSpec, ServiceView, WebhookInfo};
 use app::domain::Permission;
 use app::store::services as store;
@@ -32,13 +32,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/services/{id}/start", post(start))
         .route("/api/v1/services/{id}/webhook", get(webhook))
         .route("/api/v1/services/{id}/webhook/rotate", post(rotate_webhook))
-}
-
-pub(super) fn deps(s: &AppState) -> Deps<'_> {
-    Deps {
-        pool: &s.pool,
-        secrets: &s.secrets,
-    }
 }
 
 /// `Location: <path>` on an answer (a `201`'s new resource, a `202`'s thing to watch).
@@ -92,7 +85,7 @@ async fn create(State(s): State<AppState>, m: Member, b: JsonBody) -> Result<Res
     let caller = m.caller();
     caller.may(Permission::ManageServices)?;
     let spec: ServiceSpec = b.parse()?;
-    let id = command::create(deps(&s), &caller, spec).await?;
+    let id = command::create(s.deps(), &caller, spec).await?;
     let view = store::get(&s.pool, caller.actor.team_id, id).await?;
     let tag = etag(&view);
     let r = with_etag((StatusCode::CREATED, Json(view)).into_response(), &tag);
@@ -138,7 +131,7 @@ async fn replace(
     let id = parse_id(&id)?;
     let spec: ServiceSpec = b.parse()?;
     let current = |version| if_match(&headers, &etag_of(version));
-    let change = command::update_if(deps(&s), &caller, id, spec, current).await?;
+    let change = command::update_if(s.deps(), &caller, id, spec, current).await?;
     changed(&s, caller.actor.team_id, id, change).await
 }
 
@@ -161,7 +154,7 @@ async fn scale(
     caller.may(Permission::ManageServices)?;
     let id = parse_id(&id)?;
     let ScaleBody { replicas } = b.parse()?;
-    let change = command::scale(deps(&s), &caller, id, replicas).await?;
+    let change = command::scale(s.deps(), &caller, id, replicas).await?;
     changed(&s, caller.actor.team_id, id, change).await
 }
 
@@ -175,9 +168,9 @@ async fn set_stopped(
     caller.may(Permission::ManageServices)?;
     let id = parse_id(id)?;
     if stopped {
-        command::stop(deps(s), &caller, id).await?;
+        command::stop(s.deps(), &caller, id).await?;
     } else {
-        command::start(deps(s), &caller, id).await?;
+        command::start(s.deps(), &caller, id).await?;
     }
     Ok(Json(store::get(&s.pool, caller.actor.team_id, id).await?).into_response())
 }
@@ -207,7 +200,7 @@ async fn remove(
     caller.may(Permission::ManageServices)?;
     let id = parse_id(&id)?;
     // Asked again while it is going: the same answer, and no second audit entry.
-    command::delete(deps(&s), &caller, id).await?;
+    command::delete(s.deps(), &caller, id).await?;
     let r = (StatusCode::ACCEPTED, Json(Deleting { deleting: true })).into_response();
     Ok(with_location(r, format!("/api/v1/services/{id}")))
 }
@@ -242,7 +235,7 @@ async fn rotate_webhook(
     let caller = m.caller();
     caller.may(Permission::ManageServices)?;
     let id = parse_id(&id)?;
-    let secret = command::rotate_webhook_secret(deps(&s), &caller, id).await?;
+    let secret = command::rotate_webhook_secret(s.deps(), &caller, id).await?;
     let mut info = WebhookInfo::new(&public_base(&s, &headers), id, true);
     info.secret = Some(secret);
     Ok(Json(info).into_response())

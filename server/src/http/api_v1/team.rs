@@ -4,7 +4,7 @@
 use super::boundary::JsonBody;
 use super::member::{parse_id, Member};
 use super::page::Page;
-use super::services::{deps, with_location};
+use super::services::with_location;
 use super::ApiError;
 use crate::http::state::AppState;
 use app::commands::team as command;
@@ -82,11 +82,11 @@ async fn rename(State(s): State<AppState>, m: Member, b: JsonBody) -> Result<Res
     let caller = m.caller();
     caller.may(Permission::ManageTeam)?;
     let Rename { name } = b.parse()?;
-    Ok(Json(command::rename(deps(&s), &caller, &name).await?).into_response())
+    Ok(Json(command::rename(s.deps(), &caller, &name).await?).into_response())
 }
 
 async fn delete(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
-    command::delete(deps(&s), &m.caller()).await?;
+    command::delete(s.deps(), &m.caller()).await?;
     Ok(no_content())
 }
 
@@ -101,7 +101,7 @@ async fn transfer(State(s): State<AppState>, m: Member, b: JsonBody) -> Result<R
     let caller = m.caller();
     caller.may(Permission::OwnTeam)?;
     let Transfer { user_id } = b.parse()?;
-    command::transfer_ownership(deps(&s), &caller, user_id).await?;
+    command::transfer_ownership(s.deps(), &caller, user_id).await?;
     Ok(no_content())
 }
 
@@ -134,7 +134,7 @@ async fn change_role(
     let user = parse_id(&user)?;
     let RoleBody { role } = b.parse()?;
     let role: Role = app::domain::team::parse_role(&role).map_err(ApiError::BadInput)?;
-    let member = command::change_role(deps(&s), &caller, user, role).await?;
+    let member = command::change_role(s.deps(), &caller, user, role).await?;
     Ok(Json(member).into_response())
 }
 
@@ -145,7 +145,7 @@ async fn remove(
     Path(user): Path<String>,
 ) -> Result<Response, ApiError> {
     let user = parse_id(&user)?;
-    command::remove_member(deps(&s), &m.caller(), user).await?;
+    command::remove_member(s.deps(), &m.caller(), user).await?;
     Ok(no_content())
 }
 
@@ -171,7 +171,7 @@ async fn invite(
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok());
     let base = app::domain::service::public_base(s.settings.public_origin.as_deref(), host);
-    let created = command::invite(deps(&s), &caller, &form, &base).await?;
+    let created = command::invite(s.deps(), &caller, &form, &base).await?;
     let at = format!("/api/v1/invitations/{}", created.invitation.id);
     Ok(with_location(
         (StatusCode::CREATED, Json(created)).into_response(),
@@ -186,7 +186,7 @@ async fn revoke_invitation(
 ) -> Result<Response, ApiError> {
     let caller = m.caller();
     caller.may(Permission::ManageMembers)?;
-    command::revoke_invitation(deps(&s), &caller, parse_id(&id)?).await?;
+    command::revoke_invitation(s.deps(), &caller, parse_id(&id)?).await?;
     Ok(no_content())
 }
 
@@ -207,7 +207,7 @@ async fn create_token(
     let caller = m.caller();
     caller.may(Permission::ManageTokens)?;
     let form: TokenForm = b.parse()?;
-    let created = command::create_token(deps(&s), &caller, &form).await?;
+    let created = command::create_token(s.deps(), &caller, &form).await?;
     let at = format!("/api/v1/tokens/{}", created.token_info.id);
     Ok(with_location(
         (StatusCode::CREATED, Json(created)).into_response(),
@@ -222,7 +222,7 @@ async fn revoke_token(
 ) -> Result<Response, ApiError> {
     let caller = m.caller();
     caller.may(Permission::ManageTokens)?;
-    command::revoke_token(deps(&s), &caller, parse_id(&id)?).await?;
+    command::revoke_token(s.deps(), &caller, parse_id(&id)?).await?;
     Ok(no_content())
 }
 
