@@ -51,7 +51,8 @@ impl LocalCaddy {
         Ok(caddy)
     }
 
-    async fn spawn(&mut self) -> anyhow::Result<()> {
+    /// Starts Caddy and waits for its admin API; answers the config it first reports.
+    async fn spawn(&mut self) -> anyhow::Result<serde_json::Value> {
         let dir = self.dir.path();
         let child = Command::new("caddy")
             .args(["run", "--config"])
@@ -66,22 +67,20 @@ impl LocalCaddy {
         self.child = Some(child);
         let client = reqwest::Client::new();
         let start = Instant::now();
-        while client
-            .get(format!("{}/config/", self.admin))
-            .send()
-            .await
-            .is_err()
-        {
+        loop {
+            if let Ok(r) = client.get(format!("{}/config/", self.admin)).send().await {
+                return Ok(r.json().await.unwrap_or_default());
+            }
             if start.elapsed() > Duration::from_secs(15) {
                 bail!("caddy did not start");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Ok(())
     }
 
     /// Kills Caddy and starts it again with no routes (its config is not persisted).
-    pub async fn restart_empty(&mut self) -> anyhow::Result<()> {
+    /// Answers the config Caddy first reported, before anyone could configure it again.
+    pub async fn restart_empty(&mut self) -> anyhow::Result<serde_json::Value> {
         self.kill();
         self.spawn().await
     }
