@@ -98,6 +98,8 @@ impl Berth {
             .env_remove("LEPTOS_SITE_ROOT")
             .env("BERTH_ADDR", format!("127.0.0.1:{port}"))
             .env("BERTH_DATA_DIR", data.path().join("data"))
+            // The fixtures' git repositories are temporary folders (file:// URLs).
+            .env("BERTH_GIT_LOCAL_ROOT", std::env::temp_dir())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

@@ -114,6 +114,11 @@ pub struct Config {
     #[arg(long, env = "BERTH_KEEP_IMAGES", default_value_t = 5)]
     pub keep_images: u32,
 
+    /// Local git repositories (file:// URLs and absolute paths) are allowed only below this
+    /// folder. Empty or unset: no local repositories at all.
+    #[arg(long, env = "BERTH_GIT_LOCAL_ROOT")]
+    pub git_local_root: Option<PathBuf>,
+
     /// Log format.
     #[arg(long, env = "BERTH_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -148,7 +153,20 @@ impl Config {
             concurrency: self.build_concurrency.max(1),
             timeout: self.build_timeout,
             keep_images: i64::from(self.keep_images),
+            git_local_root: self.git_local_root(),
         }
+    }
+
+    /// BERTH_GIT_LOCAL_ROOT with its symbolic links resolved (as paths are when a build
+    /// opens them); `None` when unset or empty. A folder that does not exist is kept as
+    /// given (nothing is below it yet).
+    pub fn git_local_root(&self) -> Option<String> {
+        let root = self
+            .git_local_root
+            .as_ref()
+            .filter(|r| !r.as_os_str().is_empty())?;
+        let root = root.canonicalize().unwrap_or_else(|_| root.clone());
+        Some(root.display().to_string())
     }
 
     /// The edge proxy, when a Caddy admin address is set.
@@ -182,7 +200,7 @@ impl Config {
             None => format!("embedded in {}", self.data_dir.join("postgres").display()),
         };
         format!(
-            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?} deploy_timeout={:?} stop_grace={:?} resync_interval={:?} caddy_admin={} proxy_tls={} drain_delay={:?} build_concurrency={} build_timeout={:?} keep_images={}",
+            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?} deploy_timeout={:?} stop_grace={:?} resync_interval={:?} caddy_admin={} proxy_tls={} drain_delay={:?} build_concurrency={} build_timeout={:?} keep_images={} git_local_root={}",
             self.addr,
             self.data_dir.display(),
             db,
@@ -199,6 +217,7 @@ impl Config {
             self.build_concurrency,
             self.build_timeout,
             self.keep_images,
+            self.git_local_root().as_deref().unwrap_or("-"),
         )
     }
 }

@@ -32,6 +32,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let served = async {
         let secrets = secrets::SecretBox::load(config.secret_key.as_deref(), &config.secret_key_file())?;
         secrets::verify_against_database(&secrets, &pool).await?;
+        // Once: credentials sealed before they were bound to their host are bound now.
+        let bound = app::store::credential_binding::bind_stored_credentials(&pool, &secrets).await?;
+        if bound > 0 {
+            tracing::info!(credentials = bound, "stored credentials bound to their hosts");
+        }
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("cannot listen on {} (BERTH_ADDR)", config.addr))?;

@@ -51,6 +51,8 @@ pub struct ServerContext {
     /// The dashboard's public URL (BERTH_PUBLIC_URL), for links given to other systems.
     pub public_url: Option<String>,
     pub passwords: Arc<dyn Passwords>,
+    /// BERTH_GIT_LOCAL_ROOT: local git repositories must be below it (`None`: none allowed).
+    pub git_local_root: Option<String>,
 }
 
 impl ServerContext {
@@ -71,6 +73,7 @@ impl ServerContext {
         crate::commands::Deps {
             pool: &self.pool,
             secrets: &self.secrets,
+            git_local_root: self.git_local_root.as_deref(),
         }
     }
 }

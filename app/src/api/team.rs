@@ -1,6 +1,7 @@
 //! Server functions behind the team console, the audit page, the invitation page and the
 //! account settings: the same store, rules and permission table as the REST API.
 
+use crate::domain::instance::InstanceSettings;
 use crate::domain::team::{
     AuditFilter, AuditPage, InvitationOffer, InvitationView, InviteForm, LoginView, MemberView,
     MyTeam, NewInvitation, NewToken, TeamConsole, TokenForm, TokenView,
@@ -72,6 +73,33 @@ pub async fn my_teams() -> Result<Vec<MyTeam>, ServerFnError> {
     crate::store::team::my_teams(&ctx.pool, me.user.id)
         .await
         .map_err(guard::store)
+}
+
+/// The instance settings for the instance owner; `None` for anyone else (the team page
+/// shows the form to the instance owner only).
+#[server(name = GetInstanceSettings, prefix = "/api", endpoint = "instance_settings")]
+pub async fn instance_settings() -> Result<Option<InstanceSettings>, ServerFnError> {
+    use crate::commands::CommandError as E;
+    let (ctx, caller) = crate::api::context::caller()?;
+    match crate::commands::instance::show(ctx.deps(), &caller).await {
+        Ok(s) => Ok(Some(s)),
+        Err(E::Forbidden | E::ForbiddenBecause(_)) => Ok(None),
+        Err(e) => Err(guard::refused("setting", e)),
+    }
+}
+
+/// Replaces the instance settings (instance owner only; a checkbox: present = on).
+#[server(name = SetInstanceSettings, prefix = "/api", endpoint = "set_instance_settings")]
+pub async fn set_instance_settings(
+    allow_private_targets: Option<String>,
+) -> Result<InstanceSettings, ServerFnError> {
+    let (ctx, caller) = crate::api::context::caller()?;
+    let new = InstanceSettings {
+        allow_private_targets: allow_private_targets.is_some(),
+    };
+    crate::commands::instance::update(ctx.deps(), &caller, new)
+        .await
+        .map_err(|e| guard::refused("setting", e))
 }
 
 /// The team page's data: members, and invitations and tokens when the role may see them.

@@ -4,6 +4,7 @@
 //! handlers and webhooks are adapters around these: parse → command → render.
 
 mod error;
+pub mod instance;
 pub mod service;
 pub mod team;
 
@@ -14,11 +15,14 @@ use crate::store::audit::Actor;
 use crate::store::secret_box::SecretBox;
 use sqlx::PgPool;
 
-/// What every command needs from the server: the database and the key that seals secrets.
+/// What every command needs from the server: the database, the key that seals secrets,
+/// and the folder local git repositories must be below (BERTH_GIT_LOCAL_ROOT; `None`: no
+/// local repositories).
 #[derive(Clone, Copy)]
 pub struct Deps<'a> {
     pub pool: &'a PgPool,
     pub secrets: &'a SecretBox,
+    pub git_local_root: Option<&'a str>,
 }
 
 /// Who asks: a member of a team with a role (a signed-in user, or an API token acting with

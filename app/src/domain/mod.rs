@@ -2,8 +2,10 @@
 
 pub mod account;
 pub mod form_error;
+pub mod instance;
 pub mod live;
 pub mod log_line;
+pub mod outbound;
 pub mod permission;
 pub mod service;
 pub mod session;

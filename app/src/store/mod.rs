@@ -6,6 +6,7 @@ pub mod audit;
 pub mod bearer_secret;
 pub mod builds;
 pub mod change;
+pub mod credential_binding;
 pub mod deployments;
 pub mod invitations;
 pub mod routes;

@@ -50,6 +50,45 @@ pub async fn init_key_check(pool: &PgPool, sealed: &[u8]) -> Result<Vec<u8>, Sto
     Ok(key_check(pool).await?.unwrap_or_default())
 }
 
+const ALLOW_PRIVATE_TARGETS: &str = "allow_private_targets";
+
+/// Whether Berth may connect to loopback, link-local, private and metadata addresses on a
+/// user's behalf (git repositories today). Off unless the instance owner turned it on.
+pub async fn allow_private_targets(pool: &PgPool) -> Result<bool, StoreError> {
+    let raw: Option<Vec<u8>> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+        .bind(ALLOW_PRIVATE_TARGETS)
+        .fetch_optional(pool)
+        .await?;
+    Ok(raw.as_deref() == Some(b"true"))
+}
+
+/// Records [`allow_private_targets`] (in the caller's transaction, next to its audit entry).
+pub async fn set_allow_private_targets(
+    tx: &mut sqlx::PgConnection,
+    allow: bool,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
+    )
+    .bind(ALLOW_PRIVATE_TARGETS)
+    .bind(if allow {
+        b"true".as_slice()
+    } else {
+        b"false".as_slice()
+    })
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// The instance owner (the first account), if Berth is set up.
+pub async fn instance_owner(pool: &PgPool) -> Result<Option<uuid::Uuid>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT owner_id FROM instance LIMIT 1")
+        .fetch_optional(pool)
+        .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,10 +1,12 @@
 //! The secrets inside a service definition (secret env values, the registry password, git
 //! credentials), sealed before the definition is stored and opened for the worker, the
 //! builder, and to compare a stored definition with a new one. Each is bound to its
-//! service and slot, so a sealed value moved elsewhere does not open.
+//! service and slot, and a credential also to the host it is for (the repository's origin,
+//! the image's registry), so a sealed value moved elsewhere, or a definition pointed at
+//! another host behind Berth's back, does not open.
 
 use super::secret_box::{SecretBox, SecretError};
-use crate::domain::service::ServiceSpec;
+use crate::domain::service::{registry_host, repo_origin, ServiceSpec};
 use uuid::Uuid;
 
 /// The context a secret env value is sealed with: bound to its service and key.
@@ -12,13 +14,25 @@ pub fn env_context(service_id: Uuid, key: &str) -> String {
     format!("env:{service_id}:{key}")
 }
 
-fn registry_context(service_id: Uuid) -> String {
-    format!("registry:{service_id}")
+/// The registry password's context: its service and the registry it is for.
+fn registry_context(service_id: Uuid, image: &str) -> String {
+    format!("registry:{service_id}:{}", registry_host(image))
+}
+
+/// The git credential's context: its service and the repository origin it is for.
+fn git_context(service_id: Uuid, repo: &str) -> String {
+    format!("git:{service_id}:{}", repo_origin(repo))
 }
 
 /// Every secret of a spec (secret env values, the registry password) with the context it
 /// is sealed under.
 fn secret_slots(spec: &mut ServiceSpec, service_id: Uuid) -> Vec<(&mut String, String)> {
+    let registry = registry_context(service_id, &spec.image);
+    let git = spec
+        .git
+        .as_ref()
+        .map(|g| git_context(service_id, &g.repo))
+        .unwrap_or_default();
     let mut slots: Vec<(&mut String, String)> = spec
         .env
         .iter_mut()
@@ -29,10 +43,10 @@ fn secret_slots(spec: &mut ServiceSpec, service_id: Uuid) -> Vec<(&mut String, S
         })
         .collect();
     if let Some(auth) = spec.registry_auth.as_mut() {
-        slots.push((&mut auth.password, registry_context(service_id)));
+        slots.push((&mut auth.password, registry));
     }
     if let Some(c) = spec.git.as_mut().and_then(|g| g.credentials.as_mut()) {
-        slots.push((c.secret_mut(), format!("git:{service_id}")));
+        slots.push((c.secret_mut(), git));
     }
     slots
 }
@@ -53,4 +67,42 @@ pub fn open_env(
         *value = secrets.open_text(value, &context)?;
     }
     Ok(())
+}
+
+/// Credentials sealed before they were bound to their host (context `git:{id}`,
+/// `registry:{id}`) are sealed again under their host's context. Answers how many values
+/// changed; a value that opens under neither is left as it is (opening it will fail).
+pub fn bind_credentials_to_hosts(
+    spec: &mut ServiceSpec,
+    service_id: Uuid,
+    secrets: &SecretBox,
+) -> usize {
+    let mut changed = 0;
+    let registry = registry_context(service_id, &spec.image);
+    let git = spec
+        .git
+        .as_ref()
+        .map(|g| git_context(service_id, &g.repo))
+        .unwrap_or_default();
+    let mut slots: Vec<(&mut String, String, String)> = Vec::new();
+    if let Some(auth) = spec.registry_auth.as_mut() {
+        slots.push((
+            &mut auth.password,
+            format!("registry:{service_id}"),
+            registry,
+        ));
+    }
+    if let Some(c) = spec.git.as_mut().and_then(|g| g.credentials.as_mut()) {
+        slots.push((c.secret_mut(), format!("git:{service_id}"), git));
+    }
+    for (value, legacy, bound) in slots {
+        if secrets.open_text(value, &bound).is_ok() {
+            continue;
+        }
+        if let Ok(plain) = secrets.open_text(value, &legacy) {
+            *value = secrets.seal_text(&plain, &bound);
+            changed += 1;
+        }
+    }
+    changed
 }

@@ -3,10 +3,13 @@
 //! before positional arguments anyway. Git runs with an empty environment (no user or
 //! system config, no terminal prompt) and with the command-running transports disabled.
 
+use app::domain::outbound::{is_local_name, refusal_message, refused_reason};
 use app::domain::service::{
-    check_branch, check_repo_url, is_commit_sha, CommitInfo, GitCredentials, GitSource,
+    check_branch, check_repo_url, is_commit_sha, CommitInfo, GitCredentials, GitSource, RepoHost,
+    RepoLocation,
 };
 use base64::{engine::general_purpose::STANDARD, Engine as _};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use tokio::process::Command;
 
@@ -14,6 +17,8 @@ use tokio::process::Command;
 pub enum GitError {
     #[error("refused: {0}")]
     Refused(&'static str),
+    #[error("refused: {0}")]
+    Unreachable(String),
     #[error("git {step} failed: {output}")]
     Failed { step: &'static str, output: String },
     #[error("could not run git: {0}")]
@@ -45,23 +50,133 @@ impl Workspace {
     }
 }
 
+/// What a build may reach: internal addresses only when the instance owner allows private
+/// targets; local repositories only below `local_root` (canonical; `None`: none).
+#[derive(Debug, Clone, Default)]
+pub struct Reach {
+    pub allow_private: bool,
+    pub local_root: Option<String>,
+}
+
+/// Where git is sent, checked: the address a network repository resolves to is judged and
+/// the connection pinned to it (so the name cannot resolve elsewhere in between); a local
+/// repository is its resolved path below the allowed root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    /// Fetch `url`; `pin` is curl's `host:port:address` when `url` names a host.
+    Http {
+        url: String,
+        pin: Option<String>,
+    },
+    /// Fetch `url` with ssh connecting to `pin.0`, checking the host key of `pin.1`.
+    Ssh {
+        url: String,
+        pin: Option<(IpAddr, String)>,
+    },
+    Local {
+        path: String,
+    },
+}
+
+async fn resolve_target(repo: &str, reach: &Reach) -> Result<Target, GitError> {
+    let location = check_repo_url(repo).map_err(GitError::Refused)?;
+    if let RepoLocation::Local { path } = &location {
+        let Some(root) = reach.local_root.as_deref() else {
+            return Err(GitError::Unreachable(
+                "local repositories are turned off (BERTH_GIT_LOCAL_ROOT is not set)".into(),
+            ));
+        };
+        let resolved = tokio::fs::canonicalize(path)
+            .await
+            .map_err(|e| GitError::Unreachable(format!("cannot open {path}: {e}")))?;
+        let root = tokio::fs::canonicalize(root)
+            .await
+            .unwrap_or_else(|_| PathBuf::from(root));
+        if !resolved.starts_with(&root) {
+            return Err(GitError::Unreachable(format!(
+                "{path} is not below {} (BERTH_GIT_LOCAL_ROOT)",
+                root.display()
+            )));
+        }
+        return Ok(Target::Local {
+            path: resolved.display().to_string(),
+        });
+    }
+    let (host, port) = location.host_port().expect("a network repository");
+    let addrs: Vec<IpAddr> = match host {
+        RepoHost::Ip(ip) => vec![*ip],
+        RepoHost::Name(name) if is_local_name(name) && !reach.allow_private => {
+            return Err(GitError::Unreachable(refusal_message(
+                name,
+                "a loopback address",
+            )))
+        }
+        RepoHost::Name(name) => tokio::net::lookup_host((name.as_str(), port))
+            .await
+            .map_err(|e| GitError::Unreachable(format!("cannot resolve {name}: {e}")))?
+            .map(|a| a.ip())
+            .collect(),
+    };
+    if !reach.allow_private {
+        // Any refused address refuses the host: a name may answer differently next time.
+        for ip in &addrs {
+            if let Some(reason) = refused_reason(*ip) {
+                return Err(GitError::Unreachable(refusal_message(
+                    &format!("{host} ({ip})"),
+                    reason,
+                )));
+            }
+        }
+    }
+    let Some(addr) = addrs.first().copied() else {
+        return Err(GitError::Unreachable(format!("{host} has no address")));
+    };
+    let name = match host {
+        RepoHost::Name(name) => Some(name.clone()),
+        RepoHost::Ip(_) => None,
+    };
+    Ok(match location {
+        RepoLocation::Http { url, .. } => Target::Http {
+            url,
+            pin: name.map(|n| match addr {
+                IpAddr::V6(v6) => format!("{n}:{port}:[{v6}]"),
+                IpAddr::V4(v4) => format!("{n}:{port}:{v4}"),
+            }),
+        },
+        _ => Target::Ssh {
+            url: repo.to_owned(),
+            pin: name.map(|n| (addr, n)),
+        },
+    })
+}
+
+impl Target {
+    fn url(&self) -> &str {
+        match self {
+            Target::Http { url, .. } | Target::Ssh { url, .. } => url,
+            Target::Local { path } => path,
+        }
+    }
+}
+
 /// Fetches `commit` (or the head of the branch) of `source` into the workspace, checks it
 /// out, and says what it is. `log` gets git's own messages.
 pub async fn checkout(
     source: &GitSource,
     commit: Option<&str>,
+    reach: &Reach,
     ws: &Workspace,
     log: &mut (dyn FnMut(String) + Send),
 ) -> Result<CommitInfo, GitError> {
     // Checked again here: this is the last line before a process starts.
-    check_repo_url(&source.repo).map_err(GitError::Refused)?;
     check_branch(&source.branch).map_err(GitError::Refused)?;
     if commit.is_some_and(|c| !is_commit_sha(c)) {
         return Err(GitError::Refused(
             "the commit id is not a full hexadecimal id",
         ));
     }
-    let git = Git::new(source, ws)?;
+    let target = resolve_target(&source.repo, reach).await?;
+    let git = Git::new(source, &target, ws)?;
     let repo = ws.repo();
     git.run("init", &["init", "--quiet", "--"], Some(&repo), None, log)
         .await?;
@@ -77,7 +192,7 @@ pub async fn checkout(
                 "--depth",
                 "1",
                 "--",
-                &source.repo,
+                target.url(),
                 wanted,
             ],
             None,
@@ -97,7 +212,7 @@ pub async fn checkout(
                 "--depth",
                 "200",
                 "--",
-                &source.repo,
+                target.url(),
                 &branch_ref,
             ],
             None,
@@ -154,7 +269,7 @@ struct Git {
 }
 
 impl Git {
-    fn new(source: &GitSource, ws: &Workspace) -> Result<Self, GitError> {
+    fn new(source: &GitSource, target: &Target, ws: &Workspace) -> Result<Self, GitError> {
         let home = ws.home();
         let mut env: Vec<(String, String)> = vec![
             (
@@ -179,25 +294,36 @@ impl Git {
             ("protocol.file.allow", "always".into()),
             ("core.hooksPath", "/dev/null".into()),
         ];
-        match &source.credentials {
-            Some(GitCredentials::Token { username, token }) => {
-                let basic = STANDARD.encode(format!("{username}:{token}"));
-                config.push(("http.extraHeader", format!("Authorization: Basic {basic}")));
+        if let Target::Http { pin, .. } = target {
+            // A redirect could lead anywhere: the checked address is the only one reached.
+            config.push(("http.followRedirects", "false".into()));
+            if let Some(pin) = pin {
+                config.push(("http.curloptResolve", pin.clone()));
             }
-            Some(GitCredentials::DeployKey { private_key }) => {
+        }
+        if let Some(GitCredentials::Token { username, token }) = &source.credentials {
+            let basic = STANDARD.encode(format!("{username}:{token}"));
+            config.push(("http.extraHeader", format!("Authorization: Basic {basic}")));
+        }
+        if let Target::Ssh { pin, .. } = target {
+            // A command line of Berth's own paths and a checked address and host name (DNS
+            // characters only); nothing else in it comes from a request.
+            let mut ssh = format!(
+                "ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile={}",
+                shell_quote(&home.join("known_hosts"))
+            );
+            if let Some(GitCredentials::DeployKey { private_key }) = &source.credentials {
                 let key = home.join("deploy_key");
                 write_private(&key, private_key)?;
-                // A command line of Berth's own paths; nothing in it comes from a request.
-                env.push((
-                    "GIT_SSH_COMMAND".into(),
-                    format!(
-                        "ssh -F /dev/null -i {} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile={}",
-                        shell_quote(&key),
-                        shell_quote(&home.join("known_hosts"))
-                    ),
+                ssh.push_str(&format!(" -i {} -o IdentitiesOnly=yes", shell_quote(&key)));
+            }
+            if let Some((addr, alias)) = pin {
+                ssh.push_str(&format!(
+                    " -o HostName={addr} -o HostKeyAlias={}",
+                    shell_quote(Path::new(alias))
                 ));
             }
-            None => {}
+            env.push(("GIT_SSH_COMMAND".into(), ssh));
         }
         env.push(("GIT_CONFIG_COUNT".into(), config.len().to_string()));
         for (i, (k, v)) in config.into_iter().enumerate() {
@@ -303,7 +429,11 @@ mod tests {
             "credentials": { "kind": "token", "token": "s3cret" }
         }))
         .unwrap();
-        let git = Git::new(&source, &ws).unwrap();
+        let target = Target::Http {
+            url: source.repo.clone(),
+            pin: Some("example.com:443:93.184.215.14".into()),
+        };
+        let git = Git::new(&source, &target, &ws).unwrap();
         let cmd = git.command(&["fetch"], None);
         let args: Vec<_> = cmd.as_std().get_args().collect();
         assert_eq!(args, [std::ffi::OsStr::new("fetch")]);
@@ -317,5 +447,58 @@ mod tests {
             .env
             .iter()
             .any(|(k, v)| k.starts_with("GIT_CONFIG_KEY_") && v == "protocol.allow"));
+    }
+
+    #[tokio::test]
+    async fn internal_addresses_are_refused_unless_allowed_and_names_are_pinned() {
+        let closed = Reach::default();
+        for repo in [
+            "http://127.0.0.1:9/a.git",
+            "http://[::1]/x",
+            "http://169.254.169.254/x",
+            "http://10.0.0.1/x",
+            "http://localhost/x",
+            "ssh://git@[::ffff:127.0.0.1]/x",
+            "git@192.168.0.1:x.git",
+        ] {
+            let e = resolve_target(repo, &closed).await.unwrap_err();
+            assert!(matches!(e, GitError::Unreachable(_)), "{repo}: {e}");
+        }
+        let open = Reach {
+            allow_private: true,
+            local_root: None,
+        };
+        match resolve_target("http://localhost:8080/a.git", &open)
+            .await
+            .unwrap()
+        {
+            Target::Http { url, pin } => {
+                assert_eq!(url, "http://localhost:8080/a.git");
+                assert!(pin.unwrap().starts_with("localhost:8080:"), "pinned");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(resolve_target("/srv/git/a.git", &open).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn local_repositories_resolve_below_the_root_only() {
+        let root = tempfile::tempdir().unwrap();
+        let inside = root.path().join("a.git");
+        std::fs::create_dir(&inside).unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let link = root.path().join("link.git");
+        std::os::unix::fs::symlink(outside.path(), &link).unwrap();
+        let reach = Reach {
+            allow_private: false,
+            local_root: Some(root.path().display().to_string()),
+        };
+        let url = format!("file://{}", inside.display());
+        assert!(matches!(
+            resolve_target(&url, &reach).await.unwrap(),
+            Target::Local { .. }
+        ));
+        let e = resolve_target(&link.display().to_string(), &reach).await;
+        assert!(e.is_err(), "a symbolic link out of the root is refused");
     }
 }

@@ -32,6 +32,9 @@ pub struct BuildSettings {
     pub timeout: Duration,
     /// Built images kept per service, besides the live one: the newest that went live.
     pub keep_images: i64,
+    /// Local repositories (file:// and paths) must resolve below this folder; `None`: no
+    /// local repositories.
+    pub git_local_root: Option<String>,
 }
 
 impl Default for BuildSettings {
@@ -41,6 +44,7 @@ impl Default for BuildSettings {
             concurrency: 2,
             timeout: Duration::from_secs(20 * 60),
             keep_images: 5,
+            git_local_root: None,
         }
     }
 }
@@ -215,7 +219,12 @@ impl Builder {
                 let _ = lines.send(line);
             }
         };
-        let commit = git::checkout(&job.git, job.commit.as_deref(), &ws, &mut to_log).await?;
+        let reach = git::Reach {
+            allow_private: app::store::settings::allow_private_targets(&self.pool).await?,
+            local_root: self.settings.git_local_root.clone(),
+        };
+        let commit =
+            git::checkout(&job.git, job.commit.as_deref(), &reach, &ws, &mut to_log).await?;
         let _ = lines.send(format!(
             "Checked out {} ({}).",
             commit.short(),

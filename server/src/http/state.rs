@@ -25,6 +25,8 @@ pub struct Settings {
     pub public_origin: Option<String>,
     /// How the edge proxy listens (for the URLs pages show); `None`: no routing.
     pub proxy: Option<app::domain::service::ProxyListen>,
+    /// BERTH_GIT_LOCAL_ROOT, canonical: local git repositories must be below it.
+    pub git_local_root: Option<String>,
 }
 
 impl Settings {
@@ -39,6 +41,7 @@ impl Settings {
                 .as_deref()
                 .map(|u| u.trim_end_matches('/').to_owned()),
             proxy: c.proxy_settings().map(|p| p.listen),
+            git_local_root: c.git_local_root(),
         }
     }
 }
@@ -52,6 +55,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             public_origin: None,
             proxy: None,
+            git_local_root: None,
         }
     }
 }
@@ -117,6 +121,7 @@ impl AppState {
         app::commands::Deps {
             pool: &self.pool,
             secrets: &self.secrets,
+            git_local_root: self.settings.git_local_root.as_deref(),
         }
     }
 
@@ -131,6 +136,7 @@ impl AppState {
             proxy: self.settings.proxy,
             public_url: self.settings.public_origin.clone(),
             passwords: Arc::new(crate::auth::password::Argon2Passwords),
+            git_local_root: self.settings.git_local_root.clone(),
         }
     }
 }

@@ -243,6 +243,7 @@ async fn another_teams_git_service_answers_404_and_changes_nothing(pool: PgPool)
     let deps = app::commands::Deps {
         pool: &pool,
         secrets: &secrets,
+        git_local_root: Some(&crate::common::local_git_root()),
     };
     let theirs = app::commands::service::create(deps, &caller, spec)
         .await

@@ -26,6 +26,12 @@ pub struct TestServer {
     worker: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// Where the tests' git repositories live (BERTH_GIT_LOCAL_ROOT of the test servers).
+pub fn local_git_root() -> String {
+    let tmp = std::env::temp_dir();
+    tmp.canonicalize().unwrap_or(tmp).display().to_string()
+}
+
 /// Fast settings for tests: short deadline and grace, frequent resync.
 pub fn quick_worker() -> WorkerSettings {
     WorkerSettings {
@@ -60,10 +66,16 @@ impl TestServer {
 
     async fn start_full(
         pool: PgPool,
-        settings: Settings,
+        mut settings: Settings,
         docker_host: Option<&str>,
-        worker: Option<WorkerSettings>,
+        mut worker: Option<WorkerSettings>,
     ) -> TestServer {
+        // The test repositories are temporary folders (file:// URLs): allowed below there.
+        let root = local_git_root();
+        settings.git_local_root.get_or_insert_with(|| root.clone());
+        if let Some(w) = worker.as_mut() {
+            w.build.git_local_root.get_or_insert(root);
+        }
         server::db::migrate(&pool).await.expect("migrations");
         let instance = app::store::settings::instance_id(&pool)
             .await
@@ -218,6 +230,7 @@ pub async fn create_service(pool: &PgPool, team: uuid::Uuid, name: &str) -> uuid
     let deps = app::commands::Deps {
         pool,
         secrets: &secrets,
+        git_local_root: None,
     };
     app::commands::service::create(deps, &caller, spec)
         .await

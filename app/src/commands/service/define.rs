@@ -2,8 +2,8 @@
 
 use crate::commands::{Caller, CommandError, Deps};
 use crate::domain::service::{
-    adopt_stored_image, classify, keep_stored_secrets, spec_change, wording, Change, EventKind,
-    ServiceSpec,
+    adopt_stored_image, check_repo_target, check_repo_url, classify, keep_stored_secrets,
+    spec_change, wording, Change, EventKind, ServiceSpec,
 };
 use crate::domain::Permission;
 use crate::store::change::{new_template, ServiceChange};
@@ -22,6 +22,7 @@ pub async fn create(
 ) -> Result<Uuid, CommandError> {
     let actor = caller.may(Permission::ManageServices)?;
     spec.validate().map_err(CommandError::Invalid)?;
+    check_reachable(deps, &spec).await?;
     let id = Uuid::new_v4();
     let mut sealed = spec;
     if sealed.git.is_some() {
@@ -78,7 +79,14 @@ pub async fn update_if(
     }
     let mut stored = change.stored.clone();
     open_env(&mut stored, id, deps.secrets).map_err(|e| StoreError::Secret(e.to_string()))?;
-    keep_stored_secrets(&mut spec, &stored);
+    let moved = keep_stored_secrets(&mut spec, &stored);
+    if !moved.is_empty() {
+        return Err(CommandError::Invalid(moved));
+    }
+    let repo = |s: &ServiceSpec| s.git.as_ref().map(|g| g.repo.clone());
+    if repo(&spec) != repo(&stored) {
+        check_reachable(deps, &spec).await?;
+    }
     if spec.name != stored.name {
         return Err(CommandError::field("name", "A service cannot be renamed."));
     }
@@ -116,6 +124,19 @@ pub async fn update_if(
     change.event(event, &message).await?;
     change.commit().await?;
     Ok(kind)
+}
+
+/// A git repository Berth may fetch from: not an internal address (unless the instance
+/// owner allows private targets), a local path only below BERTH_GIT_LOCAL_ROOT. A 422 on
+/// `git.repo` otherwise. Judged again, after resolution, when a build connects.
+async fn check_reachable(deps: Deps<'_>, spec: &ServiceSpec) -> Result<(), CommandError> {
+    let Some(git) = &spec.git else { return Ok(()) };
+    let Ok(location) = check_repo_url(&git.repo) else {
+        return Ok(()); // validate() answered already
+    };
+    let allow_private = crate::store::settings::allow_private_targets(deps.pool).await?;
+    check_repo_target(&location, allow_private, deps.git_local_root)
+        .map_err(|m| CommandError::field("git.repo", m))
 }
 
 /// A git service whose source changed (or that has no image yet): the definition is stored

@@ -3,7 +3,7 @@
 //! the running containers are scaled, rerouted or replaced. Pure, so every rule is
 //! unit-tested here and the command layer only applies the answer.
 
-use super::ServiceSpec;
+use super::{registry_host, repo_origin, FieldError, GitCredentials, ServiceSpec};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -36,9 +36,14 @@ impl Change {
 }
 
 /// A secret sent empty keeps the value stored under the same name: a secret env value
-/// under its key, the registry password, and git credentials of the same kind (a token
-/// stays a token; switching to a deploy key needs the key). `stored` is opened (plain).
-pub fn keep_stored_secrets(new: &mut ServiceSpec, stored: &ServiceSpec) {
+/// under its key, the registry password while the image's registry is the same, and git
+/// credentials of the same kind (a token stays a token; switching to a deploy key needs
+/// the key) while the repository's origin (scheme, host, port) is the same. `stored` is
+/// opened (plain). A credential that would have been kept but whose host changed stays
+/// empty, and is answered as a broken rule of its field: a stored secret never follows
+/// its definition to another host.
+pub fn keep_stored_secrets(new: &mut ServiceSpec, stored: &ServiceSpec) -> Vec<FieldError> {
+    let mut moved = Vec::new();
     for var in new
         .env
         .iter_mut()
@@ -48,20 +53,46 @@ pub fn keep_stored_secrets(new: &mut ServiceSpec, stored: &ServiceSpec) {
             var.value = old.value.clone();
         }
     }
-    if let (Some(new), Some(old)) = (new.registry_auth.as_mut(), stored.registry_auth.as_ref()) {
-        if new.password.is_empty() {
-            new.password = old.password.clone();
+    let same_registry = registry_host(&new.image) == registry_host(&stored.image);
+    if let (Some(auth), Some(old)) = (new.registry_auth.as_mut(), stored.registry_auth.as_ref()) {
+        if auth.password.is_empty() && !old.password.is_empty() {
+            if same_registry {
+                auth.password = old.password.clone();
+            } else {
+                moved.push(FieldError::new(
+                    "registry_auth.password",
+                    "The image moved to another registry: enter the registry password again.",
+                ));
+            }
         }
     }
-    if let (Some(new), Some(old)) = (
+    let same_origin = match (&new.git, &stored.git) {
+        (Some(n), Some(o)) => repo_origin(&n.repo) == repo_origin(&o.repo),
+        _ => false,
+    };
+    if let (Some(creds), Some(old)) = (
         new.git.as_mut().and_then(|g| g.credentials.as_mut()),
         stored.git.as_ref().and_then(|g| g.credentials.as_ref()),
     ) {
-        if new.secret_mut().is_empty() && std::mem::discriminant(new) == std::mem::discriminant(old)
-        {
-            *new.secret_mut() = old.clone().secret_mut().clone();
+        let same_kind = std::mem::discriminant(creds) == std::mem::discriminant(old);
+        if creds.secret_mut().is_empty() && same_kind {
+            if same_origin {
+                *creds.secret_mut() = old.clone().secret_mut().clone();
+            } else {
+                let (field, what) = match creds {
+                    GitCredentials::Token { .. } => ("git.credentials.token", "token"),
+                    GitCredentials::DeployKey { .. } => {
+                        ("git.credentials.private_key", "deploy key")
+                    }
+                };
+                moved.push(FieldError::new(
+                    field,
+                    format!("The repository moved to another host: enter the {what} again."),
+                ));
+            }
         }
     }
+    moved
 }
 
 /// A git service's image is the one Berth built last, never the one in a request: sets
@@ -201,11 +232,11 @@ mod tests {
     fn empty_secret_keeps_the_stored_value_and_a_new_one_replaces_it() {
         let mut kept = web();
         kept.env[0].value.clear();
-        keep_stored_secrets(&mut kept, &web());
+        assert!(keep_stored_secrets(&mut kept, &web()).is_empty());
         assert_eq!(kept.env[0].value, "s3cret");
         let mut replaced = web();
         replaced.env[0].value = "other".into();
-        keep_stored_secrets(&mut replaced, &web());
+        let _ = keep_stored_secrets(&mut replaced, &web());
         assert_eq!(replaced.env[0].value, "other");
     }
 
@@ -214,7 +245,7 @@ mod tests {
         let mut new = web();
         new.env[0].key = "OTHER".into();
         new.env[0].value.clear();
-        keep_stored_secrets(&mut new, &web());
+        let _ = keep_stored_secrets(&mut new, &web());
         assert_eq!(new.env[0].value, "");
     }
 
@@ -228,7 +259,7 @@ mod tests {
             "registry_auth": {"username": "u", "password": ""},
             "git": {"repo": "https://example.com/a.git", "branch": "main",
                     "credentials": {"kind": "token", "token": ""}}}));
-        keep_stored_secrets(&mut new, &stored);
+        assert!(keep_stored_secrets(&mut new, &stored).is_empty());
         assert_eq!(new.registry_auth.as_ref().unwrap().password, "pw");
         assert_eq!(
             new.git
@@ -243,7 +274,7 @@ mod tests {
         let mut key = spec(json!({"name": "web", "image": "", "replicas": 1,
             "git": {"repo": "git@example.com:a.git", "branch": "main",
                     "credentials": {"kind": "deploy_key", "private_key": ""}}}));
-        keep_stored_secrets(&mut key, &stored);
+        let _ = keep_stored_secrets(&mut key, &stored);
         assert_eq!(
             key.git
                 .as_mut()
@@ -279,5 +310,51 @@ mod tests {
         assert_eq!(to_git.image, "");
         let mut plain = web();
         assert!(!adopt_stored_image(&mut plain, &stored));
+    }
+
+    #[test]
+    fn a_token_stays_with_its_origin() {
+        let with = |repo: &str, token: &str| {
+            spec(json!({"name": "web", "image": "", "replicas": 1,
+                "git": {"repo": repo, "branch": "main",
+                        "credentials": {"kind": "token", "token": token}}}))
+        };
+        let stored = with("http://127.0.0.1:4001/a.git", "tok");
+        let mut same = with("http://127.0.0.1:4001/b.git", "");
+        assert!(keep_stored_secrets(&mut same, &stored).is_empty());
+        assert_eq!(same.git.unwrap().credentials.unwrap().secret_mut(), "tok");
+        for moved_to in [
+            "http://127.0.0.1:4002/a.git",
+            "https://127.0.0.1:4001/a.git",
+            "http://127.0.0.2:4001/a.git",
+        ] {
+            let mut moved = with(moved_to, "");
+            let errors = keep_stored_secrets(&mut moved, &stored);
+            assert_eq!(errors.len(), 1, "{moved_to}");
+            assert_eq!(errors[0].field, "git.credentials.token");
+            assert!(errors[0].message.contains("moved to another host"));
+            assert_eq!(moved.git.unwrap().credentials.unwrap().secret_mut(), "");
+        }
+        let mut given_again = with("http://127.0.0.1:4002/a.git", "new");
+        assert!(keep_stored_secrets(&mut given_again, &stored).is_empty());
+    }
+
+    #[test]
+    fn a_registry_password_stays_with_its_registry() {
+        let with = |image: &str, password: &str| {
+            spec(json!({"name": "web", "image": image, "replicas": 1,
+                "registry_auth": {"username": "u", "password": password}}))
+        };
+        let stored = with("localhost:5000/a:1", "pw");
+        let mut same = with("localhost:5000/b:2", "");
+        assert!(keep_stored_secrets(&mut same, &stored).is_empty());
+        assert_eq!(same.registry_auth.unwrap().password, "pw");
+        let mut moved = with("localhost:5001/a:1", "");
+        let errors = keep_stored_secrets(&mut moved, &stored);
+        assert_eq!(errors[0].field, "registry_auth.password");
+        assert_eq!(moved.registry_auth.unwrap().password, "");
+        let hub = with("nginx:1", "pw");
+        let mut also_hub = with("docker.io/library/nginx:2", "");
+        assert!(keep_stored_secrets(&mut also_hub, &hub).is_empty());
     }
 }

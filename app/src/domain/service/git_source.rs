@@ -4,9 +4,9 @@
 //! option, a transport helper, a revision range or a path outside the checkout.
 
 use super::field::FieldError;
+use super::repo_location::{check_repo_url, RepoTransport};
 use serde::{Deserialize, Serialize};
 
-const MAX_REPO_URL: usize = 2048;
 const MAX_BRANCH: usize = 200;
 const MAX_PATH: usize = 512;
 const MAX_BUILD_ARGS: usize = 50;
@@ -77,98 +77,8 @@ fn default_token_user() -> String {
     "x-access-token".to_owned()
 }
 
-/// How `git` reaches a repository, as far as credentials care.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RepoTransport {
-    Http,
-    Ssh,
-    Local,
-}
-
-/// The transport of a repository URL, or why it is refused.
-pub fn check_repo_url(url: &str) -> Result<RepoTransport, &'static str> {
-    if url.is_empty() {
-        return Err("Enter the repository's URL.");
-    }
-    if url.len() > MAX_REPO_URL {
-        return Err("The repository URL is too long.");
-    }
-    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err("A repository URL has no spaces or control characters.");
-    }
-    if url.starts_with('-') {
-        return Err("A repository URL cannot start with '-' (it would be read as an option).");
-    }
-    // `ext::sh -c …` runs a command; `fd::` and other `<helper>::` forms are refused too.
-    if url.contains("::") {
-        return Err("Transport helpers (`ext::`, `fd::`) are not allowed.");
-    }
-    let lower = url.to_ascii_lowercase();
-    let after_scheme = |scheme: &str| lower.strip_prefix(scheme).map(|rest| rest.to_owned());
-    if let Some(rest) = after_scheme("https://").or_else(|| after_scheme("http://")) {
-        return host_then_path(&rest).map(|_| RepoTransport::Http);
-    }
-    if let Some(rest) = after_scheme("ssh://") {
-        return host_then_path(&rest).map(|_| RepoTransport::Ssh);
-    }
-    if let Some(rest) = after_scheme("file://") {
-        return if rest.starts_with('/') && !has_dot_dot(&rest) {
-            Ok(RepoTransport::Local)
-        } else {
-            Err("A file URL names an absolute path: file:///srv/git/app.git.")
-        };
-    }
-    if url.starts_with('/') {
-        return if has_dot_dot(url) {
-            Err("A local repository path cannot contain '..'.")
-        } else {
-            Ok(RepoTransport::Local)
-        };
-    }
-    if lower.contains("://") {
-        return Err("Use an https://, http://, ssh:// or file:// URL.");
-    }
-    // scp-like: [user@]host:path
-    match url.split_once(':') {
-        Some((user_host, path)) if !user_host.contains('/') && !path.is_empty() => {
-            let host = user_host.rsplit('@').next().unwrap_or_default();
-            if is_host(host) && !path.starts_with('-') {
-                Ok(RepoTransport::Ssh)
-            } else {
-                Err("Not a valid user@host:path repository address.")
-            }
-        }
-        _ => Err("Use an https://, ssh:// or file:// URL, git@host:path, or an absolute path."),
-    }
-}
-
 fn has_dot_dot(path: &str) -> bool {
     path.split('/').any(|c| c == "..")
-}
-
-/// `rest` is `[user@]host[:port]/path…`; the host must be a plain name or address.
-fn host_then_path(rest: &str) -> Result<(), &'static str> {
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let host_port = authority.rsplit('@').next().unwrap_or_default();
-    let host = match host_port.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => host_port.split(':').next().unwrap_or_default(),
-    };
-    if !is_host(host) && !host.contains(':') {
-        return Err("The repository URL has no valid host name.");
-    }
-    if path.is_empty() {
-        return Err("The repository URL names no repository path.");
-    }
-    Ok(())
-}
-
-fn is_host(host: &str) -> bool {
-    !host.is_empty()
-        && !host.starts_with('-')
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
 }
 
 /// A branch name git accepts (`git check-ref-format --branch`) and that can only be read
@@ -243,7 +153,7 @@ fn is_arg_name(key: &str) -> bool {
 impl GitSource {
     pub fn check(&self, errors: &mut Vec<FieldError>) {
         let transport = match check_repo_url(&self.repo) {
-            Ok(t) => Some(t),
+            Ok(location) => Some(location.transport()),
             Err(m) => {
                 errors.push(FieldError::new("git.repo", m));
                 None

@@ -78,6 +78,17 @@ pub fn parse_image_ref(input: &str) -> Result<ImageRef, &'static str> {
     })
 }
 
+/// The registry an image is pulled from (`host[:port]`, lowercase), `docker.io` when the
+/// reference names none: a stored registry password is kept, and opens, only for it.
+pub fn registry_host(image: &str) -> String {
+    match parse_image_ref(image).ok().and_then(|r| r.domain) {
+        Some(d) if !matches!(d.as_str(), "index.docker.io" | "registry-1.docker.io") => {
+            d.to_ascii_lowercase()
+        }
+        _ => "docker.io".to_owned(),
+    }
+}
+
 /// Docker's rule: the first component is a registry if it has a '.' or ':' or is "localhost".
 fn looks_like_domain(first: &str) -> bool {
     first.contains('.') || first.contains(':') || first == "localhost"

@@ -11,6 +11,7 @@ mod host_name;
 mod image_ref;
 mod metrics;
 mod progress;
+mod repo_location;
 mod spec;
 mod status;
 mod taken;
@@ -24,13 +25,15 @@ pub use container::{ContainerView, ReplicaIndex};
 pub use field::FieldError;
 pub use form::{form_field, FormProblem, ServiceForm};
 pub use git_source::{
-    check_branch, check_repo_path, check_repo_url, is_commit_sha, BuildArg, GitCredentials,
-    GitSource, RepoTransport,
+    check_branch, check_repo_path, is_commit_sha, BuildArg, GitCredentials, GitSource,
 };
 pub use host_name::{validate_host_name, ProxyListen, MAX_DOMAINS};
-pub use image_ref::{parse_image_ref, ImageRef};
+pub use image_ref::{parse_image_ref, registry_host, ImageRef};
 pub use metrics::{cpu_percent, sum_rounds, ContainerMetrics, MetricSample, ServiceMetrics};
 pub use progress::{progress, DeployStep, StepState};
+pub use repo_location::{
+    check_repo_target, check_repo_url, repo_origin, RepoHost, RepoLocation, RepoTransport,
+};
 pub use spec::{
     EnvVar, HealthCheck, HealthProbe, HttpRoute, PortSpec, Protocol, RegistryAuth, RestartPolicy,
     ServiceSpec, VolumeMount,

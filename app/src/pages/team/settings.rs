@@ -2,7 +2,9 @@
 //! team, leave this one.
 
 use super::failure;
-use crate::api::team::{DeleteTeam, RemoveMember, RenameTeam, TransferOwnership};
+use crate::api::team::{
+    instance_settings, DeleteTeam, RemoveMember, RenameTeam, SetInstanceSettings, TransferOwnership,
+};
 use crate::components::{query_error, ErrorBanner, FieldHint};
 use crate::domain::account::TEAM_NAME_MAX_CHARS;
 use crate::domain::team::MemberView;
@@ -29,7 +31,8 @@ pub fn TeamSettings(me: SessionInfo, members: Vec<MemberView>) -> impl IntoView 
                 {move || failure(rename.value().get())}
         }
     });
-    let owner_controls = owner.then(|| view! { <OwnerControls me=me.clone() members=members /> });
+    let owner_controls = owner
+        .then(|| view! { <OwnerControls me=me.clone() members=members /> <InstanceControls /> });
     view! {
         <section class="card" id="team-settings">
             <h2>"Team settings"</h2>
@@ -87,5 +90,34 @@ fn OwnerControls(me: SessionInfo, members: Vec<MemberView>) -> impl IntoView {
             <button type="submit" class="danger" id="delete-team">"Delete team"</button>
         </ActionForm>
         {move || failure(delete.value().get())}
+    }
+}
+
+/// The installation's settings, shown to the instance owner only (the server function
+/// answers `None` to anyone else, and the command refuses them anyway).
+#[component]
+fn InstanceControls() -> impl IntoView {
+    let save = ServerAction::<SetInstanceSettings>::new();
+    let current = Resource::new(move || save.version().get(), |_| instance_settings());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match current.await {
+                    Ok(Some(settings)) => view! {
+                        <h3>"Instance"</h3>
+                        <p class="muted">"For every team of this Berth. Off, git repositories on loopback, link-local, private and cloud metadata addresses are refused."</p>
+                        <ActionForm action=save attr:class="inline-form" attr:id="instance-form">
+                            <label for="allow-private-targets">
+                                <input type="checkbox" id="allow-private-targets" name="allow_private_targets" value="on" checked=settings.allow_private_targets />
+                                " Allow private targets"
+                            </label>
+                            <button type="submit" id="save-instance">"Save"</button>
+                        </ActionForm>
+                    }.into_any(),
+                    _ => ().into_any(),
+                }
+            })}
+        </Transition>
+        {move || failure(save.value().get())}
     }
 }

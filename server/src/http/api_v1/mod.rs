@@ -7,6 +7,7 @@ mod answers;
 mod boundary;
 mod deployments;
 mod error;
+mod instance;
 mod live;
 mod member;
 mod openapi;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .merge(deployments::router())
         .merge(live::router())
         .merge(team::router())
+        .merge(instance::router())
         .merge(openapi::router())
         .route("/api/v1/{*rest}", any(boundary::no_such_endpoint))
         .layer(from_fn(boundary::refuse_control_characters))

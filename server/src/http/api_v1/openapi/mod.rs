@@ -281,6 +281,7 @@ mod tests {
             include_str!("../deployments.rs"),
             include_str!("../live.rs"),
             include_str!("../team.rs"),
+            include_str!("../instance.rs"),
         ];
         let mut routed = 0;
         for src in sources {

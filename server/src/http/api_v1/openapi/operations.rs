@@ -113,6 +113,8 @@ pub const OPERATIONS: &[Operation] = &[
     op("get", "/api/v1/tokens", "admin", "The team's API tokens (never their values).").list("TokenView", 100),
     op("post", "/api/v1/tokens", "admin", "Create a token (role not above the caller's); its value is in the answer, once.").body("TokenForm").answers(201, Answer::Json("NewToken")),
     op("delete", "/api/v1/tokens/{id}", "admin", "Revoke a token.").answers(204, NONE),
+    op("get", "/api/v1/instance/settings", "owner", "The instance settings (the instance owner only: the account that set Berth up).").ok("InstanceSettings"),
+    op("put", "/api/v1/instance/settings", "owner", "Replace the instance settings, e.g. allow git repositories on private addresses (the instance owner only; audited).").body("InstanceSettings").ok("InstanceSettings"),
     op("get", "/api/v1/audit", "admin", "The audit log, newest first, at most 50 a page; filters: actor, action, target, from, to.").ok("AuditPage").extra(Extra::Audit),
     op("get", "/api/v1/services", "viewer", "The team's services with their status.").list("ServiceView", 100),
     op("post", "/api/v1/services", "developer", "Create a service (and its first deployment or build).").body("ServiceSpec").answers(201, Answer::Json("ServiceView")),

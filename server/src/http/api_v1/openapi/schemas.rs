@@ -3,6 +3,7 @@
 //! refer to. Field limits (`maxLength`, `maximum`, …) are the validator's.
 
 use super::super::{answers, deployments, error, services, team};
+use app::domain::instance::InstanceSettings;
 use app::domain::service::{ServiceEvent, ServiceMetrics, ServiceSpec, ServiceView, WebhookInfo};
 use app::domain::team::{
     AuditPage, InvitationView, InviteForm, MemberView, MyTeam, NewInvitation, NewToken, TokenForm,
@@ -17,6 +18,7 @@ use utoipa::OpenApi;
 #[openapi(components(schemas(
     error::ErrorBody,
     SessionInfo,
+    InstanceSettings,
     MyTeam,
     TeamSummary,
     Role,
@@ -49,6 +51,7 @@ struct Derived;
 /// states the boundary's control-character rule as a `pattern`.
 const REQUEST_BODIES: &[&str] = &[
     "ServiceSpec",
+    "InstanceSettings",
     "TeamRename",
     "Transfer",
     "RoleChange",
