@@ -25,6 +25,11 @@ pub struct Settings {
     pub public_origin: Option<String>,
     /// How the edge proxy listens (for the URLs pages show); `None`: no routing.
     pub proxy: Option<app::domain::service::ProxyListen>,
+    /// A connection that has not sent a whole request head (line and headers) this long
+    /// after it opened, or after its previous request, is closed.
+    pub header_read_timeout: Duration,
+    /// A request body not received in full this long after its handler starts: 408.
+    pub body_read_timeout: Duration,
 }
 
 impl Settings {
@@ -39,6 +44,8 @@ impl Settings {
                 .as_deref()
                 .map(|u| u.trim_end_matches('/').to_owned()),
             proxy: c.proxy_settings().map(|p| p.listen),
+            header_read_timeout: c.header_read_timeout,
+            body_read_timeout: c.body_read_timeout,
         }
     }
 }
@@ -52,6 +59,8 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             public_origin: None,
             proxy: None,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
         }
     }
 }
