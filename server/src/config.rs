@@ -58,6 +58,16 @@ pub struct Config {
     #[arg(long, env = "BERTH_SESSION_LIFETIME", default_value = "12h", value_parser = parse_duration)]
     pub session_lifetime: Duration,
 
+    /// A connection that has not sent a whole request head (line and headers) this long
+    /// after it opened, or after its previous request, is closed (e.g. 10s).
+    #[arg(long, env = "BERTH_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+
+    /// A request body not received in full this long after the request head is answered
+    /// 408 Request Timeout (e.g. 30s).
+    #[arg(long, env = "BERTH_BODY_READ_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub body_read_timeout: Duration,
+
     /// A rollout whose new replicas are not all ready by then is rolled back (e.g. 5m).
     #[arg(long, env = "BERTH_DEPLOY_TIMEOUT", default_value = "5m", value_parser = parse_duration)]
     pub deploy_timeout: Duration,
@@ -200,7 +210,7 @@ impl Config {
             None => format!("embedded in {}", self.data_dir.join("postgres").display()),
         };
         format!(
-            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?} deploy_timeout={:?} stop_grace={:?} resync_interval={:?} caddy_admin={} proxy_tls={} drain_delay={:?} build_concurrency={} build_timeout={:?} keep_images={} git_local_root={}",
+            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?} header_read_timeout={:?} body_read_timeout={:?} deploy_timeout={:?} stop_grace={:?} resync_interval={:?} caddy_admin={} proxy_tls={} drain_delay={:?} build_concurrency={} build_timeout={:?} keep_images={} git_local_root={}",
             self.addr,
             self.data_dir.display(),
             db,
@@ -208,6 +218,8 @@ impl Config {
             self.session_idle_timeout,
             self.session_lifetime,
             self.trusted_proxies,
+            self.header_read_timeout,
+            self.body_read_timeout,
             self.deploy_timeout,
             self.stop_grace,
             self.resync_interval,
@@ -312,6 +324,8 @@ mod tests {
         assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
         assert_eq!(c.session_idle_timeout, Duration::from_secs(30 * 60));
         assert_eq!(c.session_lifetime, Duration::from_secs(12 * 3600));
+        assert_eq!(c.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(c.body_read_timeout, Duration::from_secs(30));
         assert!(!c.secure_cookies());
         assert!(
             c.proxy_settings().is_none(),

@@ -170,13 +170,24 @@ async fn routes_come_back_after_caddy_restarts_empty(pool: PgPool) {
     api.running(&id, 1).await;
     until_answer(&caddy, host, "/", 200, 20).await;
 
-    // What Caddy reports as soon as its admin API answers: Berth may restore its routes
-    // within milliseconds after that, so a later read could already see them.
-    let came_back_with = caddy.restart_empty().await.unwrap();
-    let restarted = Instant::now();
+    // Berth may restore its routes as soon as Caddy's admin API answers again, so reading
+    // Caddy's routes after the restart cannot show they were lost. A setting of the
+    // operator's own shows it: Berth keeps it (it writes only its own servers) and never
+    // writes it back, so only the restart takes it away.
+    let marker = json!({ "logs": { "operator_marker": { "level": "ERROR", "writer": { "output": "discard" } } } });
+    caddy.set("/logging", &marker).await.unwrap();
+    let before = caddy.config().await.unwrap();
     assert!(
-        came_back_with.pointer("/apps/http/servers/berth").is_none(),
-        "Caddy came back without Berth's routes"
+        before.pointer("/logging/logs/operator_marker").is_some(),
+        "{before:#}"
+    );
+    assert!(before.pointer("/apps/http/servers/berth").is_some());
+    caddy.restart_empty().await.unwrap();
+    let restarted = Instant::now();
+    let after = caddy.config().await.unwrap();
+    assert!(
+        after.pointer("/logging/logs/operator_marker").is_none(),
+        "Caddy kept its config across the restart: {after:#}"
     );
     until_answer(&caddy, host, "/", 200, 10).await;
     eprintln!(

@@ -216,6 +216,55 @@ async fn an_unhealthy_rollout_is_rolled_back_and_the_old_version_keeps_serving(p
     assert_eq!(ids(&api.running(&id, 1).await), ids(&before));
 }
 
+/// Case 6 of issue 16: a new image whose container exits at once was rolled back only
+/// after the whole deadline. A crashing new replica fails the rollout now, with its exit
+/// code and last lines; the deadline (here 120 s) stays the upper bound.
+#[sqlx::test(migrations = false)]
+async fn a_rollout_whose_new_replica_crashes_is_rolled_back_before_its_deadline(pool: PgPool) {
+    let settings = server::worker::WorkerSettings {
+        deploy_timeout: Duration::from_secs(120),
+        ..quick_worker()
+    };
+    let api = Api::start(pool, settings).await;
+    let mut spec = api.spec("crashing");
+    let id = api.create(spec.clone()).await;
+    let before = api.running(&id, 1).await;
+
+    // Restarted by Docker (restart policy unless-stopped), it crashes again and again.
+    spec["command"] = json!(["sh", "-c", "echo cannot read /etc/app.toml >&2; exit 3"]);
+    api.put(&id, spec.clone()).await;
+    let view = api
+        .until(&id, 30, "the rollback of a crashing rollout", |v| {
+            v["latest_deployment"]["number"] == 2
+                && v["latest_deployment"]["state"] == "rolled_back"
+        })
+        .await;
+    let reason = view["latest_deployment"]["reason"].as_str().unwrap();
+    assert!(reason.contains("new replica 0 keeps crashing"), "{reason}");
+    assert!(reason.contains("exit code 3"), "{reason}");
+    assert!(reason.contains("\"cannot read /etc/app.toml\""), "{reason}");
+    assert!(reason.contains("deployment #1 keeps serving"), "{reason}");
+    let view = api.running(&id, 1).await;
+    assert_eq!(ids(&view), ids(&before), "the old replica keeps serving");
+    assert_eq!(http_get(&first_ip(&view), "/").await, "hello from berth\n");
+    assert_eq!(view["live_deployment"], 1);
+
+    // With restart policy "no" nothing starts it again: the first exit fails the rollout.
+    spec["restart_policy"] = json!("no");
+    api.put(&id, spec).await;
+    let view = api
+        .until(&id, 30, "the rollback of an exited rollout", |v| {
+            v["latest_deployment"]["number"] == 3
+                && v["latest_deployment"]["state"] == "rolled_back"
+        })
+        .await;
+    let reason = view["latest_deployment"]["reason"].as_str().unwrap();
+    assert!(reason.contains("exited with exit code 3"), "{reason}");
+    assert!(reason.contains("restart policy (no)"), "{reason}");
+    assert!(reason.contains("cannot read /etc/app.toml"), "{reason}");
+    assert_eq!(ids(&api.running(&id, 1).await), ids(&before));
+}
+
 #[sqlx::test(migrations = false)]
 async fn drift_is_repaired_and_orphans_are_removed(pool: PgPool) {
     let api = Api::start(pool, quick_worker()).await;
@@ -267,29 +316,38 @@ async fn drift_is_repaired_and_orphans_are_removed(pool: PgPool) {
     );
 }
 
+/// The live replica crash-loops (a rollout's crashing replica is removed with its failed
+/// rollout, so this one went live first and crashes when the test says so): it is flagged,
+/// with its exit code and last lines, and nothing removes it.
 #[sqlx::test(migrations = false)]
 async fn a_crash_looping_replica_is_flagged_with_its_exit_code_and_logs(pool: PgPool) {
     let api = Api::start(pool, quick_worker()).await;
-    let id = api
-        .create(json!({
-            "name": "crashy",
-            "image": api.image,
-            "command": ["sh", "-c", "echo giving up >&2; exit 3"],
-            "restart_policy": "always"
-        }))
-        .await;
+    let mut spec = api.spec("crashy");
+    spec["restart_policy"] = json!("always");
+    // Serves (httpd in the background) until /crash exists; every later start gives up.
+    spec["command"] = json!([
+        "sh",
+        "-c",
+        "test -e /ran && { echo giving up >&2; exit 3; }; touch /ran; \
+         httpd -p 8080 -h /www; while ! test -e /crash; do sleep 0.2; done; exit 1"
+    ]);
+    let id = api.create(spec).await;
+    let live = ids(&api.running(&id, 1).await);
+    docker(&["exec", &live[0], "/bin/busybox", "touch", "/crash"]);
     let view = api
         .until(&id, 40, "crash-looping", |v| {
             v["status"]["health"] == "crash_looping"
         })
         .await;
     let c = &view["containers"][0];
+    assert_eq!(ids(&view), live, "the same container, restarted by Docker");
     assert!(c["restart_count"].as_i64().unwrap() >= 3, "{c}");
     assert_eq!(c["exit_code"], 3);
     assert!(
         c["last_logs"].as_str().unwrap_or("").contains("giving up"),
         "{c}"
     );
+    assert_eq!(view["latest_deployment"]["state"], "succeeded");
 }
 
 #[sqlx::test(migrations = false)]

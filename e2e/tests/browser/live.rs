@@ -55,12 +55,15 @@ pub async fn live_service(c: &Client, image: &TickerImage) -> anyhow::Result<()>
     wait_for(c, "#containers tr[data-replica='0']").await?;
     let before = replica_row(c).await?;
     ensure!(before.0 == "running", "before the kill: {before:?}");
+    let stops_before = stop_entries(c).await?;
     docker(&["kill", &ids[0]])?;
     let killed = std::time::Instant::now();
     let mut shown = false;
     while killed.elapsed() < Duration::from_millis(1000) {
-        // Any difference: not running, restarted, or another container.
-        if replica_row(c).await? != before {
+        // Any difference: not running, restarted, or another container; or, as Berth may
+        // already have started the same container again (the row as before), the stop
+        // on the timeline, which stays.
+        if replica_row(c).await? != before || stop_entries(c).await? > stops_before {
             shown = true;
             break;
         }
@@ -129,6 +132,15 @@ async fn log_lines(c: &Client) -> anyhow::Result<Vec<String>> {
 }
 
 /// Replica 0's row as the page shows it now: (state, restarts, container id).
+/// The timeline's entries telling that a replica stopped or was restarted.
+async fn stop_entries(c: &Client) -> anyhow::Result<usize> {
+    Ok(c.find_all(Locator::Css(
+        "#timeline li[data-kind=crash], #timeline li[data-kind=restart]",
+    ))
+    .await?
+    .len())
+}
+
 async fn replica_row(c: &Client) -> anyhow::Result<(String, String, String)> {
     let v = c
         .execute(

@@ -2,6 +2,7 @@
 
 pub mod api_v1;
 mod auth_forms;
+mod body_deadline;
 mod client_ip;
 mod csrf;
 mod health;
@@ -9,18 +10,19 @@ mod hooks;
 mod pages;
 mod probe;
 mod respond;
+mod serve;
 mod session;
 pub mod state;
 mod team_forms;
 
 use axum::http::{header, HeaderValue};
 use axum::{routing::get, routing::post, Router};
-use std::net::SocketAddr;
 use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
 pub use probe::BerthProbe;
+pub use serve::serve;
 pub use state::{AppState, Settings};
 
 pub fn router(state: AppState) -> Router {
@@ -62,24 +64,13 @@ pub fn router(state: AppState) -> Router {
         ))
         // Outside the session layer: a refused cross-site request touches no session.
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::reject_cross_site))
+        // A request body that does not arrive in time is answered 408.
+        .layer(axum::middleware::from_fn_with_state(
+            state.settings.body_read_timeout,
+            body_deadline::enforce,
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
         }))
         .with_state(state)
-}
-
-/// Serves until `shutdown` completes, then finishes in-flight requests.
-pub async fn serve(
-    state: AppState,
-    listener: tokio::net::TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let closing = state.closing.clone();
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            closing.send_replace(true);
-        })
-        .await
 }

@@ -27,6 +27,11 @@ pub struct Settings {
     pub proxy: Option<app::domain::service::ProxyListen>,
     /// BERTH_GIT_LOCAL_ROOT, canonical: local git repositories must be below it.
     pub git_local_root: Option<String>,
+    /// A connection that has not sent a whole request head (line and headers) this long
+    /// after it opened, or after its previous request, is closed.
+    pub header_read_timeout: Duration,
+    /// A request body not received in full this long after its handler starts: 408.
+    pub body_read_timeout: Duration,
 }
 
 impl Settings {
@@ -42,6 +47,8 @@ impl Settings {
                 .map(|u| u.trim_end_matches('/').to_owned()),
             proxy: c.proxy_settings().map(|p| p.listen),
             git_local_root: c.git_local_root(),
+            header_read_timeout: c.header_read_timeout,
+            body_read_timeout: c.body_read_timeout,
         }
     }
 }
@@ -56,6 +63,8 @@ impl Default for Settings {
             public_origin: None,
             proxy: None,
             git_local_root: None,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
         }
     }
 }

@@ -51,8 +51,8 @@ impl LocalCaddy {
         Ok(caddy)
     }
 
-    /// Starts Caddy and waits for its admin API; answers the config it first reports.
-    async fn spawn(&mut self) -> anyhow::Result<serde_json::Value> {
+    /// Starts Caddy and waits for its admin API.
+    async fn spawn(&mut self) -> anyhow::Result<()> {
         let dir = self.dir.path();
         let child = Command::new("caddy")
             .args(["run", "--config"])
@@ -68,8 +68,13 @@ impl LocalCaddy {
         let client = reqwest::Client::new();
         let start = Instant::now();
         loop {
-            if let Ok(r) = client.get(format!("{}/config/", self.admin)).send().await {
-                return Ok(r.json().await.unwrap_or_default());
+            if client
+                .get(format!("{}/config/", self.admin))
+                .send()
+                .await
+                .is_ok()
+            {
+                return Ok(());
             }
             if start.elapsed() > Duration::from_secs(15) {
                 bail!("caddy did not start");
@@ -79,8 +84,10 @@ impl LocalCaddy {
     }
 
     /// Kills Caddy and starts it again with no routes (its config is not persisted).
-    /// Answers the config Caddy first reported, before anyone could configure it again.
-    pub async fn restart_empty(&mut self) -> anyhow::Result<serde_json::Value> {
+    /// Whoever configures it (Berth's sync) may do so as soon as its admin API answers,
+    /// so no read after this returns shows for sure what it came back with: a test proves
+    /// the loss with a setting Berth never writes ([`LocalCaddy::set`]).
+    pub async fn restart_empty(&mut self) -> anyhow::Result<()> {
         self.kill();
         self.spawn().await
     }
@@ -117,6 +124,22 @@ impl LocalCaddy {
             .ok()?;
         let status = r.status().as_u16();
         Some((status, r.text().await.ok()?))
+    }
+
+    /// Sets the config at `path` (e.g. `/logging`) through the admin API, as an operator
+    /// would.
+    pub async fn set(&self, path: &str, value: &serde_json::Value) -> anyhow::Result<()> {
+        let r = reqwest::Client::new()
+            .post(format!("{}/config{path}", self.admin))
+            .json(value)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            r.status().is_success(),
+            "caddy refused {path}: {}",
+            r.status()
+        );
+        Ok(())
     }
 
     /// The config Caddy holds now.

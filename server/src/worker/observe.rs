@@ -2,7 +2,7 @@
 //! whether it is crash-looping, and the one record of both a pass writes to Postgres.
 
 use super::context::{Goal, ReconcileError, Worker};
-use super::plan::Readiness;
+use super::plan::{crash::crash_looping, Readiness};
 use super::probe;
 use crate::engine::Observed;
 use app::domain::service::{HealthCheck, HealthProbe, ServiceSpec};
@@ -11,9 +11,6 @@ use chrono::Utc;
 use futures::future::join_all;
 use std::time::Duration;
 
-/// A container restarted this often, and not up for a minute, is crash-looping.
-const CRASH_RESTARTS: i64 = 3;
-const CRASH_STABLE_S: i64 = 60;
 /// Lines of a crash-looping container's output kept with its record.
 const LOG_TAIL: usize = 20;
 
@@ -54,8 +51,9 @@ impl Worker {
         ready: &Readiness,
     ) -> Result<(), ReconcileError> {
         let mut records = Vec::with_capacity(observed.len());
+        let now = Utc::now();
         for c in observed {
-            let crash_looping = crash_looping(c);
+            let crash_looping = crash_looping(c, now);
             let last_logs = if crash_looping {
                 self.engine.tail_logs(&c.id, LOG_TAIL).await.ok()
             } else {
@@ -80,14 +78,6 @@ impl Worker {
         store::record_containers(&self.pool, svc.id, svc.team_id, &records).await?;
         Ok(())
     }
-}
-
-/// Restarted [`CRASH_RESTARTS`] times or more and not up for [`CRASH_STABLE_S`] seconds.
-fn crash_looping(c: &Observed) -> bool {
-    let up_long = c.state == "running"
-        && c.started_at
-            .is_some_and(|t| (Utc::now() - t).num_seconds() >= CRASH_STABLE_S);
-    c.restart_count >= CRASH_RESTARTS && !up_long
 }
 
 /// The health to record. Readiness Berth probes itself (an HTTP check, or a routed

@@ -8,7 +8,7 @@ use super::plan::rollout::{decide, RolloutFacts, Source};
 use super::plan::{plan, Plan};
 use super::rollout::{AfterSteps, OpenRollout};
 use crate::engine::Observed;
-use app::domain::service::ServiceSpec;
+use app::domain::service::{RestartPolicy, ServiceSpec};
 use app::store::{
     spec_secrets::open_env,
     worker::{self as store, DeploymentRow, DesiredService},
@@ -55,7 +55,13 @@ impl Worker {
         // Plan: the rollout's steps and where the containers come from, then (with the
         // containers' readiness) the container actions.
         let facts = rollout.as_ref().map(|(_, facts)| facts);
-        let decision = decide(facts, svc.live.is_some(), self.instance, Utc::now());
+        let decision = decide(
+            facts,
+            &observed,
+            svc.live.is_some(),
+            self.instance,
+            Utc::now(),
+        );
         let rollout = rollout.map(|(open, _)| open);
         let goal = self.goal(&svc, rollout.as_ref(), decision.source)?;
         let ready = self.readiness(&svc, &observed, goal.as_ref()).await;
@@ -111,7 +117,7 @@ impl Worker {
     }
 
     /// The open rollout, with its spec opened and what the plan needs to know of it: its
-    /// clock, its lease, and whether the engine has its image.
+    /// clock, its lease, whether the engine has its image, and how its containers are known.
     async fn read_rollout(
         &self,
         svc: &DesiredService,
@@ -130,6 +136,8 @@ impl Worker {
             lease_owner: row.lease_owner,
             spec_error: spec.as_ref().err().cloned(),
             image_present,
+            template: row.template.clone(),
+            restarts_exited: row.spec.restart_policy != RestartPolicy::No,
         };
         let open = OpenRollout {
             row: row.clone(),

@@ -2,13 +2,20 @@
 //! (live, failed or rolled back), and the reasons it gives, in words.
 
 use super::context::{ReconcileError, Worker};
+use super::plan::crash::{Crash, CrashKind};
 use super::plan::rollout::{Announce, Failure, RolloutStep};
 use crate::engine::Observed;
+use app::domain::log_line;
 use app::domain::service::{
     DeployStep, DeploymentState, EventKind, HealthProbe, ReplicaIndex, ServiceSpec,
 };
 use app::store::worker::{self as store, DeploymentRow, DesiredService};
 use std::time::Duration;
+
+/// Lines of a crashing replica's output read for a rollout's failure reason…
+const CRASH_TAIL: usize = 5;
+/// …and the characters of each kept in it.
+const CRASH_LINE_CHARS: usize = 200;
 
 /// The open rollout as a pass read it: its row, and its spec with secrets opened (or why
 /// they do not open).
@@ -73,6 +80,14 @@ impl Worker {
                             not_ready_reason(row, observed, settings.deploy_timeout)
                         }
                         Failure::Unusable(why) => why.clone(),
+                        Failure::Crashed(crash) => {
+                            let output = self
+                                .engine
+                                .tail_logs(&crash.container, CRASH_TAIL)
+                                .await
+                                .unwrap_or_default();
+                            crash_reason(crash, &output)
+                        }
                     };
                     self.fail_rollout(svc, row, &why).await?;
                 }
@@ -192,4 +207,82 @@ fn not_ready_reason(r: &DeploymentRow, observed: &[Observed], timeout: Duration)
         "new replicas not ready within {} s ({detail}{check})",
         timeout.as_secs()
     )
+}
+
+/// Why a rollout failed before its deadline: which new replica crashes, how (its exit
+/// code, its restarts) and its last lines of `output` (cleaned, each cut to
+/// [`CRASH_LINE_CHARS`], a line repeated by every restart told once).
+fn crash_reason(crash: &Crash, output: &str) -> String {
+    let code = crash
+        .exit_code
+        .map_or_else(String::new, |c| format!(" with exit code {c}"));
+    let what = match crash.kind {
+        CrashKind::Looping => format!(
+            "new replica {} keeps crashing: it exited{code} after {} restarts",
+            crash.replica, crash.restarts
+        ),
+        CrashKind::Exited => format!(
+            "new replica {} exited{code} and its restart policy (no) does not start it again",
+            crash.replica
+        ),
+    };
+    let mut lines: Vec<String> = output
+        .lines()
+        .map(|l| log_line::clean(l.as_bytes()))
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| clip(&l, CRASH_LINE_CHARS))
+        .collect();
+    lines.dedup();
+    if lines.is_empty() {
+        return format!("{what}; it printed nothing");
+    }
+    let quoted: Vec<String> = lines.iter().map(|l| format!("\"{l}\"")).collect();
+    format!("{what}; its last lines: {}", quoted.join(", "))
+}
+
+/// `s` cut to `max` characters, with "…" when cut.
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut cut: String = s.chars().take(max).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crash(kind: CrashKind) -> Crash {
+        Crash {
+            container: "c".into(),
+            replica: ReplicaIndex(1),
+            exit_code: Some(3),
+            restarts: 4,
+            kind,
+        }
+    }
+
+    #[test]
+    fn a_crash_is_told_with_its_exit_code_and_last_lines() {
+        let output = "starting\ngiving up\n\x1b[31mgiving up\x1b[0m\ngiving up\r\n";
+        assert_eq!(
+            crash_reason(&crash(CrashKind::Looping), output),
+            "new replica 1 keeps crashing: it exited with exit code 3 after 4 restarts; \
+             its last lines: \"starting\", \"giving up\""
+        );
+        assert_eq!(
+            crash_reason(&crash(CrashKind::Exited), ""),
+            "new replica 1 exited with exit code 3 and its restart policy (no) does not \
+             start it again; it printed nothing"
+        );
+    }
+
+    #[test]
+    fn long_lines_are_cut() {
+        let long = "x".repeat(500);
+        let reason = crash_reason(&crash(CrashKind::Looping), &long);
+        assert!(reason.ends_with(&format!("\"{}…\"", "x".repeat(CRASH_LINE_CHARS))));
+    }
 }

@@ -3,6 +3,7 @@
 //! container actions that move one toward the other ([`plan`]). No I/O, so every case is
 //! a unit test.
 
+pub mod crash;
 pub mod rollout;
 
 use crate::engine::Observed;

@@ -1,7 +1,14 @@
 //! What a service's open rollout needs this pass, and which deployment its containers come
 //! from, decided from what was read: pure, so the lease, the deadline, the pull and a
 //! failure are plan outputs the worker then acts on, never side effects before the plan.
+//!
+//! A rollout fails at its deadline, or earlier when waiting cannot help: its definition
+//! does not open, its image cannot be pulled, or one of its new replicas is crashing
+//! ([`crashed_replica`]) — as Nomad's deployment watcher fails a deployment on an
+//! allocation that failed, without waiting out the progress deadline.
 
+use super::crash::{crashed_replica, Crash};
+use crate::engine::Observed;
 use app::domain::service::DeploymentState;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -18,6 +25,10 @@ pub struct RolloutFacts {
     pub spec_error: Option<String>,
     /// Whether the engine has its image.
     pub image_present: bool,
+    /// Its containers carry this `berth.template`.
+    pub template: String,
+    /// Its restart policy starts an exited container again (anything but `no`).
+    pub restarts_exited: bool,
 }
 
 /// How a hold of the rollout is told in its log.
@@ -38,6 +49,9 @@ pub enum Failure {
     DeadlinePassed,
     /// Its definition cannot be used (a sealed secret does not open), with why.
     Unusable(String),
+    /// One of its new replicas is crashing (the reason names it, its exit code and its
+    /// last lines).
+    Crashed(Crash),
 }
 
 /// A step of the rollout's bookkeeping, in the order the worker takes them.
@@ -72,9 +86,10 @@ pub struct RolloutDecision {
 }
 
 /// The decision for a service with an open rollout (`rollout`) or none, a live deployment
-/// or none, seen by the worker `me` at `now`.
+/// or none, and the service's containers (`observed`), seen by the worker `me` at `now`.
 pub fn decide(
     rollout: Option<&RolloutFacts>,
+    observed: &[Observed],
     has_live: bool,
     me: Uuid,
     now: DateTime<Utc>,
@@ -106,6 +121,9 @@ pub fn decide(
     } else if let Some(why) = &r.spec_error {
         steps.push(RolloutStep::Fail(Failure::Unusable(why.clone())));
         (fallback, true)
+    } else if let Some(crash) = crashed_replica(&r.template, r.restarts_exited, observed, now) {
+        steps.push(RolloutStep::Fail(Failure::Crashed(crash)));
+        (fallback, true)
     } else if !r.image_present {
         steps.push(RolloutStep::Pull { announce: fresh });
         (Source::Rollout, false)
@@ -125,6 +143,8 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::worker::plan::crash::CrashKind;
+    use app::domain::service::ReplicaIndex;
     use chrono::Duration;
 
     fn facts(state: DeploymentState) -> RolloutFacts {
@@ -134,6 +154,8 @@ mod tests {
             lease_owner: None,
             spec_error: None,
             image_present: true,
+            template: "new".into(),
+            restarts_exited: true,
         }
     }
 
@@ -143,12 +165,12 @@ mod tests {
 
     #[test]
     fn without_a_rollout_the_live_deployment_runs() {
-        let d = decide(None, true, me(), Utc::now());
+        let d = decide(None, &[], true, me(), Utc::now());
         assert_eq!(d.steps, []);
         assert_eq!(d.source, Source::Live);
         assert!(d.plan_containers);
         assert_eq!(
-            decide(None, false, me(), Utc::now()).source,
+            decide(None, &[], false, me(), Utc::now()).source,
             Source::Nothing
         );
     }
@@ -157,6 +179,7 @@ mod tests {
     fn a_fresh_rollout_is_announced_held_and_run() {
         let d = decide(
             Some(&facts(DeploymentState::Pending)),
+            &[],
             true,
             me(),
             Utc::now(),
@@ -177,7 +200,7 @@ mod tests {
             lease_owner: Some(me()),
             ..facts(DeploymentState::InProgress)
         };
-        let d = decide(Some(&r), true, me(), now);
+        let d = decide(Some(&r), &[], true, me(), now);
         assert_eq!(d.steps, [RolloutStep::Hold(Announce::Quiet)]);
         assert_eq!(d.source, Source::Rollout);
     }
@@ -188,7 +211,7 @@ mod tests {
             lease_owner: Some(Uuid::from_u128(2)),
             ..facts(DeploymentState::InProgress)
         };
-        let d = decide(Some(&r), false, me(), Utc::now());
+        let d = decide(Some(&r), &[], false, me(), Utc::now());
         assert_eq!(d.steps, [RolloutStep::Hold(Announce::Resume)]);
         assert_eq!(d.source, Source::Rollout);
     }
@@ -201,7 +224,7 @@ mod tests {
             lease_owner: Some(me()),
             ..facts(DeploymentState::InProgress)
         };
-        let d = decide(Some(&r), true, me(), now);
+        let d = decide(Some(&r), &[], true, me(), now);
         assert_eq!(
             d.steps,
             [
@@ -211,7 +234,10 @@ mod tests {
         );
         assert_eq!(d.source, Source::Live);
         assert!(d.plan_containers);
-        assert_eq!(decide(Some(&r), false, me(), now).source, Source::Nothing);
+        assert_eq!(
+            decide(Some(&r), &[], false, me(), now).source,
+            Source::Nothing
+        );
     }
 
     #[test]
@@ -221,7 +247,7 @@ mod tests {
             image_present: false,
             ..facts(DeploymentState::Pending)
         };
-        let d = decide(Some(&r), true, me(), Utc::now());
+        let d = decide(Some(&r), &[], true, me(), Utc::now());
         assert_eq!(
             d.steps,
             [
@@ -238,7 +264,7 @@ mod tests {
             image_present: false,
             ..facts(DeploymentState::Pending)
         };
-        let d = decide(Some(&r), true, me(), Utc::now());
+        let d = decide(Some(&r), &[], true, me(), Utc::now());
         assert_eq!(
             d.steps,
             [
@@ -252,7 +278,7 @@ mod tests {
             state: DeploymentState::InProgress,
             ..r
         };
-        let d = decide(Some(&later), true, me(), Utc::now());
+        let d = decide(Some(&later), &[], true, me(), Utc::now());
         assert_eq!(d.steps[1], RolloutStep::Pull { announce: false });
     }
 
@@ -264,7 +290,106 @@ mod tests {
             image_present: false,
             ..facts(DeploymentState::InProgress)
         };
-        let d = decide(Some(&r), true, me(), now);
+        let d = decide(Some(&r), &[], true, me(), now);
         assert_eq!(d.steps[1], RolloutStep::Fail(Failure::DeadlinePassed));
+    }
+
+    fn replica(template: &str, state: &str, restarts: i64) -> Observed {
+        Observed {
+            id: format!("{template}-0"),
+            name: format!("berth-{template}-0"),
+            service_id: None,
+            deployment_id: None,
+            template: template.into(),
+            replica: Some(ReplicaIndex(0)),
+            state: state.into(),
+            health: None,
+            exit_code: Some(3),
+            restart_count: restarts,
+            started_at: None,
+            ip: None,
+        }
+    }
+
+    fn in_progress(now: DateTime<Utc>) -> RolloutFacts {
+        RolloutFacts {
+            deadline: Some(now + Duration::seconds(120)),
+            lease_owner: Some(me()),
+            ..facts(DeploymentState::InProgress)
+        }
+    }
+
+    #[test]
+    fn a_crashing_new_replica_fails_the_rollout_before_its_deadline() {
+        let now = Utc::now();
+        let seen = [replica("new", "restarting", 3)];
+        let d = decide(Some(&in_progress(now)), &seen, true, me(), now);
+        let Some(RolloutStep::Fail(Failure::Crashed(crash))) = d.steps.get(1) else {
+            panic!("not failed: {:?}", d.steps);
+        };
+        assert_eq!(crash.container, "new-0");
+        assert_eq!(crash.exit_code, Some(3));
+        assert_eq!(crash.kind, CrashKind::Looping);
+        // The same path as the deadline: the live deployment runs, the new replicas go.
+        assert_eq!(d.source, Source::Live);
+        assert!(d.plan_containers);
+    }
+
+    #[test]
+    fn an_exited_new_replica_that_nothing_restarts_fails_the_rollout() {
+        let now = Utc::now();
+        let r = RolloutFacts {
+            restarts_exited: false,
+            ..in_progress(now)
+        };
+        let seen = [replica("new", "exited", 0)];
+        let d = decide(Some(&r), &seen, false, me(), now);
+        assert!(
+            matches!(&d.steps[1], RolloutStep::Fail(Failure::Crashed(c)) if c.kind == CrashKind::Exited),
+            "{:?}",
+            d.steps
+        );
+        assert_eq!(d.source, Source::Nothing);
+    }
+
+    #[test]
+    fn old_replicas_crashing_do_not_fail_the_rollout() {
+        let now = Utc::now();
+        let seen = [
+            replica("old", "restarting", 9),
+            replica("new", "running", 0),
+        ];
+        let d = decide(Some(&in_progress(now)), &seen, true, me(), now);
+        assert_eq!(d.steps, [RolloutStep::Hold(Announce::Quiet)]);
+        assert_eq!(d.source, Source::Rollout);
+    }
+
+    #[test]
+    fn a_running_but_unready_new_replica_waits_for_the_deadline() {
+        let now = Utc::now();
+        let mut slow = replica("new", "running", 0);
+        slow.health = Some("unhealthy".into());
+        let r = in_progress(now);
+        let d = decide(Some(&r), std::slice::from_ref(&slow), true, me(), now);
+        assert_eq!(d.steps, [RolloutStep::Hold(Announce::Quiet)]);
+        let late = RolloutFacts {
+            deadline: Some(now - Duration::seconds(1)),
+            ..r
+        };
+        let d = decide(Some(&late), &[slow], true, me(), now);
+        assert_eq!(d.steps[1], RolloutStep::Fail(Failure::DeadlinePassed));
+    }
+
+    #[test]
+    fn the_deadline_stays_the_upper_bound_over_a_crash() {
+        let now = Utc::now();
+        let r = RolloutFacts {
+            deadline: Some(now - Duration::seconds(1)),
+            ..in_progress(now)
+        };
+        let seen = [replica("new", "restarting", 5)];
+        let d = decide(Some(&r), &seen, true, me(), now);
+        assert_eq!(d.steps[1], RolloutStep::Fail(Failure::DeadlinePassed));
+        assert_eq!(d.steps.len(), 2);
     }
 }
