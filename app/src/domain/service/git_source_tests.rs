@@ -8,6 +8,7 @@ fn repository_urls() {
         "https://github.com/acme/app.git",
         "http://gitea.local:3000/acme/app",
         "ssh://git@github.com/acme/app.git",
+        "https://x-access-token@github.com/acme/app.git",
         "git@github.com:acme/app.git",
         "file:///srv/git/app.git",
         "/srv/git/app.git",
@@ -32,6 +33,17 @@ fn repository_urls() {
         "relative/path",
     ] {
         assert!(check_repo_url(bad).is_err(), "{bad:?} accepted");
+    }
+}
+
+#[test]
+fn a_password_in_a_repository_url_is_refused() {
+    for bad in [
+        "https://x-access-token:ghp_secret@github.com/acme/app.git",
+        "ssh://git:secret@github.com/acme/app.git",
+    ] {
+        let err = check_repo_url(bad).expect_err(bad);
+        assert!(err.contains("credentials"), "{bad}: {err}");
     }
 }
 

@@ -134,6 +134,7 @@ pub fn check_repo_url(url: &str) -> Result<RepoLocation, &'static str> {
 
 fn http_location(raw: &str) -> Result<RepoLocation, &'static str> {
     let url = url::Url::parse(raw).map_err(|_| "The repository URL has no valid host name.")?;
+    refuse_password(&url)?;
     let host = match url.host() {
         Some(url::Host::Domain(d)) if is_host(d) => RepoHost::Name(d.to_owned()),
         Some(url::Host::Ipv4(v4)) => RepoHost::Ip(v4.into()),
@@ -153,6 +154,7 @@ fn http_location(raw: &str) -> Result<RepoLocation, &'static str> {
 
 fn ssh_url_location(raw: &str) -> Result<RepoLocation, &'static str> {
     let url = url::Url::parse(raw).map_err(|_| "The repository URL has no valid host name.")?;
+    refuse_password(&url)?;
     let host = url
         .host_str()
         .ok_or("The repository URL has no valid host name.")?;
@@ -164,6 +166,15 @@ fn ssh_url_location(raw: &str) -> Result<RepoLocation, &'static str> {
         host,
         port: url.port().unwrap_or(22),
     })
+}
+
+/// A password (or token) written into the URL would be stored and shown in the clear with
+/// the definition; it belongs in the sealed credentials. A user name alone is harmless.
+fn refuse_password(url: &url::Url) -> Result<(), &'static str> {
+    match url.password() {
+        Some(_) => Err("Put the token in the credentials, not in the URL: a URL is stored and shown unencrypted."),
+        None => Ok(()),
+    }
 }
 
 /// `[user@]host:path` or `[user@][v6]:path`.
