@@ -26,9 +26,17 @@ mod guard {
     pub fn member(
         p: crate::domain::Permission,
     ) -> Result<(ServerContext, crate::store::audit::Actor), ServerFnError> {
+        let (ctx, caller) = reader(p)?;
+        Ok((ctx, caller.actor))
+    }
+
+    /// For reads that depend on the role too: the caller once their role allows `p`.
+    pub fn reader(
+        p: crate::domain::Permission,
+    ) -> Result<(ServerContext, crate::commands::Caller), ServerFnError> {
         let (ctx, caller) = crate::api::context::caller()?;
-        let actor = caller.may(p).map_err(fail)?;
-        Ok((ctx, actor))
+        caller.may(p).map_err(fail)?;
+        Ok((ctx, caller))
     }
 
     /// A plain HTML form post (no JavaScript): the browser wants a page, not JSON.
@@ -112,8 +120,8 @@ mod guard {
 
 #[server(name = ListServices, prefix = "/api", endpoint = "list_services")]
 pub async fn list_services() -> Result<Vec<ServiceView>, ServerFnError> {
-    let (ctx, actor) = guard::member(crate::domain::Permission::ReadServices)?;
-    let list = crate::store::services::list(&ctx.pool, actor.team_id)
+    let (ctx, caller) = guard::reader(crate::domain::Permission::ReadServices)?;
+    let list = crate::store::services::list(&ctx.pool, caller.actor.team_id, caller.role)
         .await
         .map_err(guard::fail)?;
     Ok(list.into_iter().map(|s| s.with_urls(ctx.proxy)).collect())
@@ -123,13 +131,14 @@ pub async fn list_services() -> Result<Vec<ServiceView>, ServerFnError> {
 #[server(name = GetService, prefix = "/api", endpoint = "get_service")]
 pub async fn get_service(id: String) -> Result<(ServiceView, Vec<DeploymentView>), ServerFnError> {
     use crate::store::services as store;
-    let (ctx, actor) = guard::member(crate::domain::Permission::ReadServices)?;
+    let (ctx, caller) = guard::reader(crate::domain::Permission::ReadServices)?;
+    let team = caller.actor.team_id;
     let id = guard::id(&id)?;
-    let view = store::get(&ctx.pool, actor.team_id, id)
+    let view = store::get(&ctx.pool, team, caller.role, id)
         .await
         .map_err(guard::fail)?
         .with_urls(ctx.proxy);
-    let deployments = crate::store::deployments::history(&ctx.pool, actor.team_id, id, 20, None)
+    let deployments = crate::store::deployments::history(&ctx.pool, team, id, 20, None)
         .await
         .map_err(guard::fail)?;
     Ok((view, deployments))
