@@ -105,15 +105,27 @@ mod guard {
         raw.parse().map_err(|_| fail(CommandError::NotFound))
     }
 
-    /// The error as a server function's answer, with its status.
+    /// The error as a server function's answer: its message, with the status the REST API
+    /// gives the same error (422 invalid or taken, 409 in the way, 412 stale, 403, 404;
+    /// 500 only for the server's own failure, which is logged). The page shows the message
+    /// whatever the status.
     pub fn fail(e: impl Into<CommandError>) -> ServerFnError {
+        use http::StatusCode as S;
         let e = e.into();
-        match &e {
-            CommandError::NotFound => set_status(http::StatusCode::NOT_FOUND),
-            CommandError::Forbidden => set_status(http::StatusCode::FORBIDDEN),
-            CommandError::Internal(inner) => tracing::error!(error = %inner, "services page"),
-            _ => {}
-        }
+        let status = match &e {
+            CommandError::Invalid(_) | CommandError::Taken(_) | CommandError::Unprocessable(_) => {
+                S::UNPROCESSABLE_ENTITY
+            }
+            CommandError::Conflict(_) => S::CONFLICT,
+            CommandError::Stale => S::PRECONDITION_FAILED,
+            CommandError::NotFound => S::NOT_FOUND,
+            CommandError::Forbidden | CommandError::ForbiddenBecause(_) => S::FORBIDDEN,
+            CommandError::Internal(inner) => {
+                tracing::error!(error = %inner, "services page");
+                S::INTERNAL_SERVER_ERROR
+            }
+        };
+        set_status(status);
         ServerFnError::new(e.message())
     }
 }
@@ -202,7 +214,7 @@ pub async fn service_action(
     action: String,
     replicas: String,
 ) -> Result<(), ServerFnError> {
-    use crate::commands::service;
+    use crate::commands::{service, CommandError};
     let (ctx, caller) = crate::api::context::caller()?;
     caller
         .may(crate::domain::Permission::ManageServices)
@@ -220,11 +232,15 @@ pub async fn service_action(
         ("rollback", Some(n)) => service::rollback(deps, &caller, id, n as i32)
             .await
             .map(|_| ()),
-        ("rollback", None) => {
-            return Err(ServerFnError::new("Give the deployment to roll back to."))
-        }
-        ("scale", None) => return Err(ServerFnError::new("Give the number of replicas (0–50).")),
-        _ => return Err(ServerFnError::new("Unknown action.")),
+        ("rollback", None) => Err(CommandError::field(
+            "deployment",
+            "Give the deployment to roll back to.",
+        )),
+        ("scale", None) => Err(CommandError::field(
+            "replicas",
+            "Give the number of replicas (0–50).",
+        )),
+        _ => Err(CommandError::field("action", "Unknown action.")),
     };
     done.map_err(guard::fail)?;
     if action == "delete" {
