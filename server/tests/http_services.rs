@@ -332,3 +332,61 @@ async fn the_service_form_works_without_javascript(pool: PgPool) {
     let page = s.page(&c, &back).await;
     assert!(page.contains("already has a service with this name"));
 }
+
+/// The dashboard's service actions answer a refusal with the REST API's status (never 500)
+/// and its message, and change nothing.
+#[sqlx::test(migrations = false)]
+async fn refused_service_actions_answer_4xx_with_the_reason(pool: PgPool) {
+    let s = TestServer::start(pool).await;
+    let c = s.owner().await;
+    let (status, body) = post(
+        &s,
+        &c,
+        "/api/v1/services",
+        json!({"name": "web", "image": "nginx"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().unwrap().to_owned();
+    let action = |action: &'static str, replicas: &'static str| {
+        let (c, url, id) = (c.clone(), s.url("/api/service_action"), id.clone());
+        async move {
+            let r = c
+                .post(url)
+                .form(&[
+                    ("id", id.as_str()),
+                    ("action", action),
+                    ("replicas", replicas),
+                ])
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    for (verb, replicas, want, says) in [
+        ("explode", "", 422, "Unknown action"),
+        ("scale", "", 422, "number of replicas"),
+        ("scale", "51", 422, "50"),
+        ("rollback", "", 422, "roll back to"),
+        ("rollback", "99", 422, "no deployment #99"),
+    ] {
+        let (status, body) = action(verb, replicas).await;
+        assert_eq!(status, want, "{verb} {replicas:?}: {body}");
+        assert!(body.contains(says), "{verb} {replicas:?}: {body}");
+    }
+    let (_, view) = s_get(&s, &c, &format!("/api/v1/services/{id}")).await;
+    assert_eq!(view["spec"]["replicas"], 1, "nothing changed: {view}");
+
+    // Being deleted: a conflict.
+    let (status, body) = action("delete", "").await;
+    assert!(status < 400, "{status} {body}");
+    let (status, body) = action("stop", "").await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("being deleted"), "{body}");
+}
+
+async fn s_get(s: &TestServer, c: &reqwest::Client, path: &str) -> (u16, Value) {
+    let r = c.get(s.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}

@@ -26,9 +26,17 @@ mod guard {
     pub fn member(
         p: crate::domain::Permission,
     ) -> Result<(ServerContext, crate::store::audit::Actor), ServerFnError> {
+        let (ctx, caller) = reader(p)?;
+        Ok((ctx, caller.actor))
+    }
+
+    /// For reads that depend on the role too: the caller once their role allows `p`.
+    pub fn reader(
+        p: crate::domain::Permission,
+    ) -> Result<(ServerContext, crate::commands::Caller), ServerFnError> {
         let (ctx, caller) = crate::api::context::caller()?;
-        let actor = caller.may(p).map_err(fail)?;
-        Ok((ctx, actor))
+        caller.may(p).map_err(fail)?;
+        Ok((ctx, caller))
     }
 
     /// A plain HTML form post (no JavaScript): the browser wants a page, not JSON.
@@ -97,23 +105,35 @@ mod guard {
         raw.parse().map_err(|_| fail(CommandError::NotFound))
     }
 
-    /// The error as a server function's answer, with its status.
+    /// The error as a server function's answer: its message, with the status the REST API
+    /// gives the same error (422 invalid or taken, 409 in the way, 412 stale, 403, 404;
+    /// 500 only for the server's own failure, which is logged). The page shows the message
+    /// whatever the status.
     pub fn fail(e: impl Into<CommandError>) -> ServerFnError {
+        use http::StatusCode as S;
         let e = e.into();
-        match &e {
-            CommandError::NotFound => set_status(http::StatusCode::NOT_FOUND),
-            CommandError::Forbidden => set_status(http::StatusCode::FORBIDDEN),
-            CommandError::Internal(inner) => tracing::error!(error = %inner, "services page"),
-            _ => {}
-        }
+        let status = match &e {
+            CommandError::Invalid(_) | CommandError::Taken(_) | CommandError::Unprocessable(_) => {
+                S::UNPROCESSABLE_ENTITY
+            }
+            CommandError::Conflict(_) => S::CONFLICT,
+            CommandError::Stale => S::PRECONDITION_FAILED,
+            CommandError::NotFound => S::NOT_FOUND,
+            CommandError::Forbidden | CommandError::ForbiddenBecause(_) => S::FORBIDDEN,
+            CommandError::Internal(inner) => {
+                tracing::error!(error = %inner, "services page");
+                S::INTERNAL_SERVER_ERROR
+            }
+        };
+        set_status(status);
         ServerFnError::new(e.message())
     }
 }
 
 #[server(name = ListServices, prefix = "/api", endpoint = "list_services")]
 pub async fn list_services() -> Result<Vec<ServiceView>, ServerFnError> {
-    let (ctx, actor) = guard::member(crate::domain::Permission::ReadServices)?;
-    let list = crate::store::services::list(&ctx.pool, actor.team_id)
+    let (ctx, caller) = guard::reader(crate::domain::Permission::ReadServices)?;
+    let list = crate::store::services::list(&ctx.pool, caller.actor.team_id, caller.role)
         .await
         .map_err(guard::fail)?;
     Ok(list.into_iter().map(|s| s.with_urls(ctx.proxy)).collect())
@@ -123,13 +143,14 @@ pub async fn list_services() -> Result<Vec<ServiceView>, ServerFnError> {
 #[server(name = GetService, prefix = "/api", endpoint = "get_service")]
 pub async fn get_service(id: String) -> Result<(ServiceView, Vec<DeploymentView>), ServerFnError> {
     use crate::store::services as store;
-    let (ctx, actor) = guard::member(crate::domain::Permission::ReadServices)?;
+    let (ctx, caller) = guard::reader(crate::domain::Permission::ReadServices)?;
+    let team = caller.actor.team_id;
     let id = guard::id(&id)?;
-    let view = store::get(&ctx.pool, actor.team_id, id)
+    let view = store::get(&ctx.pool, team, caller.role, id)
         .await
         .map_err(guard::fail)?
         .with_urls(ctx.proxy);
-    let deployments = crate::store::deployments::history(&ctx.pool, actor.team_id, id, 20, None)
+    let deployments = crate::store::deployments::history(&ctx.pool, team, id, 20, None)
         .await
         .map_err(guard::fail)?;
     Ok((view, deployments))
@@ -193,7 +214,7 @@ pub async fn service_action(
     action: String,
     replicas: String,
 ) -> Result<(), ServerFnError> {
-    use crate::commands::service;
+    use crate::commands::{service, CommandError};
     let (ctx, caller) = crate::api::context::caller()?;
     caller
         .may(crate::domain::Permission::ManageServices)
@@ -211,11 +232,15 @@ pub async fn service_action(
         ("rollback", Some(n)) => service::rollback(deps, &caller, id, n as i32)
             .await
             .map(|_| ()),
-        ("rollback", None) => {
-            return Err(ServerFnError::new("Give the deployment to roll back to."))
-        }
-        ("scale", None) => return Err(ServerFnError::new("Give the number of replicas (0–50).")),
-        _ => return Err(ServerFnError::new("Unknown action.")),
+        ("rollback", None) => Err(CommandError::field(
+            "deployment",
+            "Give the deployment to roll back to.",
+        )),
+        ("scale", None) => Err(CommandError::field(
+            "replicas",
+            "Give the number of replicas (0–50).",
+        )),
+        _ => Err(CommandError::field("action", "Unknown action.")),
     };
     done.map_err(guard::fail)?;
     if action == "delete" {

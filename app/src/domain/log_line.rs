@@ -42,6 +42,16 @@ pub fn clean(raw: &[u8]) -> String {
     out
 }
 
+/// Cleans a block of output (several lines, as a container's tail): each line through
+/// [`clean`], joined with `\n`; a trailing newline leaves no empty last line.
+pub fn clean_block(raw: &[u8]) -> String {
+    let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
+    raw.split(|&b| b == b'\n')
+        .map(clean)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Splits a chunk of output into cleaned lines; a trailing partial line stays in `pending`.
 pub fn split_lines(pending: &mut Vec<u8>, chunk: &[u8]) -> Vec<String> {
     pending.extend_from_slice(chunk);
@@ -92,6 +102,14 @@ mod tests {
         assert_eq!(clean(b"\x1b]0;title\x07ok"), "ok");
         assert_eq!(clean(b"\x1b]8;;http://x\x1b\\link"), "link");
         assert_eq!(clean("\u{9b}32mgreen".as_bytes()), "green");
+    }
+
+    #[test]
+    fn a_block_is_cleaned_line_by_line() {
+        let raw = b"\x1b]0;pwned\x07\x1b[31mX\nsecond\x1b[0m\r\n\x07bell\n";
+        let once = clean_block(raw);
+        assert_eq!(once, "X\nsecond\n\u{fffd}bell");
+        assert_eq!(clean_block(b""), "");
     }
 
     #[test]

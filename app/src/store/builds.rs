@@ -85,9 +85,51 @@ pub enum PushOutcome {
     },
     /// This delivery was taken before: nothing new is queued.
     Duplicate,
+    /// The pushed commit is already live, or already on its way (a build of it queued or
+    /// running, or its rollout pending or in progress): nothing new is queued. A captured
+    /// delivery re-sent under a new delivery id (forges do not sign the id) ends here.
+    AlreadyThere(CommitPlace),
 }
 
-/// Queues the build of a verified push, once per delivery id.
+/// Where a pushed commit already is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitPlace {
+    /// The service's live deployment was built from it.
+    Live,
+    /// A deployment of it is queued, building, pending or rolling out.
+    OnItsWay,
+}
+
+/// Where `sha` already is for the service, if anywhere (read under the service's lock).
+async fn commit_place(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    service_id: Uuid,
+    sha: &str,
+) -> Result<Option<CommitPlace>, StoreError> {
+    let place: Option<String> = sqlx::query_scalar(
+        "SELECT CASE
+             WHEN EXISTS (SELECT 1 FROM services s JOIN deployments d ON d.id = s.live_deployment_id
+                          WHERE s.id = $1 AND lower(d.commit_sha) = lower($2)) THEN 'live'
+             WHEN EXISTS (SELECT 1 FROM deployments
+                          WHERE service_id = $1 AND lower(commit_sha) = lower($2)
+                            AND state IN ('queued', 'building', 'pending', 'in_progress'))
+                  THEN 'on_its_way'
+         END",
+    )
+    .bind(service_id)
+    .bind(sha)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(match place.as_deref() {
+        Some("live") => Some(CommitPlace::Live),
+        Some(_) => Some(CommitPlace::OnItsWay),
+        None => None,
+    })
+}
+
+/// Queues the build of a verified push, once per delivery id, unless its commit is
+/// already live or on its way ([`PushOutcome::AlreadyThere`]; the delivery is then not
+/// kept either).
 pub async fn queue_push(
     pool: &PgPool,
     service_id: Uuid,
@@ -114,6 +156,9 @@ pub async fn queue_push(
         .bind(service_id)
         .fetch_one(&mut *tx)
         .await?;
+    if let Some(place) = commit_place(&mut tx, service_id, &commit.sha).await? {
+        return Ok(PushOutcome::AlreadyThere(place));
+    }
     let actor = Actor {
         team_id,
         by: By::Webhook(provider),

@@ -1,13 +1,16 @@
 //! Services as people see them: the team's list with status, one service, its stored
 //! definition (secrets masked) and its timeline. Every read is scoped by team: another
-//! team's id behaves exactly like an id that does not exist. Changes go through
-//! [`super::change::ServiceChange`], driven by the command layer.
+//! team's id behaves exactly like an id that does not exist. The container views every
+//! carrier (REST, server functions, pages) gets are made here, once, as the reader's role
+//! may see them. Changes go through [`super::change::ServiceChange`], driven by the
+//! command layer.
 
 use super::StoreError;
 use crate::domain::service::{
     ContainerView, DeploymentState, DeploymentView, EventKind, ReplicaIndex, RouteStatus,
     ServiceEvent, ServiceSpec, ServiceStatus, ServiceView,
 };
+use crate::domain::Role;
 use chrono::{DateTime, Utc};
 use sqlx::{types::Json, PgPool};
 use uuid::Uuid;
@@ -118,10 +121,13 @@ impl ServiceRow {
     }
 }
 
-/// The team's services with their status, by name; `only` narrows to one service.
+/// The team's services with their status, by name, as a member with `reader`'s role may
+/// see them (container output only for roles that may read it); `only` narrows to one
+/// service.
 async fn views(
     pool: &PgPool,
     team_id: Uuid,
+    reader: Role,
     only: Option<Uuid>,
 ) -> Result<Vec<ServiceView>, StoreError> {
     let services: Vec<ServiceRow> = sqlx::query_as(
@@ -159,17 +165,33 @@ async fn views(
             let (mine, rest): (Vec<_>, Vec<_>) =
                 containers.drain(..).partition(|c| c.service_id == id);
             containers = rest;
-            row.into_view(newest, mine.into_iter().map(Into::into).collect())
+            let mine = mine
+                .into_iter()
+                .map(|c| ContainerView::from(c).as_seen_by(reader))
+                .collect();
+            row.into_view(newest, mine)
         })
         .collect())
 }
 
-pub async fn list(pool: &PgPool, team_id: Uuid) -> Result<Vec<ServiceView>, StoreError> {
-    views(pool, team_id, None).await
+/// The team's services, as `reader`'s role may see them (see [`ContainerView::as_seen_by`]).
+pub async fn list(
+    pool: &PgPool,
+    team_id: Uuid,
+    reader: Role,
+) -> Result<Vec<ServiceView>, StoreError> {
+    views(pool, team_id, reader, None).await
 }
 
-pub async fn get(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<ServiceView, StoreError> {
-    views(pool, team_id, Some(id))
+/// One service of the team, as `reader`'s role may see it; `NotFound` for an id that is not
+/// the team's.
+pub async fn get(
+    pool: &PgPool,
+    team_id: Uuid,
+    reader: Role,
+    id: Uuid,
+) -> Result<ServiceView, StoreError> {
+    views(pool, team_id, reader, Some(id))
         .await?
         .pop()
         .ok_or(StoreError::NotFound)

@@ -7,6 +7,7 @@ use super::observed::{
     label_filter, Observed, LABEL_INSTANCE, LABEL_MANAGED, LABEL_SERVICE, LABEL_TEAM,
 };
 use super::replica::{container_body, team_network, ReplicaTemplate};
+use app::domain::log_line;
 use app::domain::service::ServiceSpec;
 use bollard::errors::Error as DockerError;
 use bollard::models::NetworkCreateRequest;
@@ -215,7 +216,9 @@ impl Engine {
         }
     }
 
-    /// The last `lines` lines a container printed (stdout and stderr).
+    /// The last `lines` lines a container printed (stdout and stderr), one per line of the
+    /// answer, each cleaned by [`log_line::clean`]: no terminal escapes or control
+    /// characters leave the engine, so none is stored or shown.
     pub async fn tail_logs(&self, id: &str, lines: usize) -> Result<String, ContainerError> {
         let options = LogsOptionsBuilder::default()
             .stdout(true)
@@ -223,10 +226,10 @@ impl Engine {
             .tail(&lines.to_string())
             .build();
         let mut stream = self.client().await?.logs(id, Some(options));
-        let mut text = String::new();
+        let mut raw = Vec::new();
         while let Some(chunk) = stream.next().await {
-            text.push_str(&String::from_utf8_lossy(&chunk?.into_bytes()));
+            raw.extend_from_slice(&chunk?.into_bytes());
         }
-        Ok(text)
+        Ok(log_line::clean_block(&raw))
     }
 }

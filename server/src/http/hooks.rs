@@ -2,11 +2,12 @@
 //!
 //! The signature is checked against the raw body before anything in it is believed; a
 //! request that fails answers 401 and queues nothing. Verified pushes to the service's
-//! branch queue a build (once per delivery id) and answer at once: the build runs later.
+//! branch queue a build (once per delivery id, and not for a commit that is already live
+//! or on its way) and answer at once: the build runs later.
 
 use super::state::AppState;
 use crate::build::{push_event, signature};
-use app::store::builds::{self as store, Provider, PushOutcome};
+use app::store::builds::{self as store, CommitPlace, Provider, PushOutcome};
 use axum::{
     body::Bytes,
     extract::{DefaultBodyLimit, Path, State},
@@ -92,6 +93,13 @@ async fn receive(
             json!({ "queued": true, "deployment": deployment, "number": number, "commit": commit.sha }),
         ),
         Ok(PushOutcome::Duplicate) => ignore(format!("delivery {delivery} was already received")),
+        Ok(PushOutcome::AlreadyThere(CommitPlace::Live)) => {
+            ignore(format!("commit {} is already live", commit.short()))
+        }
+        Ok(PushOutcome::AlreadyThere(CommitPlace::OnItsWay)) => ignore(format!(
+            "commit {} is already being built or rolled out",
+            commit.short()
+        )),
         Err(e) => {
             tracing::error!(error = %e, "webhook: cannot queue the build");
             refuse(StatusCode::SERVICE_UNAVAILABLE, "Try again later.")

@@ -121,3 +121,69 @@ async fn pushes_from_each_forge_build_and_roll_out_and_rollback_brings_a_back(po
     assert_eq!(now["trigger"], "deploy");
     assert_eq!(served(&api, &id).await, "version D\n");
 }
+
+/// GitHub does not sign the delivery id: a captured push re-sent under a new id must not
+/// build its commit again, neither while it is being built nor once it is live.
+#[sqlx::test(migrations = false)]
+async fn a_push_resent_under_a_new_delivery_id_builds_nothing(pool: PgPool) {
+    let _images = BuiltImages("replayed");
+    let api = Api::start(pool, quick_worker()).await;
+    let repo = Repo::new();
+    repo.commit(BRANCH, "version A\n", &dockerfile(""), "Version A");
+    let id = api.create(git_spec("replayed", &repo, BRANCH)).await;
+    assert_eq!(finished(&api, &id, 1, 120).await["state"], "succeeded");
+    let secret = rotate(&api, &id).await;
+
+    let b = repo.commit(BRANCH, "version B\n", &dockerfile(""), "Version B");
+    let payload = push_body("github", BRANCH, &b, "Version B");
+    let (status, first) = deliver(
+        &api,
+        "github",
+        &id,
+        &secret,
+        "push",
+        "first-id",
+        payload.clone(),
+    )
+    .await;
+    assert_eq!(status, 202, "{first}");
+    assert_eq!(first["number"], 2);
+
+    // The same signed body under another delivery id while B is built or rolled out.
+    let (status, again) = deliver(
+        &api,
+        "github",
+        &id,
+        &secret,
+        "push",
+        "second-id",
+        payload.clone(),
+    )
+    .await;
+    assert_eq!(status, 200, "{again}");
+    let why = again["ignored"].as_str().unwrap_or_default();
+    assert!(why.contains(&b[..7]) && why.contains("already"), "{again}");
+    assert_eq!(
+        deployments(&api, &id).await.len(),
+        2,
+        "no second build was queued"
+    );
+
+    // And once B is live.
+    assert_eq!(finished(&api, &id, 2, 120).await["state"], "succeeded");
+    let (status, late) = deliver(&api, "github", &id, &secret, "push", "third-id", payload).await;
+    assert_eq!(status, 200, "{late}");
+    assert!(
+        late["ignored"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("already live"),
+        "{late}"
+    );
+    assert_eq!(
+        deployments(&api, &id).await.len(),
+        2,
+        "no build after it went live"
+    );
+    assert_eq!(served(&api, &id).await, "version B\n");
+}

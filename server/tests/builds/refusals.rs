@@ -199,8 +199,19 @@ async fn bad_webhook_requests_are_refused_and_queue_nothing(pool: PgPool) {
             .0,
         401
     );
+    // A new commit (the first one is live: pushing it again builds nothing).
+    let second = repo.commit("main", "hello again\n", &dockerfile(""), "Second");
     let started = Instant::now();
-    let (s, a) = deliver(&api, "github", &id, &new_secret, "push", "d12", body()).await;
+    let (s, a) = deliver(
+        &api,
+        "github",
+        &id,
+        &new_secret,
+        "push",
+        "d12",
+        push_body("github", "main", &second, "Second"),
+    )
+    .await;
     println!("a verified push was answered in {:?}", started.elapsed());
     assert_eq!(s, 202, "{a}");
     assert_eq!(count().await, before + 1);

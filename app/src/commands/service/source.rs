@@ -71,7 +71,9 @@ pub async fn rotate_webhook_secret(
     Ok(secret)
 }
 
-/// Queues the build of a pushed commit, once per forge delivery id. The webhook adapter
+/// Queues the build of a pushed commit, once per forge delivery id and only when the
+/// commit is neither live nor already on its way (a captured delivery re-sent under a new
+/// id rebuilds nothing; see [`PushOutcome::AlreadyThere`]). The webhook adapter
 /// has verified the delivery's signature against the service's secret (that is the
 /// authorisation of a forge) and found the service in `team_id`.
 pub async fn push(

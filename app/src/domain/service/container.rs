@@ -3,6 +3,7 @@
 //! (`server/src/engine`) and the store's record (`store::containers`) convert into these
 //! in one place each.
 
+use crate::domain::{Permission, Role};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -69,7 +70,9 @@ pub struct ContainerView {
     pub restart_count: i64,
     pub started_at: Option<DateTime<Utc>>,
     pub crash_looping: bool,
-    /// The last lines it printed, kept when it is crash-looping.
+    /// The last lines it printed (cleaned, `\n`-separated), kept when it is crash-looping;
+    /// always `None` for a reader whose role may not read container output
+    /// ([`ContainerView::as_seen_by`]).
     pub last_logs: Option<String>,
     /// Address on the team's Docker network.
     pub ip: Option<String>,
@@ -77,6 +80,17 @@ pub struct ContainerView {
 }
 
 impl ContainerView {
+    /// The container as a member with `role` may see it: what it printed only when the role
+    /// may read container output (it can carry secrets) — the permission of the log
+    /// stream and download. Every read of container views passes through this once
+    /// (`store::services`), whichever route or page carries them.
+    pub fn as_seen_by(mut self, role: Role) -> Self {
+        if !role.allows(Permission::ReadContainerLogs) {
+            self.last_logs = None;
+        }
+        self
+    }
+
     /// Running and, if a health check is set, passing it.
     pub fn is_ready(&self) -> bool {
         self.state == "running" && self.health.as_deref().is_none_or(|h| h == "healthy")
@@ -86,6 +100,39 @@ impl ContainerView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn crashed() -> ContainerView {
+        ContainerView {
+            id: "c1".into(),
+            name: "web-0".into(),
+            replica: Some(ReplicaIndex(0)),
+            deployment_id: None,
+            state: "restarting".into(),
+            health: None,
+            exit_code: Some(3),
+            restart_count: 4,
+            started_at: None,
+            crash_looping: true,
+            last_logs: Some("TOKEN=s3cr3t".into()),
+            ip: None,
+            observed_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn only_roles_that_read_container_output_see_the_last_lines() {
+        for role in Role::ALL {
+            let seen = crashed().as_seen_by(role);
+            let may = role.allows(Permission::ReadContainerLogs);
+            assert_eq!(seen.last_logs.is_some(), may, "{role:?}");
+            assert!(seen.crash_looping, "the flag is for everyone");
+        }
+        assert_eq!(crashed().as_seen_by(Role::Viewer).last_logs, None);
+        assert_eq!(
+            crashed().as_seen_by(Role::Developer).last_logs.as_deref(),
+            Some("TOKEN=s3cr3t")
+        );
+    }
 
     #[test]
     fn replica_index_reads_labels_and_columns() {

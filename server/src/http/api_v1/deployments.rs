@@ -75,7 +75,7 @@ async fn redeploy(
     let id = parse_id(&id)?;
     command::redeploy(s.deps(), &caller, id).await?;
     Ok(accepted(
-        store::get(&s.pool, caller.actor.team_id, id).await?,
+        store::get(&s.pool, caller.actor.team_id, caller.role, id).await?,
     ))
 }
 
@@ -101,7 +101,7 @@ async fn rollback(
     let RollbackBody { deployment } = b.parse()?;
     command::rollback(s.deps(), &caller, id, deployment).await?;
     Ok(accepted(
-        store::get(&s.pool, caller.actor.team_id, id).await?,
+        store::get(&s.pool, caller.actor.team_id, caller.role, id).await?,
     ))
 }
 

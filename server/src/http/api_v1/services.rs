@@ -73,7 +73,7 @@ fn if_match(headers: &HeaderMap, current: &str) -> bool {
 
 async fn list(State(s): State<AppState>, m: Member, page: Page<100>) -> Result<Response, ApiError> {
     let team = m.team_for(Permission::ReadServices)?;
-    let list: Vec<_> = store::list(&s.pool, team)
+    let list: Vec<_> = store::list(&s.pool, team, m.0.role)
         .await?
         .into_iter()
         .map(|v| v.with_urls(s.settings.proxy))
@@ -86,7 +86,7 @@ async fn create(State(s): State<AppState>, m: Member, b: JsonBody) -> Result<Res
     caller.may(Permission::ManageServices)?;
     let spec: ServiceSpec = b.parse()?;
     let id = command::create(s.deps(), &caller, spec).await?;
-    let view = store::get(&s.pool, caller.actor.team_id, id).await?;
+    let view = store::get(&s.pool, caller.actor.team_id, caller.role, id).await?;
     let tag = etag(&view);
     let r = with_etag((StatusCode::CREATED, Json(view)).into_response(), &tag);
     Ok(with_location(r, format!("/api/v1/services/{id}")))
@@ -98,7 +98,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let team = m.team_for(Permission::ReadServices)?;
-    let view = store::get(&s.pool, team, parse_id(&id)?).await?;
+    let view = store::get(&s.pool, team, m.0.role, parse_id(&id)?).await?;
     let tag = etag(&view);
     Ok(with_etag(
         Json(view.with_urls(s.settings.proxy)).into_response(),
@@ -109,11 +109,11 @@ async fn show(
 /// `{"change": "none"|"scale"|"rollout", "service": …}` after an edit or a scale.
 async fn changed(
     s: &AppState,
-    team: uuid::Uuid,
+    caller: &app::commands::Caller,
     id: uuid::Uuid,
     change: Change,
 ) -> Result<Response, ApiError> {
-    let service = store::get(&s.pool, team, id).await?;
+    let service = store::get(&s.pool, caller.actor.team_id, caller.role, id).await?;
     let tag = etag(&service);
     let answer = Changed { change, service };
     Ok(with_etag(Json(answer).into_response(), &tag))
@@ -132,7 +132,7 @@ async fn replace(
     let spec: ServiceSpec = b.parse()?;
     let current = |version| if_match(&headers, &etag_of(version));
     let change = command::update_if(s.deps(), &caller, id, spec, current).await?;
-    changed(&s, caller.actor.team_id, id, change).await
+    changed(&s, &caller, id, change).await
 }
 
 /// `POST /services/{id}/scale`.
@@ -155,7 +155,7 @@ async fn scale(
     let id = parse_id(&id)?;
     let ScaleBody { replicas } = b.parse()?;
     let change = command::scale(s.deps(), &caller, id, replicas).await?;
-    changed(&s, caller.actor.team_id, id, change).await
+    changed(&s, &caller, id, change).await
 }
 
 async fn set_stopped(
@@ -172,7 +172,7 @@ async fn set_stopped(
     } else {
         command::start(s.deps(), &caller, id).await?;
     }
-    Ok(Json(store::get(&s.pool, caller.actor.team_id, id).await?).into_response())
+    Ok(Json(store::get(&s.pool, caller.actor.team_id, caller.role, id).await?).into_response())
 }
 
 async fn stop(
