@@ -37,11 +37,17 @@ async fn crash_output_is_cleaned_and_shown_only_to_roles_that_read_logs(pool: Pg
             "name": "crashy",
             "image": api.image,
             "env": [{ "key": "API_TOKEN", "value": SECRET, "secret": true }],
+            // Serves until /crash exists (a live replica, so no rollout is failed and
+            // removed); every later start prints an OSC title, a colour and the secret.
             "command": ["sh", "-c",
-                "printf '\\033]0;pwned\\007\\033[31mX\\n'; echo \"token=$API_TOKEN\"; exit 3"],
+                "test -e /ran && { printf '\\033]0;pwned\\007\\033[31mX\\n'; echo \"token=$API_TOKEN\"; exit 3; }; \
+                 touch /ran; httpd -p 8080 -h /www; while ! test -e /crash; do sleep 0.2; done; exit 1"],
             "restart_policy": "always"
         }))
         .await;
+    let live = api.running(&id, 1).await;
+    let container = live["containers"][0]["id"].as_str().unwrap().to_owned();
+    common::docker::docker(&["exec", &container, "/bin/busybox", "touch", "/crash"]);
     api.until(&id, 60, "crash-looping with its last lines", |v| {
         v["status"]["health"] == "crash_looping"
             && last_logs(v)
