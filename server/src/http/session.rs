@@ -102,10 +102,16 @@ pub async fn resolve_viewer(
         }
         _ => viewer_of(&state, &session).await,
     };
-    let viewer = viewer.unwrap_or_else(|err| {
-        tracing::error!("resolving the caller: {err:#}");
-        None
-    });
+    // Not knowing who calls is not "nobody calls": a database error answers 503, so a
+    // program keeps its token and a person stays signed in.
+    let viewer = match viewer {
+        Ok(viewer) => viewer,
+        Err(err) => {
+            tracing::warn!("resolving the caller: {err:#}");
+            state.database.suspect();
+            return super::db_gate::unavailable(req.headers(), req.uri().path());
+        }
+    };
     req.extensions_mut().insert(Viewer(viewer));
     req.extensions_mut().insert(ClientAddr(ip));
     next.run(req).await
@@ -123,7 +129,7 @@ fn bearer_token(value: &str) -> Option<String> {
 /// The signed-in member of a browser session. A session past its absolute lifetime, whose
 /// login was ended, or whose user or every membership is gone, is ended here.
 async fn viewer_of(state: &AppState, session: &Session) -> anyhow::Result<Option<SessionInfo>> {
-    let Some(auth) = session.get::<SessionAuth>(AUTH_KEY).await.ok().flatten() else {
+    let Some(auth) = session.get::<SessionAuth>(AUTH_KEY).await? else {
         return Ok(None);
     };
     let age = chrono::Utc::now().timestamp() - auth.signed_in_at;
