@@ -5,7 +5,8 @@
 //! started by a failing request ([`DatabaseHealth::suspect`]) cannot connect within 1 s.
 //! While down, a checker connects every 0.5 s (a fresh connection, not the pool, so a
 //! busy pool is never mistaken for an outage) and turns the signal *up* on the first
-//! success. Requests look at the flag and answer 503 at once instead of waiting on the pool.
+//! success (at once when the supervisor has restarted the server). Requests look at the
+//! flag and answer 503 at once instead of waiting on the pool.
 
 use super::supervisor::{SupervisorState, SupervisorStatus};
 use sqlx::postgres::PgConnectOptions;
@@ -27,8 +28,10 @@ pub struct DatabaseHealth {
 
 struct Inner {
     options: PgConnectOptions,
-    down: AtomicBool,
+    down: watch::Sender<bool>,
     checking: AtomicBool,
+    /// Wakes a sleeping checker (the supervisor restarted the server).
+    recheck: tokio::sync::Notify,
     supervisor: Option<watch::Receiver<SupervisorStatus>>,
 }
 
@@ -38,8 +41,9 @@ impl DatabaseHealth {
         let health = DatabaseHealth {
             inner: Arc::new(Inner {
                 options: (*pool.connect_options()).clone(),
-                down: AtomicBool::new(false),
+                down: watch::Sender::new(false),
                 checking: AtomicBool::new(false),
+                recheck: tokio::sync::Notify::new(),
                 supervisor: supervisor.clone(),
             }),
         };
@@ -49,8 +53,10 @@ impl DatabaseHealth {
                 while status.changed().await.is_ok() {
                     let state = status.borrow_and_update().state;
                     let Some(inner) = weak.upgrade() else { return };
-                    if state == SupervisorState::Restarting {
-                        DatabaseHealth { inner }.went_down();
+                    match state {
+                        SupervisorState::Restarting => DatabaseHealth { inner }.went_down(),
+                        SupervisorState::Running => inner.recheck.notify_one(),
+                        SupervisorState::Stopped => {}
                     }
                 }
             });
@@ -60,7 +66,14 @@ impl DatabaseHealth {
 
     /// Whether the database was last seen unreachable.
     pub fn is_down(&self) -> bool {
-        self.inner.down.load(Ordering::Relaxed)
+        *self.inner.down.borrow()
+    }
+
+    /// Resolves once the signal is down (at once if it is): a wait on the pool can stop
+    /// waiting when the outage is known.
+    pub async fn down(&self) {
+        let mut rx = self.inner.down.subscribe();
+        let _ = rx.wait_for(|down| *down).await;
     }
 
     /// The embedded server's supervisor status; `None` with an external database.
@@ -81,7 +94,7 @@ impl DatabaseHealth {
     }
 
     fn mark_down(&self) {
-        if !self.inner.down.swap(true, Ordering::Relaxed) {
+        if !self.inner.down.send_replace(true) {
             tracing::warn!("database unreachable: answering 503 until it is back");
         }
     }
@@ -94,14 +107,17 @@ impl DatabaseHealth {
         tokio::spawn(async move {
             loop {
                 if this.answers().await {
-                    if this.inner.down.swap(false, Ordering::Relaxed) {
+                    if this.inner.down.send_replace(false) {
                         tracing::info!("database reachable again");
                     }
                     this.inner.checking.store(false, Ordering::Release);
                     return;
                 }
                 this.mark_down();
-                tokio::time::sleep(CHECK_EVERY).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(CHECK_EVERY) => {}
+                    _ = this.inner.recheck.notified() => {}
+                }
             }
         });
     }
@@ -112,6 +128,9 @@ impl DatabaseHealth {
             conn.ping().await?;
             conn.close().await
         };
-        matches!(tokio::time::timeout(CHECK_TIMEOUT, attempt).await, Ok(Ok(())))
+        matches!(
+            tokio::time::timeout(CHECK_TIMEOUT, attempt).await,
+            Ok(Ok(()))
+        )
     }
 }

@@ -38,10 +38,18 @@ pub async fn follow(
         if listening {
             backoff.reset();
             let error = outcome.err().map(|e| e.to_string());
-            tracing::warn!(who, ?error, "Postgres listener lost; reconnecting with back-off");
+            tracing::warn!(
+                who,
+                ?error,
+                "Postgres listener lost; reconnecting with back-off"
+            );
         } else if backoff.failures() == 0 {
             let error = outcome.err().map(|e| e.to_string());
-            tracing::warn!(who, ?error, "cannot listen to Postgres; retrying with back-off");
+            tracing::warn!(
+                who,
+                ?error,
+                "cannot listen to Postgres; retrying with back-off"
+            );
         } else if let Err(e) = outcome {
             tracing::debug!(who, error = %e, "Postgres listener still unavailable");
         }

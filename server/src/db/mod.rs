@@ -28,9 +28,7 @@ pub fn pool_options() -> PgPoolOptions {
 
 /// Connects (starting the embedded cluster, under its [`Supervisor`], when there is no URL)
 /// and applies migrations.
-pub async fn open(
-    config: &crate::config::Config,
-) -> anyhow::Result<(PgPool, Option<Supervisor>)> {
+pub async fn open(config: &crate::config::Config) -> anyhow::Result<(PgPool, Option<Supervisor>)> {
     let (options, embedded) = match config.external_database() {
         Some(url) => {
             let options: PgConnectOptions = url

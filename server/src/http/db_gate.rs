@@ -16,7 +16,11 @@ use axum::{
 const RETRY_AFTER: &str = "2";
 
 /// Middleware, outside the session layer: 503 while the availability signal is down.
-pub async fn refuse_while_down(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn refuse_while_down(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path();
     let exempt = path == "/healthz" || path.starts_with("/pkg/");
     if state.database.is_down() && !exempt {
@@ -25,8 +29,9 @@ pub async fn refuse_while_down(State(state): State<AppState>, req: Request, next
     next.run(req).await
 }
 
-/// The 503 answer: `{"error": "database_unavailable", "message": …}` for the API, webhooks
-/// and JSON callers, a short page for browsers.
+/// The 503 answer: `{"error": "database_unavailable", "message": …}` (the REST API's error
+/// shape) for the API, webhooks and JSON callers, a short page for browsers; with
+/// `Retry-After`.
 pub fn unavailable(headers: &HeaderMap, path: &str) -> Response {
     let wants_html = !path.starts_with("/api/")
         && !path.starts_with("/hooks/")

@@ -4,7 +4,7 @@ pub mod api_v1;
 mod auth_forms;
 mod client_ip;
 mod csrf;
-mod db_gate;
+pub(crate) mod db_gate;
 mod health;
 mod hooks;
 mod pages;

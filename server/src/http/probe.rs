@@ -1,7 +1,8 @@
 //! The status probe behind `/healthz` and the dashboard's status card: Postgres answers
-//! within 3 s, and what the Docker engine says of itself. While the availability signal
-//! says the database is down, Postgres is reported unreachable at once (the signal's own
-//! checker connects every 0.5 s), so a health checker never waits on the pool.
+//! within 3 s, and what the Docker engine says of itself. While (or as soon as) the
+//! availability signal says the database is down, Postgres is reported unreachable at
+//! once (the signal's own checker connects every 0.5 s), so a health checker never waits
+//! on the pool.
 
 use crate::db::DatabaseHealth;
 use crate::engine::Engine;
@@ -30,11 +31,16 @@ impl BerthProbe {
                 error: Some("database unavailable".into()),
             };
         }
-        let pg = tokio::time::timeout(Duration::from_secs(3), app::store::ping(&self.pool)).await;
-        let error = match pg {
-            Ok(Ok(_)) => None,
-            Ok(Err(e)) => Some(e.to_string()),
-            Err(_) => Some("no answer within 3 s".into()),
+        let ping = tokio::time::timeout(Duration::from_secs(3), app::store::ping(&self.pool));
+        let error = tokio::select! {
+            biased;
+            pg = ping => match pg {
+                Ok(Ok(_)) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(_) => Some("no answer within 3 s".into()),
+            },
+            // The outage became known while the ping waited on the pool.
+            _ = self.database.down() => Some("database unavailable".into()),
         };
         if error.is_some() {
             self.database.suspect();

@@ -94,13 +94,21 @@ pub async fn resolve_viewer(
         .and_then(bearer_token);
     // Tokens are for programs: only the REST API takes them. With a token, the cookie is
     // ignored, so a bad token is never rescued by a browser session.
-    let viewer = match bearer {
-        Some(token) if req.uri().path().starts_with("/api/v1/") => {
-            tokens::resolve(&state.pool, &token)
+    let under_api = req.uri().path().starts_with("/api/v1/");
+    let resolve = async {
+        match bearer {
+            Some(token) if under_api => tokens::resolve(&state.pool, &token)
                 .await
-                .map_err(Into::into)
+                .map_err(Into::into),
+            _ => viewer_of(&state, &session).await,
         }
-        _ => viewer_of(&state, &session).await,
+    };
+    let viewer = tokio::select! {
+        // A caller resolved without the database (no cookie, no token) is never refused.
+        biased;
+        viewer = resolve => viewer,
+        // The outage became known while this request waited on the pool.
+        _ = state.database.down() => Err(anyhow::anyhow!("the database went away")),
     };
     // Not knowing who calls is not "nobody calls": a database error answers 503, so a
     // program keeps its token and a person stays signed in.

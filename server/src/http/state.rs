@@ -3,7 +3,9 @@
 
 use super::probe::BerthProbe;
 use crate::live::{LiveHub, MetricsSampler};
-use crate::{auth::rate_limit::LoginLimiter, db::DatabaseHealth, engine::Engine, secrets::SecretBox};
+use crate::{
+    auth::rate_limit::LoginLimiter, db::DatabaseHealth, engine::Engine, secrets::SecretBox,
+};
 use app::api::context::{ServerContext, SystemProbe};
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;

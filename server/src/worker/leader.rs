@@ -34,7 +34,10 @@ where
             }
         };
         if unreachable.failures() > 0 {
-            tracing::info!(attempts = unreachable.failures(), "worker: Postgres reachable again");
+            tracing::info!(
+                attempts = unreachable.failures(),
+                "worker: Postgres reachable again"
+            );
             unreachable.reset();
         }
         let held = try_worker_lock(&mut conn).await.unwrap_or(false);
