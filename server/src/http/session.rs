@@ -15,7 +15,7 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
-use tower_sessions::Session;
+use tower_sessions::{session::Error as SessionError, session_store, Session};
 use uuid::Uuid;
 
 const AUTH_KEY: &str = "auth";
@@ -137,7 +137,17 @@ fn bearer_token(value: &str) -> Option<String> {
 /// The signed-in member of a browser session. A session past its absolute lifetime, whose
 /// login was ended, or whose user or every membership is gone, is ended here.
 async fn viewer_of(state: &AppState, session: &Session) -> anyhow::Result<Option<SessionInfo>> {
-    let Some(auth) = session.get::<SessionAuth>(AUTH_KEY).await? else {
+    let auth = match session.get::<SessionAuth>(AUTH_KEY).await {
+        Ok(auth) => auth,
+        // The store could not be read (the database): not knowing is not "signed out".
+        Err(e @ SessionError::Store(session_store::Error::Backend(_))) => return Err(e.into()),
+        // A session of an older shape, or one that does not decode: signed out (once).
+        Err(e) => {
+            tracing::info!(error = %e, "a session that cannot be read counts as signed out");
+            None
+        }
+    };
+    let Some(auth) = auth else {
         return Ok(None);
     };
     let age = chrono::Utc::now().timestamp() - auth.signed_in_at;
