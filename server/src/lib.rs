@@ -27,7 +27,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         config.redacted_summary()
     );
     let site_root = site::find_site_root(config.site_root.as_deref());
-    let (pool, embedded) = db::open(&config).await?;
+    let (pool, supervisor) = db::open(&config).await?;
 
     let served = async {
         let secrets = secrets::SecretBox::load(config.secret_key.as_deref(), &config.secret_key_file())?;
@@ -58,7 +58,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             ..Default::default()
         };
         let worker = worker::Worker::new(pool.clone(), engine.clone(), secrets.clone(), settings).spawn();
-        let state = http::AppState::new(pool.clone(), engine, secrets, http::Settings::from_config(&config), options).await?;
+        let state = http::AppState::new(pool.clone(), engine, secrets, http::Settings::from_config(&config), options)
+            .await?
+            .with_database(db::DatabaseHealth::new(&pool, supervisor.as_ref().map(db::Supervisor::status)));
         let sweeper = tokio::spawn(
             tower_sessions_sqlx_store::PostgresStore::new(pool.clone())
                 .continuously_delete_expired(tokio::time::Duration::from_secs(600)),
@@ -72,8 +74,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     .await;
 
     pool.close().await;
-    if let Some(pg) = embedded {
-        pg.stop().await;
+    if let Some(supervisor) = supervisor {
+        supervisor.stop().await;
     }
     served
 }

@@ -17,7 +17,7 @@ use crate::secrets::SecretBox;
 use app::domain::service::{CommitInfo, DeployStep, GitSource};
 use app::store::builds::{self as store, BuildJob};
 use app::store::worker::log as deployment_log;
-use sqlx::{postgres::PgListener, PgPool};
+use sqlx::PgPool;
 use std::{path::PathBuf, time::Duration};
 use tokio::{sync::mpsc, task::JoinSet};
 use uuid::Uuid;
@@ -102,38 +102,44 @@ impl Builder {
             ),
             Err(e) => tracing::warn!(error = %e, "cannot recover interrupted builds"),
         }
-        // Without a listener (or once it fails) the 5 s poll below still finds every build.
-        let mut listener = async {
-            let mut l = PgListener::connect_with(&self.pool).await?;
-            l.listen(store::BUILD_CHANNEL).await?;
-            Ok::<_, sqlx::Error>(l)
-        }
-        .await
-        .ok();
+        // Woken by the queue's notifications; the 5 s poll below still finds every build
+        // while the listener is away (it reconnects by itself).
+        let wake = tokio::sync::Notify::new();
+        let listener = crate::db::listen::follow(
+            self.pool.clone(),
+            store::BUILD_CHANNEL,
+            "builder",
+            || wake.notify_one(),
+            |_| wake.notify_one(),
+        );
+        let mut listener = std::pin::pin!(listener);
         let mut running: JoinSet<()> = JoinSet::new();
+        // Claims failing in a row (the database away): warned once, not every poll.
+        let mut failing = false;
         loop {
             while running.len() < self.settings.concurrency.max(1) {
                 match store::claim_build(&self.pool, &self.secrets, self.instance).await {
                     Ok(Some(job)) => {
+                        failing = false;
                         let builder = self.clone();
                         running.spawn(async move { builder.build(job).await });
                     }
-                    Ok(None) => break,
+                    Ok(None) => {
+                        failing = false;
+                        break;
+                    }
                     Err(e) => {
-                        tracing::warn!(error = %e, "cannot claim a build");
+                        if !std::mem::replace(&mut failing, true) {
+                            tracing::warn!(error = %e, "cannot claim a build");
+                        }
                         break;
                     }
                 }
             }
             // Woken by a queued build, a finished one, or the poll (a missed notification).
-            let notified = async {
-                match listener.as_mut() {
-                    Some(l) => l.recv().await.map(|_| ()).map_err(|_| ()),
-                    None => std::future::pending().await,
-                }
-            };
             tokio::select! {
-                r = notified => if r.is_err() { listener = None; },
+                _ = &mut listener => {}
+                _ = wake.notified() => {}
                 Some(_) = running.join_next() => {}
                 _ = tokio::time::sleep(Duration::from_secs(5)) => {}
             }

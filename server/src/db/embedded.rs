@@ -26,8 +26,18 @@ const MAX_SOCKET_PATH: usize = 100;
 
 pub struct EmbeddedPostgres {
     child: Child,
-    socket_dir: PathBuf,
+    cluster: Cluster,
     _lock: DataDirLock,
+}
+
+/// Where the cluster lives and how its server is started: all a restart needs.
+struct Cluster {
+    bin: PathBuf,
+    data_dir: PathBuf,
+    pgdata: PathBuf,
+    socket_dir: PathBuf,
+    log_path: PathBuf,
+    run_as: Option<RunAs>,
 }
 
 /// Who the PostgreSQL server runs as.
@@ -59,52 +69,55 @@ impl EmbeddedPostgres {
         make_private_dir(&socket_dir, run_as)?;
         stop_orphan(&pgdata).await?;
 
-        let log_path = data_dir.join("postgres.log");
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)?;
-        if let Some(user) = run_as {
-            chown(&log_path, Some(user.uid), Some(user.gid))?;
-        }
-        let mut cmd = Command::new(bin.join("postgres"));
-        cmd.arg("-D")
-            .arg(&pgdata)
-            .arg("-k")
-            .arg(&socket_dir)
-            .args([
-                "-c",
-                "listen_addresses=",
-                "-c",
-                "unix_socket_permissions=0700",
-            ])
-            .args(["-p", &PORT.to_string()])
-            .current_dir(&data_dir)
-            .env("LC_ALL", "C")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            // Its own process group: a Ctrl-C in the terminal reaches berth, which then
-            // stops Postgres after the last query, not in the middle of one.
-            .process_group(0);
-        if let Some(user) = run_as {
-            cmd.uid(user.uid).gid(user.gid);
-        }
-        let child = cmd
-            .spawn()
-            .with_context(|| format!("starting {}", bin.join("postgres").display()))?;
+        let cluster = Cluster {
+            log_path: data_dir.join("postgres.log"),
+            bin,
+            pgdata,
+            socket_dir,
+            data_dir,
+            run_as,
+        };
+        let child = cluster.spawn()?;
         let mut pg = EmbeddedPostgres {
             child,
-            socket_dir,
+            cluster,
             _lock: lock,
         };
-        if let Err(err) = pg.wait_ready(&log_path).await {
+        if let Err(err) = pg.wait_ready().await {
             pg.stop().await;
             return Err(err);
         }
         pg.ensure_database().await?;
-        tracing::info!(pid = pg.child.id(), socket = %pg.socket_dir.display(), "embedded Postgres ready");
+        tracing::info!(pid = pg.child.id(), socket = %pg.cluster.socket_dir.display(), "embedded Postgres ready");
         Ok(pg)
+    }
+
+    /// The server process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Resolves when the server exits (by itself, killed, crashed).
+    pub async fn exited(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        self.child.wait().await
+    }
+
+    /// Starts the server again after it exited: a Postgres killed outright leaves its
+    /// `postmaster.pid` (Postgres discards it itself when that pid is gone) and backends that
+    /// exit on their own once they notice; until they have, the new server refuses to start
+    /// and this answers the error, so the caller retries later.
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        stop_orphan(&self.cluster.pgdata).await?;
+        self.child = self.cluster.spawn()?;
+        if let Err(err) = self.wait_ready().await {
+            // Never leave a half-started server behind: the next try starts afresh.
+            if let Some(pid) = self.child.id() {
+                signal(pid, libc::SIGQUIT);
+                let _ = self.child.wait().await;
+            }
+            return Err(err);
+        }
+        Ok(())
     }
 
     pub fn connect_options(&self) -> PgConnectOptions {
@@ -113,14 +126,15 @@ impl EmbeddedPostgres {
 
     fn options(&self, database: &str) -> PgConnectOptions {
         PgConnectOptions::new()
-            .socket(&self.socket_dir)
+            .socket(&self.cluster.socket_dir)
             .port(PORT)
             .username(DB_USER)
             .database(database)
             .log_statements(tracing::log::LevelFilter::Off)
     }
 
-    async fn wait_ready(&mut self, log_path: &Path) -> anyhow::Result<()> {
+    async fn wait_ready(&mut self) -> anyhow::Result<()> {
+        let log_path = &self.cluster.log_path;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(status) = self.child.try_wait()? {
@@ -175,6 +189,45 @@ impl EmbeddedPostgres {
                 let _ = self.child.wait().await;
             }
         }
+    }
+}
+
+impl Cluster {
+    /// Starts `postgres` on the cluster, its output appended to the log file.
+    fn spawn(&self) -> anyhow::Result<Child> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log_path)?;
+        if let Some(user) = self.run_as {
+            chown(&self.log_path, Some(user.uid), Some(user.gid))?;
+        }
+        let program = self.bin.join("postgres");
+        let mut cmd = Command::new(&program);
+        cmd.arg("-D")
+            .arg(&self.pgdata)
+            .arg("-k")
+            .arg(&self.socket_dir)
+            .args([
+                "-c",
+                "listen_addresses=",
+                "-c",
+                "unix_socket_permissions=0700",
+            ])
+            .args(["-p", &PORT.to_string()])
+            .current_dir(&self.data_dir)
+            .env("LC_ALL", "C")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            // Its own process group: a Ctrl-C in the terminal reaches berth, which then
+            // stops Postgres after the last query, not in the middle of one.
+            .process_group(0);
+        if let Some(user) = self.run_as {
+            cmd.uid(user.uid).gid(user.gid);
+        }
+        cmd.spawn()
+            .with_context(|| format!("starting {}", program.display()))
     }
 }
 

@@ -1,7 +1,14 @@
 //! Opens the database: the server named by DATABASE_URL, or Berth's own embedded cluster.
 
+mod availability;
+pub mod backoff;
 pub mod embedded;
+pub mod listen;
 mod lock;
+pub mod supervisor;
+
+pub use availability::DatabaseHealth;
+pub use supervisor::{Supervisor, SupervisorState, SupervisorStatus};
 
 use anyhow::Context;
 use embedded::EmbeddedPostgres;
@@ -9,16 +16,19 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use std::time::Duration;
 
+/// The pool: 10 connections; a connection is waited for at most 3 s. A healthy pool hands
+/// one out in milliseconds, so the wait only runs out when Postgres is unreachable (sqlx
+/// keeps retrying a refused connection until then) or every connection is held for 3 s:
+/// either way the caller gets its answer (503) after 3 s instead of 10.
 pub fn pool_options() -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(10)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(3))
 }
 
-/// Connects (starting the embedded cluster when there is no URL) and applies migrations.
-pub async fn open(
-    config: &crate::config::Config,
-) -> anyhow::Result<(PgPool, Option<EmbeddedPostgres>)> {
+/// Connects (starting the embedded cluster, under its [`Supervisor`], when there is no URL)
+/// and applies migrations.
+pub async fn open(config: &crate::config::Config) -> anyhow::Result<(PgPool, Option<Supervisor>)> {
     let (options, embedded) = match config.external_database() {
         Some(url) => {
             let options: PgConnectOptions = url
@@ -42,7 +52,7 @@ pub async fn open(
     }
     .await;
     match connected {
-        Ok(pool) => Ok((pool, embedded)),
+        Ok(pool) => Ok((pool, embedded.map(Supervisor::start))),
         Err(err) => {
             if let Some(pg) = embedded {
                 pg.stop().await;

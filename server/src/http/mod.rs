@@ -5,6 +5,7 @@ mod auth_forms;
 mod body_deadline;
 mod client_ip;
 mod csrf;
+pub(crate) mod db_gate;
 mod health;
 mod hooks;
 mod pages;
@@ -51,6 +52,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve_viewer))
         .layer(sessions)
         .layer(axum::middleware::from_fn(session::drop_malformed_cookie))
+        // Outside the session layer: while the database is down nothing waits on it.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), db_gate::refuse_while_down))
         // On every answer: no framing by other sites (clickjacking), no MIME sniffing,
         // no full URLs leaking to other sites in Referer.
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

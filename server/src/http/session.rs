@@ -15,7 +15,7 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
-use tower_sessions::Session;
+use tower_sessions::{session::Error as SessionError, session_store, Session};
 use uuid::Uuid;
 
 const AUTH_KEY: &str = "auth";
@@ -94,18 +94,32 @@ pub async fn resolve_viewer(
         .and_then(bearer_token);
     // Tokens are for programs: only the REST API takes them. With a token, the cookie is
     // ignored, so a bad token is never rescued by a browser session.
-    let viewer = match bearer {
-        Some(token) if req.uri().path().starts_with("/api/v1/") => {
-            tokens::resolve(&state.pool, &token)
+    let under_api = req.uri().path().starts_with("/api/v1/");
+    let resolve = async {
+        match bearer {
+            Some(token) if under_api => tokens::resolve(&state.pool, &token)
                 .await
-                .map_err(Into::into)
+                .map_err(Into::into),
+            _ => viewer_of(&state, &session).await,
         }
-        _ => viewer_of(&state, &session).await,
     };
-    let viewer = viewer.unwrap_or_else(|err| {
-        tracing::error!("resolving the caller: {err:#}");
-        None
-    });
+    let viewer = tokio::select! {
+        // A caller resolved without the database (no cookie, no token) is never refused.
+        biased;
+        viewer = resolve => viewer,
+        // The outage became known while this request waited on the pool.
+        _ = state.database.down() => Err(anyhow::anyhow!("the database went away")),
+    };
+    // Not knowing who calls is not "nobody calls": a database error answers 503, so a
+    // program keeps its token and a person stays signed in.
+    let viewer = match viewer {
+        Ok(viewer) => viewer,
+        Err(err) => {
+            tracing::warn!("resolving the caller: {err:#}");
+            state.database.suspect();
+            return super::db_gate::unavailable(req.headers(), req.uri().path());
+        }
+    };
     req.extensions_mut().insert(Viewer(viewer));
     req.extensions_mut().insert(ClientAddr(ip));
     next.run(req).await
@@ -123,7 +137,17 @@ fn bearer_token(value: &str) -> Option<String> {
 /// The signed-in member of a browser session. A session past its absolute lifetime, whose
 /// login was ended, or whose user or every membership is gone, is ended here.
 async fn viewer_of(state: &AppState, session: &Session) -> anyhow::Result<Option<SessionInfo>> {
-    let Some(auth) = session.get::<SessionAuth>(AUTH_KEY).await.ok().flatten() else {
+    let auth = match session.get::<SessionAuth>(AUTH_KEY).await {
+        Ok(auth) => auth,
+        // The store could not be read (the database): not knowing is not "signed out".
+        Err(e @ SessionError::Store(session_store::Error::Backend(_))) => return Err(e.into()),
+        // A session of an older shape, or one that does not decode: signed out (once).
+        Err(e) => {
+            tracing::info!(error = %e, "a session that cannot be read counts as signed out");
+            None
+        }
+    };
+    let Some(auth) = auth else {
         return Ok(None);
     };
     let age = chrono::Utc::now().timestamp() - auth.signed_in_at;

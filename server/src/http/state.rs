@@ -3,7 +3,9 @@
 
 use super::probe::BerthProbe;
 use crate::live::{LiveHub, MetricsSampler};
-use crate::{auth::rate_limit::LoginLimiter, engine::Engine, secrets::SecretBox};
+use crate::{
+    auth::rate_limit::LoginLimiter, db::DatabaseHealth, engine::Engine, secrets::SecretBox,
+};
 use app::api::context::{ServerContext, SystemProbe};
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
@@ -86,6 +88,8 @@ pub struct AppState {
     pub metrics: MetricsSampler,
     /// Set when berth shuts down: open streams end so in-flight requests can finish.
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Whether the database answers (and the embedded server's supervisor status).
+    pub database: DatabaseHealth,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -115,13 +119,22 @@ impl AppState {
             hub: LiveHub::start(pool.clone()),
             metrics: MetricsSampler::start(engine.clone()),
             closing: Arc::new(tokio::sync::watch::Sender::new(false)),
+            database: DatabaseHealth::new(&pool, None),
         })
+    }
+
+    /// Uses `database` as the availability signal (the one that follows the embedded
+    /// server's supervisor).
+    pub fn with_database(mut self, database: DatabaseHealth) -> Self {
+        self.database = database;
+        self
     }
 
     pub fn probe(&self) -> BerthProbe {
         BerthProbe {
             pool: self.pool.clone(),
             engine: self.engine.clone(),
+            database: self.database.clone(),
         }
     }
 

@@ -3,12 +3,10 @@
 //! berth, the worker); the hub hands each announcement to the streams of its team.
 
 use app::domain::live::{Announcement, LiveChange, LIVE_CHANNEL};
-use sqlx::{postgres::PgListener, PgPool};
-use std::time::Duration;
+use sqlx::PgPool;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-const RECONNECT: Duration = Duration::from_secs(1);
 /// Announcements a slow stream may fall behind by before it is told to re-read everything.
 const BACKLOG: usize = 1024;
 
@@ -41,34 +39,27 @@ impl LiveHub {
 }
 
 async fn listen(pool: PgPool, tx: broadcast::Sender<HubMessage>) {
-    loop {
-        let session = async {
-            let mut listener = PgListener::connect_with(&pool).await?;
-            listener.listen(LIVE_CHANNEL).await?;
-            // Whatever changed while nobody listened.
+    crate::db::listen::follow(
+        pool,
+        LIVE_CHANNEL,
+        "live updates",
+        // Whatever changed while nobody listened.
+        || {
             let _ = tx.send(HubMessage::Resync);
-            loop {
-                let n = listener.recv().await?;
-                match Announcement::parse(n.payload()) {
-                    Ok(p) => {
-                        let change = LiveChange {
-                            service: p.service,
-                            topic: p.topic,
-                        };
-                        let _ = tx.send(HubMessage::Change {
-                            team: p.team,
-                            change,
-                        });
-                    }
-                    Err(e) => tracing::warn!(error = %e, "ignoring a malformed live notification"),
-                }
+        },
+        |payload| match Announcement::parse(payload) {
+            Ok(p) => {
+                let change = LiveChange {
+                    service: p.service,
+                    topic: p.topic,
+                };
+                let _ = tx.send(HubMessage::Change {
+                    team: p.team,
+                    change,
+                });
             }
-            #[allow(unreachable_code)]
-            Ok::<(), sqlx::Error>(())
-        };
-        if let Err(e) = session.await {
-            tracing::warn!(error = %e, "live updates: Postgres listener lost; reconnecting");
-        }
-        tokio::time::sleep(RECONNECT).await;
-    }
+            Err(e) => tracing::warn!(error = %e, "ignoring a malformed live notification"),
+        },
+    )
+    .await
 }

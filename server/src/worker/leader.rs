@@ -2,6 +2,7 @@
 //! holding a session-level Postgres advisory lock. The lock lives on its own connection;
 //! if that connection dies, the lock is gone and this process stops acting at once.
 
+use crate::db::backoff::Backoff;
 use app::store::worker::{connection_alive, try_worker_lock};
 use sqlx::{Connection, PgConnection, PgPool};
 use std::{future::Future, time::Duration};
@@ -17,15 +18,28 @@ where
     Fut: Future<Output = ()>,
 {
     let mut waiting_logged = false;
+    // While Postgres is away: one warning, then retries with back-off (0.5 s → 10 s).
+    let mut unreachable = Backoff::for_database();
     loop {
         let mut conn = match PgConnection::connect_with(&pool.connect_options()).await {
             Ok(c) => c,
             Err(e) => {
-                tracing::warn!(error = %e, "worker: cannot reach Postgres for the leader lock");
-                tokio::time::sleep(RETRY).await;
+                if unreachable.failures() == 0 {
+                    tracing::warn!(error = %e, "worker: cannot reach Postgres for the leader lock; retrying with back-off");
+                } else {
+                    tracing::debug!(error = %e, "worker: Postgres still unreachable");
+                }
+                tokio::time::sleep(unreachable.fail()).await;
                 continue;
             }
         };
+        if unreachable.failures() > 0 {
+            tracing::info!(
+                attempts = unreachable.failures(),
+                "worker: Postgres reachable again"
+            );
+            unreachable.reset();
+        }
         let held = try_worker_lock(&mut conn).await.unwrap_or(false);
         if !held {
             if !waiting_logged {

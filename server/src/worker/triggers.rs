@@ -7,7 +7,7 @@
 use crate::engine::Engine;
 use app::domain::live::{Announcement, LIVE_CHANNEL};
 use futures::StreamExt;
-use sqlx::{postgres::PgListener, PgPool};
+use sqlx::PgPool;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 use uuid::Uuid;
@@ -25,32 +25,23 @@ pub enum Trigger {
 /// Follows the database's announcements; a change to a service's row, routes or
 /// deployments names that service.
 pub async fn announcements(pool: PgPool, tx: UnboundedSender<Trigger>) {
-    loop {
-        let listener = async {
-            let mut listener = PgListener::connect_with(&pool).await?;
-            listener.listen(LIVE_CHANNEL).await?;
-            // Anything committed while we were not listening.
+    crate::db::listen::follow(
+        pool,
+        LIVE_CHANNEL,
+        "worker",
+        // Anything committed while we were not listening.
+        || {
             let _ = tx.send(Trigger::All);
-            loop {
-                let n = listener.recv().await?;
-                match Announcement::parse(n.payload()) {
-                    Ok(a) if a.concerns_desired_state() => {
-                        let _ = tx.send(Trigger::Service(a.service));
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "ignoring a malformed announcement")
-                    }
-                }
+        },
+        |payload| match Announcement::parse(payload) {
+            Ok(a) if a.concerns_desired_state() => {
+                let _ = tx.send(Trigger::Service(a.service));
             }
-            #[allow(unreachable_code)]
-            Ok::<(), sqlx::Error>(())
-        };
-        if let Err(e) = listener.await {
-            tracing::warn!(error = %e, "worker: Postgres announcements lost; reconnecting");
-        }
-        tokio::time::sleep(RECONNECT).await;
-    }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "ignoring a malformed announcement"),
+        },
+    )
+    .await
 }
 
 pub async fn docker_events(engine: Engine, tx: UnboundedSender<Trigger>) {

@@ -29,6 +29,8 @@ pub enum ApiError {
     NotJson,
     /// Any other status with its message (what axum itself answers: 405, 413, …).
     Status(StatusCode, String),
+    /// 503: the database could not be reached (the request may be tried again).
+    Unavailable,
     Internal,
 }
 
@@ -38,7 +40,7 @@ pub enum ApiError {
 pub struct ErrorBody {
     /// A stable code: `unauthorized`, `forbidden`, `not_found`, `invalid`, `bad_request`,
     /// `conflict`, `precondition_failed`, `unsupported_media_type`, `payload_too_large`,
-    /// `method_not_allowed`, `internal`.
+    /// `method_not_allowed`, `database_unavailable`, `internal`.
     pub error: String,
     /// A sentence for a person.
     pub message: String,
@@ -114,6 +116,9 @@ impl IntoResponse for ApiError {
                 None,
             ),
             ApiError::Status(status, m) => (status, code_of(status), m, None),
+            ApiError::Unavailable => {
+                return crate::http::db_gate::unavailable(&Default::default(), "/api/v1/")
+            }
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -158,6 +163,10 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::NotFound,
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "API: the database is unavailable");
+                ApiError::Unavailable
+            }
             e => {
                 tracing::error!(error = %e, "API store error");
                 ApiError::Internal
