@@ -189,11 +189,13 @@ async fn until_ready(client: &reqwest::Client, berth: &Berth, token: &str, id: &
 async fn the_embedded_database_killed_under_load_is_restarted_and_nothing_is_lost() {
     let root = data_root();
     let data = root.path().join("data");
-    let berth = Berth::start(&data).await;
+    // Declared before berth so it is dropped after berth has stopped: removed earlier,
+    // berth's worker would create the containers again.
     let mut cleanup = Cleanup {
         service: None,
         image: unique_tag("outage"),
     };
+    let berth = Berth::start(&data).await;
     build_httpd(
         &server::engine::Engine::new(None),
         &cleanup.image,

@@ -378,6 +378,21 @@ async fn refused_service_actions_answer_4xx_with_the_reason(pool: PgPool) {
     let (_, view) = s_get(&s, &c, &format!("/api/v1/services/{id}")).await;
     assert_eq!(view["spec"]["replicas"], 1, "nothing changed: {view}");
 
+    // The same refusal of a form posted without JavaScript sends the browser back to the
+    // service's page, not to a bare error body.
+    let page = s.url(&format!("/services/{id}"));
+    let r = c
+        .post(s.url("/api/service_action"))
+        .header("accept", "text/html")
+        .header("referer", &page)
+        .form(&[("id", id.as_str()), ("action", "scale"), ("replicas", "51")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let back = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(back.starts_with(&page), "{back}");
+
     // Being deleted: a conflict.
     let (status, body) = action("delete", "").await;
     assert!(status < 400, "{status} {body}");

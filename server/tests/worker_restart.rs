@@ -50,6 +50,7 @@ impl Berth {
             .env("BERTH_DEPLOY_TIMEOUT", "90s")
             .env("BERTH_STOP_GRACE", "1s")
             .env("BERTH_RESYNC_INTERVAL", "2s")
+            .env("BERTH_GIT_LOCAL_ROOT", common::local_git_root())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

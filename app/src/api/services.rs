@@ -108,7 +108,7 @@ mod guard {
     /// The error as a server function's answer: its message, with the status the REST API
     /// gives the same error (422 invalid or taken, 409 in the way, 412 stale, 403, 404;
     /// 500 only for the server's own failure, which is logged). The page shows the message
-    /// whatever the status.
+    /// whatever the status. Without JavaScript, see below.
     pub fn fail(e: impl Into<CommandError>) -> ServerFnError {
         use http::StatusCode as S;
         let e = e.into();
@@ -125,7 +125,11 @@ mod guard {
                 S::INTERNAL_SERVER_ERROR
             }
         };
-        set_status(status);
+        // A form posted without JavaScript is sent back to its page (leptos redirects to the
+        // referrer) unless a status is set; only "not found" and "forbidden" replace it.
+        if !without_js() || matches!(status, S::NOT_FOUND | S::FORBIDDEN) {
+            set_status(status);
+        }
         ServerFnError::new(e.message())
     }
 }
