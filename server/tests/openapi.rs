@@ -46,6 +46,12 @@ async fn every_documented_operation_is_routed(pool: PgPool) {
                     .contains(&op["x-berth-min-role"].as_str().unwrap()),
                 "{method} {path}"
             );
+            // While the database is away, every route answers 503 (`db_gate`).
+            assert_eq!(
+                op["responses"]["503"]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/Error",
+                "{method} {path}"
+            );
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let r = c
                 .request(m, s.url(&concrete))

@@ -27,6 +27,21 @@ fn error(description: &str) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": schema_ref("Error")}}})
 }
 
+/// What every `/api/v1/` route answers while the database is unreachable
+/// (`http::db_gate`): `database_unavailable`, at once, with `Retry-After`.
+fn unavailable() -> Value {
+    let mut answer = error(
+        "`database_unavailable`: Berth cannot reach its database right now; nothing was \
+         done and the same request may be sent again (credentials stay valid).",
+    );
+    answer["headers"] = json!({"Retry-After": {
+        "description": "Seconds to wait before asking again.",
+        "required": true,
+        "schema": {"type": "integer", "minimum": 0},
+    }});
+    answer
+}
+
 fn header(description: &str, required: bool) -> Value {
     json!({"description": description, "required": required, "schema": {"type": "string"}})
 }
@@ -174,6 +189,7 @@ fn operation(o: &Operation) -> Value {
             error("`If-Match` names a version that is no longer current."),
         );
     }
+    responses.insert("503".into(), unavailable());
     let mut v = json!({
         "operationId": operation_id(o),
         "summary": o.summary,
@@ -319,6 +335,23 @@ mod tests {
                     "schema {name}"
                 );
             }
+        }
+    }
+
+    /// `db_gate` answers 503 on every `/api/v1/` route while the database is away.
+    #[test]
+    fn every_operation_documents_the_database_outage() {
+        let doc = document();
+        for o in OPERATIONS {
+            let answer = &doc["paths"][o.path][o.method]["responses"]["503"];
+            assert_eq!(
+                answer["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/Error",
+                "{} {}",
+                o.method,
+                o.path
+            );
+            assert!(answer["headers"]["Retry-After"].is_object());
         }
     }
 
