@@ -369,6 +369,28 @@ async fn only_the_instance_owner_changes_the_instance_settings(pool: PgPool) {
     )
     .await;
     assert_eq!((status, body), (200, allow));
+
+    // The team page draws the form for the instance owner alone, with the stored value.
+    let page = t.s.page(&t.owner.client, "/team").await;
+    let form = page
+        .split("id=\"instance-form\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</form>").next())
+        .expect("the instance owner's team page has the instance form");
+    assert!(form.contains("checked"), "the setting shown on");
+    for who in [&t.admin, &t.outsider] {
+        let page = t.s.page(&who.client, "/team").await;
+        assert!(
+            page.contains("id=\"team-title\""),
+            "{}: the page itself",
+            who.name
+        );
+        assert!(
+            !page.contains("instance-form"),
+            "{} sees no instance form",
+            who.name
+        );
+    }
     let (status, _) = call(
         &t.s,
         &t.owner.cookie(),

@@ -130,11 +130,13 @@ pub async fn team_console() -> Result<TeamConsole, ServerFnError> {
     } else {
         None
     };
+    let instance = instance_settings().await?;
     Ok(TeamConsole {
         me,
         members,
         invitations,
         tokens,
+        instance,
     })
 }
 

@@ -33,6 +33,8 @@ pub struct TeamConsole {
     pub members: Vec<MemberView>,
     pub invitations: Option<Vec<InvitationView>>,
     pub tokens: Option<Vec<TokenView>>,
+    /// The installation's settings, for the instance owner only (whatever their role here).
+    pub instance: Option<super::instance::InstanceSettings>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,7 +8,8 @@ mod settings;
 mod tokens;
 
 use crate::api::team::{
-    team_console, CreateToken, Invite, RemoveMember, RevokeInvitation, RevokeToken, SetMemberRole,
+    team_console, CreateToken, Invite, RemoveMember, RevokeInvitation, RevokeToken,
+    SetInstanceSettings, SetMemberRole,
 };
 use crate::components::AppLayout;
 use leptos::prelude::*;
@@ -24,6 +25,7 @@ pub(crate) struct Actions {
     pub revoke_invitation: ServerAction<RevokeInvitation>,
     pub create_token: ServerAction<CreateToken>,
     pub revoke_token: ServerAction<RevokeToken>,
+    pub set_instance: ServerAction<SetInstanceSettings>,
 }
 
 impl Actions {
@@ -35,11 +37,12 @@ impl Actions {
             revoke_invitation: ServerAction::new(),
             create_token: ServerAction::new(),
             revoke_token: ServerAction::new(),
+            set_instance: ServerAction::new(),
         }
     }
 
     /// Changes whenever one of them finished: the page reads its data again.
-    fn finished(&self) -> [usize; 6] {
+    fn finished(&self) -> [usize; 7] {
         [
             self.set_role.version().get(),
             self.remove.version().get(),
@@ -47,6 +50,7 @@ impl Actions {
             self.revoke_invitation.version().get(),
             self.create_token.version().get(),
             self.revoke_token.version().get(),
+            self.set_instance.version().get(),
         ]
     }
 }
@@ -73,6 +77,7 @@ pub fn TeamPage() -> impl IntoView {
                                 {c.invitations.map(|list| view! { <invitations::Invitations role=me.role list=list acts=acts /> })}
                                 {c.tokens.map(|list| view! { <tokens::Tokens role=me.role list=list acts=acts /> })}
                                 <settings::TeamSettings me=me members=c.members />
+                                {c.instance.map(|s| view! { <settings::InstanceSettingsForm settings=s acts=acts /> })}
                             }.into_any()
                         }
                         Err(e) => view! { <p class="banner error">{error_text(&e)}</p> }.into_any(),

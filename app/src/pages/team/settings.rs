@@ -2,11 +2,10 @@
 //! team, leave this one.
 
 use super::failure;
-use crate::api::team::{
-    instance_settings, DeleteTeam, RemoveMember, RenameTeam, SetInstanceSettings, TransferOwnership,
-};
+use crate::api::team::{DeleteTeam, RemoveMember, RenameTeam, TransferOwnership};
 use crate::components::{query_error, ErrorBanner, FieldHint};
 use crate::domain::account::TEAM_NAME_MAX_CHARS;
+use crate::domain::instance::InstanceSettings;
 use crate::domain::team::MemberView;
 use crate::domain::{Permission, SessionInfo};
 use leptos::prelude::*;
@@ -31,8 +30,7 @@ pub fn TeamSettings(me: SessionInfo, members: Vec<MemberView>) -> impl IntoView 
                 {move || failure(rename.value().get())}
         }
     });
-    let owner_controls = owner
-        .then(|| view! { <OwnerControls me=me.clone() members=members /> <InstanceControls /> });
+    let owner_controls = owner.then(|| view! { <OwnerControls me=me.clone() members=members /> });
     view! {
         <section class="card" id="team-settings">
             <h2>"Team settings"</h2>
@@ -93,31 +91,24 @@ fn OwnerControls(me: SessionInfo, members: Vec<MemberView>) -> impl IntoView {
     }
 }
 
-/// The installation's settings, shown to the instance owner only (the server function
-/// answers `None` to anyone else, and the command refuses them anyway).
+/// The installation's settings, drawn only for the instance owner (the page's one reading
+/// carries them for nobody else, and the command refuses anyone else anyway). Saving reads
+/// the page again, like the page's other actions.
 #[component]
-fn InstanceControls() -> impl IntoView {
-    let save = ServerAction::<SetInstanceSettings>::new();
-    let current = Resource::new(move || save.version().get(), |_| instance_settings());
+pub fn InstanceSettingsForm(settings: InstanceSettings, acts: super::Actions) -> impl IntoView {
+    let save = acts.set_instance;
     view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match current.await {
-                    Ok(Some(settings)) => view! {
-                        <h3>"Instance"</h3>
-                        <p class="muted">"For every team of this Berth. Off, git repositories on loopback, link-local, private and cloud metadata addresses are refused."</p>
-                        <ActionForm action=save attr:class="inline-form" attr:id="instance-form">
-                            <label for="allow-private-targets">
-                                <input type="checkbox" id="allow-private-targets" name="allow_private_targets" value="on" checked=settings.allow_private_targets />
-                                " Allow private targets"
-                            </label>
-                            <button type="submit" id="save-instance">"Save"</button>
-                        </ActionForm>
-                    }.into_any(),
-                    _ => ().into_any(),
-                }
-            })}
-        </Transition>
-        {move || failure(save.value().get())}
+        <section class="card" id="instance-settings">
+            <h2>"Instance"</h2>
+            <p class="muted">"For every team of this Berth. Off, git repositories on loopback, link-local, private and cloud metadata addresses are refused."</p>
+            <ActionForm action=save attr:class="inline-form" attr:id="instance-form">
+                <label for="allow-private-targets">
+                    <input type="checkbox" id="allow-private-targets" name="allow_private_targets" value="on" checked=settings.allow_private_targets />
+                    " Allow private targets"
+                </label>
+                <button type="submit" id="save-instance">"Save"</button>
+            </ActionForm>
+            {move || failure(save.value().get())}
+        </section>
     }
 }
