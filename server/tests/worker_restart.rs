@@ -118,16 +118,27 @@ async fn a_rollout_survives_kill_9_of_berth(pool: PgPool) {
         .await
         .unwrap()
         .to_string();
-    struct Cleanup(String);
+    /// The instance's containers, then the image they ran (removed the other way round,
+    /// the image would stay behind untagged).
+    struct Cleanup {
+        instance: String,
+        image: String,
+    }
     impl Drop for Cleanup {
         fn drop(&mut self) {
-            remove_instance(&self.0);
+            remove_instance(&self.instance);
+            let _ = Command::new("docker")
+                .args(["rmi", "-f", &self.image])
+                .output();
         }
     }
-    let _cleanup = Cleanup(instance.clone());
+    let image = unique_tag("restart");
+    let _cleanup = Cleanup {
+        instance: instance.clone(),
+        image: image.clone(),
+    };
 
     let client = first_run(&berth.base).await;
-    let image = unique_tag("restart");
     build_httpd(&server::engine::Engine::new(None), &image, "survivor\n").await;
 
     // Healthy only after 5 s, so the rollout is still open when berth dies.
@@ -212,7 +223,8 @@ async fn a_rollout_survives_kill_9_of_berth(pool: PgPool) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
+    // Stopped before the clean-up, so it cannot start a replica again meanwhile.
+    drop(berth);
 }
 
 /// The deployment log lines of `deployment`.

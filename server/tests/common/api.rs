@@ -141,6 +141,9 @@ impl Api {
 
 impl Drop for Api {
     fn drop(&mut self) {
+        // Containers first: an image still used by one is only untagged by `rmi -f`, and
+        // stays behind as a dangling image once the container is gone.
+        self.server.stop_worker_and_clean_up();
         let _ = std::process::Command::new("docker")
             .args(["rmi", "-f", &self.image])
             .output();

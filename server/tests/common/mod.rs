@@ -169,16 +169,23 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// Stops the worker and removes whatever it left behind (the test may have panicked
+    /// half-way): every container and network of this instance. Again: nothing to do.
+    pub fn stop_worker_and_clean_up(&mut self) {
+        if let Some(worker) = self.worker.take() {
+            worker.abort();
+            docker::remove_instance(&self.instance);
+        }
+    }
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
-        if let Some(worker) = self.worker.take() {
-            worker.abort();
-            // Whatever the test left behind (it may have panicked half-way).
-            docker::remove_instance(&self.instance);
-        }
+        self.stop_worker_and_clean_up();
     }
 }
 
