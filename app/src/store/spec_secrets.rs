@@ -6,7 +6,7 @@
 //! another host behind Berth's back, does not open.
 
 use super::secret_box::{SecretBox, SecretError};
-use crate::domain::service::{registry_host, repo_origin, ServiceSpec};
+use crate::domain::service::{registry_host, repo_origin, GitSource, RegistryAuth, ServiceSpec};
 use uuid::Uuid;
 
 /// The context a secret env value is sealed with: bound to its service and key.
@@ -24,31 +24,52 @@ fn git_context(service_id: Uuid, repo: &str) -> String {
     format!("git:{service_id}:{}", repo_origin(repo))
 }
 
-/// Every secret of a spec (secret env values, the registry password) with the context it
-/// is sealed under.
+/// The host-bound credentials of a spec (the registry password, the git token or deploy
+/// key), each with the context it was sealed under before it was bound to its host
+/// (`registry:{id}`, `git:{id}`) and the one it is sealed under now. Takes the spec's
+/// fields, so its env can be borrowed alongside.
+fn credential_slots<'a>(
+    image: &str,
+    registry_auth: &'a mut Option<RegistryAuth>,
+    git: &'a mut Option<GitSource>,
+    service_id: Uuid,
+) -> Vec<(&'a mut String, String, String)> {
+    let mut slots = Vec::new();
+    if let Some(auth) = registry_auth.as_mut() {
+        let bound = registry_context(service_id, image);
+        slots.push((&mut auth.password, format!("registry:{service_id}"), bound));
+    }
+    if let Some(g) = git.as_mut() {
+        let bound = git_context(service_id, &g.repo);
+        if let Some(c) = g.credentials.as_mut() {
+            slots.push((c.secret_mut(), format!("git:{service_id}"), bound));
+        }
+    }
+    slots
+}
+
+/// Every secret of a spec (secret env values, the registry password, git credentials) with
+/// the context it is sealed under.
 fn secret_slots(spec: &mut ServiceSpec, service_id: Uuid) -> Vec<(&mut String, String)> {
-    let registry = registry_context(service_id, &spec.image);
-    let git = spec
-        .git
-        .as_ref()
-        .map(|g| git_context(service_id, &g.repo))
-        .unwrap_or_default();
-    let mut slots: Vec<(&mut String, String)> = spec
-        .env
+    let credentials = credential_slots(
+        &spec.image,
+        &mut spec.registry_auth,
+        &mut spec.git,
+        service_id,
+    );
+    spec.env
         .iter_mut()
         .filter(|v| v.secret)
         .map(|v| {
             let context = env_context(service_id, &v.key);
             (&mut v.value, context)
         })
-        .collect();
-    if let Some(auth) = spec.registry_auth.as_mut() {
-        slots.push((&mut auth.password, registry));
-    }
-    if let Some(c) = spec.git.as_mut().and_then(|g| g.credentials.as_mut()) {
-        slots.push((c.secret_mut(), git));
-    }
-    slots
+        .chain(
+            credentials
+                .into_iter()
+                .map(|(value, _, bound)| (value, bound)),
+        )
+        .collect()
 }
 
 pub fn seal_env(spec: &mut ServiceSpec, service_id: Uuid, secrets: &SecretBox) {
@@ -78,23 +99,12 @@ pub fn bind_credentials_to_hosts(
     secrets: &SecretBox,
 ) -> usize {
     let mut changed = 0;
-    let registry = registry_context(service_id, &spec.image);
-    let git = spec
-        .git
-        .as_ref()
-        .map(|g| git_context(service_id, &g.repo))
-        .unwrap_or_default();
-    let mut slots: Vec<(&mut String, String, String)> = Vec::new();
-    if let Some(auth) = spec.registry_auth.as_mut() {
-        slots.push((
-            &mut auth.password,
-            format!("registry:{service_id}"),
-            registry,
-        ));
-    }
-    if let Some(c) = spec.git.as_mut().and_then(|g| g.credentials.as_mut()) {
-        slots.push((c.secret_mut(), format!("git:{service_id}"), git));
-    }
+    let slots = credential_slots(
+        &spec.image,
+        &mut spec.registry_auth,
+        &mut spec.git,
+        service_id,
+    );
     for (value, legacy, bound) in slots {
         if secrets.open_text(value, &bound).is_ok() {
             continue;
