@@ -1,6 +1,8 @@
 //! The `berth` binary with no DATABASE_URL: it creates, runs and stops its own Postgres in
 //! its data directory. These tests start the real binary as a person would.
 
+mod common;
+
 use std::{
     path::Path,
     process::{Child, Command, Stdio},
@@ -18,20 +20,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-fn data_root() -> tempfile::TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix("berth-embedded-")
-        .tempdir()
-        .unwrap();
-    // Postgres runs as an unprivileged account that must pass through this folder.
-    std::fs::set_permissions(
-        dir.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
-    dir
 }
 
 fn spawn(data: &Path, port: u16) -> Child {
@@ -164,7 +152,7 @@ async fn is_set_up(base: &str) -> bool {
 
 #[tokio::test]
 async fn runs_its_own_postgres_keeps_data_and_stops_it_cleanly() {
-    let root = data_root();
+    let root = common::data_root("berth-embedded-");
     let data = root.path().join("data");
     let mut berth = Berth::start(&data).await;
     let pgdata = data.join("postgres").canonicalize().unwrap();
@@ -221,7 +209,7 @@ async fn runs_its_own_postgres_keeps_data_and_stops_it_cleanly() {
 
 #[tokio::test]
 async fn recovers_after_berth_is_killed() {
-    let root = data_root();
+    let root = common::data_root("berth-embedded-");
     let data = root.path().join("data");
     let mut berth = Berth::start(&data).await;
     create_owner(&berth.base).await;
@@ -254,7 +242,7 @@ async fn recovers_after_berth_is_killed() {
 
 #[tokio::test]
 async fn a_wrong_secret_key_fails_closed() {
-    let root = data_root();
+    let root = common::data_root("berth-embedded-");
     let data = root.path().join("data");
     let mut berth = Berth::start(&data).await;
     let key_file = data.join("secret.key");

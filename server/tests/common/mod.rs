@@ -26,6 +26,19 @@ pub struct TestServer {
     worker: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// A fresh folder for a berth binary's data directory (`<it>/data`), removed when dropped.
+/// Mode 0755: the embedded Postgres runs as an unprivileged account that must pass
+/// through it.
+pub fn data_root(prefix: &str) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    dir
+}
+
 /// Where the tests' git repositories live (BERTH_GIT_LOCAL_ROOT of the test servers).
 pub fn local_git_root() -> String {
     let tmp = std::env::temp_dir();

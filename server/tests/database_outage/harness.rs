@@ -235,17 +235,3 @@ pub fn containers_of(service: &str) -> Vec<String> {
     ids.sort();
     ids
 }
-
-pub fn data_root() -> tempfile::TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix("berth-outage-")
-        .tempdir()
-        .unwrap();
-    // Postgres runs as an unprivileged account that must pass through this folder.
-    std::fs::set_permissions(
-        dir.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
-    dir
-}

@@ -11,7 +11,7 @@ mod harness;
 mod load;
 
 use common::images::unique_tag;
-use harness::{data_root, Berth, Cleanup, ExternalPostgres};
+use harness::{Berth, Cleanup, ExternalPostgres};
 use load::{nothing_lost_and_the_worker_listens, set_up, Load};
 use serde_json::Value;
 use std::process::Command;
@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 #[tokio::test]
 async fn the_embedded_database_killed_under_load_is_restarted_and_nothing_is_lost() {
-    let root = data_root();
+    let root = common::data_root("berth-outage-");
     let data = root.path().join("data");
     // Declared before berth so it is dropped after berth has stopped: removed earlier,
     // berth's worker would create the containers again.
@@ -79,7 +79,7 @@ async fn the_embedded_database_killed_under_load_is_restarted_and_nothing_is_los
 
 #[tokio::test]
 async fn an_external_database_stopped_under_load_is_reconnected_and_nothing_is_lost() {
-    let root = data_root();
+    let root = common::data_root("berth-outage-");
     // Both declared before berth so they are dropped after berth has stopped: the
     // containers are removed once no worker can create them again, and the cluster
     // outlives its client.
