@@ -5,7 +5,7 @@
 
 use super::common::api::Api;
 use super::common::quick_worker;
-use super::pg::{self, notes, psql, team_id, volume_exists, VolumeCleanup};
+use super::pg::{self, notes, psql, volume_exists, ApiWithVolumes};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -20,12 +20,8 @@ async fn deleting_a_service_keeps_its_volumes_unless_asked(pool: PgPool) {
     let image = pg::image().await;
     let mut worker = quick_worker();
     worker.deploy_timeout = std::time::Duration::from_secs(90);
-    let api = Api::start(pool, worker).await;
-    let team = team_id(&api.server.pool).await;
-    let _volumes = VolumeCleanup {
-        team,
-        names: vec!["pgdata"],
-    };
+    let api = ApiWithVolumes::start(pool, worker, vec!["pgdata"]).await;
+    let team = api.cleanup.team;
 
     let db = api.create(pg::spec("db", &image, "pgdata")).await;
     let view = api.running(&db, 1).await;
@@ -44,7 +40,8 @@ async fn deleting_a_service_keeps_its_volumes_unless_asked(pool: PgPool) {
     );
     let checkbox = page
         .split("<input")
-        .find(|i| i.contains("id=\"delete-volumes\""))
+        .filter_map(|i| i.split_once('>').map(|(tag, _)| tag))
+        .find(|tag| tag.contains("id=\"delete-volumes\""))
         .expect("a checkbox to delete the volumes");
     assert!(!checkbox.contains("checked"), "unchecked by default: {checkbox}");
 

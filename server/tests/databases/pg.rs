@@ -2,6 +2,7 @@
 //! as a person would use it; the team's volumes removed after a test.
 
 use super::common::debian_images::{self, POSTGRES_DATA};
+use super::common::api::Api;
 use super::common::docker::docker;
 use serde_json::{json, Value};
 use std::process::Command;
@@ -97,5 +98,41 @@ impl Drop for VolumeCleanup {
                 .args(["volume", "rm", "-f", &server::engine::team_volume(self.team, name)])
                 .output();
         }
+    }
+}
+
+/// A test server with its worker whose team's volumes `names` are removed after it: its
+/// worker stopped and containers removed first (a volume in use cannot be removed).
+pub struct ApiWithVolumes {
+    pub api: Api,
+    pub cleanup: VolumeCleanup,
+}
+
+impl ApiWithVolumes {
+    pub async fn start(
+        pool: sqlx::PgPool,
+        worker: server::worker::WorkerSettings,
+        names: Vec<&'static str>,
+    ) -> ApiWithVolumes {
+        let api = Api::start(pool, worker).await;
+        let team = team_id(&api.server.pool).await;
+        ApiWithVolumes {
+            api,
+            cleanup: VolumeCleanup { team, names },
+        }
+    }
+}
+
+impl std::ops::Deref for ApiWithVolumes {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+impl Drop for ApiWithVolumes {
+    fn drop(&mut self) {
+        // Before the fields drop: the containers go, then (VolumeCleanup) the volumes.
+        self.api.server.stop_worker_and_clean_up();
     }
 }

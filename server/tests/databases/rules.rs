@@ -1,8 +1,7 @@
 //! The replica rule of writable volumes, through the REST API (create, scale, replace).
 
-use super::common::api::Api;
 use super::common::quick_worker;
-use super::pg::{team_id, VolumeCleanup};
+use super::pg::ApiWithVolumes;
 use reqwest::Method;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -21,11 +20,7 @@ fn replicas_error(body: &Value) -> String {
 
 #[sqlx::test(migrations = false)]
 async fn a_writable_volume_allows_one_replica_unless_shared_or_read_only(pool: PgPool) {
-    let api = Api::start(pool, quick_worker()).await;
-    let _volumes = VolumeCleanup {
-        team: team_id(&api.server.pool).await,
-        names: vec!["files", "assets"],
-    };
+    let api = ApiWithVolumes::start(pool, quick_worker(), vec!["files", "assets"]).await;
     let with = |replicas: u32, volume: Value| {
         let mut spec = api.spec("files");
         spec["replicas"] = json!(replicas);
