@@ -119,4 +119,3 @@ pub async fn signed_in(base: &str) -> reqwest::Client {
         .unwrap();
     client
 }
-

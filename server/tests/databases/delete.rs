@@ -33,7 +33,10 @@ async fn deleting_a_service_keeps_its_volumes_unless_asked(pool: PgPool) {
     );
 
     // The page says how it rolls out and offers the volumes' deletion, unchecked.
-    let page = api.server.page(&api.client, &format!("/services/{db}")).await;
+    let page = api
+        .server
+        .page(&api.client, &format!("/services/{db}"))
+        .await;
     assert!(
         page.contains("rolls out stop-first: the volume pgdata is writable"),
         "{page}"
@@ -43,7 +46,10 @@ async fn deleting_a_service_keeps_its_volumes_unless_asked(pool: PgPool) {
         .filter_map(|i| i.split_once('>').map(|(tag, _)| tag))
         .find(|tag| tag.contains("id=\"delete-volumes\""))
         .expect("a checkbox to delete the volumes");
-    assert!(!checkbox.contains("checked"), "unchecked by default: {checkbox}");
+    assert!(
+        !checkbox.contains("checked"),
+        "unchecked by default: {checkbox}"
+    );
 
     // A choice that is neither keep nor delete: refused, nothing changes.
     let (status, body) = api
@@ -102,16 +108,31 @@ async fn deleting_a_service_keeps_its_volumes_unless_asked(pool: PgPool) {
             None,
         )
         .await;
-    assert_eq!((status, &body["volumes"]), (202, &json!("delete")), "{body}");
+    assert_eq!(
+        (status, &body["volumes"]),
+        (202, &json!("delete")),
+        "{body}"
+    );
     gone(&api, &reader).await;
-    assert!(!volume_exists(team, "pgdata"), "deleted with its last service");
+    assert!(
+        !volume_exists(team, "pgdata"),
+        "deleted with its last service"
+    );
     let (_, audit) = api
-        .call(Method::GET, "/api/v1/audit?action=service.volumes_delete", None)
+        .call(
+            Method::GET,
+            "/api/v1/audit?action=service.volumes_delete",
+            None,
+        )
         .await;
     let entries = audit["entries"].as_array().expect("audit entries");
     assert_eq!(entries.len(), 1, "{audit:#}");
     assert_eq!(entries[0]["target"], "reader", "{audit:#}");
-    assert_eq!(entries[0]["summary"]["removed"], json!(["pgdata"]), "{audit:#}");
+    assert_eq!(
+        entries[0]["summary"]["removed"],
+        json!(["pgdata"]),
+        "{audit:#}"
+    );
     let (_, audit) = api
         .call(Method::GET, "/api/v1/audit?action=service.delete", None)
         .await;
@@ -121,5 +142,8 @@ async fn deleting_a_service_keeps_its_volumes_unless_asked(pool: PgPool) {
         .iter()
         .map(|e| &e["summary"]["volumes"])
         .collect();
-    assert_eq!(choices, [&json!("delete"), &json!("delete"), &json!("keep")]);
+    assert_eq!(
+        choices,
+        [&json!("delete"), &json!("delete"), &json!("keep")]
+    );
 }

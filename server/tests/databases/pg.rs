@@ -1,8 +1,8 @@
 //! A PostgreSQL service as a person runs one on Berth, and `psql` through `docker exec`
 //! as a person would use it; the team's volumes removed after a test.
 
-use super::common::debian_images::{self, POSTGRES_DATA};
 use super::common::api::Api;
+use super::common::debian_images::{self, POSTGRES_DATA};
 use super::common::docker::docker;
 use serde_json::{json, Value};
 use std::process::Command;
@@ -78,7 +78,11 @@ pub async fn team_id(pool: &sqlx::PgPool) -> Uuid {
 /// Whether the engine has team `team`'s volume `name`.
 pub fn volume_exists(team: Uuid, name: &str) -> bool {
     Command::new("docker")
-        .args(["volume", "inspect", &server::engine::team_volume(team, name)])
+        .args([
+            "volume",
+            "inspect",
+            &server::engine::team_volume(team, name),
+        ])
         .output()
         .unwrap()
         .status
@@ -95,7 +99,12 @@ impl Drop for VolumeCleanup {
     fn drop(&mut self) {
         for name in &self.names {
             let _ = Command::new("docker")
-                .args(["volume", "rm", "-f", &server::engine::team_volume(self.team, name)])
+                .args([
+                    "volume",
+                    "rm",
+                    "-f",
+                    &server::engine::team_volume(self.team, name),
+                ])
                 .output();
         }
     }

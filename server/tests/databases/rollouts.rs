@@ -123,7 +123,11 @@ async fn postgres_keeps_its_rows_across_redeploys_an_env_change_a_rollback_and_k
 
     let spec = pg::spec("db", &image, "pgdata");
     let created = api
-        .call(reqwest::Method::POST, "/api/v1/services", Some(spec.clone()))
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/services",
+            Some(spec.clone()),
+        )
         .await;
     let id = created["id"].as_str().unwrap().to_owned();
     let v = api.live(&id, 1).await;
@@ -181,9 +185,7 @@ async fn postgres_keeps_its_rows_across_redeploys_an_env_change_a_rollback_and_k
     )
     .await;
     let v = api.live(&id, 6).await;
-    assert!(!container_env(&v)
-        .iter()
-        .any(|e| e.starts_with("APP_MODE=")));
+    assert!(!container_env(&v).iter().any(|e| e.starts_with("APP_MODE=")));
     assert_eq!(notes(&v), rows, "after the rollback");
     psql(
         v["containers"][0]["name"].as_str().unwrap(),

@@ -31,7 +31,11 @@ async fn a_writable_volume_allows_one_replica_unless_shared_or_read_only(pool: P
 
     // Two replicas on one writable volume: refused, saying why; nothing is created.
     let (status, body) = api
-        .call(Method::POST, "/api/v1/services", Some(with(2, files.clone())))
+        .call(
+            Method::POST,
+            "/api/v1/services",
+            Some(with(2, files.clone())),
+        )
         .await;
     assert_eq!(status, 422, "{body}");
     let why = replicas_error(&body);

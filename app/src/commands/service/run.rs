@@ -55,7 +55,12 @@ pub async fn delete(
         return Ok(change.volumes_on_delete().await?);
     }
     change.mark_deleting(volumes).await?;
-    let names: Vec<String> = change.stored.volumes.iter().map(|v| v.name.clone()).collect();
+    let names: Vec<String> = change
+        .stored
+        .volumes
+        .iter()
+        .map(|v| v.name.clone())
+        .collect();
     change
         .audit(
             "service.delete",

@@ -37,9 +37,8 @@ impl ServiceSpec {
             });
         }
         self.ports.iter().find_map(|p| {
-            p.host.map(|h| {
-                format!("stop-first: the host port {h} can be held by one container only")
-            })
+            p.host
+                .map(|h| format!("stop-first: the host port {h} can be held by one container only"))
         })
     }
 
@@ -201,7 +200,10 @@ mod tests {
     fn the_volume_choice_on_delete_is_keep_unless_delete_is_said() {
         assert_eq!(VolumesOnDelete::parse(None), Ok(VolumesOnDelete::Keep));
         assert_eq!(VolumesOnDelete::parse(Some("")), Ok(VolumesOnDelete::Keep));
-        assert_eq!(VolumesOnDelete::parse(Some("keep")), Ok(VolumesOnDelete::Keep));
+        assert_eq!(
+            VolumesOnDelete::parse(Some("keep")),
+            Ok(VolumesOnDelete::Keep)
+        );
         assert_eq!(
             VolumesOnDelete::parse(Some("delete")),
             Ok(VolumesOnDelete::Delete)

@@ -182,7 +182,12 @@ fn rollout_kind(spec: &ServiceSpec) -> String {
 /// with volumes offers to delete them too, unchecked (they are kept by default).
 #[component]
 fn DeleteService(service: ServiceView, act: ServerAction<ServiceAction>) -> impl IntoView {
-    let names: Vec<String> = service.spec.volumes.iter().map(|v| v.name.clone()).collect();
+    let names: Vec<String> = service
+        .spec
+        .volumes
+        .iter()
+        .map(|v| v.name.clone())
+        .collect();
     let volumes = (!names.is_empty()).then(|| {
         view! {
             <label class="check">

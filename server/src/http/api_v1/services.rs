@@ -209,8 +209,8 @@ async fn remove(
     let id = parse_id(&id)?;
     let Query(q) =
         q.map_err(|e| ApiError::BadRequest(format!("Invalid query: {}", e.body_text())))?;
-    let volumes = VolumesOnDelete::parse(q.volumes.as_deref())
-        .map_err(|e| ApiError::Invalid(vec![e]))?;
+    let volumes =
+        VolumesOnDelete::parse(q.volumes.as_deref()).map_err(|e| ApiError::Invalid(vec![e]))?;
     // Asked again while it is going: the same answer (the first choice of volumes), and
     // no second audit entry.
     let volumes = command::delete(s.deps(), &caller, id, volumes).await?;
