@@ -4,6 +4,7 @@
 //! still mounts it.
 
 use super::common::api::Api;
+use super::common::debian_images;
 use super::common::quick_worker;
 use super::pg::{self, notes, psql, volume_exists, ApiWithVolumes};
 use reqwest::Method;
@@ -75,6 +76,31 @@ async fn deleting_a_service_keeps_its_volumes_unless_asked(pool: PgPool) {
     let again = api.create(pg::spec("db-again", &image, "pgdata")).await;
     let view = api.running(&again, 1).await;
     assert_eq!(notes(&view), ["kept across deletion"]);
+
+    // A web app of the team reaches it by its service name.
+    let web_image = tokio::task::spawn_blocking(debian_images::web_app)
+        .await
+        .unwrap();
+    let port = debian_images::WEB_PORT;
+    let web = api
+        .create(json!({
+            "name": "notes",
+            "image": web_image,
+            "env": [{"key": "DATABASE_URL", "value":
+                format!("postgresql://postgres:{}@db-again:5432/postgres", pg::PASSWORD)}],
+            "ports": [{"container": port}],
+            "health_check": {"probe": {"kind": "http", "path": "/", "port": port}, "interval_s": 1}
+        }))
+        .await;
+    let view = api.running(&web, 1).await;
+    let ip = view["containers"][0]["ip"].as_str().unwrap();
+    let listed = reqwest::get(format!("http://{ip}:{port}/notes"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(listed, "kept across deletion\n");
 
     // Another service mounts it read-only: deleting the first with its volumes keeps it.
     let mut reader = api.spec("reader");
