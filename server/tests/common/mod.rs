@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod berth_process;
 pub mod debian_images;
 pub mod docker;
 pub mod git_repo;

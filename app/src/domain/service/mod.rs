@@ -17,6 +17,7 @@ mod status;
 mod taken;
 mod timeline;
 mod validate;
+mod volumes;
 mod webhook;
 pub mod wording;
 
@@ -45,4 +46,5 @@ pub use status::{
 pub use taken::{Holder, Taken};
 pub use timeline::{container_changes, ContainerFacts, EventKind, ServiceEvent};
 pub use validate::{validate_service_name, MAX_REPLICAS};
+pub use volumes::{volumes_left_unused, VolumesOnDelete};
 pub use webhook::{public_base, Provider, WebhookInfo, WebhookUrl};
