@@ -6,6 +6,7 @@ pub mod debian_images;
 pub mod docker;
 pub mod git_repo;
 pub mod images;
+pub mod registry;
 pub mod team;
 
 use server::{
