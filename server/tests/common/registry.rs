@@ -4,7 +4,9 @@
 //! `localhost:PORT` without TLS.
 
 use bollard::auth::DockerCredentials;
-use bollard::query_parameters::{PushImageOptionsBuilder, TagImageOptionsBuilder};
+use bollard::query_parameters::{
+    PushImageOptionsBuilder, RemoveImageOptions, TagImageOptionsBuilder,
+};
 use futures::StreamExt;
 use server::engine::Engine;
 use std::process::{Child, Command, Stdio};
@@ -107,8 +109,10 @@ impl Registry {
         self.port
     }
 
-    /// Tags the local image `local` as `<host>/<repo_tag>` and pushes it (with `auth` when
-    /// the registry asks for it). Returns the pushed reference (`localhost:P/demo:latest`).
+    /// Tags the local image `local` as `<host>/<repo_tag>`, pushes it (with `auth` when the
+    /// registry asks for it) and removes that tag again, so the engine has the image under
+    /// the registry's name only once something pulls it (as on a machine that did not
+    /// build it). Returns the pushed reference (`localhost:P/demo:latest`).
     pub async fn push(
         &self,
         engine: &Engine,
@@ -135,6 +139,10 @@ impl Registry {
                 panic!("push of {reference}: {e}");
             }
         }
+        docker
+            .remove_image(&reference, None::<RemoveImageOptions>, None)
+            .await
+            .unwrap_or_else(|e| panic!("untagging {reference}: {e}"));
         reference
     }
 }
@@ -163,10 +171,16 @@ pub async fn image_id(engine: &Engine, reference: &str) -> String {
     image.id.expect("an image has an id")
 }
 
-/// Removes images by id with every tag and digest naming them (a test's clean-up, after
-/// its containers are gone); one already gone is fine.
-pub async fn remove_images(engine: &Engine, ids: &[String]) {
-    for id in ids {
-        engine.remove_image(id).await.unwrap();
+/// Images a test made (by id), removed with every tag and digest naming them when it ends,
+/// even when it fails half-way. Declare it before what runs containers from them, so it is
+/// dropped after them (an image a container still uses would only be untagged).
+#[derive(Default)]
+pub struct ImageGuard(pub Vec<String>);
+
+impl Drop for ImageGuard {
+    fn drop(&mut self) {
+        for id in &self.0 {
+            let _ = Command::new("docker").args(["rmi", "-f", id]).output();
+        }
     }
 }

@@ -124,6 +124,14 @@ pub struct DeploymentView {
     /// Image retention removed its image: it can no longer be rolled back to.
     #[serde(default)]
     pub image_removed: bool,
+    /// The image it ran (`sha256:…`, the id of the image config), once its rollout
+    /// resolved it; its containers are created from this id.
+    #[serde(default)]
+    pub image_id: Option<String>,
+    /// The registry digest of that image (`localhost:5000/demo@sha256:…`), when it was
+    /// pulled from a registry.
+    #[serde(default)]
+    pub image_digest: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
