@@ -8,6 +8,7 @@ pub mod git_repo;
 pub mod images;
 pub mod registry;
 pub mod team;
+pub mod throttle;
 
 use server::{
     engine::Engine,
