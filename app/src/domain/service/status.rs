@@ -163,6 +163,14 @@ impl DeploymentView {
         Some(self.finished_at.or(self.build_finished_at)? - start)
     }
 
+    /// The image it ran, short (the first 12 hex digits of its id, as `docker images`
+    /// shows them), when recorded.
+    pub fn image_short(&self) -> Option<&str> {
+        let id = self.image_id.as_deref()?;
+        let hex = id.strip_prefix("sha256:").unwrap_or(id);
+        Some(&hex[..12.min(hex.len())])
+    }
+
     /// What set it off, in words: "push (GitHub)", "rollback", "deploy now"…
     pub fn trigger_label(&self) -> String {
         match (self.trigger.as_str(), self.provider.as_deref()) {
