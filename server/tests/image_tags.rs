@@ -66,8 +66,7 @@ fn spec(name: &str, image: &str) -> Value {
 
 async fn live_deployment(api: &Api, id: &str, number: u64) -> Value {
     api.until(id, 60, &format!("deployment #{number} live"), |v| {
-        v["latest_deployment"]["number"] == number
-            && v["latest_deployment"]["state"] == "succeeded"
+        v["latest_deployment"]["number"] == number && v["latest_deployment"]["state"] == "succeeded"
     })
     .await["latest_deployment"]
         .clone()
@@ -91,8 +90,9 @@ async fn a_moved_tag_is_pulled_and_each_deployment_keeps_the_image_it_ran(pool: 
     assert!(digest.starts_with(&format!("{repo}@sha256:")), "{digest}");
     let log = api.deployment_log(first["id"].as_str().unwrap()).await;
     assert!(
-        log.iter().any(|l| l.starts_with(&format!("Pulled {image} in"))
-            && l.contains(&format!("→ {digest}"))),
+        log.iter()
+            .any(|l| l.starts_with(&format!("Pulled {image} in"))
+                && l.contains(&format!("→ {digest}"))),
         "{log:#?}"
     );
 

@@ -14,10 +14,10 @@ pub use client::Engine;
 pub use containers::ContainerError;
 pub use image::{BuildContext, BuildOptions, ImageError};
 pub use observe::{OutputChunk, Usage};
-pub use pull::LocalImage;
-pub use pull_progress::PullProgress;
 pub use observed::{
     Observed, LABEL_DEPLOYMENT, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REPLICA, LABEL_SERVICE,
     LABEL_TEAM, LABEL_TEMPLATE,
 };
+pub use pull::LocalImage;
+pub use pull_progress::PullProgress;
 pub use replica::{team_network, ReplicaTemplate};

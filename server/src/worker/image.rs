@@ -73,8 +73,12 @@ impl Worker {
                         image: digest.clone(),
                         auth: spec.registry_auth.clone(),
                     };
-                    self.pulls
-                        .start(&self.pool, &self.engine, request, self.settings.pull_timeout);
+                    self.pulls.start(
+                        &self.pool,
+                        &self.engine,
+                        request,
+                        self.settings.pull_timeout,
+                    );
                     ImageResolution::Pulling
                 }
                 _ => ImageResolution::Failed(format!(

@@ -200,9 +200,13 @@ async fn pull(pool: PgPool, engine: Engine, r: PullRequest, timeout: Duration) -
 /// "incorrect username or password".
 pub(super) fn refused_credentials(reason: &str) -> bool {
     let reason = reason.to_ascii_lowercase();
-    ["unauthorized", "authentication required", "incorrect username or password"]
-        .iter()
-        .any(|w| reason.contains(w))
+    [
+        "unauthorized",
+        "authentication required",
+        "incorrect username or password",
+    ]
+    .iter()
+    .any(|w| reason.contains(w))
 }
 
 #[cfg(test)]
@@ -214,13 +218,17 @@ mod tests {
         assert!(refused_credentials(
             "could not pull image localhost:5000/p:1: Head \"http://localhost:5000/v2/p/manifests/1\": unauthorized: authentication required"
         ));
-        assert!(refused_credentials("Get https://registry-1.docker.io/v2/: unauthorized: incorrect username or password"));
+        assert!(refused_credentials(
+            "Get https://registry-1.docker.io/v2/: unauthorized: incorrect username or password"
+        ));
         assert!(!refused_credentials(
             "could not pull image berth-test/x:1: Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host"
         ));
         assert!(!refused_credentials(
             "pull access denied for berth-test/x, repository does not exist or may require 'docker login': denied: requested access to the resource is denied"
         ));
-        assert!(!refused_credentials("manifest for localhost:5000/demo:9 not found: manifest unknown"));
+        assert!(!refused_credentials(
+            "manifest for localhost:5000/demo:9 not found: manifest unknown"
+        ));
     }
 }

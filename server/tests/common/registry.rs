@@ -123,7 +123,10 @@ impl Registry {
         let reference = format!("{}/{repo_tag}", self.host());
         let (repo, tag) = reference.rsplit_once(':').expect("repo:tag");
         let docker = engine.client().await.unwrap();
-        let options = TagImageOptionsBuilder::default().repo(repo).tag(tag).build();
+        let options = TagImageOptionsBuilder::default()
+            .repo(repo)
+            .tag(tag)
+            .build();
         docker.tag_image(local, Some(options)).await.unwrap();
         let credentials = auth.map(|a| DockerCredentials {
             username: Some(a.username.clone()),

@@ -77,13 +77,18 @@ mod tests {
 
     #[test]
     fn a_set_policy_wins_except_for_a_built_image() {
-        let never = spec(serde_json::json!({"name": "web", "image": "demo:1", "pull_policy": "never"}));
+        let never =
+            spec(serde_json::json!({"name": "web", "image": "demo:1", "pull_policy": "never"}));
         assert_eq!(never.pull_policy, Some(PullPolicy::Never));
         assert_eq!(never.effective_pull_policy(), PullPolicy::Never);
-        let missing = spec(serde_json::json!({"name": "web", "image": "demo:1", "pull_policy": "if-missing"}));
+        let missing = spec(
+            serde_json::json!({"name": "web", "image": "demo:1", "pull_policy": "if-missing"}),
+        );
         assert_eq!(missing.effective_pull_policy(), PullPolicy::IfMissing);
-        let built = spec(serde_json::json!({"name": "web", "image": "berth/t/web:abc",
-            "git": {"repo": "https://example.com/r.git", "branch": "main"}}));
+        let built = spec(
+            serde_json::json!({"name": "web", "image": "berth/t/web:abc",
+            "git": {"repo": "https://example.com/r.git", "branch": "main"}}),
+        );
         assert_eq!(built.effective_pull_policy(), PullPolicy::Never);
     }
 

@@ -185,7 +185,13 @@ impl ServiceChange {
 
     /// An earlier deployment of this service by number.
     pub async fn earlier(&mut self, number: i32) -> Result<Option<EarlierDeployment>, StoreError> {
-        type Row = (Json<ServiceSpec>, String, bool, Option<String>, Option<String>);
+        type Row = (
+            Json<ServiceSpec>,
+            String,
+            bool,
+            Option<String>,
+            Option<String>,
+        );
         let row: Option<Row> = sqlx::query_as(
             "SELECT spec, state, image_removed, image_id, image_digest
              FROM deployments WHERE service_id = $1 AND number = $2",

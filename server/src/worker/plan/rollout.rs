@@ -269,10 +269,7 @@ mod tests {
         let d = decide(Some(&r), &[], true, me(), Utc::now());
         assert_eq!(
             d.steps,
-            [
-                RolloutStep::Hold(Announce::Start),
-                RolloutStep::Pull
-            ]
+            [RolloutStep::Hold(Announce::Start), RolloutStep::Pull]
         );
         assert_eq!(d.source, Source::Rollout);
         assert!(!d.plan_containers);

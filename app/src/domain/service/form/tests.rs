@@ -183,7 +183,11 @@ fn the_pull_policy_round_trips_and_an_unknown_one_is_marked() {
     let spec = f.parse().unwrap();
     assert_eq!(spec.pull_policy, Some(super::super::PullPolicy::IfMissing));
     assert_eq!(ServiceForm::from_spec(&spec).pull_policy, "if-missing");
-    assert_eq!(form().parse().unwrap().pull_policy, None, "empty: the default");
+    assert_eq!(
+        form().parse().unwrap().pull_policy,
+        None,
+        "empty: the default"
+    );
     let errors = ServiceForm {
         pull_policy: "sometimes".into(),
         ..form()
@@ -198,5 +202,8 @@ fn the_pull_policy_round_trips_and_an_unknown_one_is_marked() {
         ..form()
     };
     let errors = git.parse().unwrap_err();
-    assert!(errors.iter().any(|e| e.field == "pull_policy"), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.field == "pull_policy"),
+        "{errors:?}"
+    );
 }
