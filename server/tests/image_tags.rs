@@ -213,3 +213,53 @@ async fn a_private_registry_needs_the_right_password_and_never_needs_the_image(p
 
     api.server.stop_worker_and_clean_up();
 }
+
+/// The pull policy is one field in the form (without JavaScript), the REST API and its
+/// OpenAPI document, with one rule: unknown names and a policy on a git service refused.
+#[sqlx::test(migrations = false)]
+async fn the_pull_policy_is_set_through_the_form_and_the_api(pool: PgPool) {
+    use common::team::{call, Caller};
+    let s = common::TestServer::start(pool).await;
+    let c = s.owner().await;
+    let save = |policy: &'static str| {
+        c.post(s.url("/api/save_service"))
+            .form(&[
+                ("id", ""),
+                ("form[name]", "pinned"),
+                ("form[image]", "localhost:5000/demo:1"),
+                ("form[pull_policy]", policy),
+            ])
+            .send()
+    };
+    let outcome: Value = save("sometimes").await.unwrap().json().await.unwrap();
+    assert_eq!(outcome["Invalid"][0]["field"], "pull_policy", "{outcome}");
+    assert_eq!(s.count("services").await, 0);
+    let outcome: Value = save("if-missing").await.unwrap().json().await.unwrap();
+    let id = outcome["Saved"]["id"].as_str().expect("saved").to_owned();
+    let owner = Caller::Cookie(c.clone());
+    let (_, view) = call(&s, &owner, "GET", &format!("/api/v1/services/{id}"), None).await;
+    assert_eq!(view["spec"]["pull_policy"], "if-missing");
+    let edit = s.page(&c, &format!("/services/{id}/edit")).await;
+    assert!(
+        edit.contains("<option value=\"if-missing\" selected"),
+        "the edit form shows the stored policy"
+    );
+
+    let git = json!({"name": "built", "pull_policy": "always",
+        "git": {"repo": "https://example.com/app.git", "branch": "main"}});
+    let (status, body) = call(&s, &owner, "POST", "/api/v1/services", Some(git)).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("pull_policy"), "{body}");
+
+    let (_, doc) = call(&s, &Caller::Nobody, "GET", "/api/v1/openapi.json", None).await;
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["PullPolicy"]["enum"],
+        json!(["always", "if-missing", "never"]),
+        "{:#}",
+        schemas["PullPolicy"]
+    );
+    assert!(schemas["ServiceSpec"]["properties"]["pull_policy"].is_object());
+    assert!(schemas["DeploymentView"]["properties"]["image_id"].is_object());
+    assert!(schemas["DeploymentView"]["properties"]["image_digest"].is_object());
+}
