@@ -72,6 +72,11 @@ pub struct Config {
     #[arg(long, env = "BERTH_DEPLOY_TIMEOUT", default_value = "5m", value_parser = parse_duration)]
     pub deploy_timeout: Duration,
 
+    /// A rollout's image pull that has not finished by then fails the rollout ("pull timed
+    /// out"); the deploy deadline starts only once the image is present (e.g. 10m).
+    #[arg(long, env = "BERTH_PULL_TIMEOUT", default_value = "10m", value_parser = parse_duration)]
+    pub pull_timeout: Duration,
+
     /// Grace between SIGTERM and SIGKILL when Berth stops a container (e.g. 10s).
     #[arg(long, env = "BERTH_STOP_GRACE", default_value = "10s", value_parser = parse_duration)]
     pub stop_grace: Duration,
@@ -210,7 +215,7 @@ impl Config {
             None => format!("embedded in {}", self.data_dir.join("postgres").display()),
         };
         format!(
-            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?} header_read_timeout={:?} body_read_timeout={:?} deploy_timeout={:?} stop_grace={:?} resync_interval={:?} caddy_admin={} proxy_tls={} drain_delay={:?} build_concurrency={} build_timeout={:?} keep_images={} git_local_root={}",
+            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?} header_read_timeout={:?} body_read_timeout={:?} deploy_timeout={:?} pull_timeout={:?} stop_grace={:?} resync_interval={:?} caddy_admin={} proxy_tls={} drain_delay={:?} build_concurrency={} build_timeout={:?} keep_images={} git_local_root={}",
             self.addr,
             self.data_dir.display(),
             db,
@@ -221,6 +226,7 @@ impl Config {
             self.header_read_timeout,
             self.body_read_timeout,
             self.deploy_timeout,
+            self.pull_timeout,
             self.stop_grace,
             self.resync_interval,
             self.caddy_admin.as_deref().unwrap_or("-"),

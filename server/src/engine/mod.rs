@@ -7,6 +7,7 @@ mod image;
 mod observe;
 mod observed;
 mod pull;
+mod pull_progress;
 mod replica;
 mod volumes;
 
@@ -18,5 +19,7 @@ pub use observed::{
     Observed, LABEL_DEPLOYMENT, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REPLICA, LABEL_SERVICE,
     LABEL_TEAM, LABEL_TEMPLATE,
 };
+pub use pull::LocalImage;
+pub use pull_progress::PullProgress;
 pub use replica::{team_network, team_volume, ReplicaTemplate};
 pub use volumes::VolumeRemoval;

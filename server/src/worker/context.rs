@@ -2,6 +2,7 @@
 //! can fail with, when to look again, and the deployment whose containers should run. Of
 //! its sibling modules it imports only the pure [`plan`](super::plan).
 
+use super::pulls::Pulls;
 use super::settings::WorkerSettings;
 use crate::{
     engine::{ContainerError, Engine, ImageError},
@@ -24,6 +25,8 @@ pub struct Worker {
     /// This process, as a rollout lease owner.
     pub(super) instance: Uuid,
     pub(super) proxy: Option<Arc<Proxy>>,
+    /// Image pulls of rollouts, running beside the reconciles.
+    pub(super) pulls: Pulls,
 }
 
 impl Worker {
@@ -35,6 +38,7 @@ impl Worker {
             proxy: settings.proxy.clone().map(Proxy::new),
             settings: Arc::new(settings),
             instance: Uuid::new_v4(),
+            pulls: Pulls::default(),
         }
     }
 
@@ -92,6 +96,15 @@ impl Goal {
         } else {
             self.spec.replicas
         }
+    }
+
+    /// What its containers run: the image id the deployment recorded, or the spec's
+    /// reference for one that recorded none (made before image ids were recorded).
+    pub fn image(&self) -> &str {
+        self.deployment
+            .image_id
+            .as_deref()
+            .unwrap_or(&self.spec.image)
     }
 
     /// What the container plan aims at.

@@ -19,6 +19,8 @@ use uuid::Uuid;
 
 /// How often an open rollout is looked at while replicas become healthy.
 const ROLLOUT_POLL: Duration = Duration::from_millis(500);
+/// How often a rollout whose image is being pulled is looked at.
+const PULL_POLL: Duration = Duration::from_secs(1);
 
 impl Worker {
     /// Service ids worth a look: every row, and every service a labelled container names
@@ -39,12 +41,21 @@ impl Worker {
         // Read: what runs, and what should.
         let observed = self.engine.managed_containers(Some(id)).await?;
         let Some(svc) = store::desired(&self.pool, id).await? else {
+            self.pulls.stop_others(id, None);
             for c in &observed {
                 tracing::info!(container = %c.name, "removing an orphan: its service no longer exists");
                 self.engine.remove(&c.id, self.grace()).await?;
             }
             return Ok(Next::Idle);
         };
+        // A pull goes on only for the rollout wanted now (not one superseded or deleted).
+        let wanted = svc.rollout.as_ref().filter(|_| !svc.deleting).map(|r| r.id);
+        for stopped in self.pulls.stop_others(id, wanted) {
+            if !svc.deleting {
+                let line = "Pull stopped: this deployment is no longer the one to roll out.";
+                self.log(stopped, None, line).await;
+            }
+        }
         if svc.deleting {
             return self.finalize_delete(&svc, &observed).await;
         }
@@ -80,8 +91,10 @@ impl Worker {
             let after = self
                 .rollout_steps(&svc, r, &decision.steps, &observed)
                 .await?;
-            if after == AfterSteps::LookAgain {
-                return Ok(Next::After(Duration::ZERO));
+            match after {
+                AfterSteps::LookAgain => return Ok(Next::After(Duration::ZERO)),
+                AfterSteps::Wait => return Ok(Next::After(PULL_POLL)),
+                AfterSteps::Continue => {}
             }
         }
         let acted = !plan.actions.is_empty();
@@ -124,9 +137,10 @@ impl Worker {
             return Ok(None);
         };
         let spec = self.open_spec(svc.id, row).map_err(|e| e.to_string());
-        let image_present = match &spec {
-            Ok(spec) => self.engine.image_exists(&spec.image).await?,
-            Err(_) => false,
+        // Resolved (its id recorded) and still on the engine.
+        let image_present = match (&spec, &row.image_id) {
+            (Ok(_), Some(id)) => self.engine.local_image(id).await?.is_some(),
+            _ => false,
         };
         let facts = RolloutFacts {
             state: row.state,
@@ -140,6 +154,7 @@ impl Worker {
         let open = OpenRollout {
             row: row.clone(),
             spec,
+            image_ready: image_present,
         };
         Ok(Some((open, facts)))
     }
@@ -157,6 +172,7 @@ impl Worker {
                 Some(OpenRollout {
                     row,
                     spec: Ok(spec),
+                    ..
                 }),
                 _,
             ) => Some(Goal {

@@ -2,6 +2,7 @@
 //! (live, failed or rolled back), and the reasons it gives, in words.
 
 use super::context::{ReconcileError, Worker};
+use super::image::ImageResolution;
 use super::plan::crash::{Crash, CrashKind};
 use super::plan::rollout::{Announce, Failure, RolloutStep};
 use crate::engine::Observed;
@@ -22,6 +23,8 @@ const CRASH_LINE_CHARS: usize = 200;
 pub(super) struct OpenRollout {
     pub row: DeploymentRow,
     pub spec: Result<ServiceSpec, String>,
+    /// Its image is resolved and on the engine: its deadline runs.
+    pub image_ready: bool,
 }
 
 /// What the rollout's steps leave for the rest of the pass.
@@ -29,8 +32,10 @@ pub(super) struct OpenRollout {
 pub(super) enum AfterSteps {
     /// Go on with the container plan.
     Continue,
-    /// Stop here and look again at once (the image was pulled, or the rollout ended).
+    /// Stop here and look again at once (the image was resolved, or the rollout ended).
     LookAgain,
+    /// Stop here and look again soon (its image is being pulled).
+    Wait,
 }
 
 impl Worker {
@@ -47,32 +52,29 @@ impl Worker {
         for step in steps {
             match step {
                 RolloutStep::Hold(announce) => {
+                    // The deadline starts once the image is present: a pull has its own.
+                    let deadline = r.image_ready.then_some(settings.deploy_timeout);
                     store::hold_rollout(
                         &self.pool,
                         row.id,
                         self.instance,
-                        settings.deploy_timeout,
+                        deadline,
                         settings.lease,
                     )
                     .await?;
                     self.announce(svc, row, *announce).await;
                 }
                 RolloutStep::ImageReady => self.image_ready(row).await,
-                RolloutStep::Pull { announce } => {
+                RolloutStep::Pull => {
                     let Ok(spec) = &r.spec else { continue };
-                    match self
-                        .engine
-                        .ensure_image(&spec.image, spec.registry_auth.as_ref())
-                        .await
-                    {
-                        Ok(()) if *announce => self.image_ready(row).await,
-                        Ok(()) => {}
-                        Err(e) if e.is_permanent() => {
-                            self.fail_rollout(svc, row, &e.to_string()).await?
+                    return match self.resolve_image(svc, row, spec).await? {
+                        ImageResolution::Recorded => Ok(AfterSteps::LookAgain),
+                        ImageResolution::Pulling => Ok(AfterSteps::Wait),
+                        ImageResolution::Failed(why) => {
+                            self.fail_rollout(svc, row, &why).await?;
+                            Ok(AfterSteps::LookAgain)
                         }
-                        Err(e) => return Err(e.into()),
-                    }
-                    return Ok(AfterSteps::LookAgain);
+                    };
                 }
                 RolloutStep::Fail(failure) => {
                     let why = match failure {
@@ -101,9 +103,10 @@ impl Worker {
             Announce::Start => {
                 let replicas = if svc.stopped { 0 } else { r.spec.replicas };
                 let line = format!(
-                    "Rolling out deployment #{}: image {}, {replicas} replica(s), deadline {} s.",
+                    "Rolling out deployment #{}: image {} (pull policy {}), {replicas} replica(s), deadline {} s once the image is present.",
                     r.number,
                     r.spec.image,
+                    r.spec.effective_pull_policy().as_str(),
                     self.settings.deploy_timeout.as_secs()
                 );
                 self.log(r.id, None, &line).await;
@@ -129,7 +132,10 @@ impl Worker {
     }
 
     async fn image_ready(&self, r: &DeploymentRow) {
-        let line = format!("Image {} is ready.", r.spec.image);
+        let line = match &r.image_id {
+            Some(id) => format!("Image {} is ready: {id}.", r.spec.image),
+            None => format!("Image {} is ready.", r.spec.image),
+        };
         self.log(r.id, Some(DeployStep::Pull), &line).await;
     }
 

@@ -7,7 +7,9 @@ pub mod debian_images;
 pub mod docker;
 pub mod git_repo;
 pub mod images;
+pub mod registry;
 pub mod team;
+pub mod throttle;
 
 use server::{
     engine::Engine,

@@ -98,7 +98,8 @@ pub async fn redeploy(deps: Deps<'_>, caller: &Caller, id: Uuid) -> Result<Uuid,
 }
 
 /// Rolls back to deployment `number`, one that went live and whose image is still kept:
-/// its definition becomes the service's again and is rolled out.
+/// its definition becomes the service's again and is rolled out, with the image it ran
+/// (its recorded image id, not what its tag names now).
 pub async fn rollback(
     deps: Deps<'_>,
     caller: &Caller,
@@ -130,6 +131,12 @@ pub async fn rollback(
     let spec = earlier.spec;
     change.store_spec(&spec).await?;
     let deployment = change.deploy(&spec, &new_template(), "rollback").await?;
+    // Exactly the image it ran, even if its tag has moved since.
+    if let Some(image_id) = &earlier.image_id {
+        change
+            .pin_image(deployment, image_id, earlier.image_digest.as_deref())
+            .await?;
+    }
     let who = change.by_whom().await?;
     change
         .event(

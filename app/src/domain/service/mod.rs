@@ -11,6 +11,7 @@ mod host_name;
 mod image_ref;
 mod metrics;
 mod progress;
+mod pull_policy;
 mod repo_location;
 mod spec;
 mod status;
@@ -32,6 +33,7 @@ pub use host_name::{validate_host_name, ProxyListen, MAX_DOMAINS};
 pub use image_ref::{parse_image_ref, registry_host, ImageRef};
 pub use metrics::{cpu_percent, sum_rounds, ContainerMetrics, MetricSample, ServiceMetrics};
 pub use progress::{progress, DeployStep, StepState};
+pub use pull_policy::PullPolicy;
 pub use repo_location::{
     check_repo_target, check_repo_url, repo_origin, RepoHost, RepoLocation, RepoTransport,
 };

@@ -55,6 +55,10 @@ pub struct ServiceSpec {
     /// Credentials for pulling a private image; the password is a secret.
     #[serde(default)]
     pub registry_auth: Option<RegistryAuth>,
+    /// When a rollout pulls the image; unset: `always` for a tag, `if-missing` for an image
+    /// pinned by digest (see [`ServiceSpec::effective_pull_policy`]). Not for git services.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_policy: Option<super::PullPolicy>,
     /// Public HTTP: domains the edge proxy routes to the ready replicas.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpRoute>,

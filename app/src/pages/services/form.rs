@@ -186,8 +186,13 @@ fn ServiceFormView(initial: ServiceForm, errors: Vec<FieldError>, id: String) ->
                 <label>"Registry password" <small class="muted">"stored encrypted; empty keeps the stored one"</small>
                     <input name="form[registry_password]" type="password" value="" autocomplete="new-password" />
                 </label>
+                <label>"Pull policy" <small class="muted">"when a rollout asks the registry for the image"</small>
+                    <select name="form[pull_policy]">
+                        {[("", "default (always for a tag, if-missing for a digest)"), ("always", "always"), ("if-missing", "if-missing"), ("never", "never")].map(|(v, l)| view! { <option value=v selected=f.pull_policy == v>{l}</option> })}
+                    </select>
+                </label>
             </div>
-            {hint("registry_username")}{hint("registry_password")}
+            {hint("registry_username")}{hint("registry_password")}{hint("pull_policy")}
             <fieldset>
                 <legend>"Domains"</legend>
                 <label>"Domains" <small class="muted">"one per line, e.g. app.example.com; routed to the ready replicas through the edge proxy"</small>

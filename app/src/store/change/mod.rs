@@ -54,6 +54,9 @@ pub struct EarlierDeployment {
     pub spec: ServiceSpec,
     pub state: Option<DeploymentState>,
     pub image_removed: bool,
+    /// The image it ran (`sha256:…`) and its registry digest, when recorded.
+    pub image_id: Option<String>,
+    pub image_digest: Option<String>,
 }
 
 /// One change to one service, in one transaction, its row locked (`FOR UPDATE`) from the
@@ -182,20 +185,52 @@ impl ServiceChange {
 
     /// An earlier deployment of this service by number.
     pub async fn earlier(&mut self, number: i32) -> Result<Option<EarlierDeployment>, StoreError> {
-        let row: Option<(Json<ServiceSpec>, String, bool)> = sqlx::query_as(
-            "SELECT spec, state, image_removed FROM deployments WHERE service_id = $1 AND number = $2",
+        type Row = (
+            Json<ServiceSpec>,
+            String,
+            bool,
+            Option<String>,
+            Option<String>,
+        );
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT spec, state, image_removed, image_id, image_digest
+             FROM deployments WHERE service_id = $1 AND number = $2",
         )
         .bind(self.id)
         .bind(number)
         .fetch_optional(&mut *self.tx)
         .await?;
-        Ok(
-            row.map(|(Json(spec), state, image_removed)| EarlierDeployment {
+        Ok(row.map(
+            |(Json(spec), state, image_removed, image_id, image_digest)| EarlierDeployment {
                 spec,
                 state: DeploymentState::parse(&state),
                 image_removed,
-            }),
+                image_id,
+                image_digest,
+            },
+        ))
+    }
+
+    /// Gives the new deployment `deployment` the image an earlier one ran (`image_id`,
+    /// `sha256:…`, with its registry digest): its rollout runs exactly that image and
+    /// does not pull.
+    pub async fn pin_image(
+        &mut self,
+        deployment: Uuid,
+        image_id: &str,
+        digest: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE deployments SET image_id = $3, image_digest = $4
+             WHERE id = $1 AND service_id = $2",
         )
+        .bind(deployment)
+        .bind(self.id)
+        .bind(image_id)
+        .bind(digest)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
     }
 
     /// Stops (no replicas run; the count is kept) or starts the service.

@@ -50,6 +50,10 @@ impl ServiceForm {
                 RestartPolicy::UnlessStopped => "unless-stopped",
             }
             .into(),
+            pull_policy: spec
+                .pull_policy
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default(),
             volumes: join(&mut spec.volumes.iter().map(|v| {
                 format!(
                     "{}:{}{}",

@@ -2,7 +2,7 @@
 
 use super::super::{
     BuildArg, EnvVar, FieldError, GitCredentials, GitSource, HealthCheck, HealthProbe, HttpRoute,
-    PortSpec, Protocol, RestartPolicy, ServiceSpec, VolumeMount,
+    PortSpec, Protocol, PullPolicy, RestartPolicy, ServiceSpec, VolumeMount,
 };
 use super::{form_field, ServiceForm};
 
@@ -116,6 +116,16 @@ impl ServiceForm {
                 RestartPolicy::UnlessStopped
             }
         };
+        let pull_policy = match self.pull_policy.trim() {
+            "" => None,
+            p => PullPolicy::parse(p).or_else(|| {
+                errors.push(FieldError::new(
+                    "pull_policy",
+                    "Choose a pull policy from the list.",
+                ));
+                None
+            }),
+        };
         let health_check = self.parse_health(&mut errors);
         let http = self.parse_route(&mut errors);
         let git = self.parse_git(&mut errors);
@@ -146,6 +156,7 @@ impl ServiceForm {
                     password: password.to_owned(),
                 }),
             },
+            pull_policy,
             http,
         };
         if let Err(spec_errors) = spec.validate() {

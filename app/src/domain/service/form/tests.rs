@@ -176,3 +176,37 @@ fn blank_numbers_take_defaults_and_words_are_refused() {
     };
     assert_eq!(f.parse().unwrap_err()[0].field, "replicas");
 }
+
+#[test]
+fn the_pull_policy_round_trips_and_an_unknown_one_is_marked() {
+    let f = ServiceForm {
+        pull_policy: "if-missing".into(),
+        ..form()
+    };
+    let spec = f.parse().unwrap();
+    assert_eq!(spec.pull_policy, Some(super::super::PullPolicy::IfMissing));
+    assert_eq!(ServiceForm::from_spec(&spec).pull_policy, "if-missing");
+    assert_eq!(
+        form().parse().unwrap().pull_policy,
+        None,
+        "empty: the default"
+    );
+    let errors = ServiceForm {
+        pull_policy: "sometimes".into(),
+        ..form()
+    }
+    .parse()
+    .unwrap_err();
+    assert_eq!(errors[0].field, "pull_policy");
+    let git = ServiceForm {
+        image: String::new(),
+        git_repo: "https://example.com/r.git".into(),
+        pull_policy: "always".into(),
+        ..form()
+    };
+    let errors = git.parse().unwrap_err();
+    assert!(
+        errors.iter().any(|e| e.field == "pull_policy"),
+        "{errors:?}"
+    );
+}
