@@ -7,6 +7,7 @@ mod common;
 
 mod failing_build;
 mod fixtures;
+mod form_hooks;
 mod injection;
 mod pushes;
 mod refusals;

@@ -10,6 +10,7 @@ mod git_source;
 mod host_name;
 mod image_ref;
 mod metrics;
+mod normalise;
 mod progress;
 mod repo_location;
 mod spec;
@@ -20,7 +21,9 @@ mod validate;
 mod webhook;
 pub mod wording;
 
-pub use change::{adopt_stored_image, classify, keep_stored_secrets, spec_change, Change};
+pub use change::{
+    adopt_stored_image, classify, keep_stored_order, keep_stored_secrets, spec_change, Change,
+};
 pub use container::{ContainerView, ReplicaIndex};
 pub use field::FieldError;
 pub use form::{form_field, FormProblem, ServiceForm};
@@ -29,6 +32,7 @@ pub use git_source::{
 };
 pub use host_name::{validate_host_name, ProxyListen, MAX_DOMAINS};
 pub use image_ref::{parse_image_ref, registry_host, ImageRef};
+pub use normalise::{dns_name, single_line};
 pub use metrics::{cpu_percent, sum_rounds, ContainerMetrics, MetricSample, ServiceMetrics};
 pub use progress::{progress, DeployStep, StepState};
 pub use repo_location::{
