@@ -72,7 +72,10 @@ async fn a_form_encoded_github_push_builds_and_other_content_types_answer_415(po
         secret: "not the secret",
         ..as_form
     };
-    assert_eq!(deliver_as(&api, &wrong, "push", "w1", body.clone()).await.0, 401);
+    assert_eq!(
+        deliver_as(&api, &wrong, "push", "w1", body.clone()).await.0,
+        401
+    );
     let resigned = reqwest::Client::new()
         .post(api.server.url(&format!("/hooks/github/{id}")))
         .header("content-type", FORM)

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod browser_form;
 pub mod docker;
 pub mod git_repo;
 pub mod images;

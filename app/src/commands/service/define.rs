@@ -3,8 +3,7 @@
 use crate::commands::{Caller, CommandError, Deps};
 use crate::domain::service::{
     adopt_stored_image, check_repo_target, check_repo_url, classify, keep_stored_order,
-    keep_stored_secrets,
-    spec_change, wording, Change, EventKind, ServiceSpec,
+    keep_stored_secrets, spec_change, wording, Change, EventKind, ServiceSpec,
 };
 use crate::domain::Permission;
 use crate::store::change::{new_template, ServiceChange};

@@ -32,8 +32,8 @@ pub use git_source::{
 };
 pub use host_name::{validate_host_name, ProxyListen, MAX_DOMAINS};
 pub use image_ref::{parse_image_ref, registry_host, ImageRef};
-pub use normalise::{dns_name, single_line};
 pub use metrics::{cpu_percent, sum_rounds, ContainerMetrics, MetricSample, ServiceMetrics};
+pub use normalise::{dns_name, single_line};
 pub use progress::{progress, DeployStep, StepState};
 pub use repo_location::{
     check_repo_target, check_repo_url, repo_origin, RepoHost, RepoLocation, RepoTransport,

@@ -64,7 +64,10 @@ mod tests {
     fn names_and_domains_are_trimmed_and_lowercased() {
         assert_eq!(dns_name(" Web "), "web");
         assert_eq!(dns_name("App.Example.COM\t"), "app.example.com");
-        assert_eq!(single_line("  registry.example.com/Team/app:V1 "), "registry.example.com/Team/app:V1");
+        assert_eq!(
+            single_line("  registry.example.com/Team/app:V1 "),
+            "registry.example.com/Team/app:V1"
+        );
     }
 
     #[test]
@@ -88,16 +91,25 @@ mod tests {
         assert_eq!(spec.http.as_ref().unwrap().domains, ["app.example.com"]);
         assert_eq!(spec.registry_auth.as_ref().unwrap().username, "ada");
         assert_eq!(spec.registry_auth.as_ref().unwrap().password, " pw ");
-        assert_eq!((spec.volumes[0].name.as_str(), spec.volumes[0].path.as_str()), ("data", "/var/data"));
+        assert_eq!(
+            (spec.volumes[0].name.as_str(), spec.volumes[0].path.as_str()),
+            ("data", "/var/data")
+        );
         assert_eq!(spec.command, [" sh ", "-c", "echo  hi "]);
         assert_eq!(spec.env[0].value, "  Hello\n");
         assert_eq!(spec.env[1].value, " s3cret ");
         let git = spec.git.unwrap();
-        assert_eq!((git.repo.as_str(), git.branch.as_str()), ("https://example.com/a.git", "Main"));
+        assert_eq!(
+            (git.repo.as_str(), git.branch.as_str()),
+            ("https://example.com/a.git", "Main")
+        );
         assert_eq!(git.build_args[0].value, " 1 ");
         assert_eq!(
             git.credentials,
-            Some(GitCredentials::Token { username: "bot".into(), token: " t ".into() })
+            Some(GitCredentials::Token {
+                username: "bot".into(),
+                token: " t ".into()
+            })
         );
     }
 }

@@ -67,8 +67,11 @@ impl ServiceForm {
             form.git_branch = g.branch.clone();
             form.git_dockerfile = g.dockerfile.clone();
             form.git_context = g.context.clone();
-            form.git_build_args =
-                write_pairs(g.build_args.iter().map(|a| (a.key.as_str(), a.value.as_str())));
+            form.git_build_args = write_pairs(
+                g.build_args
+                    .iter()
+                    .map(|a| (a.key.as_str(), a.value.as_str())),
+            );
             form.git_credentials = match &g.credentials {
                 None => "none",
                 Some(GitCredentials::Token { username, .. }) => {

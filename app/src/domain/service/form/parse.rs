@@ -215,9 +215,7 @@ impl ServiceForm {
 
     /// No domains: no route (a port given alone is an error, so it is not lost silently).
     fn parse_route(&self, errors: &mut Vec<FieldError>) -> Option<HttpRoute> {
-        let domains: Vec<String> = lines(&self.domains)
-            .map(|(_, l)| l.to_owned())
-            .collect();
+        let domains: Vec<String> = lines(&self.domains).map(|(_, l)| l.to_owned()).collect();
         if domains.is_empty() {
             if !self.http_port.trim().is_empty() {
                 errors.push(FieldError::new(

@@ -221,7 +221,9 @@ fn tricky_spec() -> ServiceSpec {
             ]
         })
         .collect();
-    let args: Vec<_> = std::iter::once("sh").chain(TRICKY.iter().copied()).collect();
+    let args: Vec<_> = std::iter::once("sh")
+        .chain(TRICKY.iter().copied())
+        .collect();
     let build_args: Vec<_> = TRICKY
         .iter()
         .enumerate()
@@ -287,7 +289,11 @@ fn each_tricky_value_round_trips_alone() {
         spec.command[0] = "run".into();
         let form = ServiceForm::from_spec(&spec);
         let back = as_sent(&form).parse().unwrap();
-        assert_eq!(back.env, spec.env, "env {value:?} written as {:?}", form.env);
+        assert_eq!(
+            back.env, spec.env,
+            "env {value:?} written as {:?}",
+            form.env
+        );
         assert_eq!(
             back.command, spec.command,
             "argument {value:?} written as {:?}",

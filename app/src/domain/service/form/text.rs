@@ -165,12 +165,19 @@ mod tests {
 
     #[test]
     fn plain_lines_are_literal_and_quotes_span_lines() {
-        assert_eq!(values("sh\n-c\n\necho \"hi\" # x"), ["sh", "-c", "echo \"hi\" # x"]);
+        assert_eq!(
+            values("sh\n-c\n\necho \"hi\" # x"),
+            ["sh", "-c", "echo \"hi\" # x"]
+        );
         assert_eq!(values("\"a\nb\"\nc"), ["a\nb", "c"]);
         assert_eq!(values("\"\"\n\"  \""), ["", "  "]);
         assert_eq!(values(r#""say \"hi\"\\n \n""#), ["say \"hi\"\\n \n"]);
         assert_eq!(values(r#""C:\dir""#), [r"C:\dir"], "other backslashes stay");
-        assert_eq!(values("\"a\r\nb\"\r\nc\r\n"), ["a\nb", "c"], "a browser's CRLF");
+        assert_eq!(
+            values("\"a\r\nb\"\r\nc\r\n"),
+            ["a\nb", "c"],
+            "a browser's CRLF"
+        );
     }
 
     #[test]
@@ -187,7 +194,11 @@ mod tests {
         assert_eq!(
             pairs,
             [
-                (1, "PEM".into(), "-----BEGIN KEY-----\nabc=\n-----END KEY-----\n"),
+                (
+                    1,
+                    "PEM".into(),
+                    "-----BEGIN KEY-----\nabc=\n-----END KEY-----\n"
+                ),
                 (5, "A".into(), " b = c"),
                 (6, "EMPTY".into(), ""),
             ]
@@ -200,7 +211,10 @@ mod tests {
         assert_eq!(items.len(), 1);
         assert_eq!(errors, ["Line 2: the quoted value is not closed with \"."]);
         let (_, errors) = read_items("ok\n\"a\" b", false);
-        assert!(errors[0].starts_with("Line 2: nothing may follow"), "{errors:?}");
+        assert!(
+            errors[0].starts_with("Line 2: nothing may follow"),
+            "{errors:?}"
+        );
         let (_, errors) = read_items("NOEQUALS", true);
         assert_eq!(errors, ["Line 1: write KEY=value."]);
     }
