@@ -12,3 +12,4 @@ mod injection;
 mod pushes;
 mod refusals;
 mod retention;
+mod submodules;

@@ -15,6 +15,7 @@ mod progress;
 mod repo_location;
 mod spec;
 mod status;
+mod submodule_url;
 mod taken;
 mod timeline;
 mod validate;
@@ -46,6 +47,7 @@ pub use status::{
     CommitInfo, DeploymentLogLine, DeploymentState, DeploymentView, RouteStatus, ServiceHealth,
     ServiceStatus, ServiceView, SECRET_MASK,
 };
+pub use submodule_url::submodule_url;
 pub use taken::{Holder, Taken};
 pub use timeline::{container_changes, ContainerFacts, EventKind, ServiceEvent};
 pub use validate::{validate_service_name, MAX_REPLICAS};
