@@ -247,7 +247,12 @@ pub async fn checkout(
         log,
     )
     .await?;
-    submodules::fetch_all(source, &repo, &git, reach, ws, log, 0, &mut 0).await?;
+    let mut walk = submodules::Walk {
+        reach,
+        ws,
+        fetched: 0,
+    };
+    submodules::fetch_all(source, &repo, &git, &mut walk, log, 0).await?;
     let described = git
         .output(
             &["log", "-1", "--format=%H%x00%an%x00%B", "HEAD", "--"],

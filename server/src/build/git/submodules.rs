@@ -32,17 +32,23 @@ impl Planned {
     }
 }
 
+/// One build's walk through submodules: what it may reach, where git keeps its home, and
+/// how many submodules it met so far (all levels).
+pub(super) struct Walk<'a> {
+    pub reach: &'a Reach,
+    pub ws: &'a Workspace,
+    pub fetched: usize,
+}
+
 /// Fetches every submodule the checkout in `dir` records (fetched from `source.repo` with
-/// `git`), and theirs, at their recorded commits. `fetched` counts across levels.
+/// `git`), and theirs, at their recorded commits; `depth` is 0 for the repository itself.
 pub(super) async fn fetch_all(
     source: &GitSource,
     dir: &Path,
     git: &Git,
-    reach: &Reach,
-    ws: &Workspace,
+    walk: &mut Walk<'_>,
     log: &mut (dyn FnMut(String) + Send),
     depth: usize,
-    fetched: &mut usize,
 ) -> Result<(), GitError> {
     let links = gitlinks(git, dir).await?;
     if links.is_empty() {
@@ -53,8 +59,8 @@ pub(super) async fn fetch_all(
             "submodules nest deeper than {MAX_DEPTH} levels"
         )));
     }
-    *fetched += links.len();
-    if *fetched > MAX_SUBMODULES {
+    walk.fetched += links.len();
+    if walk.fetched > MAX_SUBMODULES {
         return Err(GitError::Submodule(format!(
             "more than {MAX_SUBMODULES} submodules"
         )));
@@ -63,7 +69,7 @@ pub(super) async fn fetch_all(
     let mut planned = Vec::new();
     let mut refused = Vec::new();
     for (path, commit) in links {
-        match plan(source, &config, &path, &commit, dir, reach).await {
+        match plan(source, &config, &path, &commit, dir, walk.reach).await {
             Ok(p) => planned.push(p),
             Err(why) => refused.push(why),
         }
@@ -73,7 +79,7 @@ pub(super) async fn fetch_all(
     }
     for sub in planned {
         let sub_dir = dir.join(&sub.path);
-        let sub_git = Git::new(&sub.source, &sub.target, ws).map_err(|e| sub.fail(e))?;
+        let sub_git = Git::new(&sub.source, &sub.target, walk.ws).map_err(|e| sub.fail(e))?;
         fetch_one(&sub, &sub_git, &sub_dir, log)
             .await
             .map_err(|e| sub.fail(e))?;
@@ -87,11 +93,9 @@ pub(super) async fn fetch_all(
             &sub.source,
             &sub_dir,
             &sub_git,
-            reach,
-            ws,
+            walk,
             log,
             depth + 1,
-            fetched,
         ))
         .await?;
         // The build context gets the files, not the submodule's repository.

@@ -114,11 +114,11 @@ fn unquote(first: &str, more: &[&str]) -> Result<(String, usize), (&'static str,
 /// when plain, quoted when it starts with `"`, spans lines, holds a carriage return, has
 /// spaces at either end, or (in a list, `empty_needs_quotes`) is empty.
 pub fn write_value(value: &str, empty_needs_quotes: bool) -> String {
-    let plain = !value.starts_with('"')
-        && !value.contains(['\n', '\r'])
-        && value.trim() == value
-        && !(empty_needs_quotes && value.is_empty());
-    if plain {
+    let quoted = value.starts_with('"')
+        || value.contains(['\n', '\r'])
+        || value.trim() != value
+        || (empty_needs_quotes && value.is_empty());
+    if !quoted {
         return value.to_owned();
     }
     let mut out = String::with_capacity(value.len() + 2);
