@@ -8,6 +8,7 @@ mod observe;
 mod observed;
 mod pull;
 mod replica;
+mod volumes;
 
 pub use client::Engine;
 pub use containers::ContainerError;
@@ -17,4 +18,5 @@ pub use observed::{
     Observed, LABEL_DEPLOYMENT, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REPLICA, LABEL_SERVICE,
     LABEL_TEAM, LABEL_TEMPLATE,
 };
-pub use replica::{team_network, ReplicaTemplate};
+pub use replica::{team_network, team_volume, ReplicaTemplate};
+pub use volumes::VolumeRemoval;

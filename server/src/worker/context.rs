@@ -100,7 +100,7 @@ impl Goal {
             template: self.deployment.template.clone(),
             replicas: self.replicas(stopped),
             rolling: self.rolling,
-            stop_first: self.spec.ports.iter().any(|p| p.host.is_some()),
+            stop_first: self.spec.stop_first_reason().is_some(),
             restart_exited: self.spec.restart_policy != RestartPolicy::No,
         }
     }

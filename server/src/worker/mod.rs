@@ -11,6 +11,7 @@
 
 mod act;
 mod context;
+mod delete;
 mod leader;
 mod observe;
 pub mod plan;

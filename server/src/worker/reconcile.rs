@@ -1,13 +1,12 @@
 //! One reconcile of one service, in order: read what should run (Postgres) and what runs
 //! (Docker) → plan (pure: the rollout's steps, then the container actions) → record what
 //! was observed, once → act (the rollout's steps, the containers) → end the rollout when
-//! it converged.
+//! it converged. A service being deleted is finalised instead ([`delete`](super::delete)).
 
 use super::context::{Goal, Next, ReconcileError, Worker};
 use super::plan::rollout::{decide, RolloutFacts, Source};
 use super::plan::{plan, Plan};
 use super::rollout::{AfterSteps, OpenRollout};
-use crate::engine::Observed;
 use app::domain::service::{RestartPolicy, ServiceSpec};
 use app::store::{
     spec_secrets::open_env,
@@ -15,7 +14,6 @@ use app::store::{
     StoreError,
 };
 use chrono::Utc;
-use futures::future::join_all;
 use std::{collections::HashSet, time::Duration};
 use uuid::Uuid;
 
@@ -180,32 +178,5 @@ impl Worker {
         open_env(&mut spec, service_id, &self.secrets)
             .map_err(|e| StoreError::Secret(e.to_string()))?;
         Ok(spec)
-    }
-
-    async fn finalize_delete(
-        &self,
-        svc: &DesiredService,
-        observed: &[Observed],
-    ) -> Result<Next, ReconcileError> {
-        let ids: Vec<String> = observed.iter().map(|c| c.id.clone()).collect();
-        self.drain(svc, None, &ids).await;
-        let removals = observed
-            .iter()
-            .map(|c| self.engine.remove(&c.id, self.grace()));
-        for r in join_all(removals).await {
-            r?;
-        }
-        if self
-            .engine
-            .managed_containers(Some(svc.id))
-            .await?
-            .is_empty()
-        {
-            store::purge(&self.pool, svc.id).await?;
-            tracing::info!(service = %svc.name, "service deleted");
-            Ok(Next::Idle)
-        } else {
-            Ok(Next::After(Duration::from_secs(1)))
-        }
     }
 }

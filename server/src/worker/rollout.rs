@@ -108,6 +108,13 @@ impl Worker {
                 );
                 self.log(r.id, None, &line).await;
                 self.event(svc.id, EventKind::Deployment, &line).await;
+                // Said when it replaces running containers (not for a first deploy or a
+                // scale, which keep their template).
+                let replaces = svc.live.as_ref().is_some_and(|l| l.template != r.template);
+                if let Some(why) = r.spec.stop_first_reason().filter(|_| replaces) {
+                    let line = format!("{why}: the old containers stop before new ones start.");
+                    self.log(r.id, None, &line).await;
+                }
             }
             Announce::Resume => {
                 self.log(

@@ -10,6 +10,7 @@ mod fixtures;
 mod form_hooks;
 mod injection;
 mod pushes;
+mod python_app;
 mod refusals;
 mod retention;
 mod submodules;

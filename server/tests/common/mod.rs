@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod berth_process;
 pub mod browser_form;
+pub mod debian_images;
 pub mod docker;
 pub mod git_repo;
 pub mod images;

@@ -19,6 +19,7 @@ mod submodule_url;
 mod taken;
 mod timeline;
 mod validate;
+mod volumes;
 mod webhook;
 pub mod wording;
 
@@ -51,4 +52,5 @@ pub use submodule_url::submodule_url;
 pub use taken::{Holder, Taken};
 pub use timeline::{container_changes, ContainerFacts, EventKind, ServiceEvent};
 pub use validate::{validate_service_name, MAX_REPLICAS};
+pub use volumes::{volumes_left_unused, VolumesOnDelete};
 pub use webhook::{public_base, Provider, WebhookInfo, WebhookUrl};

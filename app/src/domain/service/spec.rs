@@ -49,7 +49,8 @@ pub struct ServiceSpec {
     pub health_check: Option<HealthCheck>,
     #[serde(default)]
     pub restart_policy: RestartPolicy,
-    /// Named Docker volumes only: host paths are refused.
+    /// Named Docker volumes only: host paths are refused. A writable one that is not
+    /// `shared` allows one replica, and the service rolls out stop-first.
     #[cfg_attr(feature = "ssr", schema(max_items = 20))]
     #[serde(default)]
     pub volumes: Vec<VolumeMount>,
@@ -228,4 +229,9 @@ pub struct VolumeMount {
     pub path: String,
     #[serde(default)]
     pub read_only: bool,
+    /// The application handles concurrent access (several replicas, or the old and the new
+    /// containers during a rollout, open it at once). Without it a writable volume allows
+    /// one replica and rolls out stop-first.
+    #[serde(default)]
+    pub shared: bool,
 }

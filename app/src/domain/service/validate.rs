@@ -70,6 +70,7 @@ impl ServiceSpec {
         }
         self.check_health(&mut errors);
         self.check_volumes(&mut errors);
+        self.check_replicas_with_volumes(&mut errors);
         if let Some(route) = &self.http {
             super::host_name::check_route(route, &mut errors);
         }

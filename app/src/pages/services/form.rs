@@ -178,7 +178,7 @@ fn ServiceFormView(initial: ServiceForm, errors: Vec<FieldError>, id: String) ->
                 <textarea name="form[ports]" rows="2">{f.ports}</textarea>
             </label>
             {hint("ports")}
-            <label>"Volumes" <small class="muted">"name:/path or name:/path:ro — named volumes only"</small>
+            <label>"Volumes" <small class="muted">"name:/path (writable: one replica, rolls out stop-first), name:/path:ro, or name:/path:shared (the app handles concurrent access) — named volumes only"</small>
                 <textarea name="form[volumes]" rows="2">{f.volumes}</textarea>
             </label>
             {hint("volumes")}

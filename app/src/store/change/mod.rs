@@ -10,7 +10,7 @@ pub mod audit_entry;
 mod claims;
 pub mod deployment;
 
-use crate::domain::service::{DeploymentState, EventKind, ServiceSpec, Taken};
+use crate::domain::service::{DeploymentState, EventKind, ServiceSpec, Taken, VolumesOnDelete};
 use crate::store::StoreError;
 use audit_entry::{record, Actor, Target};
 use sqlx::{types::Json, PgPool, Postgres, Row, Transaction};
@@ -208,13 +208,32 @@ impl ServiceChange {
         Ok(())
     }
 
-    /// Marks the service for deletion: the worker removes its containers, then the row.
-    pub async fn mark_deleting(&mut self) -> Result<(), StoreError> {
-        sqlx::query("UPDATE services SET deleting = true, updated_at = now() WHERE id = $1")
-            .bind(self.id)
-            .execute(&mut *self.tx)
-            .await?;
+    /// Marks the service for deletion: the worker removes its containers, then (with
+    /// [`VolumesOnDelete::Delete`]) the volumes no other service of the team uses, then
+    /// the row.
+    pub async fn mark_deleting(&mut self, volumes: VolumesOnDelete) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE services SET deleting = true, delete_volumes = $2, updated_at = now()
+             WHERE id = $1",
+        )
+        .bind(self.id)
+        .bind(volumes == VolumesOnDelete::Delete)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
+    }
+
+    /// What the deletion under way does with the volumes (as first asked).
+    pub async fn volumes_on_delete(&mut self) -> Result<VolumesOnDelete, StoreError> {
+        let delete: bool = sqlx::query_scalar("SELECT delete_volumes FROM services WHERE id = $1")
+            .bind(self.id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(if delete {
+            VolumesOnDelete::Delete
+        } else {
+            VolumesOnDelete::Keep
+        })
     }
 
     /// Replaces the webhook secret (sealed).

@@ -4,10 +4,12 @@
 
 mod containers;
 mod rollout;
+mod volumes;
 
 pub use containers::{record_containers, ContainerRecord};
 pub(super) use rollout::audit_outcome;
 pub use rollout::{finish_rollout, hold_rollout, log};
+pub use volumes::{audit_volumes_deleted, volumes_to_delete};
 
 use super::StoreError;
 use crate::domain::service::{DeploymentState, ServiceSpec};

@@ -51,7 +51,11 @@ impl ServiceForm {
                     "{}:{}{}",
                     v.name,
                     v.path,
-                    if v.read_only { ":ro" } else { "" }
+                    match (v.read_only, v.shared) {
+                        (true, _) => ":ro",
+                        (false, true) => ":shared",
+                        (false, false) => "",
+                    }
                 )
             })),
             registry_username: spec

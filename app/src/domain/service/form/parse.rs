@@ -87,16 +87,17 @@ impl ServiceForm {
             let mut parts = line.trim().splitn(3, ':');
             let (name, path, mode) = (parts.next(), parts.next(), parts.next());
             match (name, path, mode) {
-                (Some(name), Some(path), None | Some("ro") | Some("rw")) => {
+                (Some(name), Some(path), None | Some("ro" | "rw" | "shared")) => {
                     volumes.push(VolumeMount {
                         name: name.to_owned(),
                         path: path.to_owned(),
                         read_only: mode == Some("ro"),
+                        shared: mode == Some("shared"),
                     })
                 }
                 _ => errors.push(FieldError::new(
                     "volumes",
-                    format!("Line {n}: write name:/path or name:/path:ro."),
+                    format!("Line {n}: write name:/path, name:/path:ro or name:/path:shared."),
                 )),
             }
         }

@@ -26,7 +26,7 @@ fn a_full_form_round_trips_through_a_spec() {
         health_port: "8080".into(),
         health_interval_s: "2".into(),
         restart_policy: "always".into(),
-        volumes: "data:/var/data\ncache:/cache:ro".into(),
+        volumes: "data:/var/data\ncache:/cache:ro\nuploads:/up:shared".into(),
         domains: "App.Example.com\n\nexample.com".into(),
         http_port: "8080".into(),
         www_redirect: "on".into(),
@@ -45,12 +45,15 @@ fn a_full_form_round_trips_through_a_spec() {
     assert_eq!(spec.ports[1].protocol, Protocol::Udp);
     assert_eq!(spec.cpu_millis, Some(500));
     assert!(spec.volumes[1].read_only);
+    assert!(spec.volumes[2].shared && !spec.volumes[2].read_only);
+    assert!(!spec.volumes[0].shared);
     let back = ServiceForm::from_spec(&spec);
     assert_eq!(
         back.secret_env, "TOKEN=",
         "secret values are not put back in the form"
     );
     assert_eq!(back.ports, f.ports);
+    assert_eq!(back.volumes, f.volumes);
     assert_eq!(back.parse().unwrap().health_check, spec.health_check);
     assert_eq!(back.parse().unwrap().http, spec.http);
 }
