@@ -52,7 +52,8 @@ impl ServiceForm {
                     v.name,
                     v.path,
                     match (v.read_only, v.shared) {
-                        (true, _) => ":ro",
+                        (true, true) => ":ro,shared",
+                        (true, false) => ":ro",
                         (false, true) => ":shared",
                         (false, false) => "",
                     }

@@ -87,12 +87,12 @@ impl ServiceForm {
             let mut parts = line.trim().splitn(3, ':');
             let (name, path, mode) = (parts.next(), parts.next(), parts.next());
             match (name, path, mode) {
-                (Some(name), Some(path), None | Some("ro" | "rw" | "shared")) => {
+                (Some(name), Some(path), None | Some("ro" | "rw" | "shared" | "ro,shared")) => {
                     volumes.push(VolumeMount {
                         name: name.to_owned(),
                         path: path.to_owned(),
-                        read_only: mode == Some("ro"),
-                        shared: mode == Some("shared"),
+                        read_only: matches!(mode, Some("ro" | "ro,shared")),
+                        shared: matches!(mode, Some("shared" | "ro,shared")),
                     })
                 }
                 _ => errors.push(FieldError::new(
