@@ -60,12 +60,14 @@ async fn submodules_are_fetched_at_their_commit_and_a_refused_one_fails_the_buil
     );
     assert_eq!(served(&api, &id).await, "from the submodule\n", "{log:#?}");
 
-    // Two submodules Berth may not fetch: a loopback address and a command transport.
+    // Submodules Berth may not fetch: a loopback address, a command transport, and a
+    // local repository outside BERTH_GIT_LOCAL_ROOT (the tests' temporary folder).
     let gitmodules = std::fs::read_to_string(work.join(".gitmodules")).unwrap()
         + "[submodule \"evil\"]\n\tpath = vendor/evil\n\turl = http://127.0.0.1:1/x.git\n"
-        + "[submodule \"helper\"]\n\tpath = vendor/helper\n\turl = ext::sh -c touch% /tmp/berth-pwned-submodule\n";
+        + "[submodule \"helper\"]\n\tpath = vendor/helper\n\turl = ext::sh -c touch% /tmp/berth-pwned-submodule\n"
+        + "[submodule \"outside\"]\n\tpath = vendor/outside\n\turl = file:///usr/share\n";
     std::fs::write(work.join(".gitmodules"), gitmodules).unwrap();
-    for path in ["vendor/evil", "vendor/helper"] {
+    for path in ["vendor/evil", "vendor/helper", "vendor/outside"] {
         std::fs::create_dir_all(work.join(path)).unwrap();
         let link = format!("160000,{recorded},{path}");
         git(&work, &["update-index", "--add", "--cacheinfo", &link]);
@@ -78,6 +80,8 @@ async fn submodules_are_fetched_at_their_commit_and_a_refused_one_fails_the_buil
     for named in [
         "submodule evil (at vendor/evil)",
         "submodule helper (at vendor/helper)",
+        "submodule outside (at vendor/outside)",
+        "BERTH_GIT_LOCAL_ROOT",
     ] {
         assert!(reason.contains(named), "{reason}");
     }
