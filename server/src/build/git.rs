@@ -2,6 +2,10 @@
 //! string; every URL, ref and commit id was validated before it gets here, and `--` stands
 //! before positional arguments anyway. Git runs with an empty environment (no user or
 //! system config, no terminal prompt) and with the command-running transports disabled.
+//! Submodules are fetched the same way, each judged as the repository is (see
+//! [`submodules`]).
+
+mod submodules;
 
 use app::domain::outbound::{is_local_name, refusal_message, refused_reason};
 use app::domain::service::{
@@ -23,6 +27,9 @@ pub enum GitError {
     Failed { step: &'static str, output: String },
     #[error("could not run git: {0}")]
     Spawn(#[from] std::io::Error),
+    /// Submodules that cannot be fetched, each named with its path.
+    #[error("{0}")]
+    Submodule(String),
 }
 
 /// A scratch directory for one build: `repo/` (the checkout) and `home/` (git's HOME,
@@ -223,7 +230,7 @@ pub async fn checkout(
     } else {
         fetched?;
     }
-    let target = commit.unwrap_or("FETCH_HEAD");
+    let wanted = commit.unwrap_or("FETCH_HEAD");
     git.run(
         "checkout",
         // `target` is a validated commit id or FETCH_HEAD.
@@ -233,13 +240,19 @@ pub async fn checkout(
             "checkout",
             "--quiet",
             "--detach",
-            target,
+            wanted,
         ],
         None,
         Some(&repo),
         log,
     )
     .await?;
+    let mut walk = submodules::Walk {
+        reach,
+        ws,
+        fetched: 0,
+    };
+    submodules::fetch_all(source, &repo, &git, &mut walk, log, 0).await?;
     let described = git
         .output(
             &["log", "-1", "--format=%H%x00%an%x00%B", "HEAD", "--"],
@@ -291,9 +304,12 @@ impl Git {
             ("protocol.https.allow", "always".into()),
             ("protocol.http.allow", "always".into()),
             ("protocol.ssh.allow", "always".into()),
-            ("protocol.file.allow", "always".into()),
             ("core.hooksPath", "/dev/null".into()),
         ];
+        if let Target::Local { .. } = target {
+            // Only a repository resolved below BERTH_GIT_LOCAL_ROOT is read from disk.
+            config.push(("protocol.file.allow", "always".into()));
+        }
         if let Target::Http { pin, .. } = target {
             // A redirect could lead anywhere: the checked address is the only one reached.
             config.push(("http.followRedirects", "false".into()));
@@ -314,7 +330,10 @@ impl Git {
             );
             if let Some(GitCredentials::DeployKey { private_key }) = &source.credentials {
                 let key = home.join("deploy_key");
-                write_private(&key, private_key)?;
+                // Submodules on the same host use the same key, written once.
+                if !key.exists() {
+                    write_private(&key, private_key)?;
+                }
                 ssh.push_str(&format!(" -i {} -o IdentitiesOnly=yes", shell_quote(&key)));
             }
             if let Some((addr, alias)) = pin {

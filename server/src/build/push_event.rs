@@ -1,5 +1,6 @@
 //! What a forge's webhook delivery asks for: which event, which branch, which commit.
-//! Pure functions over headers and the JSON body of GitHub, GitLab and Gitea/Forgejo.
+//! Pure functions over headers and the body of GitHub, GitLab and Gitea/Forgejo: JSON, or
+//! the `payload=<url-encoded JSON>` form GitHub (and Gitea) send by default.
 
 use app::domain::service::{is_commit_sha, CommitInfo};
 use app::store::builds::Provider;
@@ -35,6 +36,51 @@ pub fn event_kind(provider: Provider, headers: &HeaderMap) -> Result<EventKind, 
     } else {
         EventKind::Other(value.to_owned())
     })
+}
+
+/// Why a delivery's body cannot be read as a forge event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    /// A content type Berth does not read (answered 415); the message says what to choose.
+    Unsupported(String),
+    /// A form without its `payload` field (answered 400).
+    Malformed(String),
+}
+
+/// The JSON of a delivery whose raw body was verified: the body itself for
+/// `application/json` (or no content type, as some forges send), the `payload` field of an
+/// `application/x-www-form-urlencoded` form (GitHub's default), refused for any other type.
+pub fn json_body<'a>(
+    headers: &HeaderMap,
+    body: &'a [u8],
+) -> Result<std::borrow::Cow<'a, [u8]>, BodyError> {
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "" | "application/json" => Ok(body.into()),
+        "application/x-www-form-urlencoded" => {
+            let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+                .map_err(|e| BodyError::Malformed(format!("the form cannot be read: {e}")))?;
+            fields
+                .into_iter()
+                .find(|(k, _)| k == "payload")
+                .map(|(_, v)| v.into_bytes().into())
+                .ok_or_else(|| {
+                    BodyError::Malformed("the form has no payload field".to_owned())
+                })
+        }
+        other => Err(BodyError::Unsupported(format!(
+            "Berth cannot read a {other} webhook body: set the webhook's content type to application/json."
+        ))),
+    }
 }
 
 /// The id of this delivery (a forge re-sends with the same one); without one, the hash of
@@ -219,6 +265,35 @@ mod tests {
         assert!(parse_push(b"{not json").is_err());
         assert!(parse_push(b"{\"ref\": 1}").is_err());
         assert!(parse_push(b"[]").is_err());
+    }
+
+    #[test]
+    fn bodies_by_content_type() {
+        let json = br#"{"ref":"refs/heads/main"}"#;
+        let ct = |v: &str| h(&[("content-type", v)]);
+        assert_eq!(&*json_body(&HeaderMap::new(), json).unwrap(), json);
+        assert_eq!(
+            &*json_body(&ct("application/json; charset=utf-8"), json).unwrap(),
+            json
+        );
+        let form = format!(
+            "payload={}",
+            form_urlencoded_json(std::str::from_utf8(json).unwrap())
+        );
+        let read = json_body(&ct("application/x-www-form-urlencoded"), form.as_bytes()).unwrap();
+        assert_eq!(&*read, json);
+        assert!(matches!(
+            json_body(&ct("application/x-www-form-urlencoded"), b"zen=hi"),
+            Err(BodyError::Malformed(_))
+        ));
+        match json_body(&ct("text/plain"), json) {
+            Err(BodyError::Unsupported(m)) => assert!(m.contains("application/json"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn form_urlencoded_json(json: &str) -> String {
+        serde_urlencoded::to_string([("x", json)]).unwrap()[2..].to_owned()
     }
 
     #[test]

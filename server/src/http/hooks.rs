@@ -1,7 +1,8 @@
 //! `POST /hooks/{provider}/{service}`: push webhooks from GitHub, GitLab and Gitea/Forgejo.
 //!
 //! The signature is checked against the raw body before anything in it is believed; a
-//! request that fails answers 401 and queues nothing. Verified pushes to the service's
+//! request that fails answers 401 and queues nothing. The verified body is JSON, or a form
+//! whose `payload` field is (GitHub's default content type); any other type answers 415. Verified pushes to the service's
 //! branch queue a build (once per delivery id, and not for a commit that is already live
 //! or on its way) and answer at once: the build runs later.
 
@@ -44,7 +45,7 @@ async fn receive(
     State(s): State<AppState>,
     Path((provider, service)): Path<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    raw: Bytes,
 ) -> Response {
     let (Some(provider), Ok(service_id)) = (Provider::parse(&provider), service.parse()) else {
         return refuse(StatusCode::NOT_FOUND, "No such webhook.");
@@ -63,10 +64,17 @@ async fn receive(
             "This service has no webhook secret yet: generate one on its page.",
         );
     };
-    if let Err(why) = signature::verify(provider, &headers, &body, &secret) {
+    if let Err(why) = signature::verify(provider, &headers, &raw, &secret) {
         tracing::warn!(service = %service_id, provider = provider.as_str(), why, "webhook refused");
         return refuse(StatusCode::UNAUTHORIZED, why);
     }
+    let body = match push_event::json_body(&headers, &raw) {
+        Ok(json) => json,
+        Err(push_event::BodyError::Unsupported(why)) => {
+            return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, why)
+        }
+        Err(push_event::BodyError::Malformed(why)) => return refuse(StatusCode::BAD_REQUEST, why),
+    };
     match push_event::event_kind(provider, &headers) {
         Err(why) => return refuse(StatusCode::BAD_REQUEST, why),
         Ok(push_event::EventKind::Other(event)) => {
@@ -83,7 +91,7 @@ async fn receive(
         Ok(Err(reason)) => return ignore(reason),
         Ok(Ok(commit)) => commit,
     };
-    let delivery = push_event::delivery_id(provider, &headers, &body);
+    let delivery = push_event::delivery_id(provider, &headers, &raw);
     let team = target.team_id;
     match app::commands::service::push(s.deps(), service_id, team, provider, &delivery, &commit)
         .await

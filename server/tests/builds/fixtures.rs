@@ -47,7 +47,7 @@ pub fn push_body(provider: &str, branch: &str, sha: &str, message: &str) -> Vec<
     serde_json::to_vec(&body).unwrap()
 }
 
-/// Sends a webhook as the forge would: its event, delivery and signature headers.
+/// Sends a JSON webhook as the forge would: its event, delivery and signature headers.
 pub async fn deliver(
     api: &Api,
     provider: &str,
@@ -57,9 +57,36 @@ pub async fn deliver(
     delivery: &str,
     body: Vec<u8>,
 ) -> (u16, Value) {
+    let hook = Hook {
+        provider,
+        id,
+        secret,
+        content_type: "application/json",
+    };
+    deliver_as(api, &hook, event, delivery, body).await
+}
+
+/// Where and how a webhook is sent: the forge, the service, the secret it signs with and
+/// the content type it declares.
+pub struct Hook<'a> {
+    pub provider: &'a str,
+    pub id: &'a str,
+    pub secret: &'a str,
+    pub content_type: &'a str,
+}
+
+/// [`deliver`] with the body sent as `hook.content_type` (signed over the raw body).
+pub async fn deliver_as(
+    api: &Api,
+    hook: &Hook<'_>,
+    event: &str,
+    delivery: &str,
+    body: Vec<u8>,
+) -> (u16, Value) {
+    let (provider, id, secret) = (hook.provider, hook.id, hook.secret);
     let mut req = reqwest::Client::new()
         .post(api.server.url(&format!("/hooks/{provider}/{id}")))
-        .header("content-type", "application/json");
+        .header("content-type", hook.content_type);
     req = match provider {
         "github" => req
             .header("x-github-event", event)

@@ -7,8 +7,10 @@ mod common;
 
 mod failing_build;
 mod fixtures;
+mod form_hooks;
 mod injection;
 mod pushes;
 mod python_app;
 mod refusals;
 mod retention;
+mod submodules;

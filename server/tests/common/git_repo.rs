@@ -53,7 +53,13 @@ impl Repo {
         Repo { dir }
     }
 
-    fn work(&self) -> PathBuf {
+    /// The folder holding the bare origin and the working copy.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The working copy (commits are made here, then pushed).
+    pub fn work(&self) -> PathBuf {
         self.dir.path().join("work")
     }
 

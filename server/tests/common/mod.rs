@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod berth_process;
+pub mod browser_form;
 pub mod debian_images;
 pub mod docker;
 pub mod git_repo;

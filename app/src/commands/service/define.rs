@@ -2,8 +2,8 @@
 
 use crate::commands::{Caller, CommandError, Deps};
 use crate::domain::service::{
-    adopt_stored_image, check_repo_target, check_repo_url, classify, keep_stored_secrets,
-    spec_change, wording, Change, EventKind, ServiceSpec,
+    adopt_stored_image, check_repo_target, check_repo_url, classify, keep_stored_order,
+    keep_stored_secrets, spec_change, wording, Change, EventKind, ServiceSpec,
 };
 use crate::domain::Permission;
 use crate::store::change::{new_template, ServiceChange};
@@ -13,14 +13,15 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-/// Creates a service and its first deployment (a git service: its first build). Returns
-/// the new service's id.
+/// Creates a service and its first deployment (a git service: its first build), its typed
+/// fields normalised first (see [`ServiceSpec::normalise`]). Returns the new service's id.
 pub async fn create(
     deps: Deps<'_>,
     caller: &Caller,
-    spec: ServiceSpec,
+    mut spec: ServiceSpec,
 ) -> Result<Uuid, CommandError> {
     let actor = caller.may(Permission::ManageServices)?;
+    spec.normalise();
     spec.validate().map_err(CommandError::Invalid)?;
     check_reachable(deps, &spec).await?;
     let id = Uuid::new_v4();
@@ -49,7 +50,9 @@ pub async fn create(
     Ok(id)
 }
 
-/// Replaces a service's definition. A secret sent empty keeps the stored one; a git
+/// Replaces a service's definition (typed fields normalised first, see
+/// [`ServiceSpec::normalise`]). A secret sent empty keeps the stored one; variables keep
+/// their stored order; a git
 /// service keeps its built image and is built again when its source changed. Answers what
 /// the running service does: nothing, scale, reroute or roll out.
 pub async fn update(
@@ -72,6 +75,7 @@ pub async fn update_if(
     current: impl FnOnce(DateTime<Utc>) -> bool,
 ) -> Result<Change, CommandError> {
     let actor = caller.may(Permission::ManageServices)?;
+    spec.normalise();
     spec.validate().map_err(CommandError::Invalid)?;
     let mut change = ServiceChange::lock(deps.pool, actor, id).await?;
     if !current(change.updated_at) {
@@ -80,6 +84,7 @@ pub async fn update_if(
     let mut stored = change.stored.clone();
     open_env(&mut stored, id, deps.secrets).map_err(|e| StoreError::Secret(e.to_string()))?;
     let moved = keep_stored_secrets(&mut spec, &stored);
+    keep_stored_order(&mut spec, &stored);
     if !moved.is_empty() {
         return Err(CommandError::Invalid(moved));
     }

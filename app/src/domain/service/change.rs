@@ -95,6 +95,22 @@ pub fn keep_stored_secrets(new: &mut ServiceSpec, stored: &ServiceSpec) -> Vec<F
     moved
 }
 
+/// The order of environment variables means nothing to a container (a key is set once),
+/// so an edit that lists them in another order (the form lists plain variables before
+/// secret ones) keeps the stored order: variables already stored stay where they were,
+/// new ones follow in the order given. Build arguments are treated the same way.
+pub fn keep_stored_order(new: &mut ServiceSpec, stored: &ServiceSpec) {
+    fn place<'a>(key: &str, mut keys: impl Iterator<Item = &'a str>) -> usize {
+        keys.position(|k| k == key).unwrap_or(usize::MAX)
+    }
+    new.env
+        .sort_by_key(|v| place(&v.key, stored.env.iter().map(|o| o.key.as_str())));
+    if let (Some(git), Some(old)) = (new.git.as_mut(), stored.git.as_ref()) {
+        git.build_args
+            .sort_by_key(|a| place(&a.key, old.build_args.iter().map(|o| o.key.as_str())));
+    }
+}
+
 /// A git service's image is the one Berth built last, never the one in a request: sets
 /// `new.image` from `stored` and answers whether the source must be built (again): the
 /// git source changed, the service became a git service, or nothing was built yet.
@@ -169,6 +185,7 @@ pub fn spec_change(before: &ServiceSpec, after: &ServiceSpec) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::service::EnvVar;
 
     fn spec(v: serde_json::Value) -> ServiceSpec {
         serde_json::from_value(v).unwrap()
@@ -192,6 +209,22 @@ mod tests {
         assert_eq!(c["env"], json!("a secret value changed (not shown)"));
         assert!(c.get("replicas").is_none());
         assert!(!c.to_string().contains("sealed"));
+    }
+
+    #[test]
+    fn a_reordered_env_keeps_the_stored_order_and_is_no_change() {
+        let mut new = web();
+        new.env.reverse();
+        new.env.push(EnvVar {
+            key: "NEW".into(),
+            value: "1".into(),
+            secret: false,
+        });
+        keep_stored_order(&mut new, &web());
+        let keys: Vec<_> = new.env.iter().map(|v| v.key.as_str()).collect();
+        assert_eq!(keys, ["TOKEN", "MODE", "NEW"]);
+        new.env.pop();
+        assert_eq!(classify(&web(), &new), Change::None);
     }
 
     #[test]

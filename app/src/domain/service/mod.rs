@@ -10,11 +10,13 @@ mod git_source;
 mod host_name;
 mod image_ref;
 mod metrics;
+mod normalise;
 mod progress;
 mod pull_policy;
 mod repo_location;
 mod spec;
 mod status;
+mod submodule_url;
 mod taken;
 mod timeline;
 mod validate;
@@ -22,7 +24,9 @@ mod volumes;
 mod webhook;
 pub mod wording;
 
-pub use change::{adopt_stored_image, classify, keep_stored_secrets, spec_change, Change};
+pub use change::{
+    adopt_stored_image, classify, keep_stored_order, keep_stored_secrets, spec_change, Change,
+};
 pub use container::{ContainerView, ReplicaIndex};
 pub use field::FieldError;
 pub use form::{form_field, FormProblem, ServiceForm};
@@ -32,6 +36,7 @@ pub use git_source::{
 pub use host_name::{validate_host_name, ProxyListen, MAX_DOMAINS};
 pub use image_ref::{parse_image_ref, registry_host, ImageRef};
 pub use metrics::{cpu_percent, sum_rounds, ContainerMetrics, MetricSample, ServiceMetrics};
+pub use normalise::{dns_name, single_line};
 pub use progress::{progress, DeployStep, StepState};
 pub use pull_policy::PullPolicy;
 pub use repo_location::{
@@ -45,6 +50,7 @@ pub use status::{
     CommitInfo, DeploymentLogLine, DeploymentState, DeploymentView, RouteStatus, ServiceHealth,
     ServiceStatus, ServiceView, SECRET_MASK,
 };
+pub use submodule_url::submodule_url;
 pub use taken::{Holder, Taken};
 pub use timeline::{container_changes, ContainerFacts, EventKind, ServiceEvent};
 pub use validate::{validate_service_name, MAX_REPLICAS};

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "ssr", schema(example = json!({"name": "web", "image": "nginx:1.27", "replicas": 1, "ports": [{"container": 80}]})))]
 #[serde(deny_unknown_fields)]
 pub struct ServiceSpec {
-    /// A DNS label, unique in the team.
+    /// A DNS label, unique in the team; surrounding spaces are removed and letters
+    /// lowercased when saved (`" Web "` is `web`).
     #[cfg_attr(
         feature = "ssr",
         schema(
@@ -27,6 +28,7 @@ pub struct ServiceSpec {
     #[cfg_attr(feature = "ssr", schema(max_items = 64))]
     #[serde(default)]
     pub command: Vec<String>,
+    /// Set once per key; the order carries no meaning (an update keeps the stored order).
     #[cfg_attr(feature = "ssr", schema(max_items = 200))]
     #[serde(default)]
     pub env: Vec<EnvVar>,
@@ -69,7 +71,8 @@ pub struct ServiceSpec {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HttpRoute {
-    /// Host names, lowercase (`app.example.com`); unique across Berth.
+    /// Host names (`app.example.com`), unique across Berth; surrounding spaces are removed
+    /// and letters lowercased when saved.
     pub domains: Vec<String>,
     /// The container port the app answers HTTP on.
     #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 65535))]

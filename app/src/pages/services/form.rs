@@ -132,7 +132,7 @@ fn ServiceFormView(initial: ServiceForm, errors: Vec<FieldError>, id: String) ->
                     </label>
                 </div>
                 {hint("git_context")}{hint("git_dockerfile")}
-                <label>"Build arguments" <small class="muted">"KEY=value, one per line"</small>
+                <label>"Build arguments" <small class="muted">"KEY=value, one per line; KEY=\"…\" for a value over several lines"</small>
                     <textarea name="form[git_build_args]" rows="2">{f.git_build_args}</textarea>
                 </label>
                 {hint("git_build_args")}
@@ -142,13 +142,16 @@ fn ServiceFormView(initial: ServiceForm, errors: Vec<FieldError>, id: String) ->
                             {[("none", "none (public)"), ("token", "access token (https)"), ("deploy_key", "deploy key (ssh)")].map(|(v, l)| view! { <option value=v selected=f.git_credentials == v>{l}</option> })}
                         </select>
                     </label>
+                    <label>"Token user" <small class="muted">"sent with the token"</small>
+                        <input name="form[git_username]" value=f.git_username placeholder="x-access-token" autocomplete="off" />
+                    </label>
                     <label>"Token or private key" <small class="muted">"stored encrypted; empty keeps the stored one"</small>
                         <textarea name="form[git_secret]" rows="2" autocomplete="off"></textarea>
                     </label>
                 </div>
                 {hint("git_credentials")}{hint("git_secret")}
             </fieldset>
-            <label>"Command" <small class="muted">"one argument per line; empty runs the image's default"</small>
+            <label>"Command" <small class="muted">"one argument per line; empty runs the image's default. An argument with line breaks or spaces at its ends goes in quotes: \"…\" (inside, \\\" is a quote and \\\\ a backslash)"</small>
                 <textarea name="form[command]" rows="2">{f.command}</textarea>
             </label>
             {hint("command")}
@@ -163,11 +166,11 @@ fn ServiceFormView(initial: ServiceForm, errors: Vec<FieldError>, id: String) ->
                 </label>
             </div>
             {hint("replicas")}{hint("cpu")}{hint("memory_mb")}{hint("restart_policy")}
-            <label>"Environment" <small class="muted">"KEY=value, one per line"</small>
+            <label>"Environment" <small class="muted">"KEY=value, one per line. A value over several lines (a PEM key) goes in quotes: KEY=\"…\", lines pasted as they are (inside, \\\" is a quote, \\\\ a backslash, \\n a line break)"</small>
                 <textarea name="form[env]" rows="4">{f.env}</textarea>
             </label>
             {hint("env")}
-            <label>"Secret environment" <small class="muted">"KEY=value, one per line; stored encrypted, never shown again. KEY= alone keeps the stored value."</small>
+            <label>"Secret environment" <small class="muted">"KEY=value or KEY=\"…\" as above; stored encrypted, never shown again. KEY= alone keeps the stored value."</small>
                 <textarea name="form[secret_env]" rows="2">{f.secret_env}</textarea>
             </label>
             {hint("secret_env")}
@@ -220,7 +223,7 @@ fn ServiceFormView(initial: ServiceForm, errors: Vec<FieldError>, id: String) ->
                     <label>"HTTP port" <input name="form[health_port]" value=f.health_port placeholder="8080" /></label>
                 </div>
                 {hint("health_kind")}{hint("health_path")}{hint("health_port")}
-                <label>"Command" <small class="muted">"one argument per line, run inside the container; exit 0 is healthy"</small>
+                <label>"Command" <small class="muted">"one argument per line (quoted as the service's command), run inside the container; exit 0 is healthy"</small>
                     <textarea name="form[health_command]" rows="2">{f.health_command}</textarea>
                 </label>
                 {hint("health_command")}

@@ -1,6 +1,7 @@
 //! Filling the form from a stored spec (secrets left out).
 
 use super::super::{GitCredentials, HealthProbe, Protocol, RestartPolicy, ServiceSpec};
+use super::text::{write_list, write_pairs};
 use super::ServiceForm;
 
 impl ServiceForm {
@@ -9,20 +10,15 @@ impl ServiceForm {
     pub fn from_spec(spec: &ServiceSpec) -> Self {
         let join = |it: &mut dyn Iterator<Item = String>| it.collect::<Vec<_>>().join("\n");
         let env_lines = |secret: bool| {
-            join(
-                &mut spec.env.iter().filter(|v| v.secret == secret).map(|v| {
-                    if secret {
-                        format!("{}=", v.key)
-                    } else {
-                        format!("{}={}", v.key, v.value)
-                    }
-                }),
-            )
+            write_pairs(spec.env.iter().filter(|v| v.secret == secret).map(|v| {
+                // A secret's value is never sent back: `KEY=` keeps it.
+                (v.key.as_str(), if secret { "" } else { v.value.as_str() })
+            }))
         };
         let mut form = ServiceForm {
             name: spec.name.clone(),
             image: spec.image.clone(),
-            command: spec.command.join("\n"),
+            command: write_list(&spec.command),
             env: env_lines(false),
             secret_env: env_lines(true),
             ports: join(&mut spec.ports.iter().map(|p| {
@@ -60,7 +56,8 @@ impl ServiceForm {
                     v.name,
                     v.path,
                     match (v.read_only, v.shared) {
-                        (true, _) => ":ro",
+                        (true, true) => ":ro,shared",
+                        (true, false) => ":ro",
                         (false, true) => ":shared",
                         (false, false) => "",
                     }
@@ -79,15 +76,19 @@ impl ServiceForm {
             form.git_branch = g.branch.clone();
             form.git_dockerfile = g.dockerfile.clone();
             form.git_context = g.context.clone();
-            form.git_build_args = g
-                .build_args
-                .iter()
-                .map(|a| format!("{}={}", a.key, a.value))
-                .collect::<Vec<_>>()
-                .join("\n");
+            form.git_build_args = write_pairs(
+                g.build_args
+                    .iter()
+                    .map(|a| (a.key.as_str(), a.value.as_str())),
+            );
             form.git_credentials = match &g.credentials {
                 None => "none",
-                Some(GitCredentials::Token { .. }) => "token",
+                Some(GitCredentials::Token { username, .. }) => {
+                    if username != "x-access-token" {
+                        form.git_username = username.clone();
+                    }
+                    "token"
+                }
                 Some(GitCredentials::DeployKey { .. }) => "deploy_key",
             }
             .into();
@@ -108,7 +109,7 @@ impl ServiceForm {
                 }
                 HealthProbe::Command { argv } => {
                     form.health_kind = "command".into();
-                    form.health_command = argv.join("\n");
+                    form.health_command = write_list(argv);
                 }
             }
             form.health_interval_s = h.interval_s.to_string();

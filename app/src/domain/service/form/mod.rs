@@ -1,6 +1,8 @@
-//! The dashboard's service form: plain text fields (one list item per line), so it works
-//! as an ordinary HTML form without JavaScript. Parsing turns it into a [`ServiceSpec`] and
-//! reports every problem against the form field it came from.
+//! The dashboard's service form: plain text fields (one list item per line, a value that
+//! spans lines or has spaces at its ends in quotes — see [`text`]), so it works as an
+//! ordinary HTML form without JavaScript. Parsing turns it into a [`ServiceSpec`] and
+//! reports every problem against the form field it came from; filling it from a spec and
+//! parsing it again gives that spec back (secret values aside, which are kept by name).
 
 mod field_map;
 mod fill;
@@ -8,6 +10,7 @@ mod parse;
 mod problem;
 #[cfg(test)]
 mod tests;
+pub mod text;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,11 +22,11 @@ pub use problem::FormProblem;
 pub struct ServiceForm {
     pub name: String,
     pub image: String,
-    /// One argument per line.
+    /// One argument per line; `"…"` for one with newlines or spaces at its ends.
     pub command: String,
-    /// `KEY=value`, one per line.
+    /// `KEY=value`, one per line; `KEY="…"` for a value with newlines (a PEM key).
     pub env: String,
-    /// `KEY=value`, one per line; `KEY=` alone keeps the value already stored.
+    /// As `env`; `KEY=` alone keeps the value already stored.
     pub secret_env: String,
     /// `container`, `host:container`, with an optional `/udp`; one per line.
     pub ports: String,
@@ -36,7 +39,7 @@ pub struct ServiceForm {
     pub health_kind: String,
     pub health_path: String,
     pub health_port: String,
-    /// One argument per line.
+    /// One argument per line, quoted as `command`.
     pub health_command: String,
     pub health_interval_s: String,
     pub health_timeout_s: String,
@@ -67,10 +70,12 @@ pub struct ServiceForm {
     pub git_dockerfile: String,
     /// Empty: `.` (the repository root).
     pub git_context: String,
-    /// `KEY=value`, one per line.
+    /// `KEY=value`, one per line, quoted as `env`.
     pub git_build_args: String,
     /// `none`, `token` (https) or `deploy_key` (ssh).
     pub git_credentials: String,
+    /// The user name sent with a token; empty: `x-access-token`.
+    pub git_username: String,
     /// The token or the private key; empty on an edit keeps the stored one.
     pub git_secret: String,
 }
@@ -78,10 +83,13 @@ pub struct ServiceForm {
 impl ServiceForm {
     /// The form without secret values, safe to put in a URL.
     pub fn without_secrets(&self) -> Self {
-        let keys_only = self
-            .secret_env
-            .lines()
-            .filter_map(|l| l.split_once('=').map(|(k, _)| format!("{k}=")))
+        // Keys only, and none when the text does not read cleanly: a value pasted without
+        // its quotes would put its lines where keys are.
+        let (items, errors) = text::read_items(&self.secret_env, true);
+        let keys_only = items
+            .into_iter()
+            .filter(|_| errors.is_empty())
+            .filter_map(|i| i.key.map(|k| format!("{k}=")))
             .collect::<Vec<_>>()
             .join("\n");
         ServiceForm {

@@ -4,7 +4,28 @@ use super::super::{
     BuildArg, EnvVar, FieldError, GitCredentials, GitSource, HealthCheck, HealthProbe, HttpRoute,
     PortSpec, Protocol, PullPolicy, RestartPolicy, ServiceSpec, VolumeMount,
 };
+use super::text::read_items;
 use super::{form_field, ServiceForm};
+
+/// The items of a list field (one per line, or quoted), each problem against `field`.
+fn list(field: &str, text: &str, errors: &mut Vec<FieldError>) -> Vec<String> {
+    let (items, problems) = read_items(text, false);
+    errors.extend(problems.into_iter().map(|m| FieldError::new(field, m)));
+    items.into_iter().map(|i| i.value).collect()
+}
+
+/// The `KEY=value` pairs of a field, each problem against `field`.
+fn pairs(
+    field: &str,
+    text: &str,
+    errors: &mut Vec<FieldError>,
+) -> impl Iterator<Item = (String, String)> {
+    let (items, problems) = read_items(text, true);
+    errors.extend(problems.into_iter().map(|m| FieldError::new(field, m)));
+    items
+        .into_iter()
+        .map(|i| (i.key.unwrap_or_default(), i.value))
+}
 
 fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     text.lines()
@@ -43,19 +64,11 @@ impl ServiceForm {
         let mut env = Vec::new();
         for (field, secret) in [("env", false), ("secret_env", true)] {
             let text = if secret { &self.secret_env } else { &self.env };
-            for (n, line) in lines(text) {
-                match line.split_once('=') {
-                    Some((k, v)) => env.push(EnvVar {
-                        key: k.trim().to_owned(),
-                        value: v.to_owned(),
-                        secret,
-                    }),
-                    None => errors.push(FieldError::new(
-                        field,
-                        format!("Line {n}: write KEY=value."),
-                    )),
-                }
-            }
+            env.extend(pairs(field, text, &mut errors).map(|(key, value)| EnvVar {
+                key,
+                value,
+                secret,
+            }));
         }
         let mut ports = Vec::new();
         for (n, line) in lines(&self.ports) {
@@ -74,12 +87,12 @@ impl ServiceForm {
             let mut parts = line.trim().splitn(3, ':');
             let (name, path, mode) = (parts.next(), parts.next(), parts.next());
             match (name, path, mode) {
-                (Some(name), Some(path), None | Some("ro" | "rw" | "shared")) => {
+                (Some(name), Some(path), None | Some("ro" | "rw" | "shared" | "ro,shared")) => {
                     volumes.push(VolumeMount {
                         name: name.to_owned(),
                         path: path.to_owned(),
-                        read_only: mode == Some("ro"),
-                        shared: mode == Some("shared"),
+                        read_only: matches!(mode, Some("ro" | "ro,shared")),
+                        shared: matches!(mode, Some("shared" | "ro,shared")),
                     })
                 }
                 _ => errors.push(FieldError::new(
@@ -129,15 +142,15 @@ impl ServiceForm {
         let health_check = self.parse_health(&mut errors);
         let http = self.parse_route(&mut errors);
         let git = self.parse_git(&mut errors);
-        let spec = ServiceSpec {
-            name: self.name.trim().to_owned(),
+        let mut spec = ServiceSpec {
+            name: self.name.clone(),
             image: if git.is_some() {
                 String::new()
             } else {
-                self.image.trim().to_owned()
+                self.image.clone()
             },
             git,
-            command: lines(&self.command).map(|(_, l)| l.to_owned()).collect(),
+            command: list("command", &self.command, &mut errors),
             env,
             ports,
             replicas,
@@ -159,6 +172,7 @@ impl ServiceForm {
             pull_policy,
             http,
         };
+        spec.normalise();
         if let Err(spec_errors) = spec.validate() {
             for e in spec_errors {
                 errors.push(FieldError::new(form_field(&e.field, &spec), e.message));
@@ -177,19 +191,9 @@ impl ServiceForm {
         if repo.is_empty() {
             return None;
         }
-        let mut build_args = Vec::new();
-        for (n, line) in lines(&self.git_build_args) {
-            match line.split_once('=') {
-                Some((k, v)) => build_args.push(BuildArg {
-                    key: k.trim().to_owned(),
-                    value: v.to_owned(),
-                }),
-                None => errors.push(FieldError::new(
-                    "git_build_args",
-                    format!("Line {n}: write KEY=value."),
-                )),
-            }
-        }
+        let build_args = pairs("git_build_args", &self.git_build_args, errors)
+            .map(|(key, value)| BuildArg { key, value })
+            .collect();
         let or = |text: &str, default: &str| match text.trim() {
             "" => default.to_owned(),
             t => t.to_owned(),
@@ -197,7 +201,7 @@ impl ServiceForm {
         let credentials = match self.git_credentials.trim() {
             "" | "none" => None,
             "token" => Some(GitCredentials::Token {
-                username: "x-access-token".into(),
+                username: or(&self.git_username, "x-access-token"),
                 token: self.git_secret.trim().to_owned(),
             }),
             "deploy_key" => Some(GitCredentials::DeployKey {
@@ -223,9 +227,7 @@ impl ServiceForm {
 
     /// No domains: no route (a port given alone is an error, so it is not lost silently).
     fn parse_route(&self, errors: &mut Vec<FieldError>) -> Option<HttpRoute> {
-        let domains: Vec<String> = lines(&self.domains)
-            .map(|(_, l)| l.trim().to_lowercase())
-            .collect();
+        let domains: Vec<String> = lines(&self.domains).map(|(_, l)| l.to_owned()).collect();
         if domains.is_empty() {
             if !self.http_port.trim().is_empty() {
                 errors.push(FieldError::new(
@@ -263,9 +265,7 @@ impl ServiceForm {
                 port: number("health_port", &self.health_port, None, errors).unwrap_or(0),
             },
             "command" => HealthProbe::Command {
-                argv: lines(&self.health_command)
-                    .map(|(_, l)| l.to_owned())
-                    .collect(),
+                argv: list("health_command", &self.health_command, errors),
             },
             _ => {
                 errors.push(FieldError::new(

@@ -1,6 +1,6 @@
 //! The form's round trips and error placement.
 
-use super::super::Protocol;
+use super::super::{Protocol, ServiceSpec};
 use super::*;
 
 fn form() -> ServiceForm {
@@ -209,4 +209,187 @@ fn the_pull_policy_round_trips_and_an_unknown_one_is_marked() {
         errors.iter().any(|e| e.field == "pull_policy"),
         "{errors:?}"
     );
+}
+
+/// Values that break a one-item-per-line text: every one must come back unchanged.
+const TRICKY: &[&str] = &[
+    "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nq2Ab+/x==\n-----END PRIVATE KEY-----\n",
+    "",
+    " ",
+    "  leading",
+    "trailing  ",
+    "\"quoted\"",
+    "\"",
+    "say \"hi\"",
+    "a=b=c",
+    "# not a comment",
+    "back\\slash \\n \\\" \\",
+    "\\",
+    "line\r\nwith crlf",
+    "lone\rcr",
+    "\n",
+    "\nstarts with a newline",
+    "tab\there",
+    "ünïcødé ✓",
+    "$(id) `id` ${HOME}",
+];
+
+/// What a browser sends for the form: textareas with CRLF line ends.
+fn as_sent(form: &ServiceForm) -> ServiceForm {
+    let value = serde_json::to_value(form).unwrap();
+    let sent: serde_json::Map<_, _> = value
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().replace('\n', "\r\n").into()))
+        .collect();
+    serde_json::from_value(sent.into()).unwrap()
+}
+
+/// A spec as the API would accept it, with every tricky value in each free-text list.
+fn tricky_spec() -> ServiceSpec {
+    let env: Vec<_> = TRICKY
+        .iter()
+        .enumerate()
+        .flat_map(|(i, v)| {
+            [
+                serde_json::json!({"key": format!("SECRET_{i}"), "value": v, "secret": true}),
+                serde_json::json!({"key": format!("PLAIN_{i}"), "value": v}),
+            ]
+        })
+        .collect();
+    let args: Vec<_> = std::iter::once("sh")
+        .chain(TRICKY.iter().copied())
+        .collect();
+    let build_args: Vec<_> = TRICKY
+        .iter()
+        .enumerate()
+        .map(|(i, v)| serde_json::json!({"key": format!("ARG_{i}"), "value": v}))
+        .collect();
+    serde_json::from_value(serde_json::json!({
+        "name": "tricky", "image": "",
+        "command": args, "env": env,
+        "health_check": {"probe": {"kind": "command", "argv": args}, "interval_s": 7},
+        "registry_auth": {"username": "ada@example.com", "password": "pw"},
+        "volumes": [{"name": "data", "path": "/var/lib/data", "read_only": true},
+                    {"name": "both", "path": "/both", "read_only": true, "shared": true},
+                    {"name": "uploads", "path": "/uploads", "shared": true}],
+        "http": {"domains": ["a.example.com", "b.example.com"], "port": 8080,
+                 "https_redirect": false, "www_redirect": true},
+        "git": {"repo": "https://example.com/acme/app.git", "branch": "feat/#12",
+                "dockerfile": "docker/Dockerfile", "context": "web", "build_args": build_args,
+                "credentials": {"kind": "token", "username": "oauth2", "token": "t0ken"}},
+        "cpu_millis": 333, "memory_mb": 64, "restart_policy": "on-failure", "replicas": 3
+    }))
+    .unwrap()
+}
+
+#[test]
+fn every_value_the_api_accepts_comes_back_from_the_form_unchanged() {
+    use super::super::{classify, keep_stored_order, keep_stored_secrets, Change};
+    let stored = tricky_spec();
+    stored.validate().expect("the API accepts it");
+    let form = ServiceForm::from_spec(&stored);
+    for secret in TRICKY.iter().filter(|v| v.len() > 3) {
+        assert!(
+            !form.secret_env.contains(secret),
+            "no secret value in the form"
+        );
+    }
+    let mut back = as_sent(&form).parse().expect("the unchanged form is valid");
+    assert!(keep_stored_secrets(&mut back, &stored).is_empty());
+    keep_stored_order(&mut back, &stored);
+    assert_eq!(back.command, stored.command);
+    assert_eq!(back.health_check, stored.health_check);
+    assert_eq!(back.git, stored.git);
+    assert_eq!(back.env, stored.env);
+    assert_eq!(back, stored);
+    assert_eq!(classify(&stored, &back), Change::None);
+    // An image service too (the spec above is a git one).
+    let mut image = tricky_spec();
+    image.git = None;
+    image.image = "registry.example.com/acme/app:1.2".into();
+    image.pull_policy = Some(super::super::PullPolicy::IfMissing);
+    let mut back = as_sent(&ServiceForm::from_spec(&image)).parse().unwrap();
+    let _ = keep_stored_secrets(&mut back, &image);
+    keep_stored_order(&mut back, &image);
+    assert_eq!(back, image);
+}
+
+#[test]
+fn each_tricky_value_round_trips_alone() {
+    for value in TRICKY {
+        let spec: ServiceSpec = serde_json::from_value(serde_json::json!({
+            "name": "one", "image": "app:1",
+            "command": [value, value],
+            "env": [{"key": "V", "value": value}]
+        }))
+        .unwrap();
+        let mut spec = spec;
+        spec.command[0] = "run".into();
+        let form = ServiceForm::from_spec(&spec);
+        let back = as_sent(&form).parse().unwrap();
+        assert_eq!(
+            back.env, spec.env,
+            "env {value:?} written as {:?}",
+            form.env
+        );
+        assert_eq!(
+            back.command, spec.command,
+            "argument {value:?} written as {:?}",
+            form.command
+        );
+    }
+}
+
+#[test]
+fn a_pem_key_is_typed_between_quotes_and_a_broken_quote_names_its_line() {
+    let f = ServiceForm {
+        env: "MODE=prod\nTLS_KEY=\"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\"\nLAST=1".into(),
+        command: "sh\n-c\n\"echo one\necho two\"".into(),
+        ..form()
+    };
+    let spec = f.parse().unwrap();
+    assert_eq!(
+        spec.env[1].value,
+        "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----"
+    );
+    assert_eq!(spec.env[2].key, "LAST");
+    assert_eq!(spec.command, ["sh", "-c", "echo one\necho two"]);
+    let broken = ServiceForm {
+        secret_env: "A=1\nKEY=\"-----BEGIN\nMIIE=".into(),
+        ..form()
+    };
+    let errors = broken.parse().unwrap_err();
+    assert_eq!(errors[0].field, "secret_env");
+    assert!(errors[0].message.starts_with("Line 2:"), "{errors:?}");
+    assert_eq!(
+        broken.without_secrets().secret_env,
+        "",
+        "no line of a broken secret goes into a URL"
+    );
+    let fine = ServiceForm {
+        secret_env: "A=1\nKEY=\"x\ny\"".into(),
+        ..form()
+    };
+    assert_eq!(fine.without_secrets().secret_env, "A=\nKEY=");
+}
+
+#[test]
+fn the_form_normalises_as_the_api_does() {
+    let f = ServiceForm {
+        name: " Web ".into(),
+        image: " nginx:1.27 ".into(),
+        domains: " App.Example.com ".into(),
+        http_port: "80".into(),
+        ..form()
+    };
+    let mut api: ServiceSpec = serde_json::from_value(serde_json::json!({
+        "name": " Web ", "image": " nginx:1.27 ",
+        "http": {"domains": [" App.Example.com "], "port": 80}
+    }))
+    .unwrap();
+    api.normalise();
+    assert_eq!(f.parse().unwrap(), api);
+    assert_eq!(api.name, "web");
 }
