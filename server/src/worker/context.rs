@@ -10,8 +10,13 @@ use crate::{
 };
 use app::domain::service::{DeployStep, EventKind, RestartPolicy, ServiceSpec};
 use app::store::{change::add_event, worker as store, worker::DeploymentRow, StoreError};
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 use uuid::Uuid;
 
 /// What the reconciler needs; cheap to clone into each reconcile task.
@@ -24,6 +29,9 @@ pub struct Worker {
     /// This process, as a rollout lease owner.
     pub(super) instance: Uuid,
     pub(super) proxy: Option<Arc<Proxy>>,
+    /// Since when this process has seen each (service, container) unhealthy without a
+    /// break: the clock of [`WorkerSettings::unhealthy_replace_after`].
+    pub(super) unhealthy_since: Arc<Mutex<HashMap<(Uuid, String), DateTime<Utc>>>>,
 }
 
 impl Worker {
@@ -35,6 +43,7 @@ impl Worker {
             proxy: settings.proxy.clone().map(Proxy::new),
             settings: Arc::new(settings),
             instance: Uuid::new_v4(),
+            unhealthy_since: Arc::default(),
         }
     }
 
@@ -94,14 +103,20 @@ impl Goal {
         }
     }
 
-    /// What the container plan aims at.
-    pub fn target(&self, stopped: bool) -> super::plan::Target {
+    /// What the container plan aims at; outside a rollout a replica unhealthy for
+    /// `replace_unhealthy_after` is replaced.
+    pub fn target(
+        &self,
+        stopped: bool,
+        replace_unhealthy_after: Option<Duration>,
+    ) -> super::plan::Target {
         super::plan::Target {
             template: self.deployment.template.clone(),
             replicas: self.replicas(stopped),
             rolling: self.rolling,
             stop_first: self.spec.ports.iter().any(|p| p.host.is_some()),
             restart_exited: self.spec.restart_policy != RestartPolicy::No,
+            replace_unhealthy_after,
         }
     }
 }

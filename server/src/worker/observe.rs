@@ -5,30 +5,49 @@ use super::context::{Goal, ReconcileError, Worker};
 use super::plan::{crash::crash_looping, Readiness};
 use super::probe;
 use crate::engine::Observed;
-use app::domain::service::{HealthCheck, HealthProbe, ServiceSpec};
+use app::domain::service::{out_of_memory_note, HealthProbe, ServiceSpec};
 use app::store::worker::{self as store, ContainerRecord, DesiredService};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures::future::join_all;
+use std::collections::HashMap;
 use std::time::Duration;
+use uuid::Uuid;
 
 /// Lines of a crash-looping container's output kept with its record.
 const LOG_TAIL: usize = 20;
+
+/// What a pass learnt of each container beyond what Docker reports, by container id.
+#[derive(Debug, Default)]
+pub(super) struct Probed {
+    /// Ready: running, passing its health check, accepting connections when routed.
+    pub ready: Readiness,
+    /// The health to record (see [`health`]).
+    pub health: HashMap<String, Option<String>>,
+    /// What is wrong with it, in words (see [`note`]).
+    pub notes: HashMap<String, String>,
+}
 
 impl Worker {
     /// Readiness of each container: running, passing the health check of the deployment
     /// it belongs to, and (for a routed service) accepting connections on its HTTP port,
     /// so the proxy never sends it a request earlier. During a rollout the old replicas
     /// are judged by the live deployment's definition, the new ones by the rollout's.
+    /// With it, the health to record and what is wrong with each, in words.
     pub(super) async fn readiness(
         &self,
         svc: &DesiredService,
         observed: &[Observed],
         goal: Option<&Goal>,
-    ) -> Readiness {
+    ) -> Probed {
+        let now = Utc::now();
         let checks = observed.iter().map(|c| async move {
             let spec = spec_for(svc, goal, c);
-            let ready = c.state == "running"
-                && check_passes(c, spec.and_then(|s| s.health_check.as_ref())).await
+            let check = if c.state == "running" {
+                check_passes(c, spec).await
+            } else {
+                Err(None)
+            };
+            let ready = check.is_ok()
                 && match (spec.and_then(|s| s.http.as_ref()), &c.ip) {
                     (None, _) => true,
                     (Some(route), Some(ip)) => {
@@ -36,19 +55,28 @@ impl Worker {
                     }
                     (Some(_), None) => false,
                 };
-            (c.id.clone(), ready)
+            let health = health(spec, c, Some(ready), now);
+            let note = note(c, health.as_deref(), check.err().flatten());
+            (c.id.clone(), ready, health, note)
         });
-        join_all(checks).await.into_iter().collect()
+        let mut probed = Probed::default();
+        for (id, ready, health, note) in join_all(checks).await {
+            probed.ready.insert(id.clone(), ready);
+            probed.health.insert(id.clone(), health);
+            if let Some(n) = note {
+                probed.notes.insert(id, n);
+            }
+        }
+        probed
     }
 
-    /// Writes what Docker runs, with health and crash-loop flags, to Postgres: the one
-    /// record of a pass.
+    /// Writes what Docker runs, with health, crash-loop flags and notes, to Postgres: the
+    /// one record of a pass.
     pub(super) async fn record(
         &self,
         svc: &DesiredService,
-        goal: Option<&Goal>,
         observed: &[Observed],
-        ready: &Readiness,
+        probed: &Probed,
     ) -> Result<(), ReconcileError> {
         let mut records = Vec::with_capacity(observed.len());
         let now = Utc::now();
@@ -66,30 +94,70 @@ impl Worker {
                 template: c.template.clone(),
                 replica: c.replica,
                 state: c.state.clone(),
-                health: health(svc, goal, c, ready),
+                health: probed
+                    .health
+                    .get(&c.id)
+                    .cloned()
+                    .unwrap_or_else(|| c.health.clone()),
                 exit_code: c.exit_code,
                 restart_count: c.restart_count,
                 started_at: c.started_at,
                 crash_looping,
                 last_logs,
                 ip: c.ip.clone(),
+                note: probed.notes.get(&c.id).cloned(),
             });
         }
         store::record_containers(&self.pool, svc.id, svc.team_id, &records).await?;
         Ok(())
     }
+
+    /// How long each of a service's running replicas has been unhealthy without a break, as
+    /// far as this process has seen (its clock starts at the first pass that records it
+    /// unhealthy, and restarts with berth), by container id. Containers not unhealthy now
+    /// are forgotten.
+    pub(super) fn unhealthy_for(
+        &self,
+        service: Uuid,
+        probed: &Probed,
+    ) -> HashMap<String, Duration> {
+        let now = Utc::now();
+        let mut clock = self
+            .unhealthy_since
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        clock.retain(|(s, id), _| {
+            *s != service || probed.health.get(id).is_some_and(|h| is_unhealthy(h))
+        });
+        probed
+            .health
+            .iter()
+            .filter(|(_, h)| is_unhealthy(h))
+            .map(|(id, _)| {
+                let since = *clock.entry((service, id.clone())).or_insert(now);
+                let for_ = (now - since).to_std().unwrap_or_default();
+                (id.clone(), for_)
+            })
+            .collect()
+    }
 }
 
-/// The health to record. Readiness Berth probes itself (an HTTP check, or a routed
-/// service's port) is recorded as health — the proxy routes only to replicas recorded
-/// healthy; otherwise Docker's own health status.
+fn is_unhealthy(health: &Option<String>) -> bool {
+    health.as_deref() == Some("unhealthy")
+}
+
+/// The health to record for `c`, made from `spec`, given whether it is `ready` (`None`:
+/// not probed). Readiness Berth probes itself (an HTTP check, or a routed service's port)
+/// is recorded as health — the proxy routes only to replicas recorded healthy — and is
+/// "starting" until the check's start period has passed; otherwise Docker's own health
+/// status.
 fn health(
-    svc: &DesiredService,
-    goal: Option<&Goal>,
+    spec: Option<&ServiceSpec>,
     c: &Observed,
-    ready: &Readiness,
+    ready: Option<bool>,
+    now: DateTime<Utc>,
 ) -> Option<String> {
-    let berth_checked = spec_for(svc, goal, c).is_some_and(|s| {
+    let berth_checked = spec.is_some_and(|s| {
         s.http.is_some()
             || s.health_check
                 .as_ref()
@@ -98,13 +166,36 @@ fn health(
     if !(berth_checked && c.state == "running") {
         return c.health.clone();
     }
-    let health = match ready.get(&c.id) {
+    let start_period = spec
+        .and_then(|s| s.health_check.as_ref())
+        .map_or(0, |h| i64::from(h.start_period_s));
+    let starting = c
+        .started_at
+        .is_some_and(|t| (now - t).num_seconds() < start_period);
+    let health = match ready {
         Some(true) => "healthy",
-        Some(false) => "unhealthy",
-        // Not probed yet.
-        None => "starting",
+        Some(false) if !starting => "unhealthy",
+        // Not probed yet, or still in its start period.
+        _ => "starting",
     };
     Some(health.to_owned())
+}
+
+/// What is wrong with `c`, in words: killed by its memory limit (its last exit), or why its
+/// health check fails while it is recorded unhealthy (Berth's probe: `failed`; the image's
+/// or a command check: Docker's last probe output).
+fn note(c: &Observed, health: Option<&str>, failed: Option<String>) -> Option<String> {
+    if c.oom_killed {
+        return Some(out_of_memory_note(c.memory_limit));
+    }
+    if health != Some("unhealthy") {
+        return None;
+    }
+    failed.or_else(|| {
+        c.health_output
+            .as_ref()
+            .map(|o| format!("health check said: {o}"))
+    })
 }
 
 /// The definition a container was made from: the rollout's or the live deployment's (by
@@ -122,16 +213,37 @@ fn spec_for<'a>(
     }
 }
 
-/// Whether a running container passes `check` (Docker's own health when it has none).
-async fn check_passes(c: &Observed, check: Option<&HealthCheck>) -> bool {
-    match check {
-        Some(h) => match (&h.probe, &c.ip) {
-            (HealthProbe::Http { path, port }, Some(ip)) => {
-                probe::http_ok(ip, *port, path, Duration::from_secs(h.timeout_s.into())).await
+/// Whether a running container passes the health check of `spec` (Docker's own health
+/// when it sets none; nothing when it turns the image's off); `Err` with what Berth's own
+/// probe got, in words, when it does not.
+async fn check_passes(c: &Observed, spec: Option<&ServiceSpec>) -> Result<(), Option<String>> {
+    let docker_says = |c: &Observed, none_ok: bool| match c.health.as_deref() {
+        Some("healthy") => Ok(()),
+        None if none_ok => Ok(()),
+        _ => Err(None),
+    };
+    let Some(h) = spec.and_then(|s| s.health_check.as_ref()) else {
+        return docker_says(c, true);
+    };
+    match (&h.probe, &c.ip) {
+        (HealthProbe::Http { path, port }, Some(ip)) => {
+            let host = h.host.as_deref().or_else(|| {
+                spec.and_then(|s| s.http.as_ref())
+                    .and_then(|r| r.domains.first())
+                    .map(String::as_str)
+            });
+            let timeout = Duration::from_secs(h.timeout_s.into());
+            let got = probe::http(ip, *port, path, host, timeout).await;
+            if got.is_ok() {
+                return Ok(());
             }
-            (HealthProbe::Http { .. }, None) => false,
-            (HealthProbe::Command { .. }, _) => c.health.as_deref() == Some("healthy"),
-        },
-        None => c.health.as_deref().is_none_or(|h| h == "healthy"),
+            let host = host.map(|h| format!(" (Host {h})")).unwrap_or_default();
+            Err(Some(format!(
+                "health check GET {path}{host} on port {port}: {got}"
+            )))
+        }
+        (HealthProbe::Http { .. }, None) => Err(Some("no address on the team network".into())),
+        (HealthProbe::Command { .. }, _) => docker_says(c, false),
+        (HealthProbe::None, _) => Ok(()),
     }
 }

@@ -11,6 +11,9 @@ pub struct WorkerSettings {
     pub resync_interval: Duration,
     /// SIGTERM → SIGKILL grace when a container is stopped.
     pub stop_grace: Duration,
+    /// Outside a rollout, a running replica unhealthy (its own check failing, or Berth's
+    /// HTTP probe) for this long is replaced; `None`: never.
+    pub unhealthy_replace_after: Option<Duration>,
     /// How long a rollout's lease lasts without renewal.
     pub lease: Duration,
     /// Reconciles running at once (different services).
@@ -27,6 +30,7 @@ impl Default for WorkerSettings {
             deploy_timeout: Duration::from_secs(300),
             resync_interval: Duration::from_secs(15),
             stop_grace: Duration::from_secs(10),
+            unhealthy_replace_after: Some(Duration::from_secs(60)),
             lease: Duration::from_secs(30),
             concurrency: 8,
             proxy: None,
