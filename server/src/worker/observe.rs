@@ -198,18 +198,25 @@ fn note(c: &Observed, health: Option<&str>, failed: Option<String>) -> Option<St
     })
 }
 
-/// The definition a container was made from: the rollout's or the live deployment's (by
-/// template); a stray one is judged by the goal's.
+/// The definition a container was made from: the goal's, the live deployment's or the
+/// open rollout's (by template; the rollout's as stored, secrets sealed, which is enough to
+/// probe it when its deadline passed and the goal fell back); a stray one is judged by the
+/// goal's.
 fn spec_for<'a>(
     svc: &'a DesiredService,
     goal: Option<&'a Goal>,
     c: &Observed,
 ) -> Option<&'a ServiceSpec> {
-    match (goal, &svc.live) {
-        (Some(g), _) if g.deployment.template == c.template => Some(&g.spec),
-        (_, Some(live)) if live.template == c.template => Some(&live.spec),
-        (Some(g), _) => Some(&g.spec),
-        (None, _) => None,
+    let made_from = |d: &'a Option<app::store::worker::DeploymentRow>| {
+        d.as_ref()
+            .filter(|d| d.template == c.template)
+            .map(|d| &d.spec)
+    };
+    match goal {
+        Some(g) if g.deployment.template == c.template => Some(&g.spec),
+        _ => made_from(&svc.live)
+            .or_else(|| made_from(&svc.rollout))
+            .or(goal.map(|g| &g.spec)),
     }
 }
 
