@@ -4,8 +4,8 @@ use app::domain::service::{HealthCheck, HealthProbe};
 use std::time::Duration;
 
 /// Added to what a health check needs at least (its start period, then `retries` probes
-/// `interval_s` apart), for the container to start and the proxy to be told: 30 s.
-pub const DEADLINE_MARGIN: Duration = Duration::from_secs(30);
+/// `interval_s` apart), for the container to start and the proxy to be told: 10 s.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(10);
 
 /// A rollout's deadline, counted from its first hold: the instance's `deploy_timeout`
 /// (`BERTH_DEPLOY_TIMEOUT`), or longer when the rollout's health check needs more —
@@ -53,7 +53,7 @@ mod tests {
         let slow = check(http(), 600, 10, 3);
         assert_eq!(
             rollout_deadline(Duration::from_secs(300), Some(&slow)),
-            Duration::from_secs(600 + 30 + 30)
+            Duration::from_secs(600 + 30 + 10)
         );
         let command = check(
             HealthProbe::Command {
@@ -65,7 +65,7 @@ mod tests {
         );
         assert_eq!(
             rollout_deadline(Duration::from_secs(5), Some(&command)),
-            Duration::from_secs(15 + 3 + 30)
+            Duration::from_secs(15 + 3 + 10)
         );
     }
 
