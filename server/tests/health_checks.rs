@@ -106,11 +106,16 @@ async fn a_host_checking_app_is_probed_with_its_domain(pool: PgPool) {
         .await;
     let note = view["containers"][0]["note"].as_str().unwrap();
     assert!(note.contains("Host other.example.test"), "{note}");
-    let view = api.until(&strict, 90, "a finished deployment", finished).await;
+    let view = api
+        .until(&strict, 90, "a finished deployment", finished)
+        .await;
     assert_eq!(view["latest_deployment"]["state"], "failed", "{view:#}");
     let reason = view["latest_deployment"]["reason"].as_str().unwrap();
     assert!(reason.contains("answered 400"), "{reason}");
-    assert!(reason.contains("health check GET / on port 8000"), "{reason}");
+    assert!(
+        reason.contains("health check GET / on port 8000"),
+        "{reason}"
+    );
 
     // The same domain, with the check's Host set to one the app allows: it succeeds.
     let overridden = api
@@ -163,10 +168,7 @@ async fn a_slow_starter_gets_its_start_period_beyond_the_deploy_timeout(pool: Pg
         .deployment_log(view["latest_deployment"]["id"].as_str().unwrap())
         .await;
     // 15 s start period + 1 s × 3 retries + the 10 s margin.
-    assert!(
-        log.iter().any(|l| l.contains("deadline 28 s")),
-        "{log:#?}"
-    );
+    assert!(log.iter().any(|l| l.contains("deadline 28 s")), "{log:#?}");
 }
 
 /// A web server whose image has its own HEALTHCHECK: healthy while /tmp/ok exists (made
@@ -217,7 +219,9 @@ async fn an_images_own_failing_check_is_told_and_the_replica_replaced(pool: PgPo
         .build_image(&image.0, self_checking_context(), |_| {})
         .await
         .unwrap();
-    let id = api.create(json!({"name": "checked", "image": image.0})).await;
+    let id = api
+        .create(json!({"name": "checked", "image": image.0}))
+        .await;
     let view = api.running(&id, 1).await;
     assert_eq!(view["containers"][0]["health"], "healthy");
     until_told(&api, &id, 20, &["health: ", "Replica 0 is healthy."]).await;
@@ -232,7 +236,10 @@ async fn an_images_own_failing_check_is_told_and_the_replica_replaced(pool: PgPo
         &["Replica 0 is unhealthy", "can't open '/tmp/ok'"],
     )
     .await;
-    assert!(lines.iter().any(|l| l.starts_with("health: ")), "{lines:#?}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("health: ")),
+        "{lines:#?}"
+    );
     until_told(
         &api,
         &id,
@@ -284,7 +291,10 @@ async fn the_images_own_check_can_be_turned_off(pool: PgPool) {
     let view = api.running(&id, 1).await;
     assert_eq!(container_id(&view), first);
     let lines = timeline(&api, &id).await;
-    assert!(!lines.iter().any(|l| l.starts_with("health: ")), "{lines:#?}");
+    assert!(
+        !lines.iter().any(|l| l.starts_with("health: ")),
+        "{lines:#?}"
+    );
 }
 
 #[sqlx::test(migrations = false)]

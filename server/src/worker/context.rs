@@ -31,8 +31,11 @@ pub struct Worker {
     pub(super) proxy: Option<Arc<Proxy>>,
     /// Since when this process has seen each (service, container) unhealthy without a
     /// break: the clock of [`WorkerSettings::unhealthy_replace_after`].
-    pub(super) unhealthy_since: Arc<Mutex<HashMap<(Uuid, String), DateTime<Utc>>>>,
+    pub(super) unhealthy_since: Arc<Mutex<UnhealthyClock>>,
 }
+
+/// Since when each (service, container id) has been seen unhealthy without a break.
+pub(super) type UnhealthyClock = HashMap<(Uuid, String), DateTime<Utc>>;
 
 impl Worker {
     pub fn new(pool: PgPool, engine: Engine, secrets: SecretBox, settings: WorkerSettings) -> Self {

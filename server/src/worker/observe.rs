@@ -126,9 +126,7 @@ impl Worker {
             .unhealthy_since
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        clock.retain(|(s, id), _| {
-            *s != service || probed.health.get(id).is_some_and(|h| is_unhealthy(h))
-        });
+        clock.retain(|(s, id), _| *s != service || probed.health.get(id).is_some_and(is_unhealthy));
         probed
             .health
             .iter()

@@ -199,7 +199,9 @@ mod tests {
             container_changes(std::slice::from_ref(&sick), std::slice::from_ref(&healthy)),
             [(EventKind::Health, "Replica 2 is healthy again.".into())]
         );
-        assert!(container_changes(std::slice::from_ref(&sick), &[sick.clone()]).is_empty());
+        assert!(
+            container_changes(std::slice::from_ref(&sick), std::slice::from_ref(&sick)).is_empty()
+        );
     }
 
     #[test]
