@@ -146,8 +146,9 @@ fn is_unhealthy(health: &Option<String>) -> bool {
 
 /// The health to record for `c`, made from `spec`, given whether it is `ready` (`None`:
 /// not probed). Readiness Berth probes itself (an HTTP check, or a routed service's port)
-/// is recorded as health — the proxy routes only to replicas recorded healthy — and is
-/// "starting" until the check's start period has passed; otherwise Docker's own health
+/// is recorded as health — the proxy routes only to replicas recorded healthy. Like
+/// Docker's, a replica not ready yet is "starting" (not "unhealthy") for its check's
+/// `start_period_s + interval_s × retries` after it started; otherwise Docker's own health
 /// status.
 fn health(
     spec: Option<&ServiceSpec>,
@@ -164,12 +165,15 @@ fn health(
     if !(berth_checked && c.state == "running") {
         return c.health.clone();
     }
-    let start_period = spec
+    let grace = spec
         .and_then(|s| s.health_check.as_ref())
-        .map_or(0, |h| i64::from(h.start_period_s));
+        .filter(|h| matches!(h.probe, HealthProbe::Http { .. }))
+        .map_or(0, |h| {
+            i64::from(h.start_period_s) + i64::from(h.interval_s) * i64::from(h.retries)
+        });
     let starting = c
         .started_at
-        .is_some_and(|t| (now - t).num_seconds() < start_period);
+        .is_some_and(|t| (now - t).num_seconds() < grace);
     let health = match ready {
         Some(true) => "healthy",
         Some(false) if !starting => "unhealthy",
@@ -250,5 +254,76 @@ async fn check_passes(c: &Observed, spec: Option<&ServiceSpec>) -> Result<(), Op
         (HealthProbe::Http { .. }, None) => Err(Some("no address on the team network".into())),
         (HealthProbe::Command { .. }, _) => docker_says(c, false),
         (HealthProbe::None, _) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::domain::service::HealthCheck;
+
+    fn http_checked(start_period_s: u32) -> ServiceSpec {
+        let mut spec: ServiceSpec =
+            serde_json::from_value(serde_json::json!({"name": "web", "image": "x"})).unwrap();
+        spec.health_check = Some(HealthCheck {
+            probe: HealthProbe::Http {
+                path: "/".into(),
+                port: 8000,
+            },
+            interval_s: 2,
+            timeout_s: 1,
+            retries: 3,
+            start_period_s,
+            host: None,
+        });
+        spec
+    }
+
+    fn running_since(secs: i64, now: DateTime<Utc>) -> Observed {
+        Observed {
+            state: "running".into(),
+            started_at: Some(now - chrono::Duration::seconds(secs)),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_berth_probed_replica_is_starting_until_its_check_had_its_time() {
+        let now = Utc::now();
+        let spec = http_checked(10);
+        let health =
+            |up: i64, ready: Option<bool>| health(Some(&spec), &running_since(up, now), ready, now);
+        // 10 s start period + 2 s × 3 retries = 16 s.
+        assert_eq!(health(15, Some(false)).as_deref(), Some("starting"));
+        assert_eq!(health(16, Some(false)).as_deref(), Some("unhealthy"));
+        assert_eq!(health(1, Some(true)).as_deref(), Some("healthy"));
+        assert_eq!(health(100, None).as_deref(), Some("starting"));
+    }
+
+    #[test]
+    fn dockers_health_is_recorded_for_what_berth_does_not_probe() {
+        let now = Utc::now();
+        let c = Observed {
+            health: Some("unhealthy".into()),
+            health_output: Some("no /tmp/ok".into()),
+            ..running_since(100, now)
+        };
+        assert_eq!(
+            health(None, &c, Some(false), now).as_deref(),
+            Some("unhealthy")
+        );
+        assert_eq!(
+            note(&c, Some("unhealthy"), None).as_deref(),
+            Some("health check said: no /tmp/ok")
+        );
+        let killed = Observed {
+            oom_killed: true,
+            memory_limit: Some(16 << 20),
+            ..c
+        };
+        assert_eq!(
+            note(&killed, Some("unhealthy"), None).as_deref(),
+            Some("killed: out of memory (limit 16 MB)")
+        );
     }
 }
