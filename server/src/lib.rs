@@ -51,6 +51,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let options = site::leptos_options(&site_root, config.addr);
         let settings = worker::WorkerSettings {
             deploy_timeout: config.deploy_timeout,
+            pull_timeout: config.pull_timeout,
             unhealthy_replace_after: Some(config.unhealthy_replace_after),
             stop_grace: config.stop_grace,
             resync_interval: config.resync_interval,

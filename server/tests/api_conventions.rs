@@ -289,12 +289,17 @@ async fn a_repeated_delete_is_answered_alike_and_audited_once(pool: PgPool) {
         .await
         .unwrap();
     let path = format!("/api/v1/services/{}", created["id"].as_str().unwrap());
-    for _ in 0..3 {
-        let r = c.delete(s.url(&path)).send().await.unwrap();
+    // Asked again, even with another choice of volumes: the first choice stands.
+    for query in ["", "?volumes=delete", ""] {
+        let r = c
+            .delete(s.url(&format!("{path}{query}")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::ACCEPTED);
         assert_eq!(r.headers()["location"], path.as_str());
         let body: Value = r.json().await.unwrap();
-        assert_eq!(body, json!({"deleting": true}));
+        assert_eq!(body, json!({"deleting": true, "volumes": "keep"}));
     }
     let audited: i64 =
         sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'service.delete'")

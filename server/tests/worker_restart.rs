@@ -5,96 +5,15 @@
 
 mod common;
 
+use common::berth_process::{database_url, first_run, free_port, signed_in, Berth};
 use common::docker::{instance_containers, remove_instance};
 use common::git_repo::{dockerfile, Repo};
 use common::images::{build_httpd, unique_tag};
 use serde_json::{json, Value};
 use server::proxy::local_caddy::LocalCaddy;
 use sqlx::PgPool;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// A berth process on the test database; killed with SIGKILL when dropped.
-struct Berth {
-    child: Child,
-    base: String,
-}
-
-impl Berth {
-    async fn start(
-        database_url: &str,
-        data_dir: &std::path::Path,
-        port: u16,
-        caddy: Option<&LocalCaddy>,
-    ) -> Berth {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_berth"));
-        for (key, _) in std::env::vars() {
-            if key.starts_with("BERTH_") {
-                cmd.env_remove(key);
-            }
-        }
-        if let Some(caddy) = caddy {
-            cmd.env("BERTH_CADDY_ADMIN", &caddy.admin)
-                .env("BERTH_PROXY_TLS", "off")
-                .env("BERTH_PROXY_HTTP_PORT", caddy.http_port.to_string())
-                .env("BERTH_DRAIN_DELAY", "1s");
-        }
-        let child = cmd
-            .env("DATABASE_URL", database_url)
-            .env("BERTH_ADDR", format!("127.0.0.1:{port}"))
-            .env("BERTH_DATA_DIR", data_dir)
-            .env(
-                "BERTH_SECRET_KEY",
-                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-            )
-            .env("BERTH_DEPLOY_TIMEOUT", "90s")
-            .env("BERTH_STOP_GRACE", "1s")
-            .env("BERTH_RESYNC_INTERVAL", "2s")
-            .env("BERTH_GIT_LOCAL_ROOT", common::local_git_root())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let start = Instant::now();
-        while reqwest::get(format!("{base}/healthz")).await.is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "berth did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Berth { child, base }
-    }
-
-    fn kill9(&mut self) {
-        self.child.kill().unwrap(); // SIGKILL
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Berth {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The URL of the database `pool` is connected to.
-fn database_url(pool: &PgPool) -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let mut url = reqwest::Url::parse(&base).unwrap();
-    url.set_path(pool.connect_options().get_database().unwrap());
-    url.to_string()
-}
 
 async fn view(client: &reqwest::Client, base: &str, id: &str) -> Value {
     client
@@ -243,38 +162,6 @@ async fn log_lines(client: &reqwest::Client, base: &str, deployment: &str) -> Ve
         .iter()
         .map(|l| l["line"].as_str().unwrap().to_owned())
         .collect()
-}
-
-/// The owner, created through the first-run form, signed in.
-async fn first_run(base: &str) -> reqwest::Client {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let setup = client
-        .post(format!("{base}/auth/setup"))
-        .header("accept", "application/json")
-        .form(&common::setup_form())
-        .send()
-        .await
-        .unwrap();
-    assert!(setup.status().is_success());
-    client
-}
-
-async fn signed_in(base: &str) -> reqwest::Client {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    client
-        .post(format!("{base}/auth/login"))
-        .header("accept", "application/json")
-        .form(&[("email", common::EMAIL), ("password", common::PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    client
 }
 
 #[sqlx::test(migrations = false)]

@@ -81,7 +81,7 @@ async fn changes_are_announced_once_on_the_live_channel_and_lease_renewals_not_a
         .unwrap();
     let (owner, deadline, lease) = (
         Uuid::new_v4(),
-        Duration::from_secs(60),
+        Some(Duration::from_secs(60)),
         Duration::from_secs(30),
     );
     app::store::worker::hold_rollout(&pool, deployment, owner, deadline, lease)

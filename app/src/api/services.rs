@@ -211,14 +211,17 @@ pub async fn save_service(id: String, form: ServiceForm) -> Result<SaveOutcome, 
 }
 
 /// `scale` (with `replicas`), `stop`, `start`, `redeploy`, `deploy` (build the branch head
-/// of a git service), `rollback` (with the deployment number in `replicas`) or `delete`.
+/// of a git service), `rollback` (with the deployment number in `replicas`) or `delete`
+/// (with `volumes`: absent or `keep` keeps the service's volumes, `delete` removes them).
 #[server(name = ServiceAction, prefix = "/api", endpoint = "service_action")]
 pub async fn service_action(
     id: String,
     action: String,
     replicas: String,
+    volumes: Option<String>,
 ) -> Result<(), ServerFnError> {
     use crate::commands::{service, CommandError};
+    use crate::domain::service::VolumesOnDelete;
     let (ctx, caller) = crate::api::context::caller()?;
     caller
         .may(crate::domain::Permission::ManageServices)
@@ -230,7 +233,12 @@ pub async fn service_action(
         ("scale", Some(n)) => service::scale(deps, &caller, id, n).await.map(|_| ()),
         ("stop", _) => service::stop(deps, &caller, id).await,
         ("start", _) => service::start(deps, &caller, id).await,
-        ("delete", _) => service::delete(deps, &caller, id).await,
+        ("delete", _) => match VolumesOnDelete::parse(volumes.as_deref()) {
+            Ok(volumes) => service::delete(deps, &caller, id, volumes)
+                .await
+                .map(|_| ()),
+            Err(e) => Err(CommandError::Invalid(vec![e])),
+        },
         ("redeploy", _) => service::redeploy(deps, &caller, id).await.map(|_| ()),
         ("deploy", _) => service::deploy_now(deps, &caller, id).await.map(|_| ()),
         ("rollback", Some(n)) => service::rollback(deps, &caller, id, n as i32)

@@ -13,7 +13,7 @@ use uuid::Uuid;
 pub(super) const DEPLOYMENT_COLUMNS: &str = "d.id, d.service_id, d.number, d.trigger,
     u.name AS triggered_by, d.state, d.reason, d.created_at, d.started_at, d.finished_at,
     d.deadline, d.spec, d.commit_sha, d.commit_message, d.commit_author, d.provider,
-    d.build_started_at, d.build_finished_at, d.image_removed";
+    d.build_started_at, d.build_finished_at, d.image_removed, d.image_id, d.image_digest";
 
 /// A deployment row as stored (the spec sealed).
 #[derive(Debug, sqlx::FromRow)]
@@ -37,6 +37,8 @@ pub(super) struct DeploymentRow {
     build_started_at: Option<DateTime<Utc>>,
     build_finished_at: Option<DateTime<Utc>>,
     image_removed: bool,
+    image_id: Option<String>,
+    image_digest: Option<String>,
 }
 
 impl From<DeploymentRow> for DeploymentView {
@@ -63,6 +65,8 @@ impl From<DeploymentRow> for DeploymentView {
             build_started_at: r.build_started_at,
             build_finished_at: r.build_finished_at,
             image_removed: r.image_removed,
+            image_id: r.image_id,
+            image_digest: r.image_digest,
         }
     }
 }

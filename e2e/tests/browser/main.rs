@@ -1,12 +1,16 @@
 //! Berth as a person uses it, in real Chromium against the release build: first run,
 //! hydration, sign-out, wrong password, sign-in, defining a service, watching one live,
-//! inviting a developer who joins and deploys, the audit log. Screenshots of every page go
+//! real applications (PostgreSQL with a volume, a Host-checking Flask app), inviting a
+//! developer who joins and deploys, the audit log. Screenshots of every page go
 //! to target/e2e-screenshots/.
 
+#[path = "../../../server/tests/common/debian_images.rs"]
+mod debian_images;
 mod first_run;
 mod fixtures;
 mod live;
 mod page;
+mod real_apps;
 mod services;
 mod team;
 
@@ -15,6 +19,7 @@ use fantoccini::Client;
 use first_run::{first_run_sign_out_and_in, without_javascript};
 use fixtures::{GitRepo, TickerImage};
 use page::{browser, shot};
+use real_apps::{real_applications, RealApps};
 use team::team_flow;
 
 /// The first-run owner and their team.
@@ -48,12 +53,16 @@ async fn first_run_login_logout_in_chromium() -> anyhow::Result<()> {
     // removes the service's containers for good (a running berth would repair them).
     let image = TickerImage::build()?;
     let repo = GitRepo::new()?;
+    let apps = RealApps::build()?;
     let berth = Berth::start()?;
     let driver = Chromedriver::start()?;
     let base = berth.base.clone();
     let result = async {
         in_browser(&driver, true, |c| async {
             let mut r = first_run_sign_out_and_in(&c, &base, &image, &repo).await;
+            if r.is_ok() {
+                r = real_applications(&c, &apps).await;
+            }
             if r.is_ok() {
                 r = team_flow(&c, &driver, &base, &image).await;
             }

@@ -25,6 +25,8 @@ pub enum ContainerError {
     Engine(#[from] DockerError),
     #[error("could not pull image {image}: {reason}")]
     Pull { image: String, reason: String },
+    #[error("image {0} is no longer on this engine")]
+    ImageMissing(String),
     #[error("host port {0} is already in use on this machine")]
     HostPortTaken(u16),
     #[error("a container named {0} exists and is not Berth's")]
@@ -36,6 +38,7 @@ impl ContainerError {
     pub fn is_permanent(&self) -> bool {
         match self {
             ContainerError::Pull { .. }
+            | ContainerError::ImageMissing(_)
             | ContainerError::HostPortTaken(_)
             | ContainerError::NameTaken(_) => true,
             ContainerError::Engine(DockerError::DockerResponseServerError {
@@ -173,6 +176,10 @@ impl Engine {
                     return Err(ContainerError::NameTaken(name));
                 }
                 existing.id.unwrap_or(name)
+            }
+            // The only thing a create can miss is its image.
+            Err(e) if is_status(&e, 404) => {
+                return Err(ContainerError::ImageMissing(r.image.to_owned()))
             }
             Err(e) => return Err(e.into()),
         };

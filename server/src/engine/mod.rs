@@ -7,7 +7,9 @@ mod image;
 mod observe;
 mod observed;
 mod pull;
+mod pull_progress;
 mod replica;
+mod volumes;
 
 pub use client::Engine;
 pub use containers::ContainerError;
@@ -17,4 +19,7 @@ pub use observed::{
     Observed, LABEL_DEPLOYMENT, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REPLICA, LABEL_SERVICE,
     LABEL_TEAM, LABEL_TEMPLATE,
 };
-pub use replica::{team_network, ReplicaTemplate};
+pub use pull::LocalImage;
+pub use pull_progress::PullProgress;
+pub use replica::{team_network, team_volume, ReplicaTemplate};
+pub use volumes::VolumeRemoval;

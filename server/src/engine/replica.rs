@@ -20,6 +20,9 @@ pub struct ReplicaTemplate<'a> {
     pub deployment_id: Uuid,
     pub template: &'a str,
     pub replica: ReplicaIndex,
+    /// What the container runs: the deployment's recorded image id (`sha256:…`), or the
+    /// spec's reference for a deployment that recorded none.
+    pub image: &'a str,
     /// Secrets opened: values go to the container literally.
     pub spec: &'a ServiceSpec,
 }
@@ -120,7 +123,7 @@ pub(super) fn container_body(
         })
         .collect();
     ContainerCreateBody {
-        image: Some(spec.image.clone()),
+        image: Some(r.image.to_owned()),
         cmd: (!spec.command.is_empty()).then(|| spec.command.clone()),
         env: Some(
             spec.env

@@ -40,6 +40,7 @@ impl Worker {
                     deployment_id: g.deployment.id,
                     template: &g.deployment.template,
                     replica: *n,
+                    image: g.image(),
                     spec: &g.spec,
                 };
                 self.engine.run_replica(&replica).await?;

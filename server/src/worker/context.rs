@@ -2,6 +2,7 @@
 //! can fail with, when to look again, and the deployment whose containers should run. Of
 //! its sibling modules it imports only the pure [`plan`](super::plan).
 
+use super::pulls::Pulls;
 use super::settings::WorkerSettings;
 use crate::{
     engine::{ContainerError, Engine, ImageError},
@@ -29,6 +30,8 @@ pub struct Worker {
     /// This process, as a rollout lease owner.
     pub(super) instance: Uuid,
     pub(super) proxy: Option<Arc<Proxy>>,
+    /// Image pulls of rollouts, running beside the reconciles.
+    pub(super) pulls: Pulls,
     /// Since when this process has seen each (service, container) unhealthy without a
     /// break: the clock of [`WorkerSettings::unhealthy_replace_after`].
     pub(super) unhealthy_since: Arc<Mutex<UnhealthyClock>>,
@@ -46,6 +49,7 @@ impl Worker {
             proxy: settings.proxy.clone().map(Proxy::new),
             settings: Arc::new(settings),
             instance: Uuid::new_v4(),
+            pulls: Pulls::default(),
             unhealthy_since: Arc::default(),
         }
     }
@@ -106,6 +110,15 @@ impl Goal {
         }
     }
 
+    /// What its containers run: the image id the deployment recorded, or the spec's
+    /// reference for one that recorded none (made before image ids were recorded).
+    pub fn image(&self) -> &str {
+        self.deployment
+            .image_id
+            .as_deref()
+            .unwrap_or(&self.spec.image)
+    }
+
     /// What the container plan aims at; outside a rollout a replica unhealthy for
     /// `replace_unhealthy_after` is replaced.
     pub fn target(
@@ -117,7 +130,7 @@ impl Goal {
             template: self.deployment.template.clone(),
             replicas: self.replicas(stopped),
             rolling: self.rolling,
-            stop_first: self.spec.ports.iter().any(|p| p.host.is_some()),
+            stop_first: self.spec.stop_first_reason().is_some(),
             restart_exited: self.spec.restart_policy != RestartPolicy::No,
             replace_unhealthy_after,
         }

@@ -7,14 +7,17 @@
 //! One pass, in order ([`reconcile`]): read what should run and what runs → plan (pure:
 //! [`plan::rollout`] decides what the open rollout needs, [`plan`] the container actions) →
 //! record what was observed, once ([`observe`]) → act (the rollout's bookkeeping in
-//! [`rollout`], the containers in [`act`]). [`scheduler`] runs the passes.
+//! [`rollout`], its image in [`image`] and [`pulls`], the containers in [`act`]). [`scheduler`] runs the passes.
 
 mod act;
 mod context;
+mod delete;
+mod image;
 mod leader;
 mod observe;
 pub mod plan;
 mod probe;
+mod pulls;
 mod reconcile;
 mod rollout;
 mod scheduler;

@@ -1,13 +1,12 @@
 //! One reconcile of one service, in order: read what should run (Postgres) and what runs
 //! (Docker) → plan (pure: the rollout's steps, then the container actions) → record what
 //! was observed, once → act (the rollout's steps, the containers) → end the rollout when
-//! it converged.
+//! it converged. A service being deleted is finalised instead ([`delete`](super::delete)).
 
 use super::context::{Goal, Next, ReconcileError, Worker};
 use super::plan::rollout::{decide, RolloutFacts, Source};
 use super::plan::{plan, Plan};
 use super::rollout::{AfterSteps, OpenRollout};
-use crate::engine::Observed;
 use app::domain::service::{RestartPolicy, ServiceSpec};
 use app::store::{
     spec_secrets::open_env,
@@ -15,12 +14,13 @@ use app::store::{
     StoreError,
 };
 use chrono::Utc;
-use futures::future::join_all;
 use std::{collections::HashSet, time::Duration};
 use uuid::Uuid;
 
 /// How often an open rollout is looked at while replicas become healthy.
 const ROLLOUT_POLL: Duration = Duration::from_millis(500);
+/// How often a rollout whose image is being pulled is looked at.
+const PULL_POLL: Duration = Duration::from_secs(1);
 
 impl Worker {
     /// Service ids worth a look: every row, and every service a labelled container names
@@ -41,12 +41,21 @@ impl Worker {
         // Read: what runs, and what should.
         let observed = self.engine.managed_containers(Some(id)).await?;
         let Some(svc) = store::desired(&self.pool, id).await? else {
+            self.pulls.stop_others(id, None);
             for c in &observed {
                 tracing::info!(container = %c.name, "removing an orphan: its service no longer exists");
                 self.engine.remove(&c.id, self.grace()).await?;
             }
             return Ok(Next::Idle);
         };
+        // A pull goes on only for the rollout wanted now (not one superseded or deleted).
+        let wanted = svc.rollout.as_ref().filter(|_| !svc.deleting).map(|r| r.id);
+        for stopped in self.pulls.stop_others(id, wanted) {
+            if !svc.deleting {
+                let line = "Pull stopped: this deployment is no longer the one to roll out.";
+                self.log(stopped, None, line).await;
+            }
+        }
         if svc.deleting {
             return self.finalize_delete(&svc, &observed).await;
         }
@@ -85,8 +94,10 @@ impl Worker {
             let after = self
                 .rollout_steps(&svc, r, &decision.steps, &observed, &probed)
                 .await?;
-            if after == AfterSteps::LookAgain {
-                return Ok(Next::After(Duration::ZERO));
+            match after {
+                AfterSteps::LookAgain => return Ok(Next::After(Duration::ZERO)),
+                AfterSteps::Wait => return Ok(Next::After(PULL_POLL)),
+                AfterSteps::Continue => {}
             }
         }
         let acted = !plan.actions.is_empty();
@@ -136,9 +147,10 @@ impl Worker {
             return Ok(None);
         };
         let spec = self.open_spec(svc.id, row).map_err(|e| e.to_string());
-        let image_present = match &spec {
-            Ok(spec) => self.engine.image_exists(&spec.image).await?,
-            Err(_) => false,
+        // Resolved (its id recorded) and still on the engine.
+        let image_present = match (&spec, &row.image_id) {
+            (Ok(_), Some(id)) => self.engine.local_image(id).await?.is_some(),
+            _ => false,
         };
         let facts = RolloutFacts {
             state: row.state,
@@ -152,6 +164,7 @@ impl Worker {
         let open = OpenRollout {
             row: row.clone(),
             spec,
+            image_ready: image_present,
         };
         Ok(Some((open, facts)))
     }
@@ -169,6 +182,7 @@ impl Worker {
                 Some(OpenRollout {
                     row,
                     spec: Ok(spec),
+                    ..
                 }),
                 _,
             ) => Some(Goal {
@@ -190,32 +204,5 @@ impl Worker {
         open_env(&mut spec, service_id, &self.secrets)
             .map_err(|e| StoreError::Secret(e.to_string()))?;
         Ok(spec)
-    }
-
-    async fn finalize_delete(
-        &self,
-        svc: &DesiredService,
-        observed: &[Observed],
-    ) -> Result<Next, ReconcileError> {
-        let ids: Vec<String> = observed.iter().map(|c| c.id.clone()).collect();
-        self.drain(svc, None, &ids).await;
-        let removals = observed
-            .iter()
-            .map(|c| self.engine.remove(&c.id, self.grace()));
-        for r in join_all(removals).await {
-            r?;
-        }
-        if self
-            .engine
-            .managed_containers(Some(svc.id))
-            .await?
-            .is_empty()
-        {
-            store::purge(&self.pool, svc.id).await?;
-            tracing::info!(service = %svc.name, "service deleted");
-            Ok(Next::Idle)
-        } else {
-            Ok(Next::After(Duration::from_secs(1)))
-        }
     }
 }

@@ -2,6 +2,7 @@
 //! (live, failed or rolled back), and the reasons it gives, in words.
 
 use super::context::{ReconcileError, Worker};
+use super::image::ImageResolution;
 use super::observe::Probed;
 use super::plan::crash::{Crash, CrashKind};
 use super::plan::deadline::rollout_deadline;
@@ -24,6 +25,8 @@ const CRASH_LINE_CHARS: usize = 200;
 pub(super) struct OpenRollout {
     pub row: DeploymentRow,
     pub spec: Result<ServiceSpec, String>,
+    /// Its image is resolved and on the engine: its deadline runs.
+    pub image_ready: bool,
 }
 
 /// What the rollout's steps leave for the rest of the pass.
@@ -31,8 +34,10 @@ pub(super) struct OpenRollout {
 pub(super) enum AfterSteps {
     /// Go on with the container plan.
     Continue,
-    /// Stop here and look again at once (the image was pulled, or the rollout ended).
+    /// Stop here and look again at once (the image was resolved, or the rollout ended).
     LookAgain,
+    /// Stop here and look again soon (its image is being pulled).
+    Wait,
 }
 
 impl Worker {
@@ -51,32 +56,28 @@ impl Worker {
         for step in steps {
             match step {
                 RolloutStep::Hold(announce) => {
+                    // The deadline starts once the image is present: a pull has its own.
                     store::hold_rollout(
                         &self.pool,
                         row.id,
                         self.instance,
-                        deadline,
+                        r.image_ready.then_some(deadline),
                         settings.lease,
                     )
                     .await?;
                     self.announce(svc, row, *announce, deadline).await;
                 }
                 RolloutStep::ImageReady => self.image_ready(row).await,
-                RolloutStep::Pull { announce } => {
+                RolloutStep::Pull => {
                     let Ok(spec) = &r.spec else { continue };
-                    match self
-                        .engine
-                        .ensure_image(&spec.image, spec.registry_auth.as_ref())
-                        .await
-                    {
-                        Ok(()) if *announce => self.image_ready(row).await,
-                        Ok(()) => {}
-                        Err(e) if e.is_permanent() => {
-                            self.fail_rollout(svc, row, &e.to_string()).await?
+                    return match self.resolve_image(svc, row, spec).await? {
+                        ImageResolution::Recorded => Ok(AfterSteps::LookAgain),
+                        ImageResolution::Pulling => Ok(AfterSteps::Wait),
+                        ImageResolution::Failed(why) => {
+                            self.fail_rollout(svc, row, &why).await?;
+                            Ok(AfterSteps::LookAgain)
                         }
-                        Err(e) => return Err(e.into()),
-                    }
-                    return Ok(AfterSteps::LookAgain);
+                    };
                 }
                 RolloutStep::Fail(failure) => {
                     let why = match failure {
@@ -111,13 +112,21 @@ impl Worker {
             Announce::Start => {
                 let replicas = if svc.stopped { 0 } else { r.spec.replicas };
                 let line = format!(
-                    "Rolling out deployment #{}: image {}, {replicas} replica(s), deadline {} s.",
+                    "Rolling out deployment #{}: image {} (pull policy {}), {replicas} replica(s), deadline {} s once the image is present.",
                     r.number,
                     r.spec.image,
+                    r.spec.effective_pull_policy().as_str(),
                     deadline.as_secs()
                 );
                 self.log(r.id, None, &line).await;
                 self.event(svc.id, EventKind::Deployment, &line).await;
+                // Said when it replaces running containers (not for a first deploy or a
+                // scale, which keep their template).
+                let replaces = svc.live.as_ref().is_some_and(|l| l.template != r.template);
+                if let Some(why) = r.spec.stop_first_reason().filter(|_| replaces) {
+                    let line = format!("{why}: the old containers stop before new ones start.");
+                    self.log(r.id, None, &line).await;
+                }
             }
             Announce::Resume => {
                 self.log(
@@ -132,7 +141,10 @@ impl Worker {
     }
 
     async fn image_ready(&self, r: &DeploymentRow) {
-        let line = format!("Image {} is ready.", r.spec.image);
+        let line = match &r.image_id {
+            Some(id) => format!("Image {} is ready: {id}.", r.spec.image),
+            None => format!("Image {} is ready.", r.spec.image),
+        };
         self.log(r.id, Some(DeployStep::Pull), &line).await;
     }
 

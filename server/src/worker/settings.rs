@@ -7,6 +7,9 @@ use std::time::Duration;
 pub struct WorkerSettings {
     /// A rollout whose new replicas are not all ready by then is rolled back.
     pub deploy_timeout: Duration,
+    /// A rollout's image pull not finished by then fails the rollout; the deadline above
+    /// starts once the image is present.
+    pub pull_timeout: Duration,
     /// How often every service is reconciled even without a trigger.
     pub resync_interval: Duration,
     /// SIGTERM → SIGKILL grace when a container is stopped.
@@ -28,6 +31,7 @@ impl Default for WorkerSettings {
     fn default() -> Self {
         WorkerSettings {
             deploy_timeout: Duration::from_secs(300),
+            pull_timeout: Duration::from_secs(600),
             resync_interval: Duration::from_secs(15),
             stop_grace: Duration::from_secs(10),
             unhealthy_replace_after: Some(Duration::from_secs(60)),

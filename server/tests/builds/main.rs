@@ -9,5 +9,6 @@ mod failing_build;
 mod fixtures;
 mod injection;
 mod pushes;
+mod python_app;
 mod refusals;
 mod retention;

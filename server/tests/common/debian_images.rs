@@ -116,10 +116,7 @@ pub fn base() -> String {
         for excluded in ["doc", "man", "info", "locale"] {
             args.push(format!("--dpkgopt=path-exclude=/usr/share/{excluded}/*"));
         }
-        args.extend([
-            SUITE.to_owned(),
-            rootfs.display().to_string(),
-        ]);
+        args.extend([SUITE.to_owned(), rootfs.display().to_string()]);
         run("mmdebstrap", &args);
         run(
             "docker",
@@ -145,7 +142,11 @@ pub fn postgres() -> String {
          EXPOSE {POSTGRES_PORT}\nSTOPSIGNAL SIGINT\n\
          ENTRYPOINT [\"/bin/sh\", \"/usr/local/bin/berth-postgres\"]\nCMD []\n"
     );
-    app_image("postgres", &dockerfile, &[("entrypoint.sh", POSTGRES_ENTRYPOINT)])
+    app_image(
+        "postgres",
+        &dockerfile,
+        &[("entrypoint.sh", POSTGRES_ENTRYPOINT)],
+    )
 }
 
 /// The Flask web app (`berth-test-cache/web:<hash>`) on port [`WEB_PORT`]; see `WEB_APP`

@@ -62,9 +62,8 @@ impl Repo {
         format!("file://{}", self.dir.path().join("origin.git").display())
     }
 
-    /// Commits `body` as the page (and `dockerfile` as the Dockerfile) on `branch`, pushes
-    /// it, and returns the commit id.
-    pub fn commit(&self, branch: &str, body: &str, dockerfile: &str, message: &str) -> String {
+    /// Checks out `branch` in the working copy (a new orphan branch before the first commit).
+    fn switch_to(&self, branch: &str) {
         let work = self.work();
         let has_commits = Command::new("git")
             .current_dir(&work)
@@ -78,8 +77,41 @@ impl Repo {
         } else {
             git(&work, &["checkout", "--quiet", "--orphan", branch]);
         }
+    }
+
+    /// Commits `body` as the page (and `dockerfile` as the Dockerfile) on `branch`, pushes
+    /// it, and returns the commit id.
+    pub fn commit(&self, branch: &str, body: &str, dockerfile: &str, message: &str) -> String {
+        let work = self.work();
+        self.switch_to(branch);
         std::fs::write(work.join("www/index.html"), body).unwrap();
         std::fs::write(work.join("Dockerfile"), dockerfile).unwrap();
+        git(&work, &["add", "-A"]);
+        git(&work, &["commit", "--quiet", "-m", message]);
+        let refspec = format!("HEAD:refs/heads/{branch}");
+        git(
+            &work,
+            &["push", "--quiet", "--force", &self.url(), &refspec],
+        );
+        git(&work, &["rev-parse", "HEAD"])
+    }
+
+    /// Commits exactly `files` (`(path, contents)`; other files removed) on `branch`,
+    /// pushes it, and returns the commit id.
+    pub fn commit_files(&self, branch: &str, files: &[(String, String)], message: &str) -> String {
+        let work = self.work();
+        self.switch_to(branch);
+        for entry in std::fs::read_dir(&work).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name().is_some_and(|n| n != ".git") {
+                let _ = std::fs::remove_dir_all(&path).or_else(|_| std::fs::remove_file(&path));
+            }
+        }
+        for (path, contents) in files {
+            let at = work.join(path);
+            std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+            std::fs::write(at, contents).unwrap();
+        }
         git(&work, &["add", "-A"]);
         git(&work, &["commit", "--quiet", "-m", message]);
         let refspec = format!("HEAD:refs/heads/{branch}");

@@ -2,11 +2,14 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod berth_process;
 pub mod debian_images;
 pub mod docker;
 pub mod git_repo;
 pub mod images;
+pub mod registry;
 pub mod team;
+pub mod throttle;
 
 use server::{
     engine::Engine,

@@ -1,7 +1,7 @@
 //! Running a service: stop, start, delete, redeploy, roll back.
 
 use crate::commands::{Caller, CommandError, Deps};
-use crate::domain::service::{wording, DeploymentState, EventKind};
+use crate::domain::service::{wording, DeploymentState, EventKind, VolumesOnDelete};
 use crate::domain::Permission;
 use crate::store::change::{new_template, ServiceChange};
 use serde_json::json;
@@ -38,18 +38,37 @@ async fn set_stopped(
     Ok(())
 }
 
-/// Marks a service for deletion; the worker removes its containers, then the row. Asking
-/// again while it is being deleted changes nothing and writes no second audit entry.
-pub async fn delete(deps: Deps<'_>, caller: &Caller, id: Uuid) -> Result<(), CommandError> {
+/// Marks a service for deletion; the worker removes its containers, then — when `volumes`
+/// says [`VolumesOnDelete::Delete`] — the volumes no other service of the team uses, then
+/// the row. Its volumes are kept otherwise (a new service naming one mounts its data).
+/// Asking again while it is being deleted changes nothing (the first choice stands) and
+/// writes no second audit entry. Returns the choice in force.
+pub async fn delete(
+    deps: Deps<'_>,
+    caller: &Caller,
+    id: Uuid,
+    volumes: VolumesOnDelete,
+) -> Result<VolumesOnDelete, CommandError> {
     let actor = caller.may(Permission::ManageServices)?;
     let (mut change, deleting) = ServiceChange::lock_even_deleting(deps.pool, actor, id).await?;
     if deleting {
-        return Ok(());
+        return Ok(change.volumes_on_delete().await?);
     }
-    change.mark_deleting().await?;
-    change.audit("service.delete", json!({})).await?;
+    change.mark_deleting(volumes).await?;
+    let names: Vec<String> = change
+        .stored
+        .volumes
+        .iter()
+        .map(|v| v.name.clone())
+        .collect();
+    change
+        .audit(
+            "service.delete",
+            json!({"volumes": volumes.as_str(), "volume_names": names}),
+        )
+        .await?;
     change.commit().await?;
-    Ok(())
+    Ok(volumes)
 }
 
 /// A new deployment of the definition as it is now: every container replaced.
@@ -79,7 +98,8 @@ pub async fn redeploy(deps: Deps<'_>, caller: &Caller, id: Uuid) -> Result<Uuid,
 }
 
 /// Rolls back to deployment `number`, one that went live and whose image is still kept:
-/// its definition becomes the service's again and is rolled out.
+/// its definition becomes the service's again and is rolled out, with the image it ran
+/// (its recorded image id, not what its tag names now).
 pub async fn rollback(
     deps: Deps<'_>,
     caller: &Caller,
@@ -111,6 +131,12 @@ pub async fn rollback(
     let spec = earlier.spec;
     change.store_spec(&spec).await?;
     let deployment = change.deploy(&spec, &new_template(), "rollback").await?;
+    // Exactly the image it ran, even if its tag has moved since.
+    if let Some(image_id) = &earlier.image_id {
+        change
+            .pin_image(deployment, image_id, earlier.image_digest.as_deref())
+            .await?;
+    }
     let who = change.by_whom().await?;
     change
         .event(

@@ -11,12 +11,14 @@ mod host_name;
 mod image_ref;
 mod metrics;
 mod progress;
+mod pull_policy;
 mod repo_location;
 mod spec;
 mod status;
 mod taken;
 mod timeline;
 mod validate;
+mod volumes;
 mod webhook;
 pub mod wording;
 
@@ -31,6 +33,7 @@ pub use host_name::{validate_host_name, ProxyListen, MAX_DOMAINS};
 pub use image_ref::{parse_image_ref, registry_host, ImageRef};
 pub use metrics::{cpu_percent, sum_rounds, ContainerMetrics, MetricSample, ServiceMetrics};
 pub use progress::{progress, DeployStep, StepState};
+pub use pull_policy::PullPolicy;
 pub use repo_location::{
     check_repo_target, check_repo_url, repo_origin, RepoHost, RepoLocation, RepoTransport,
 };
@@ -45,4 +48,5 @@ pub use status::{
 pub use taken::{Holder, Taken};
 pub use timeline::{container_changes, ContainerFacts, EventKind, ServiceEvent};
 pub use validate::{validate_service_name, MAX_REPLICAS};
+pub use volumes::{volumes_left_unused, VolumesOnDelete};
 pub use webhook::{public_base, Provider, WebhookInfo, WebhookUrl};

@@ -47,13 +47,18 @@ pub struct ServiceSpec {
     pub health_check: Option<HealthCheck>,
     #[serde(default)]
     pub restart_policy: RestartPolicy,
-    /// Named Docker volumes only: host paths are refused.
+    /// Named Docker volumes only: host paths are refused. A writable one that is not
+    /// `shared` allows one replica, and the service rolls out stop-first.
     #[cfg_attr(feature = "ssr", schema(max_items = 20))]
     #[serde(default)]
     pub volumes: Vec<VolumeMount>,
     /// Credentials for pulling a private image; the password is a secret.
     #[serde(default)]
     pub registry_auth: Option<RegistryAuth>,
+    /// When a rollout pulls the image; unset: `always` for a tag, `if-missing` for an image
+    /// pinned by digest (see [`ServiceSpec::effective_pull_policy`]). Not for git services.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_policy: Option<super::PullPolicy>,
     /// Public HTTP: domains the edge proxy routes to the ready replicas.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpRoute>,
@@ -235,4 +240,9 @@ pub struct VolumeMount {
     pub path: String,
     #[serde(default)]
     pub read_only: bool,
+    /// The application handles concurrent access (several replicas, or the old and the new
+    /// containers during a rollout, open it at once). Without it a writable volume allows
+    /// one replica and rolls out stop-first.
+    #[serde(default)]
+    pub shared: bool,
 }

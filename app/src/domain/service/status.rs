@@ -124,6 +124,14 @@ pub struct DeploymentView {
     /// Image retention removed its image: it can no longer be rolled back to.
     #[serde(default)]
     pub image_removed: bool,
+    /// The image it ran (`sha256:…`, the id of the image config), once its rollout
+    /// resolved it; its containers are created from this id.
+    #[serde(default)]
+    pub image_id: Option<String>,
+    /// The registry digest of that image (`localhost:5000/demo@sha256:…`), when it was
+    /// pulled from a registry.
+    #[serde(default)]
+    pub image_digest: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,6 +161,14 @@ impl DeploymentView {
     pub fn duration(&self) -> Option<chrono::Duration> {
         let start = self.build_started_at.or(self.started_at)?;
         Some(self.finished_at.or(self.build_finished_at)? - start)
+    }
+
+    /// The image it ran, short (the first 12 hex digits of its id, as `docker images`
+    /// shows them), when recorded.
+    pub fn image_short(&self) -> Option<&str> {
+        let id = self.image_id.as_deref()?;
+        let hex = id.strip_prefix("sha256:").unwrap_or(id);
+        Some(&hex[..12.min(hex.len())])
     }
 
     /// What set it off, in words: "push (GitHub)", "rollback", "deploy now"…

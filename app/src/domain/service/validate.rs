@@ -44,6 +44,12 @@ impl ServiceSpec {
                 Ok(_) => {}
             },
         }
+        if self.git.is_some() && self.pull_policy.is_some() {
+            errors.push(FieldError::new(
+                "pull_policy",
+                "A git service runs the image Berth builds on this engine, which is never pulled: leave the pull policy unset.",
+            ));
+        }
         check_argv("command", &self.command, true, &mut errors);
         self.check_env(&mut errors);
         self.check_ports(&mut errors);
@@ -70,6 +76,7 @@ impl ServiceSpec {
         }
         self.check_health(&mut errors);
         self.check_volumes(&mut errors);
+        self.check_replicas_with_volumes(&mut errors);
         if let Some(route) = &self.http {
             super::host_name::check_route(route, &mut errors);
         }

@@ -208,6 +208,7 @@ fn only_named_volumes_at_safe_paths() {
         name: name.into(),
         path: path.into(),
         read_only: false,
+        shared: false,
     };
     s.volumes = vec![
         v("/etc", "/data"),
@@ -271,6 +272,7 @@ fn lists_have_limits() {
             name: format!("v{i}"),
             path: format!("/v{i}"),
             read_only: false,
+            shared: false,
         })
         .collect();
     s.command = vec!["x".into(); 65];

@@ -37,7 +37,7 @@ pub fn Deployments(
                 <DeploymentProgress id=id.to_string() state=state service=service built=built />
             })}
             <table class="table" id="deployments">
-                <thead><tr><th>"#"</th><th>"Trigger"</th><th>"By"</th><th>"Commit"</th><th>"State"</th><th>"Reason"</th><th>"Created"</th><th>"Took"</th><th></th></tr></thead>
+                <thead><tr><th>"#"</th><th>"Trigger"</th><th>"By"</th><th>"Commit"</th><th>"Image"</th><th>"State"</th><th>"Reason"</th><th>"Created"</th><th>"Took"</th><th></th></tr></thead>
                 <tbody>
                     {deployments.into_iter().map(|d| {
                         let can_roll_back = manage && d.state == DeploymentState::Succeeded && Some(d.number) != live && !d.image_removed;
@@ -55,6 +55,10 @@ pub fn Deployments(
                                 <td class="commit">{d.commit.as_ref().map(|c| view! {
                                     <code title=c.sha.clone()>{c.short().to_owned()}</code>" "{c.title().to_owned()}
                                 })}{d.image_removed.then_some(" (image removed)")}</td>
+                                <td class="image">{d.image_short().map(|short| {
+                                    let full = d.image_digest.clone().into_iter().chain(d.image_id.clone()).collect::<Vec<_>>().join("\n");
+                                    view! { <code title=full>{short.to_owned()}</code> }
+                                })}</td>
                                 <td><span class=format!("badge {}", d.state.as_str())>{d.state.label()}</span></td>
                                 <td>{d.reason.clone().unwrap_or_default()}</td>
                                 <td class="muted">{super::ago(d.created_at)}</td>

@@ -5,7 +5,7 @@ use super::{
 use crate::api::services::{get_service, RotateWebhook, ServiceAction};
 use crate::components::{refresh_on_live, AppLayout, ServiceBadge};
 use crate::domain::live::LiveTopic;
-use crate::domain::service::{ContainerView, ReplicaIndex, ServiceView};
+use crate::domain::service::{ContainerView, ReplicaIndex, ServiceSpec, ServiceView};
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 
@@ -125,6 +125,8 @@ fn ServiceHeader(
                 <dt>"Live deployment"</dt><dd>{s.live_deployment.map(|n| format!("#{n}")).unwrap_or_else(|| "none yet".into())}</dd>
                 <dt>"Ports"</dt><dd>{s.spec.ports.iter().map(|p| match p.host { Some(h) => format!("{h}→{}", p.container), None => p.container.to_string() }).collect::<Vec<_>>().join(", ")}</dd>
                 <dt>"Environment"</dt><dd>{s.spec.env.iter().map(|v| v.key.clone()).collect::<Vec<_>>().join(", ")}</dd>
+                <dt>"Volumes"</dt><dd id="volumes">{volume_list(&s.spec)}</dd>
+                <dt>"Rollout"</dt><dd id="rollout-kind">{rollout_kind(&s.spec)}</dd>
             </dl>
             {if manage {
                 view! {
@@ -138,13 +140,75 @@ fn ServiceHeader(
                             <button type="submit" class="ghost" id="scale-service">"Scale"</button>
                         </ActionForm>
                         {if s.stopped { action_form("start", "Start", "ghost") } else { action_form("stop", "Stop", "ghost") }}
-                        {action_form("delete", "Delete", "danger")}
+                        <DeleteService service=s.clone() act=act />
                     </div>
                 }.into_any()
             } else {
                 view! { <p class="muted" id="read-only">"Your role reads this service; developers, admins and owners change it."</p> }.into_any()
             }}
         </section>
+    }
+}
+
+/// `data → /var/lib/data (read-only)`, one per volume, or "none".
+fn volume_list(spec: &ServiceSpec) -> String {
+    if spec.volumes.is_empty() {
+        return "none".to_owned();
+    }
+    let list: Vec<String> = spec
+        .volumes
+        .iter()
+        .map(|v| {
+            let mode = match (v.read_only, v.shared) {
+                (true, _) => " (read-only)",
+                (false, true) => " (shared)",
+                (false, false) => "",
+            };
+            format!("{} → {}{mode}", v.name, v.path)
+        })
+        .collect();
+    list.join(", ")
+}
+
+/// How a rollout replaces the containers, and why.
+fn rollout_kind(spec: &ServiceSpec) -> String {
+    match spec.stop_first_reason() {
+        Some(why) => format!("rolls out {why}"),
+        None => "rolls out start-first: new replicas are ready before the old ones stop".to_owned(),
+    }
+}
+
+/// Delete, behind a confirmation that opens without JavaScript (`<details>`): a service
+/// with volumes offers to delete them too, unchecked (they are kept by default).
+#[component]
+fn DeleteService(service: ServiceView, act: ServerAction<ServiceAction>) -> impl IntoView {
+    let names: Vec<String> = service
+        .spec
+        .volumes
+        .iter()
+        .map(|v| v.name.clone())
+        .collect();
+    let volumes = (!names.is_empty()).then(|| {
+        view! {
+            <label class="check">
+                <input type="checkbox" name="volumes" value="delete" id="delete-volumes" />
+                " also delete its volumes (data cannot be recovered): " {names.join(", ")}
+            </label>
+            <p class="muted">"Unchecked, the volumes are kept: a new service naming one mounts its data again."</p>
+        }
+    });
+    view! {
+        <details class="inline confirm" id="delete-confirm">
+            <summary class="button danger">"Delete…"</summary>
+            <ActionForm action=act attr:class="confirm-form">
+                <input type="hidden" name="id" value=service.id.to_string() />
+                <input type="hidden" name="action" value="delete" />
+                <input type="hidden" name="replicas" value="" />
+                <p>"Delete " <strong>{service.name.clone()}</strong> "? Its containers are stopped and removed."</p>
+                {volumes}
+                <button type="submit" class="danger" id="delete-service">"Delete"</button>
+            </ActionForm>
+        </details>
     }
 }
 

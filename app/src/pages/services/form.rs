@@ -175,7 +175,7 @@ fn ServiceFormView(initial: ServiceForm, errors: Vec<FieldError>, id: String) ->
                 <textarea name="form[ports]" rows="2">{f.ports}</textarea>
             </label>
             {hint("ports")}
-            <label>"Volumes" <small class="muted">"name:/path or name:/path:ro — named volumes only"</small>
+            <label>"Volumes" <small class="muted">"name:/path (writable: one replica, rolls out stop-first), name:/path:ro, or name:/path:shared (the app handles concurrent access) — named volumes only"</small>
                 <textarea name="form[volumes]" rows="2">{f.volumes}</textarea>
             </label>
             {hint("volumes")}
@@ -186,8 +186,13 @@ fn ServiceFormView(initial: ServiceForm, errors: Vec<FieldError>, id: String) ->
                 <label>"Registry password" <small class="muted">"stored encrypted; empty keeps the stored one"</small>
                     <input name="form[registry_password]" type="password" value="" autocomplete="new-password" />
                 </label>
+                <label>"Pull policy" <small class="muted">"when a rollout asks the registry for the image"</small>
+                    <select name="form[pull_policy]">
+                        {[("", "default (always for a tag, if-missing for a digest)"), ("always", "always"), ("if-missing", "if-missing"), ("never", "never")].map(|(v, l)| view! { <option value=v selected=f.pull_policy == v>{l}</option> })}
+                    </select>
+                </label>
             </div>
-            {hint("registry_username")}{hint("registry_password")}
+            {hint("registry_username")}{hint("registry_password")}{hint("pull_policy")}
             <fieldset>
                 <legend>"Domains"</legend>
                 <label>"Domains" <small class="muted">"one per line, e.g. app.example.com; routed to the ready replicas through the edge proxy"</small>

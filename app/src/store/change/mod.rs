@@ -10,7 +10,7 @@ pub mod audit_entry;
 mod claims;
 pub mod deployment;
 
-use crate::domain::service::{DeploymentState, EventKind, ServiceSpec, Taken};
+use crate::domain::service::{DeploymentState, EventKind, ServiceSpec, Taken, VolumesOnDelete};
 use crate::store::StoreError;
 use audit_entry::{record, Actor, Target};
 use sqlx::{types::Json, PgPool, Postgres, Row, Transaction};
@@ -54,6 +54,9 @@ pub struct EarlierDeployment {
     pub spec: ServiceSpec,
     pub state: Option<DeploymentState>,
     pub image_removed: bool,
+    /// The image it ran (`sha256:…`) and its registry digest, when recorded.
+    pub image_id: Option<String>,
+    pub image_digest: Option<String>,
 }
 
 /// One change to one service, in one transaction, its row locked (`FOR UPDATE`) from the
@@ -182,20 +185,52 @@ impl ServiceChange {
 
     /// An earlier deployment of this service by number.
     pub async fn earlier(&mut self, number: i32) -> Result<Option<EarlierDeployment>, StoreError> {
-        let row: Option<(Json<ServiceSpec>, String, bool)> = sqlx::query_as(
-            "SELECT spec, state, image_removed FROM deployments WHERE service_id = $1 AND number = $2",
+        type Row = (
+            Json<ServiceSpec>,
+            String,
+            bool,
+            Option<String>,
+            Option<String>,
+        );
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT spec, state, image_removed, image_id, image_digest
+             FROM deployments WHERE service_id = $1 AND number = $2",
         )
         .bind(self.id)
         .bind(number)
         .fetch_optional(&mut *self.tx)
         .await?;
-        Ok(
-            row.map(|(Json(spec), state, image_removed)| EarlierDeployment {
+        Ok(row.map(
+            |(Json(spec), state, image_removed, image_id, image_digest)| EarlierDeployment {
                 spec,
                 state: DeploymentState::parse(&state),
                 image_removed,
-            }),
+                image_id,
+                image_digest,
+            },
+        ))
+    }
+
+    /// Gives the new deployment `deployment` the image an earlier one ran (`image_id`,
+    /// `sha256:…`, with its registry digest): its rollout runs exactly that image and
+    /// does not pull.
+    pub async fn pin_image(
+        &mut self,
+        deployment: Uuid,
+        image_id: &str,
+        digest: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE deployments SET image_id = $3, image_digest = $4
+             WHERE id = $1 AND service_id = $2",
         )
+        .bind(deployment)
+        .bind(self.id)
+        .bind(image_id)
+        .bind(digest)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
     }
 
     /// Stops (no replicas run; the count is kept) or starts the service.
@@ -208,13 +243,32 @@ impl ServiceChange {
         Ok(())
     }
 
-    /// Marks the service for deletion: the worker removes its containers, then the row.
-    pub async fn mark_deleting(&mut self) -> Result<(), StoreError> {
-        sqlx::query("UPDATE services SET deleting = true, updated_at = now() WHERE id = $1")
-            .bind(self.id)
-            .execute(&mut *self.tx)
-            .await?;
+    /// Marks the service for deletion: the worker removes its containers, then (with
+    /// [`VolumesOnDelete::Delete`]) the volumes no other service of the team uses, then
+    /// the row.
+    pub async fn mark_deleting(&mut self, volumes: VolumesOnDelete) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE services SET deleting = true, delete_volumes = $2, updated_at = now()
+             WHERE id = $1",
+        )
+        .bind(self.id)
+        .bind(volumes == VolumesOnDelete::Delete)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
+    }
+
+    /// What the deletion under way does with the volumes (as first asked).
+    pub async fn volumes_on_delete(&mut self) -> Result<VolumesOnDelete, StoreError> {
+        let delete: bool = sqlx::query_scalar("SELECT delete_volumes FROM services WHERE id = $1")
+            .bind(self.id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(if delete {
+            VolumesOnDelete::Delete
+        } else {
+            VolumesOnDelete::Keep
+        })
     }
 
     /// Replaces the webhook secret (sealed).

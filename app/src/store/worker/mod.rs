@@ -4,10 +4,12 @@
 
 mod containers;
 mod rollout;
+mod volumes;
 
 pub use containers::{record_containers, ContainerRecord};
 pub(super) use rollout::audit_outcome;
-pub use rollout::{finish_rollout, hold_rollout, log};
+pub use rollout::{finish_rollout, hold_rollout, log, record_image};
+pub use volumes::{audit_volumes_deleted, volumes_to_delete};
 
 use super::StoreError;
 use crate::domain::service::{DeploymentState, ServiceSpec};
@@ -29,6 +31,10 @@ pub struct DeploymentRow {
     pub deadline: Option<DateTime<Utc>>,
     pub lease_owner: Option<Uuid>,
     pub lease_until: Option<DateTime<Utc>>,
+    /// The image it runs (`sha256:…`), once its rollout resolved it.
+    pub image_id: Option<String>,
+    /// The registry digest of that image (`repo@sha256:…`), when it came from a registry.
+    pub image_digest: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -45,7 +51,7 @@ pub struct DesiredService {
 }
 
 const DEPLOYMENT_COLUMNS: &str =
-    "id, number, template, spec, state, deadline, lease_owner, lease_until";
+    "id, number, template, spec, state, deadline, lease_owner, lease_until, image_id, image_digest";
 
 /// The `services` columns the worker reads.
 #[derive(sqlx::FromRow)]

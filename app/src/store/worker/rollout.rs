@@ -7,30 +7,52 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 /// Takes (or keeps) the lease of a rollout and starts its clock: the first call sets it in
-/// progress with its deadline (`now + deadline`); later calls only extend the lease to
-/// `now + lease`. A rollout that ended meanwhile is left alone (the next reconcile reads it
+/// progress; the first call with a `deadline` (given once its image is present, so a pull
+/// does not eat into it) sets its deadline to `now + deadline`; later calls only extend the
+/// lease to `now + lease`. A rollout that ended meanwhile is left alone (the next reconcile reads it
 /// closed). Whether the deadline has passed, or the lease was another process's, the worker
 /// reads from the [`DeploymentRow`](super::DeploymentRow) before it plans.
 pub async fn hold_rollout(
     pool: &PgPool,
     deployment_id: Uuid,
     owner: Uuid,
-    deadline: std::time::Duration,
+    deadline: Option<std::time::Duration>,
     lease: std::time::Duration,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE deployments SET
              state = 'in_progress',
              started_at = coalesce(started_at, now()),
-             deadline = coalesce(deadline, now() + make_interval(secs => $3)),
+             deadline = coalesce(deadline, now() + make_interval(secs => $3::float8)),
              lease_owner = $2,
              lease_until = now() + make_interval(secs => $4)
          WHERE id = $1 AND state IN ('pending', 'in_progress')",
     )
     .bind(deployment_id)
     .bind(owner)
-    .bind(deadline.as_secs_f64())
+    .bind(deadline.map(|d| d.as_secs_f64()))
     .bind(lease.as_secs_f64())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Records the image a rollout resolved (`image_id`: `sha256:…`; `digest`: `repo@sha256:…`
+/// when it came from a registry): its containers are created from that id from now on. A
+/// rollout that ended meanwhile is left alone.
+pub async fn record_image(
+    pool: &PgPool,
+    deployment_id: Uuid,
+    image_id: &str,
+    digest: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE deployments SET image_id = $2, image_digest = $3
+         WHERE id = $1 AND state IN ('pending', 'in_progress')",
+    )
+    .bind(deployment_id)
+    .bind(image_id)
+    .bind(digest)
     .execute(pool)
     .await?;
     Ok(())

@@ -1,7 +1,9 @@
 //! The answers of the REST API that are not a domain type as such: their schemas are
 //! derived from these types, so the document says exactly what is sent.
 
-use app::domain::service::{Change, DeploymentLogLine, DeploymentView, ServiceView};
+use app::domain::service::{
+    Change, DeploymentLogLine, DeploymentView, ServiceView, VolumesOnDelete,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -13,11 +15,14 @@ pub struct Changed {
     pub service: ServiceView,
 }
 
-/// `DELETE /services/{id}`: `202`, the containers go, then the service.
+/// `DELETE /services/{id}`: `202`, the containers go, then (when asked) the volumes no
+/// other service of the team uses, then the service.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Deleting {
     /// Always `true`.
     pub deleting: bool,
+    /// What happens to the service's volumes: `keep` (the default) or `delete`.
+    pub volumes: VolumesOnDelete,
 }
 
 /// `POST /services/{id}/deploy`: `202`, a build was queued.

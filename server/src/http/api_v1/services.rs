@@ -8,11 +8,11 @@ use super::page::Page;
 use super::ApiError;
 use crate::http::state::AppState;
 use app::commands::service as command;
-use app::domain::service::{Change, ServiceSpec, ServiceView, WebhookInfo};
+use app::domain::service::{Change, ServiceSpec, ServiceView, VolumesOnDelete, WebhookInfo};
 use app::domain::Permission;
 use app::store::services as store;
 use axum::{
-    extract::{Path, State},
+    extract::{rejection::QueryRejection, Path, Query, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -191,17 +191,34 @@ async fn start(
     set_stopped(&s, &m, &id, false).await
 }
 
+/// `DELETE /services/{id}?volumes=keep|delete` (keep when absent).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeleteQuery {
+    volumes: Option<String>,
+}
+
 async fn remove(
     State(s): State<AppState>,
     m: Member,
     Path(id): Path<String>,
+    q: Result<Query<DeleteQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let caller = m.caller();
     caller.may(Permission::ManageServices)?;
     let id = parse_id(&id)?;
-    // Asked again while it is going: the same answer, and no second audit entry.
-    command::delete(s.deps(), &caller, id).await?;
-    let r = (StatusCode::ACCEPTED, Json(Deleting { deleting: true })).into_response();
+    let Query(q) =
+        q.map_err(|e| ApiError::BadRequest(format!("Invalid query: {}", e.body_text())))?;
+    let volumes =
+        VolumesOnDelete::parse(q.volumes.as_deref()).map_err(|e| ApiError::Invalid(vec![e]))?;
+    // Asked again while it is going: the same answer (the first choice of volumes), and
+    // no second audit entry.
+    let volumes = command::delete(s.deps(), &caller, id, volumes).await?;
+    let answer = Deleting {
+        deleting: true,
+        volumes,
+    };
+    let r = (StatusCode::ACCEPTED, Json(answer)).into_response();
     Ok(with_location(r, format!("/api/v1/services/{id}")))
 }
 

@@ -21,8 +21,9 @@ pub struct Target {
     /// A rollout: containers of other templates keep running until every wanted replica
     /// is ready (start-first). Outside a rollout they are removed at once.
     pub rolling: bool,
-    /// Stop-first: old containers go before new ones start (a published host port can be
-    /// held by one container only).
+    /// Stop-first: old containers go before new ones start (a writable volume must not be
+    /// opened by two containers; a published host port can be held by one only). See
+    /// `ServiceSpec::stop_first_reason`.
     pub stop_first: bool,
     /// Start containers that exited (restart policy other than "no").
     pub restart_exited: bool,

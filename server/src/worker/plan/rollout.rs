@@ -23,7 +23,8 @@ pub struct RolloutFacts {
     pub lease_owner: Option<Uuid>,
     /// Why its spec's secrets cannot be opened, if they cannot.
     pub spec_error: Option<String>,
-    /// Whether the engine has its image.
+    /// Whether its image is resolved (its id recorded on the deployment) and on the engine;
+    /// until then its deadline does not run.
     pub image_present: bool,
     /// Its containers carry this `berth.template`.
     pub template: String,
@@ -61,9 +62,10 @@ pub enum RolloutStep {
     Hold(Announce),
     /// Its image is present: say so in its log (first look only).
     ImageReady,
-    /// Pull its image, then look again; `announce`: log "Image … is ready" once pulled. A
-    /// pull that cannot succeed (unknown image, refused credentials) fails the rollout.
-    Pull { announce: bool },
+    /// Resolve its image (record the id it runs, pulling as its pull policy says), then
+    /// look again. An image it cannot get (unknown, credentials refused, pull timed out,
+    /// pull policy `never`) fails the rollout.
+    Pull,
     /// End it as failed (or rolled back, when a live deployment keeps serving).
     Fail(Failure),
 }
@@ -125,7 +127,7 @@ pub fn decide(
         steps.push(RolloutStep::Fail(Failure::Crashed(crash)));
         (fallback, true)
     } else if !r.image_present {
-        steps.push(RolloutStep::Pull { announce: fresh });
+        steps.push(RolloutStep::Pull);
         (Source::Rollout, false)
     } else {
         if fresh {
@@ -267,10 +269,7 @@ mod tests {
         let d = decide(Some(&r), &[], true, me(), Utc::now());
         assert_eq!(
             d.steps,
-            [
-                RolloutStep::Hold(Announce::Start),
-                RolloutStep::Pull { announce: true }
-            ]
+            [RolloutStep::Hold(Announce::Start), RolloutStep::Pull]
         );
         assert_eq!(d.source, Source::Rollout);
         assert!(!d.plan_containers);
@@ -279,7 +278,7 @@ mod tests {
             ..r
         };
         let d = decide(Some(&later), &[], true, me(), Utc::now());
-        assert_eq!(d.steps[1], RolloutStep::Pull { announce: false });
+        assert_eq!(d.steps[1], RolloutStep::Pull);
     }
 
     #[test]

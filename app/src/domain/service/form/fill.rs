@@ -50,12 +50,20 @@ impl ServiceForm {
                 RestartPolicy::UnlessStopped => "unless-stopped",
             }
             .into(),
+            pull_policy: spec
+                .pull_policy
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default(),
             volumes: join(&mut spec.volumes.iter().map(|v| {
                 format!(
                     "{}:{}{}",
                     v.name,
                     v.path,
-                    if v.read_only { ":ro" } else { "" }
+                    match (v.read_only, v.shared) {
+                        (true, _) => ":ro",
+                        (false, true) => ":shared",
+                        (false, false) => "",
+                    }
                 )
             })),
             registry_username: spec

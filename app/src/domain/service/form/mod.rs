@@ -47,6 +47,9 @@ pub struct ServiceForm {
     pub health_retries: String,
     pub health_start_period_s: String,
     pub restart_policy: String,
+    /// `always`, `if-missing`, `never`; empty: the default for the image (see
+    /// [`ServiceSpec::effective_pull_policy`](super::ServiceSpec::effective_pull_policy)).
+    pub pull_policy: String,
     /// `name:/path` or `name:/path:ro`, one per line.
     pub volumes: String,
     /// Empty: a public image.

@@ -2,7 +2,7 @@
 
 use super::super::{
     BuildArg, EnvVar, FieldError, GitCredentials, GitSource, HealthCheck, HealthProbe, HttpRoute,
-    PortSpec, Protocol, RestartPolicy, ServiceSpec, VolumeMount,
+    PortSpec, Protocol, PullPolicy, RestartPolicy, ServiceSpec, VolumeMount,
 };
 use super::{form_field, ServiceForm};
 
@@ -74,16 +74,17 @@ impl ServiceForm {
             let mut parts = line.trim().splitn(3, ':');
             let (name, path, mode) = (parts.next(), parts.next(), parts.next());
             match (name, path, mode) {
-                (Some(name), Some(path), None | Some("ro") | Some("rw")) => {
+                (Some(name), Some(path), None | Some("ro" | "rw" | "shared")) => {
                     volumes.push(VolumeMount {
                         name: name.to_owned(),
                         path: path.to_owned(),
                         read_only: mode == Some("ro"),
+                        shared: mode == Some("shared"),
                     })
                 }
                 _ => errors.push(FieldError::new(
                     "volumes",
-                    format!("Line {n}: write name:/path or name:/path:ro."),
+                    format!("Line {n}: write name:/path, name:/path:ro or name:/path:shared."),
                 )),
             }
         }
@@ -115,6 +116,16 @@ impl ServiceForm {
                 RestartPolicy::UnlessStopped
             }
         };
+        let pull_policy = match self.pull_policy.trim() {
+            "" => None,
+            p => PullPolicy::parse(p).or_else(|| {
+                errors.push(FieldError::new(
+                    "pull_policy",
+                    "Choose a pull policy from the list.",
+                ));
+                None
+            }),
+        };
         let health_check = self.parse_health(&mut errors);
         let http = self.parse_route(&mut errors);
         let git = self.parse_git(&mut errors);
@@ -145,6 +156,7 @@ impl ServiceForm {
                     password: password.to_owned(),
                 }),
             },
+            pull_policy,
             http,
         };
         if let Err(spec_errors) = spec.validate() {

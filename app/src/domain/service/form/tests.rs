@@ -27,7 +27,7 @@ fn a_full_form_round_trips_through_a_spec() {
         health_host: "app.example.com".into(),
         health_interval_s: "2".into(),
         restart_policy: "always".into(),
-        volumes: "data:/var/data\ncache:/cache:ro".into(),
+        volumes: "data:/var/data\ncache:/cache:ro\nuploads:/up:shared".into(),
         domains: "App.Example.com\n\nexample.com".into(),
         http_port: "8080".into(),
         www_redirect: "on".into(),
@@ -46,12 +46,15 @@ fn a_full_form_round_trips_through_a_spec() {
     assert_eq!(spec.ports[1].protocol, Protocol::Udp);
     assert_eq!(spec.cpu_millis, Some(500));
     assert!(spec.volumes[1].read_only);
+    assert!(spec.volumes[2].shared && !spec.volumes[2].read_only);
+    assert!(!spec.volumes[0].shared);
     let back = ServiceForm::from_spec(&spec);
     assert_eq!(
         back.secret_env, "TOKEN=",
         "secret values are not put back in the form"
     );
     assert_eq!(back.ports, f.ports);
+    assert_eq!(back.volumes, f.volumes);
     assert_eq!(back.parse().unwrap().health_check, spec.health_check);
     assert_eq!(
         spec.health_check.and_then(|h| h.host).as_deref(),
@@ -189,4 +192,38 @@ fn blank_numbers_take_defaults_and_words_are_refused() {
         ..form()
     };
     assert_eq!(f.parse().unwrap_err()[0].field, "replicas");
+}
+
+#[test]
+fn the_pull_policy_round_trips_and_an_unknown_one_is_marked() {
+    let f = ServiceForm {
+        pull_policy: "if-missing".into(),
+        ..form()
+    };
+    let spec = f.parse().unwrap();
+    assert_eq!(spec.pull_policy, Some(super::super::PullPolicy::IfMissing));
+    assert_eq!(ServiceForm::from_spec(&spec).pull_policy, "if-missing");
+    assert_eq!(
+        form().parse().unwrap().pull_policy,
+        None,
+        "empty: the default"
+    );
+    let errors = ServiceForm {
+        pull_policy: "sometimes".into(),
+        ..form()
+    }
+    .parse()
+    .unwrap_err();
+    assert_eq!(errors[0].field, "pull_policy");
+    let git = ServiceForm {
+        image: String::new(),
+        git_repo: "https://example.com/r.git".into(),
+        pull_policy: "always".into(),
+        ..form()
+    };
+    let errors = git.parse().unwrap_err();
+    assert!(
+        errors.iter().any(|e| e.field == "pull_policy"),
+        "{errors:?}"
+    );
 }

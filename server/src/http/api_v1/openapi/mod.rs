@@ -148,6 +148,11 @@ fn parameters(o: &Operation) -> Vec<Value> {
         Extra::IfMatch => params.push(json!({"name": "If-Match", "in": "header", "required": false,
             "description": "The ETag of the GET this change is based on (or `*`); a stale one answers 412.",
             "schema": {"type": "string"}})),
+        Extra::DeleteVolumes => params.push(query(
+            "volumes",
+            "`keep` (the default): the service's volumes and their data stay, and a new service naming one mounts it again. `delete`: after the containers, the volumes no other service of the team uses are removed; their data cannot be recovered.",
+            json!({"type": "string", "enum": ["keep", "delete"], "default": "keep"}),
+        )),
         Extra::None => {}
     }
     params

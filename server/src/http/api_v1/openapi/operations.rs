@@ -27,6 +27,8 @@ pub enum Extra {
     Logs,
     /// `If-Match` on a replace: `412` when stale.
     IfMatch,
+    /// `volumes=keep|delete` of a service's deletion.
+    DeleteVolumes,
 }
 
 /// One operation. `role`: the least role that may call it.
@@ -120,7 +122,7 @@ pub const OPERATIONS: &[Operation] = &[
     op("post", "/api/v1/services", "developer", "Create a service (and its first deployment or build).").body("ServiceSpec").answers(201, Answer::Json("ServiceView")),
     op("get", "/api/v1/services/{id}", "viewer", "A service with its containers, URLs and route; its ETag is the definition's version.").ok("ServiceView"),
     op("put", "/api/v1/services/{id}", "developer", "Replace a service's definition (rolls out what changed); If-Match optional.").body("ServiceSpec").ok("Changed").extra(Extra::IfMatch),
-    op("delete", "/api/v1/services/{id}", "developer", "Delete a service (its containers are removed first); again while deleting: the same answer.").answers(202, Answer::Json("Deleting")),
+    op("delete", "/api/v1/services/{id}", "developer", "Delete a service (its containers are removed first; its volumes are kept unless `volumes=delete`); again while deleting: the same answer.").answers(202, Answer::Json("Deleting")).extra(Extra::DeleteVolumes),
     op("post", "/api/v1/services/{id}/scale", "developer", "Set the replica count.").body("Scale").ok("Changed"),
     op("post", "/api/v1/services/{id}/stop", "developer", "Stop every replica (the count is kept).").ok("ServiceView"),
     op("post", "/api/v1/services/{id}/start", "developer", "Start a stopped service.").ok("ServiceView"),
