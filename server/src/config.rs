@@ -77,6 +77,12 @@ pub struct Config {
     #[arg(long, env = "BERTH_PULL_TIMEOUT", default_value = "10m", value_parser = parse_duration)]
     pub pull_timeout: Duration,
 
+    /// Outside a rollout, a running replica whose health check keeps failing (the image's
+    /// own HEALTHCHECK, a command check, or Berth's HTTP probe) this long without a break is
+    /// replaced: removed and created again (e.g. 60s).
+    #[arg(long, env = "BERTH_UNHEALTHY_REPLACE_AFTER", default_value = "60s", value_parser = parse_duration)]
+    pub unhealthy_replace_after: Duration,
+
     /// Grace between SIGTERM and SIGKILL when Berth stops a container (e.g. 10s).
     #[arg(long, env = "BERTH_STOP_GRACE", default_value = "10s", value_parser = parse_duration)]
     pub stop_grace: Duration,
@@ -215,7 +221,7 @@ impl Config {
             None => format!("embedded in {}", self.data_dir.join("postgres").display()),
         };
         format!(
-            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?} header_read_timeout={:?} body_read_timeout={:?} deploy_timeout={:?} pull_timeout={:?} stop_grace={:?} resync_interval={:?} caddy_admin={} proxy_tls={} drain_delay={:?} build_concurrency={} build_timeout={:?} keep_images={} git_local_root={}",
+            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?} header_read_timeout={:?} body_read_timeout={:?} deploy_timeout={:?} pull_timeout={:?} unhealthy_replace_after={:?} stop_grace={:?} resync_interval={:?} caddy_admin={} proxy_tls={} drain_delay={:?} build_concurrency={} build_timeout={:?} keep_images={} git_local_root={}",
             self.addr,
             self.data_dir.display(),
             db,
@@ -227,6 +233,7 @@ impl Config {
             self.body_read_timeout,
             self.deploy_timeout,
             self.pull_timeout,
+            self.unhealthy_replace_after,
             self.stop_grace,
             self.resync_interval,
             self.caddy_admin.as_deref().unwrap_or("-"),

@@ -52,6 +52,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let settings = worker::WorkerSettings {
             deploy_timeout: config.deploy_timeout,
             pull_timeout: config.pull_timeout,
+            unhealthy_replace_after: Some(config.unhealthy_replace_after),
             stop_grace: config.stop_grace,
             resync_interval: config.resync_interval,
             proxy: config.proxy_settings(),

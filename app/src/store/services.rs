@@ -58,6 +58,7 @@ struct ContainerRow {
     last_logs: Option<String>,
     ip: Option<String>,
     observed_at: DateTime<Utc>,
+    note: Option<String>,
 }
 
 impl From<ContainerRow> for ContainerView {
@@ -76,6 +77,7 @@ impl From<ContainerRow> for ContainerView {
             last_logs: r.last_logs,
             ip: r.ip,
             observed_at: r.observed_at,
+            note: r.note,
         }
     }
 }
@@ -146,7 +148,7 @@ async fn views(
     let mut latest: Vec<DeploymentView> = super::deployments::latest(pool, team_id, only).await?;
     let mut containers: Vec<ContainerRow> = sqlx::query_as(
         "SELECT service_id, id, name, replica, deployment_id, state, health, exit_code,
-                restart_count, started_at, crash_looping, last_logs, ip, observed_at
+                restart_count, started_at, crash_looping, last_logs, ip, observed_at, note
          FROM containers WHERE team_id = $1 AND ($2::uuid IS NULL OR service_id = $2)
          ORDER BY replica, name",
     )

@@ -17,7 +17,7 @@ pub const LABEL_TEMPLATE: &str = "berth.template";
 pub const LABEL_REPLICA: &str = "berth.replica";
 
 /// A container of Berth's as Docker reports it, with Berth's labels read back.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Observed {
     pub id: String,
     pub name: String,
@@ -37,7 +37,18 @@ pub struct Observed {
     pub started_at: Option<DateTime<Utc>>,
     /// Address on the team network.
     pub ip: Option<String>,
+    /// Its last exit was a kill by its memory limit (`State.OOMKilled`; Docker keeps it
+    /// until the next exit, so a restarted container still shows it).
+    pub oom_killed: bool,
+    /// The memory limit Docker applied, in bytes (`HostConfig.Memory`; `None`: none).
+    pub memory_limit: Option<i64>,
+    /// The output of Docker's last health probe (`State.Health.Log`, last entry), cleaned
+    /// and cut to [`HEALTH_OUTPUT_CHARS`].
+    pub health_output: Option<String>,
 }
+
+/// Characters of a health probe's output kept.
+pub const HEALTH_OUTPUT_CHARS: usize = 300;
 
 impl Observed {
     /// From an inspect: everything known.
@@ -48,6 +59,19 @@ impl Observed {
             .and_then(|c| c.labels.clone())
             .unwrap_or_default();
         let state = c.state.unwrap_or_default();
+        let memory_limit = c
+            .host_config
+            .as_ref()
+            .and_then(|h| h.memory)
+            .filter(|m| *m > 0);
+        let health_output = state
+            .health
+            .as_ref()
+            .and_then(|h| h.log.as_ref())
+            .and_then(|log| log.last())
+            .and_then(|entry| entry.output.as_deref())
+            .map(probe_output)
+            .filter(|o| !o.is_empty());
         let ip = c
             .network_settings
             .and_then(|n| n.networks)
@@ -72,6 +96,9 @@ impl Observed {
             restart_count: c.restart_count.unwrap_or(0),
             started_at: parse_time(state.started_at.as_deref()),
             ip,
+            oom_killed: state.oom_killed.unwrap_or(false),
+            memory_limit,
+            health_output,
             ..Observed::labelled(&labels)
         }
     }
@@ -118,8 +145,29 @@ impl Observed {
             restart_count: 0,
             started_at: None,
             ip: None,
+            oom_killed: false,
+            memory_limit: None,
+            health_output: None,
         }
     }
+}
+
+/// A health probe's output on one line: cleaned of terminal escapes and control characters,
+/// lines joined with " / ", cut to [`HEALTH_OUTPUT_CHARS`] (with "…").
+fn probe_output(raw: &str) -> String {
+    let joined = raw
+        .lines()
+        .map(|l| app::domain::log_line::clean(l.as_bytes()))
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" / ");
+    if joined.chars().count() <= HEALTH_OUTPUT_CHARS {
+        return joined;
+    }
+    let mut cut: String = joined.chars().take(HEALTH_OUTPUT_CHARS).collect();
+    cut.push('…');
+    cut
 }
 
 /// The container's address on its team network.
@@ -164,6 +212,17 @@ mod tests {
         let stray = HashMap::from([(LABEL_REPLICA.to_owned(), "-1".to_owned())]);
         assert_eq!(Observed::labelled(&stray).replica, None);
         assert_eq!(Observed::labelled(&stray).service_id, None);
+    }
+
+    #[test]
+    fn probe_output_is_one_clean_short_line() {
+        assert_eq!(
+            probe_output("cat: can't open '/tmp/ok': No such file\n\x1b[31mfailed\x1b[0m\n\n"),
+            "cat: can't open '/tmp/ok': No such file / failed"
+        );
+        let long = probe_output(&"x".repeat(1000));
+        assert_eq!(long.chars().count(), HEALTH_OUTPUT_CHARS + 1);
+        assert!(long.ends_with('…'));
     }
 
     #[test]

@@ -99,6 +99,11 @@ pub(super) fn container_body(
         }),
         // Berth probes HTTP itself, from outside the container.
         HealthProbe::Http { .. } => None,
+        // The image's own HEALTHCHECK turned off.
+        HealthProbe::None => Some(HealthConfig {
+            test: Some(vec!["NONE".to_owned()]),
+            ..Default::default()
+        }),
     });
     let restart = match spec.restart_policy {
         RestartPolicy::No => RestartPolicyNameEnum::NO,

@@ -3,11 +3,13 @@
 //! on the service's timeline.
 
 use super::context::{Goal, ReconcileError, Worker};
-use super::plan::Action;
+use super::observe::Probed;
+use super::plan::{Action, Unhealthy};
 use crate::engine::{ContainerError, Observed, ReplicaTemplate};
-use app::domain::service::{DeployStep, EventKind};
+use app::domain::service::{DeployStep, EventKind, ReplicaIndex};
 use app::store::worker::DesiredService;
 use futures::future::join_all;
+use std::time::Duration;
 use uuid::Uuid;
 
 impl Worker {
@@ -19,6 +21,8 @@ impl Worker {
         goal: Option<&Goal>,
         actions: &[Action],
         observed: &[Observed],
+        probed: &Probed,
+        unhealthy: &Unhealthy,
     ) -> Result<(), ReconcileError> {
         let name_of = |id: &str| {
             observed
@@ -63,7 +67,7 @@ impl Worker {
         let removing: Vec<String> = actions
             .iter()
             .filter_map(|a| match a {
-                Action::Remove(id) => Some(id.clone()),
+                Action::Remove(id) | Action::Replace(id) => Some(id.clone()),
                 _ => None,
             })
             .collect();
@@ -89,9 +93,24 @@ impl Worker {
             }),
             _ => None,
         });
+        let replaces = actions.iter().filter_map(|a| match a {
+            Action::Replace(id) => Some(async move {
+                self.engine.remove(id, self.grace()).await?;
+                let line = replaced_line(
+                    observed.iter().find(|c| c.id == *id),
+                    &name_of(id),
+                    unhealthy.get(id).copied().unwrap_or_default(),
+                    self.settings.unhealthy_replace_after.unwrap_or_default(),
+                    probed.notes.get(id).map(String::as_str),
+                );
+                Ok((DeployStep::StopOld, EventKind::Health, line))
+            }),
+            _ => None,
+        });
         let mut results = join_all(runs).await;
         results.extend(join_all(starts).await);
         results.extend(join_all(removes).await);
+        results.extend(join_all(replaces).await);
         let mut first_error = None;
         for result in results {
             match result {
@@ -139,5 +158,50 @@ impl Worker {
             None => tracing::info!(service = %svc.name, "{line}"),
         }
         tokio::time::sleep(delay).await;
+    }
+}
+
+/// The timeline's line for a replica replaced because it stayed unhealthy: which, for how
+/// long against the allowed time, and its check's last answer.
+fn replaced_line(
+    c: Option<&Observed>,
+    name: &str,
+    unhealthy_for: Duration,
+    allowed: Duration,
+    note: Option<&str>,
+) -> String {
+    let replica = ReplicaIndex::label(c.and_then(|c| c.replica));
+    let last = note
+        .map(|n| format!("; last check: {n}"))
+        .unwrap_or_default();
+    format!(
+        "Replaced replica {replica} ({name}): unhealthy for {} s, the limit is {} s \
+         (BERTH_UNHEALTHY_REPLACE_AFTER){last}.",
+        unhealthy_for.as_secs(),
+        allowed.as_secs()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replacement_says_why() {
+        let c = Observed {
+            replica: Some(ReplicaIndex(1)),
+            ..Default::default()
+        };
+        assert_eq!(
+            replaced_line(
+                Some(&c),
+                "berth-web-abc-1",
+                Duration::from_secs(61),
+                Duration::from_secs(60),
+                Some("health check said: no /tmp/ok")
+            ),
+            "Replaced replica 1 (berth-web-abc-1): unhealthy for 61 s, the limit is 60 s \
+             (BERTH_UNHEALTHY_REPLACE_AFTER); last check: health check said: no /tmp/ok."
+        );
     }
 }

@@ -11,8 +11,13 @@ use crate::{
 };
 use app::domain::service::{DeployStep, EventKind, RestartPolicy, ServiceSpec};
 use app::store::{change::add_event, worker as store, worker::DeploymentRow, StoreError};
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 use uuid::Uuid;
 
 /// What the reconciler needs; cheap to clone into each reconcile task.
@@ -27,7 +32,13 @@ pub struct Worker {
     pub(super) proxy: Option<Arc<Proxy>>,
     /// Image pulls of rollouts, running beside the reconciles.
     pub(super) pulls: Pulls,
+    /// Since when this process has seen each (service, container) unhealthy without a
+    /// break: the clock of [`WorkerSettings::unhealthy_replace_after`].
+    pub(super) unhealthy_since: Arc<Mutex<UnhealthyClock>>,
 }
+
+/// Since when each (service, container id) has been seen unhealthy without a break.
+pub(super) type UnhealthyClock = HashMap<(Uuid, String), DateTime<Utc>>;
 
 impl Worker {
     pub fn new(pool: PgPool, engine: Engine, secrets: SecretBox, settings: WorkerSettings) -> Self {
@@ -39,6 +50,7 @@ impl Worker {
             settings: Arc::new(settings),
             instance: Uuid::new_v4(),
             pulls: Pulls::default(),
+            unhealthy_since: Arc::default(),
         }
     }
 
@@ -107,14 +119,20 @@ impl Goal {
             .unwrap_or(&self.spec.image)
     }
 
-    /// What the container plan aims at.
-    pub fn target(&self, stopped: bool) -> super::plan::Target {
+    /// What the container plan aims at; outside a rollout a replica unhealthy for
+    /// `replace_unhealthy_after` is replaced.
+    pub fn target(
+        &self,
+        stopped: bool,
+        replace_unhealthy_after: Option<Duration>,
+    ) -> super::plan::Target {
         super::plan::Target {
             template: self.deployment.template.clone(),
             replicas: self.replicas(stopped),
             rolling: self.rolling,
             stop_first: self.spec.stop_first_reason().is_some(),
             restart_exited: self.spec.restart_policy != RestartPolicy::No,
+            replace_unhealthy_after,
         }
     }
 }

@@ -73,10 +73,13 @@ impl Worker {
         );
         let rollout = rollout.map(|(open, _)| open);
         let goal = self.goal(&svc, rollout.as_ref(), decision.source)?;
-        let ready = self.readiness(&svc, &observed, goal.as_ref()).await;
-        let target = goal.as_ref().map(|g| g.target(svc.stopped));
+        let probed = self.readiness(&svc, &observed, goal.as_ref()).await;
+        let unhealthy = self.unhealthy_for(svc.id, &probed);
+        let target = goal
+            .as_ref()
+            .map(|g| g.target(svc.stopped, self.settings.unhealthy_replace_after));
         let plan = if decision.plan_containers {
-            plan(target.as_ref(), &observed, &ready)
+            plan(target.as_ref(), &observed, &probed.ready, &unhealthy)
         } else {
             Plan::default()
         };
@@ -84,12 +87,12 @@ impl Worker {
         // Record what was observed, once. Before acting: what happened (a container died,
         // was removed) shows before its repair, which can take a while; the repair's
         // outcome is recorded by the pass its Docker events (or `Next`) bring.
-        self.record(&svc, goal.as_ref(), &observed, &ready).await?;
+        self.record(&svc, &observed, &probed).await?;
 
         // Act: the rollout's steps, then the containers.
         if let Some(r) = &rollout {
             let after = self
-                .rollout_steps(&svc, r, &decision.steps, &observed)
+                .rollout_steps(&svc, r, &decision.steps, &observed, &probed)
                 .await?;
             match after {
                 AfterSteps::LookAgain => return Ok(Next::After(Duration::ZERO)),
@@ -99,7 +102,14 @@ impl Worker {
         }
         let acted = !plan.actions.is_empty();
         if let Err(e) = self
-            .apply(&svc, goal.as_ref(), &plan.actions, &observed)
+            .apply(
+                &svc,
+                goal.as_ref(),
+                &plan.actions,
+                &observed,
+                &probed,
+                &unhealthy,
+            )
             .await
         {
             match (&goal, e) {

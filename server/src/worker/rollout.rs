@@ -3,7 +3,9 @@
 
 use super::context::{ReconcileError, Worker};
 use super::image::ImageResolution;
+use super::observe::Probed;
 use super::plan::crash::{Crash, CrashKind};
+use super::plan::deadline::rollout_deadline;
 use super::plan::rollout::{Announce, Failure, RolloutStep};
 use crate::engine::Observed;
 use app::domain::log_line;
@@ -46,23 +48,24 @@ impl Worker {
         r: &OpenRollout,
         steps: &[RolloutStep],
         observed: &[Observed],
+        probed: &Probed,
     ) -> Result<AfterSteps, ReconcileError> {
         let settings = &self.settings;
         let row = &r.row;
+        let deadline = rollout_deadline(settings.deploy_timeout, row.spec.health_check.as_ref());
         for step in steps {
             match step {
                 RolloutStep::Hold(announce) => {
                     // The deadline starts once the image is present: a pull has its own.
-                    let deadline = r.image_ready.then_some(settings.deploy_timeout);
                     store::hold_rollout(
                         &self.pool,
                         row.id,
                         self.instance,
-                        deadline,
+                        r.image_ready.then_some(deadline),
                         settings.lease,
                     )
                     .await?;
-                    self.announce(svc, row, *announce).await;
+                    self.announce(svc, row, *announce, deadline).await;
                 }
                 RolloutStep::ImageReady => self.image_ready(row).await,
                 RolloutStep::Pull => {
@@ -79,7 +82,7 @@ impl Worker {
                 RolloutStep::Fail(failure) => {
                     let why = match failure {
                         Failure::DeadlinePassed => {
-                            not_ready_reason(row, observed, settings.deploy_timeout)
+                            not_ready_reason(row, observed, probed, deadline)
                         }
                         Failure::Unusable(why) => why.clone(),
                         Failure::Crashed(crash) => {
@@ -98,7 +101,13 @@ impl Worker {
         Ok(AfterSteps::Continue)
     }
 
-    async fn announce(&self, svc: &DesiredService, r: &DeploymentRow, announce: Announce) {
+    async fn announce(
+        &self,
+        svc: &DesiredService,
+        r: &DeploymentRow,
+        announce: Announce,
+        deadline: Duration,
+    ) {
         match announce {
             Announce::Start => {
                 let replicas = if svc.stopped { 0 } else { r.spec.replicas };
@@ -107,7 +116,7 @@ impl Worker {
                     r.number,
                     r.spec.image,
                     r.spec.effective_pull_policy().as_str(),
-                    self.settings.deploy_timeout.as_secs()
+                    deadline.as_secs()
                 );
                 self.log(r.id, None, &line).await;
                 self.event(svc.id, EventKind::Deployment, &line).await;
@@ -184,14 +193,23 @@ impl Worker {
 }
 
 /// Why a rollout's replicas were not ready by the deadline, in words.
-fn not_ready_reason(r: &DeploymentRow, observed: &[Observed], timeout: Duration) -> String {
+fn not_ready_reason(
+    r: &DeploymentRow,
+    observed: &[Observed],
+    probed: &Probed,
+    timeout: Duration,
+) -> String {
     let mine: Vec<String> = observed
         .iter()
         .filter(|c| c.template == r.template)
         .map(|c| {
             let mut s = format!("replica {} {}", ReplicaIndex::label(c.replica), c.state);
-            if let Some(h) = &c.health {
-                s.push_str(&format!(" ({h})"));
+            let health = probed.health.get(&c.id).unwrap_or(&c.health);
+            match (health, probed.notes.get(&c.id)) {
+                (Some(h), Some(note)) => s.push_str(&format!(" ({h}: {note})")),
+                (Some(h), None) => s.push_str(&format!(" ({h})")),
+                (None, Some(note)) => s.push_str(&format!(" ({note})")),
+                (None, None) => {}
             }
             if c.state == "exited" {
                 if let Some(code) = c.exit_code {
@@ -214,7 +232,7 @@ fn not_ready_reason(r: &DeploymentRow, observed: &[Observed], timeout: Duration)
             format!(", health check GET {path} on port {port}")
         }
         Some(HealthProbe::Command { argv }) => format!(", health check command {argv:?}"),
-        None => String::new(),
+        Some(HealthProbe::None) | None => String::new(),
     };
     format!(
         "new replicas not ready within {} s ({detail}{check})",
@@ -226,9 +244,11 @@ fn not_ready_reason(r: &DeploymentRow, observed: &[Observed], timeout: Duration)
 /// code, its restarts) and its last lines of `output` (cleaned, each cut to
 /// [`CRASH_LINE_CHARS`], a line repeated by every restart told once).
 fn crash_reason(crash: &Crash, output: &str) -> String {
-    let code = crash
-        .exit_code
-        .map_or_else(String::new, |c| format!(" with exit code {c}"));
+    let code = match (&crash.out_of_memory, crash.exit_code) {
+        (Some(oom), _) => format!(" ({oom})"),
+        (None, Some(c)) => format!(" with exit code {c}"),
+        (None, None) => String::new(),
+    };
     let what = match crash.kind {
         CrashKind::Looping => format!(
             "new replica {} keeps crashing: it exited{code} after {} restarts",
@@ -272,9 +292,24 @@ mod tests {
             container: "c".into(),
             replica: ReplicaIndex(1),
             exit_code: Some(3),
+            out_of_memory: None,
             restarts: 4,
             kind,
         }
+    }
+
+    #[test]
+    fn an_out_of_memory_crash_says_so_instead_of_its_exit_code() {
+        let oom = Crash {
+            out_of_memory: Some("killed: out of memory (limit 16 MB)".into()),
+            exit_code: Some(137),
+            ..crash(CrashKind::Looping)
+        };
+        assert_eq!(
+            crash_reason(&oom, ""),
+            "new replica 1 keeps crashing: it exited (killed: out of memory (limit 16 MB)) \
+             after 4 restarts; it printed nothing"
+        );
     }
 
     #[test]

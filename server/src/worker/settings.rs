@@ -14,6 +14,9 @@ pub struct WorkerSettings {
     pub resync_interval: Duration,
     /// SIGTERM → SIGKILL grace when a container is stopped.
     pub stop_grace: Duration,
+    /// Outside a rollout, a running replica unhealthy (its own check failing, or Berth's
+    /// HTTP probe) for this long is replaced; `None`: never.
+    pub unhealthy_replace_after: Option<Duration>,
     /// How long a rollout's lease lasts without renewal.
     pub lease: Duration,
     /// Reconciles running at once (different services).
@@ -31,6 +34,7 @@ impl Default for WorkerSettings {
             pull_timeout: Duration::from_secs(600),
             resync_interval: Duration::from_secs(15),
             stop_grace: Duration::from_secs(10),
+            unhealthy_replace_after: Some(Duration::from_secs(60)),
             lease: Duration::from_secs(30),
             concurrency: 8,
             proxy: None,

@@ -77,6 +77,23 @@ pub struct ContainerView {
     /// Address on the team's Docker network.
     pub ip: Option<String>,
     pub observed_at: DateTime<Utc>,
+    /// What is wrong with it, in words: "killed: out of memory (limit 16 MB)" (its last
+    /// exit), or why its health check fails ("health check GET / (Host app.example.com):
+    /// answered 400", or the last output of the image's HEALTHCHECK). `None`: nothing.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// How a container its memory limit killed is described: "killed: out of memory (limit
+/// 16 MB)", from the limit in bytes Docker applied (`None`: none known).
+pub fn out_of_memory_note(limit_bytes: Option<i64>) -> String {
+    match limit_bytes.filter(|b| *b > 0) {
+        Some(b) => format!(
+            "killed: out of memory (limit {} MB)",
+            (b + 1024 * 1024 - 1) / (1024 * 1024)
+        ),
+        None => "killed: out of memory".to_owned(),
+    }
 }
 
 impl ContainerView {
@@ -116,7 +133,18 @@ mod tests {
             last_logs: Some("TOKEN=s3cr3t".into()),
             ip: None,
             observed_at: Utc::now(),
+            note: None,
         }
+    }
+
+    #[test]
+    fn an_out_of_memory_kill_names_the_limit() {
+        assert_eq!(
+            out_of_memory_note(Some(16 * 1024 * 1024)),
+            "killed: out of memory (limit 16 MB)"
+        );
+        assert_eq!(out_of_memory_note(None), "killed: out of memory");
+        assert_eq!(out_of_memory_note(Some(0)), "killed: out of memory");
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub mod wording;
 pub use change::{
     adopt_stored_image, classify, keep_stored_order, keep_stored_secrets, spec_change, Change,
 };
-pub use container::{ContainerView, ReplicaIndex};
+pub use container::{out_of_memory_note, ContainerView, ReplicaIndex};
 pub use field::FieldError;
 pub use form::{form_field, FormProblem, ServiceForm};
 pub use git_source::{

@@ -176,6 +176,12 @@ pub struct HealthCheck {
     #[cfg_attr(feature = "ssr", schema(maximum = 3600))]
     #[serde(default)]
     pub start_period_s: u32,
+    /// The `Host` header of an HTTP probe, e.g. `app.example.com` (a lowercase host name).
+    /// Unset: the service's first domain (`http.domains[0]`), or the replica's address when
+    /// it has none. Only for `probe.kind = "http"`.
+    #[cfg_attr(feature = "ssr", schema(max_length = 253))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 fn default_interval() -> u32 {
@@ -201,6 +207,10 @@ pub enum HealthProbe {
     },
     /// Run inside the container (a list, no shell); exit 0 is healthy.
     Command { argv: Vec<String> },
+    /// No health check at all: the image's own `HEALTHCHECK` is turned off (Docker's
+    /// `NONE`, Compose's `healthcheck: {disable: true}`); a replica is ready once running
+    /// (and, when routed, accepting connections).
+    None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

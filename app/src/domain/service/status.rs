@@ -358,6 +358,7 @@ mod tests {
             last_logs: None,
             ip: None,
             observed_at: Utc::now(),
+            note: None,
         }
     }
 

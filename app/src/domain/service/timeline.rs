@@ -22,6 +22,9 @@ pub enum EventKind {
     Restart,
     /// Berth put back what somebody changed outside it.
     Repair,
+    /// A replica's health changed (with its check's last answer), or a replica unhealthy
+    /// for too long was replaced.
+    Health,
 }
 
 impl EventKind {
@@ -36,6 +39,7 @@ impl EventKind {
             Self::Crash => "crash",
             Self::Restart => "restart",
             Self::Repair => "repair",
+            Self::Health => "health",
         }
     }
 
@@ -50,6 +54,7 @@ impl EventKind {
             Self::Crash,
             Self::Restart,
             Self::Repair,
+            Self::Health,
         ]
         .into_iter()
         .find(|v| v.as_str() == s)
@@ -73,6 +78,10 @@ pub struct ContainerFacts {
     pub exit_code: Option<i64>,
     pub restart_count: i64,
     pub crash_looping: bool,
+    /// healthy, unhealthy, starting; `None` without a health check.
+    pub health: Option<String>,
+    /// What is wrong with it, in words ([`ContainerView::note`](super::ContainerView)).
+    pub note: Option<String>,
 }
 
 /// The events between two observations of a service's containers. Containers that appear or
@@ -87,19 +96,25 @@ pub fn container_changes(
             continue;
         };
         let r = super::ReplicaIndex::label(c.replica);
+        let why = c
+            .note
+            .as_deref()
+            .map(|n| format!(": {n}"))
+            .unwrap_or_default();
         if c.restart_count > old.restart_count {
             events.push((
                 EventKind::Restart,
                 format!(
-                    "Replica {r} was restarted by Docker ({} restarts so far).",
+                    "Replica {r} was restarted by Docker ({} restarts so far){why}.",
                     c.restart_count
                 ),
             ));
         } else if old.state == "running" && c.state != "running" {
-            let code = c
-                .exit_code
-                .map(|x| format!(" with exit code {x}"))
-                .unwrap_or_default();
+            let code = match (&c.note, c.exit_code) {
+                (Some(note), _) => format!(", {note}"),
+                (None, Some(x)) => format!(" with exit code {x}"),
+                (None, None) => String::new(),
+            };
             events.push((
                 EventKind::Crash,
                 format!("Replica {r} stopped running ({}{code}).", c.state),
@@ -109,13 +124,31 @@ pub fn container_changes(
             events.push((
                 EventKind::Crash,
                 format!(
-                    "Replica {r} is crash-looping: {} restarts.",
+                    "Replica {r} is crash-looping: {} restarts{why}.",
                     c.restart_count
                 ),
             ));
         }
+        if let Some(line) = health_change(&r, old.health.as_deref(), c, &why) {
+            events.push((EventKind::Health, line));
+        }
     }
     events
+}
+
+/// A running replica's health transition, in words; `None` when it did not change (or it
+/// has no health, or stopped running: that is told as a crash).
+fn health_change(r: &str, before: Option<&str>, c: &ContainerFacts, why: &str) -> Option<String> {
+    let now = c.health.as_deref()?;
+    if before == Some(now) || c.state != "running" {
+        return None;
+    }
+    match (before, now) {
+        (_, "unhealthy") => Some(format!("Replica {r} is unhealthy{why}.")),
+        (Some("unhealthy"), "healthy") => Some(format!("Replica {r} is healthy again.")),
+        (_, "healthy") => Some(format!("Replica {r} is healthy.")),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -130,7 +163,67 @@ mod tests {
             exit_code: (state == "exited").then_some(137),
             restart_count: restarts,
             crash_looping,
+            health: None,
+            note: None,
         }
+    }
+
+    fn with_health(health: &str, note: Option<&str>) -> ContainerFacts {
+        ContainerFacts {
+            health: Some(health.into()),
+            note: note.map(Into::into),
+            ..c("running", 0, false)
+        }
+    }
+
+    #[test]
+    fn health_transitions_are_told_with_the_last_answer() {
+        let starting = with_health("starting", None);
+        let healthy = with_health("healthy", None);
+        let sick = with_health("unhealthy", Some("cat: can't open '/tmp/ok'"));
+        assert_eq!(
+            container_changes(
+                std::slice::from_ref(&starting),
+                std::slice::from_ref(&healthy)
+            ),
+            [(EventKind::Health, "Replica 2 is healthy.".into())]
+        );
+        assert_eq!(
+            container_changes(std::slice::from_ref(&healthy), std::slice::from_ref(&sick)),
+            [(
+                EventKind::Health,
+                "Replica 2 is unhealthy: cat: can't open '/tmp/ok'.".into()
+            )]
+        );
+        assert_eq!(
+            container_changes(std::slice::from_ref(&sick), std::slice::from_ref(&healthy)),
+            [(EventKind::Health, "Replica 2 is healthy again.".into())]
+        );
+        assert!(
+            container_changes(std::slice::from_ref(&sick), std::slice::from_ref(&sick)).is_empty()
+        );
+    }
+
+    #[test]
+    fn an_out_of_memory_kill_is_told_instead_of_its_exit_code() {
+        let oom = Some("killed: out of memory (limit 16 MB)".to_owned());
+        let died = ContainerFacts {
+            note: oom.clone(),
+            ..c("exited", 0, false)
+        };
+        assert_eq!(
+            container_changes(&[c("running", 0, false)], &[died])[0].1,
+            "Replica 2 stopped running (exited, killed: out of memory (limit 16 MB))."
+        );
+        let looping = ContainerFacts {
+            note: oom,
+            ..c("restarting", 3, true)
+        };
+        let events = container_changes(&[c("running", 2, false)], &[looping]);
+        assert_eq!(
+            events[1].1,
+            "Replica 2 is crash-looping: 3 restarts: killed: out of memory (limit 16 MB)."
+        );
     }
 
     #[test]

@@ -190,6 +190,18 @@ impl ServiceSpec {
                 }
             }
             HealthProbe::Command { argv } => check_argv("health_check.argv", argv, false, errors),
+            // Nothing else to check: the numbers below are not used.
+            HealthProbe::None => {}
+        }
+        if let Some(host) = &h.host {
+            if !matches!(h.probe, HealthProbe::Http { .. }) {
+                errors.push(FieldError::new(
+                    "health_check.host",
+                    "Only an HTTP health check sends a Host header: choose kind http, or leave the host empty.",
+                ));
+            } else if let Err(m) = super::validate_host_name(host) {
+                errors.push(FieldError::new("health_check.host", m));
+            }
         }
         let ranges = [
             ("health_check.interval_s", h.interval_s, 1, 3600),
@@ -197,7 +209,8 @@ impl ServiceSpec {
             ("health_check.retries", h.retries, 1, 100),
             ("health_check.start_period_s", h.start_period_s, 0, 3600),
         ];
-        for (field, value, min, max) in ranges {
+        let timed = !matches!(h.probe, HealthProbe::None);
+        for (field, value, min, max) in ranges.into_iter().filter(|_| timed) {
             if !(min..=max).contains(&value) {
                 errors.push(FieldError::new(field, format!("Between {min} and {max}.")));
             }

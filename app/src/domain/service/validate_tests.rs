@@ -152,6 +152,7 @@ fn health_checks() {
         timeout_s: 5,
         retries: 0,
         start_period_s: 4000,
+        host: None,
     });
     assert_eq!(
         fields(&s),
@@ -169,8 +170,35 @@ fn health_checks() {
         timeout_s: 2,
         retries: 3,
         start_period_s: 0,
+        host: Some("app.example.com".into()),
     });
-    assert_eq!(fields(&s), ["health_check.argv"]);
+    assert_eq!(fields(&s), ["health_check.argv", "health_check.host"]);
+    s.health_check = Some(HealthCheck {
+        probe: HealthProbe::Http {
+            path: "/".into(),
+            port: 8000,
+        },
+        interval_s: 5,
+        timeout_s: 2,
+        retries: 3,
+        start_period_s: 0,
+        host: Some("App.example.com:80".into()),
+    });
+    assert_eq!(fields(&s), ["health_check.host"]);
+    if let Some(h) = s.health_check.as_mut() {
+        h.host = Some("app.example.com".into());
+    }
+    assert!(s.validate().is_ok());
+    s.health_check = Some(HealthCheck {
+        probe: HealthProbe::None,
+        interval_s: 0,
+        timeout_s: 0,
+        retries: 0,
+        start_period_s: 0,
+        host: None,
+    });
+    // The image's own check turned off: nothing else is read.
+    assert!(s.validate().is_ok());
 }
 
 #[test]

@@ -268,7 +268,7 @@ fn Containers(containers: Vec<ContainerView>) -> impl IntoView {
                                     <tr data-state=c.state.clone() data-replica=ReplicaIndex::label(c.replica) data-id=c.id.clone() data-restarts=c.restart_count>
                                         <td>{ReplicaIndex::label(c.replica)}</td>
                                         <td><code>{c.name.clone()}</code></td>
-                                        <td>{c.state.clone()}{c.crash_looping.then(|| view! { " " <span class="badge crash-looping">"crash-looping"</span> })}</td>
+                                        <td>{c.state.clone()}{c.crash_looping.then(|| view! { " " <span class="badge crash-looping">"crash-looping"</span> })}{c.note.clone().map(|n| view! { <br /><small class="muted container-note">{n}</small> })}</td>
                                         <td>{c.health.clone().unwrap_or_else(|| "—".into())}</td>
                                         <td>{c.restart_count}</td>
                                         <td>{c.exit_code.map(|x| x.to_string()).unwrap_or_default()}</td>

@@ -216,13 +216,15 @@ fn ServiceFormView(initial: ServiceForm, errors: Vec<FieldError>, id: String) ->
                 <div class="row">
                     <label>"Kind"
                         <select name="form[health_kind]" on:change=move |ev| kind.set(event_target_value(&ev))>
-                            {["none", "http", "command"].map(|k| view! { <option value=k selected=move || kind.get() == k>{k}</option> })}
+                            {["none", "http", "command", "disabled"].map(|k| view! { <option value=k selected=move || kind.get() == k>{k}</option> })}
                         </select>
                     </label>
                     <label>"HTTP path" <input name="form[health_path]" value=f.health_path placeholder="/healthz" /></label>
                     <label>"HTTP port" <input name="form[health_port]" value=f.health_port placeholder="8080" /></label>
+                    <label>"HTTP Host header" <input name="form[health_host]" value=f.health_host placeholder="the first domain" /></label>
                 </div>
-                {hint("health_kind")}{hint("health_path")}{hint("health_port")}
+                <p class="muted"><small>"none: the image's own HEALTHCHECK, if it has one; disabled: turn the image's HEALTHCHECK off."</small></p>
+                {hint("health_kind")}{hint("health_path")}{hint("health_port")}{hint("health_host")}
                 <label>"Command" <small class="muted">"one argument per line (quoted as the service's command), run inside the container; exit 0 is healthy"</small>
                     <textarea name="form[health_command]" rows="2">{f.health_command}</textarea>
                 </label>

@@ -25,6 +25,8 @@ pub struct ContainerRecord {
     pub crash_looping: bool,
     pub last_logs: Option<String>,
     pub ip: Option<String>,
+    /// What is wrong with it, in words (out of memory, a failing health check's answer).
+    pub note: Option<String>,
 }
 
 /// Replaces what is recorded about a service's containers with what was just observed.
@@ -36,7 +38,7 @@ pub async fn record_containers(
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
     let before: Vec<ContainerFacts> = sqlx::query(
-        "SELECT id, replica, state, exit_code, restart_count, crash_looping
+        "SELECT id, replica, state, exit_code, restart_count, crash_looping, health, note
          FROM containers WHERE service_id = $1 FOR UPDATE",
     )
     .bind(service_id)
@@ -50,6 +52,8 @@ pub async fn record_containers(
         exit_code: r.get("exit_code"),
         restart_count: r.get("restart_count"),
         crash_looping: r.get("crash_looping"),
+        health: r.get("health"),
+        note: r.get("note"),
     })
     .collect();
     let now: Vec<ContainerFacts> = observed
@@ -61,6 +65,8 @@ pub async fn record_containers(
             exit_code: c.exit_code,
             restart_count: c.restart_count,
             crash_looping: c.crash_looping,
+            health: c.health.clone(),
+            note: c.note.clone(),
         })
         .collect();
     for (kind, message) in container_changes(&before, &now) {
@@ -75,14 +81,14 @@ pub async fn record_containers(
     for c in observed {
         sqlx::query(
             "INSERT INTO containers (id, service_id, team_id, deployment_id, template, replica, name,
-                 state, health, exit_code, restart_count, started_at, crash_looping, last_logs, ip, observed_at)
+                 state, health, exit_code, restart_count, started_at, crash_looping, last_logs, ip, observed_at, note)
              VALUES ($1, $2, $3,
-                 (SELECT id FROM deployments WHERE id = $4), $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now())
+                 (SELECT id FROM deployments WHERE id = $4), $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now(), $16)
              ON CONFLICT (id) DO UPDATE SET state = excluded.state, health = excluded.health,
                  exit_code = excluded.exit_code, restart_count = excluded.restart_count,
                  started_at = excluded.started_at, crash_looping = excluded.crash_looping,
                  last_logs = coalesce(excluded.last_logs, containers.last_logs), ip = excluded.ip,
-                 observed_at = now()",
+                 observed_at = now(), note = excluded.note",
         )
         .bind(&c.id)
         .bind(service_id)
@@ -99,9 +105,15 @@ pub async fn record_containers(
         .bind(c.crash_looping)
         .bind(&c.last_logs)
         .bind(&c.ip)
+        .bind(c.note.as_deref().map(clip_note))
         .execute(&mut *tx)
         .await?;
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// A note cut to what its column holds.
+fn clip_note(note: &str) -> String {
+    note.chars().take(1000).collect()
 }

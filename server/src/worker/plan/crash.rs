@@ -3,7 +3,7 @@
 
 use super::State;
 use crate::engine::Observed;
-use app::domain::service::ReplicaIndex;
+use app::domain::service::{out_of_memory_note, ReplicaIndex};
 use chrono::{DateTime, Utc};
 
 /// Restarts by Docker's restart policy after which a container is crash-looping…
@@ -28,6 +28,8 @@ pub struct Crash {
     pub replica: ReplicaIndex,
     /// Its last exit code, when Docker reports one.
     pub exit_code: Option<i64>,
+    /// "killed: out of memory (limit 16 MB)" when its memory limit killed it.
+    pub out_of_memory: Option<String>,
     /// Restarts by Docker's restart policy so far.
     pub restarts: i64,
     /// How it fails.
@@ -68,6 +70,7 @@ pub fn crashed_replica(
                 container: c.id.clone(),
                 replica,
                 exit_code: c.exit_code,
+                out_of_memory: c.oom_killed.then(|| out_of_memory_note(c.memory_limit)),
                 restarts: c.restart_count,
                 kind,
             })
@@ -96,6 +99,7 @@ mod tests {
             restart_count: restarts,
             started_at: None,
             ip: None,
+            ..Default::default()
         }
     }
 
@@ -123,6 +127,7 @@ mod tests {
                 container: "new-1".into(),
                 replica: ReplicaIndex(1),
                 exit_code: Some(3),
+                out_of_memory: None,
                 restarts: 3,
                 kind: CrashKind::Looping,
             })
@@ -154,6 +159,18 @@ mod tests {
         let mut stray = container("new", 0, "restarting", 9);
         stray.replica = None;
         assert_eq!(crashed_replica("new", true, &[stray], now), None);
+    }
+
+    #[test]
+    fn a_replica_its_memory_limit_killed_is_named_so() {
+        let mut oom = container("new", 0, "restarting", 3);
+        oom.oom_killed = true;
+        oom.memory_limit = Some(16 * 1024 * 1024);
+        let crash = crashed_replica("new", true, &[oom], Utc::now()).unwrap();
+        assert_eq!(
+            crash.out_of_memory.as_deref(),
+            Some("killed: out of memory (limit 16 MB)")
+        );
     }
 
     #[test]

@@ -4,11 +4,13 @@
 //! a unit test.
 
 pub mod crash;
+pub mod deadline;
 pub mod rollout;
 
 use crate::engine::Observed;
 use app::domain::service::ReplicaIndex;
 use std::collections::HashMap;
+use std::time::Duration;
 
 /// What should run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,11 +27,18 @@ pub struct Target {
     pub stop_first: bool,
     /// Start containers that exited (restart policy other than "no").
     pub restart_exited: bool,
+    /// Outside a rollout, a running replica unhealthy for this long or longer is replaced
+    /// (removed now, created again on the next pass); `None`: never.
+    pub replace_unhealthy_after: Option<Duration>,
 }
 
 /// Which observed containers are ready (running, passing their health check, accepting
 /// connections when routed), by container id. A container missing was not probed.
 pub type Readiness = HashMap<String, bool>;
+
+/// How long each container has been unhealthy without a break, by container id; a
+/// container missing is not unhealthy.
+pub type Unhealthy = HashMap<String, Duration>;
 
 /// Docker's state of a container, as far as the plan cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +84,9 @@ pub enum Action {
     Create(ReplicaIndex),
     Start(String),
     Remove(String),
+    /// Remove a running replica that stayed unhealthy too long; it is created again on the
+    /// next pass (one with the same name cannot be created before it is gone).
+    Replace(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -85,8 +97,13 @@ pub struct Plan {
 }
 
 /// The actions that bring the `observed` containers to `target` (`None`: nothing should
-/// run), given which of them are `ready`.
-pub fn plan(target: Option<&Target>, observed: &[Observed], ready: &Readiness) -> Plan {
+/// run), given which of them are `ready` and which have been `unhealthy` for how long.
+pub fn plan(
+    target: Option<&Target>,
+    observed: &[Observed],
+    ready: &Readiness,
+    unhealthy: &Unhealthy,
+) -> Plan {
     let state = |c: &Observed| State::from_docker(&c.state);
     let is_ready = |c: &Observed| ready.get(&c.id).copied().unwrap_or(false);
     let remove = |c: &Observed| Action::Remove(c.id.clone());
@@ -134,7 +151,18 @@ pub fn plan(target: Option<&Target>, observed: &[Observed], ready: &Readiness) -
                     }
                     _ => {}
                 }
-                all_ready &= is_ready(keep);
+                let overdue = !target.rolling
+                    && state(keep) == State::Running
+                    && target
+                        .replace_unhealthy_after
+                        .zip(unhealthy.get(&keep.id))
+                        .is_some_and(|(after, sick_for)| *sick_for >= after);
+                if overdue {
+                    actions.push(Action::Replace(keep.id.clone()));
+                    all_ready = false;
+                } else {
+                    all_ready &= is_ready(keep);
+                }
                 // Duplicates of a replica (a crash between create and record, or a copy
                 // made by hand with our labels) go.
                 actions.extend(claims.map(remove));

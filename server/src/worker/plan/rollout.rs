@@ -307,6 +307,7 @@ mod tests {
             restart_count: restarts,
             started_at: None,
             ip: None,
+            ..Default::default()
         }
     }
 

@@ -9,6 +9,7 @@ fn target(replicas: u32) -> Target {
         rolling: false,
         stop_first: false,
         restart_exited: true,
+        replace_unhealthy_after: None,
     }
 }
 
@@ -42,6 +43,11 @@ fn docker_word(state: State) -> &'static str {
 }
 
 fn plan_of(target: Option<&Target>, seen: &[Obs]) -> Plan {
+    plan_sick(target, seen, &[])
+}
+
+/// [`plan_of`], with containers unhealthy for so many seconds.
+fn plan_sick(target: Option<&Target>, seen: &[Obs], sick: &[(&str, u64)]) -> Plan {
     let observed: Vec<Observed> = seen
         .iter()
         .map(|o| Observed {
@@ -57,10 +63,15 @@ fn plan_of(target: Option<&Target>, seen: &[Obs]) -> Plan {
             restart_count: 0,
             started_at: None,
             ip: None,
+            ..Default::default()
         })
         .collect();
     let ready: Readiness = seen.iter().map(|o| (o.id.clone(), o.ready)).collect();
-    plan(target, &observed, &ready)
+    let unhealthy: Unhealthy = sick
+        .iter()
+        .map(|(id, s)| (id.to_string(), Duration::from_secs(*s)))
+        .collect();
+    plan(target, &observed, &ready, &unhealthy)
 }
 
 fn create(n: u32) -> Action {
@@ -101,8 +112,14 @@ fn a_container_not_probed_counts_as_not_ready() {
         restart_count: 0,
         started_at: None,
         ip: None,
+        ..Default::default()
     }];
-    let p = plan(Some(&rolling(1)), &observed, &Readiness::new());
+    let p = plan(
+        Some(&rolling(1)),
+        &observed,
+        &Readiness::new(),
+        &Unhealthy::new(),
+    );
     assert!(p.actions.is_empty());
     assert!(!p.converged);
 }
@@ -300,4 +317,51 @@ fn planning_converged_state_twice_is_stable() {
     let t = rolling(1);
     assert_eq!(plan_of(Some(&t), &seen), plan_of(Some(&t), &seen));
     assert!(plan_of(Some(&t), &seen).converged);
+}
+
+fn replacing(replicas: u32, after_s: u64) -> Target {
+    Target {
+        replace_unhealthy_after: Some(Duration::from_secs(after_s)),
+        ..target(replicas)
+    }
+}
+
+#[test]
+fn a_replica_unhealthy_longer_than_allowed_is_replaced() {
+    let sick = c("a", "new", 0, State::Running, false);
+    let seen = [sick.clone(), up("b", "new", 1)];
+    // Not yet: 59 s of 60.
+    let p = plan_sick(Some(&replacing(2, 60)), &seen, &[("a", 59)]);
+    assert!(p.actions.is_empty());
+    assert!(!p.converged);
+    // 60 s: removed now, created again next pass (same name); the healthy one stays.
+    let p = plan_sick(Some(&replacing(2, 60)), &seen, &[("a", 60)]);
+    assert_eq!(p.actions, [Action::Replace("a".into())]);
+    assert!(!p.converged);
+    let p = plan_of(Some(&replacing(2, 60)), &[up("b", "new", 1)]);
+    assert_eq!(p.actions, [create(0)]);
+}
+
+#[test]
+fn unhealthy_replicas_are_not_replaced_during_a_rollout_or_when_turned_off() {
+    let seen = [c("a", "new", 0, State::Running, false)];
+    let during = Target {
+        rolling: true,
+        ..replacing(1, 60)
+    };
+    // A rollout has its own deadline.
+    assert!(plan_sick(Some(&during), &seen, &[("a", 600)])
+        .actions
+        .is_empty());
+    let never = target(1);
+    assert!(plan_sick(Some(&never), &seen, &[("a", 600)])
+        .actions
+        .is_empty());
+    // Only running replicas: a restarting one is Docker's to restart.
+    let restarting = [c("a", "new", 0, State::Restarting, false)];
+    assert!(
+        plan_sick(Some(&replacing(1, 60)), &restarting, &[("a", 600)])
+            .actions
+            .is_empty()
+    );
 }

@@ -43,6 +43,7 @@ pub fn form_field(spec_field: &str, spec: &ServiceSpec) -> String {
             Some("path") => "health_path".into(),
             Some("port") => "health_port".into(),
             Some("argv") => "health_command".into(),
+            Some("host") => "health_host".into(),
             Some(f @ ("interval_s" | "timeout_s" | "retries" | "start_period_s")) => {
                 format!("health_{f}")
             }

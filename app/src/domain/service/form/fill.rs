@@ -106,11 +106,13 @@ impl ServiceForm {
                     form.health_kind = "http".into();
                     form.health_path = path.clone();
                     form.health_port = port.to_string();
+                    form.health_host = h.host.clone().unwrap_or_default();
                 }
                 HealthProbe::Command { argv } => {
                     form.health_kind = "command".into();
                     form.health_command = write_list(argv);
                 }
+                HealthProbe::None => form.health_kind = "disabled".into(),
             }
             form.health_interval_s = h.interval_s.to_string();
             form.health_timeout_s = h.timeout_s.to_string();

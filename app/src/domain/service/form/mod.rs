@@ -35,10 +35,14 @@ pub struct ServiceForm {
     pub cpu: String,
     /// MB; empty for no limit.
     pub memory_mb: String,
-    /// `none`, `http` or `command`.
+    /// `none` (the image's own HEALTHCHECK, if any), `http`, `command`, or `disabled` (the
+    /// image's own HEALTHCHECK turned off).
     pub health_kind: String,
     pub health_path: String,
     pub health_port: String,
+    /// The `Host` header of an HTTP check; empty: the first domain.
+    #[serde(default)]
+    pub health_host: String,
     /// One argument per line, quoted as `command`.
     pub health_command: String,
     pub health_interval_s: String,

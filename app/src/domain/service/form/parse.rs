@@ -267,13 +267,27 @@ impl ServiceForm {
             "command" => HealthProbe::Command {
                 argv: list("health_command", &self.health_command, errors),
             },
+            "disabled" => {
+                return Some(HealthCheck {
+                    probe: HealthProbe::None,
+                    interval_s: 10,
+                    timeout_s: 5,
+                    retries: 3,
+                    start_period_s: 0,
+                    host: None,
+                })
+            }
             _ => {
                 errors.push(FieldError::new(
                     "health_kind",
-                    "Choose none, http or command.",
+                    "Choose none, http, command or disabled.",
                 ));
                 return None;
             }
+        };
+        let host = match self.health_host.trim() {
+            "" => None,
+            h => Some(h.to_owned()),
         };
         Some(HealthCheck {
             probe,
@@ -294,6 +308,7 @@ impl ServiceForm {
                 errors,
             )
             .unwrap_or(0),
+            host,
         })
     }
 }

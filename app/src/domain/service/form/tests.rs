@@ -24,6 +24,7 @@ fn a_full_form_round_trips_through_a_spec() {
         health_kind: "http".into(),
         health_path: "/healthz".into(),
         health_port: "8080".into(),
+        health_host: "app.example.com".into(),
         health_interval_s: "2".into(),
         restart_policy: "always".into(),
         volumes: "data:/var/data\ncache:/cache:ro\nuploads:/up:shared".into(),
@@ -55,7 +56,23 @@ fn a_full_form_round_trips_through_a_spec() {
     assert_eq!(back.ports, f.ports);
     assert_eq!(back.volumes, f.volumes);
     assert_eq!(back.parse().unwrap().health_check, spec.health_check);
+    assert_eq!(
+        spec.health_check.and_then(|h| h.host).as_deref(),
+        Some("app.example.com")
+    );
     assert_eq!(back.parse().unwrap().http, spec.http);
+}
+
+#[test]
+fn the_images_own_check_can_be_disabled_from_the_form() {
+    let f = ServiceForm {
+        health_kind: "disabled".into(),
+        ..form()
+    };
+    let spec = f.parse().unwrap();
+    let probe = spec.health_check.as_ref().map(|h| h.probe.clone());
+    assert_eq!(probe, Some(super::super::HealthProbe::None));
+    assert_eq!(ServiceForm::from_spec(&spec).health_kind, "disabled");
 }
 
 #[test]
