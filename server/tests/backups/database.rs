@@ -39,7 +39,7 @@ async fn berth_restored_from_its_dump_serves_the_same_services(pool: PgPool) {
     api.server.stop_worker_and_clean_up();
 
     // A fresh database, filled by pg_restore as the README says.
-    let options = pool.connect_options();
+    let options = (*pool.connect_options()).clone();
     let fresh = format!("berth_restored_{}", uuid::Uuid::new_v4().simple());
     let mut admin = sqlx::PgConnection::connect_with(&options.clone().database("postgres"))
         .await

@@ -6,6 +6,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[allow(dead_code)]
 #[path = "../databases/pg.rs"]
 mod pg;
 

@@ -1,5 +1,5 @@
 use super::{
-    deployments::Deployments, git::GitSourceCard, logs::LogViewer, metrics::MetricsCharts,
+    backups::Backups, deployments::Deployments, git::GitSourceCard, logs::LogViewer, metrics::MetricsCharts,
     timeline::Timeline,
 };
 use crate::api::services::{get_service, RotateWebhook, ServiceAction};
@@ -88,6 +88,7 @@ pub fn ServiceDetailPage() -> impl IntoView {
                     })}
                 </Suspense>
                 <Timeline id=id() />
+                <Backups id=id() />
             })}
         </AppLayout>
     }
