@@ -2,6 +2,7 @@
 //! `pg_restore` into a fresh database; a Berth started on it with the same key serves the
 //! same services and opens their secrets (another key cannot).
 
+use super::common::team::{call, join, Caller};
 use super::common::{api::Api, TestServer, EMAIL, PASSWORD};
 use super::{until, worker};
 use app::domain::service::ServiceSpec;
@@ -16,6 +17,14 @@ async fn berth_restored_from_its_dump_serves_the_same_services(pool: PgPool) {
     let mut spec = api.spec("web");
     spec["env"] = json!([{"key": "API_TOKEN", "value": "hunter2", "secret": true}]);
     let svc = api.create(spec).await;
+
+    // Not for a team admin: a dump holds every team's data.
+    let owner = Caller::Cookie(api.client.clone());
+    let admin = join(&api.server, &owner, "Alan Admin", "admin").await;
+    for (method, path) in [("POST", "/api/v1/instance/backups"), ("GET", "/api/v1/instance/backups")] {
+        let (status, body) = call(&api.server, &admin.cookie(), method, path, None).await;
+        assert_eq!(status, 403, "{method} {path}: {body}");
+    }
 
     let (status, body) = api.call(Method::POST, "/api/v1/instance/backups", None).await;
     assert_eq!(status, 202, "{body}");
