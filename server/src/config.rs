@@ -168,12 +168,9 @@ impl Config {
     /// Where backups go and how Berth's database is dumped (`pg_dump` beside the server
     /// programs; DATABASE_URL's password given to it in PGPASSWORD only).
     pub fn backup_settings(&self) -> crate::backups::BackupSettings {
-        let password = self.external_database().and_then(|u| {
-            url::Url::parse(u)
-                .ok()?
-                .password()
-                .map(|p| url_decode(p))
-        });
+        let password = self
+            .external_database()
+            .and_then(crate::backups::password_of);
         let pg_dump = crate::db::postgres_bin_dir(self.postgres_bin.as_deref())
             .map(|d| d.join("pg_dump"))
             .ok()
@@ -390,23 +387,4 @@ mod tests {
             Config::try_parse_from(["berth", "--public-url", "https://berth.example.com"]).unwrap();
         assert!(c.secure_cookies());
     }
-}
-
-/// A URL component with its `%XX` escapes decoded.
-fn url_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

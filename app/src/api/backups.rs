@@ -22,6 +22,7 @@ pub async fn service_backups(id: String) -> Result<(BackupPlan, Vec<Backup>), Se
 /// One form for the section's verbs: `run` (back up now; `stop_service` checked or not),
 /// `restore` (a backup; `confirm` must be checked), `plan` (schedule, keep_last,
 /// max_age_days, stop_service).
+#[allow(clippy::too_many_arguments)]
 #[server(name = BackupAction, prefix = "/api", endpoint = "backup_action")]
 pub async fn backup_action(
     id: String,
@@ -77,7 +78,9 @@ pub async fn backup_action(
                 })
             })();
             match plan {
-                Ok(plan) => command::save_plan(deps, &caller, id, plan).await.map(|_| ()),
+                Ok(plan) => command::save_plan(deps, &caller, id, plan)
+                    .await
+                    .map(|_| ()),
                 Err(e) => Err(e),
             }
         }

@@ -11,7 +11,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 /// A service's backup plan (the default one when none was saved).
-pub async fn plan(deps: Deps<'_>, caller: &Caller, service: Uuid) -> Result<BackupPlan, CommandError> {
+pub async fn plan(
+    deps: Deps<'_>,
+    caller: &Caller,
+    service: Uuid,
+) -> Result<BackupPlan, CommandError> {
     let actor = caller.may(Permission::ReadServices)?;
     Ok(backups::plan(deps.pool, actor.team_id, service).await?)
 }

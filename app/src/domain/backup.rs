@@ -45,7 +45,10 @@ impl BackupPlan {
                 errors.push(FieldError::new("schedule", why));
             }
         }
-        if self.keep_last.is_some_and(|n| !(1..=MAX_KEEP_LAST).contains(&n)) {
+        if self
+            .keep_last
+            .is_some_and(|n| !(1..=MAX_KEEP_LAST).contains(&n))
+        {
             errors.push(FieldError::new(
                 "keep_last",
                 format!("Keep between 1 and {MAX_KEEP_LAST} backups."),
@@ -162,7 +165,7 @@ pub fn expired(
     max_age_days: Option<i32>,
     now: DateTime<Utc>,
 ) -> Vec<Uuid> {
-    backups.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    backups.sort_by_key(|b| std::cmp::Reverse(b.created_at));
     backups
         .iter()
         .enumerate()
@@ -216,7 +219,12 @@ mod tests {
             keep_last: Some(0),
             max_age_days: Some(4000),
         };
-        let fields: Vec<String> = bad.validate().unwrap_err().into_iter().map(|e| e.field).collect();
+        let fields: Vec<String> = bad
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(fields, ["schedule", "keep_last", "max_age_days"]);
         let good = BackupPlan {
             schedule: Some("  0 3 * * * ".into()),
@@ -236,7 +244,11 @@ mod tests {
     #[test]
     fn a_daily_schedule_is_due_once_a_day() {
         assert_eq!(next_run("0 3 * * *", at(1)).unwrap(), at(2));
-        assert!(!is_due("0 3 * * *", at(1), at(1) + chrono::Duration::hours(23)));
+        assert!(!is_due(
+            "0 3 * * *",
+            at(1),
+            at(1) + chrono::Duration::hours(23)
+        ));
         assert!(is_due("0 3 * * *", at(1), at(2)));
     }
 }

@@ -266,7 +266,11 @@ pub async fn finish(
 }
 
 /// Records how a restore ended.
-pub async fn finish_restore(pool: &PgPool, id: Uuid, error: Option<&str>) -> Result<(), StoreError> {
+pub async fn finish_restore(
+    pool: &PgPool,
+    id: Uuid,
+    error: Option<&str>,
+) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE backups SET restore_state = $2, restore_error = $3, restored_at = now() WHERE id = $1",
     )
@@ -347,20 +351,34 @@ pub async fn scheduled(pool: &PgPool) -> Result<Vec<Scheduled>, StoreError> {
 }
 
 /// Queues a scheduled backup and moves the plan's last run to `at`, in one transaction.
-pub async fn queue_scheduled(pool: &PgPool, s: &Scheduled, at: DateTime<Utc>) -> Result<Uuid, StoreError> {
+pub async fn queue_scheduled(
+    pool: &PgPool,
+    s: &Scheduled,
+    at: DateTime<Utc>,
+) -> Result<Uuid, StoreError> {
     let mut tx = pool.begin().await?;
     sqlx::query("UPDATE backup_plans SET last_run_at = $2 WHERE service_id = $1")
         .bind(s.service_id)
         .bind(at)
         .execute(&mut *tx)
         .await?;
-    let id = queue(&mut *tx, Some(s.team_id), Some(s.service_id), "schedule", s.stop_service).await?;
+    let id = queue(
+        &mut *tx,
+        Some(s.team_id),
+        Some(s.service_id),
+        "schedule",
+        s.stop_service,
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
 
 /// A service's plan's retention (none when it has no plan).
-pub async fn retention(pool: &PgPool, service: Uuid) -> Result<(Option<i32>, Option<i32>), StoreError> {
+pub async fn retention(
+    pool: &PgPool,
+    service: Uuid,
+) -> Result<(Option<i32>, Option<i32>), StoreError> {
     let row = sqlx::query("SELECT keep_last, max_age_days FROM backup_plans WHERE service_id = $1")
         .bind(service)
         .fetch_optional(pool)
@@ -421,15 +439,27 @@ pub async fn set_stopped_for(
     why: &str,
 ) -> Result<(), StoreError> {
     use crate::domain::service::{wording, EventKind};
-    let mut change = super::change::ServiceChange::lock(pool, super::audit::Actor::worker(team), service).await?;
+    let mut change =
+        super::change::ServiceChange::lock(pool, super::audit::Actor::worker(team), service)
+            .await?;
     change.set_stopped(stopped).await?;
     let (kind, message, action) = if stopped {
-        (EventKind::Stop, wording::stopped(&format!(" for {why}")), "service.stop")
+        (
+            EventKind::Stop,
+            wording::stopped(&format!(" for {why}")),
+            "service.stop",
+        )
     } else {
-        (EventKind::Start, wording::started(&format!(" after {why}")), "service.start")
+        (
+            EventKind::Start,
+            wording::started(&format!(" after {why}")),
+            "service.start",
+        )
     };
     change.event(kind, &message).await?;
-    change.audit(action, serde_json::json!({"for": why})).await?;
+    change
+        .audit(action, serde_json::json!({"for": why}))
+        .await?;
     change.commit().await
 }
 

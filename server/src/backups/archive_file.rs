@@ -120,7 +120,8 @@ impl<W: Write> Write for Hashing<W> {
 /// The SHA-256 (hex) of a file.
 pub async fn sha256_of(path: PathBuf) -> Result<String, String> {
     tokio::task::spawn_blocking(move || {
-        let mut f = File::open(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let mut f =
+            File::open(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let mut hash = Sha256::new();
         let mut buf = vec![0u8; 64 * 1024];
         loop {
@@ -137,7 +138,9 @@ pub async fn sha256_of(path: PathBuf) -> Result<String, String> {
 }
 
 /// The uncompressed content of a `.tar.gz`, as a stream of chunks.
-pub fn gunzip_stream(path: PathBuf) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+pub fn gunzip_stream(
+    path: PathBuf,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     tokio::task::spawn_blocking(move || {
         let file = match File::open(&path) {
@@ -153,7 +156,10 @@ pub fn gunzip_stream(path: PathBuf) -> impl Stream<Item = Result<Bytes, std::io:
             match gz.read(&mut buf) {
                 Ok(0) => return,
                 Ok(n) => {
-                    if tx.blocking_send(Ok(Bytes::copy_from_slice(&buf[..n]))).is_err() {
+                    if tx
+                        .blocking_send(Ok(Bytes::copy_from_slice(&buf[..n])))
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -164,7 +170,9 @@ pub fn gunzip_stream(path: PathBuf) -> impl Stream<Item = Result<Bytes, std::io:
             }
         }
     });
-    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
+    futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
 }
 
 /// Removes an archive and the files beside it (gone already: fine).

@@ -89,7 +89,10 @@ pub async fn dump(pool: &PgPool, settings: &BackupSettings, id: Uuid) -> Result<
         "warning": KEY_WARNING,
     });
     let path = archive_file::inside(&settings.dir, &format!("{file}.manifest.json"))?;
-    std::fs::write(path, serde_json::to_vec_pretty(&manifest).unwrap_or_default())
-        .map_err(|e| format!("cannot write the manifest: {e}"))?;
+    std::fs::write(
+        path,
+        serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
+    )
+    .map_err(|e| format!("cannot write the manifest: {e}"))?;
     Ok(made)
 }

@@ -58,6 +58,31 @@ pub fn default_pg_dump() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("pg_dump"))
 }
 
+/// The password of a `postgres://user:password@host/db` URL, its `%XX` escapes decoded.
+pub fn password_of(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    let raw = url.password()?;
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%' && i + 2 < bytes.len())
+            .then(|| u8::from_str_radix(&raw[i + 1..i + 3], 16).ok())
+            .flatten();
+        match escaped {
+            Some(b) => {
+                out.push(b);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
 /// What a backup run needs.
 #[derive(Clone)]
 pub struct Backups {
@@ -203,4 +228,19 @@ fn ensure_dir(dir: &Path) -> Result<(), String> {
         .mode(0o700)
         .create(dir)
         .map_err(|e| format!("cannot create the backup folder {}: {e}", dir.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::password_of;
+
+    #[test]
+    fn the_password_of_a_database_url_is_decoded() {
+        assert_eq!(
+            password_of("postgres://berth:p%40ss%20w@db:5432/berth").as_deref(),
+            Some("p@ss w")
+        );
+        assert_eq!(password_of("postgres://berth@db/berth"), None);
+        assert_eq!(password_of("not a url"), None);
+    }
 }

@@ -10,7 +10,11 @@ use std::time::Instant;
 use uuid::Uuid;
 
 impl Backups {
-    pub(super) async fn back_up_volumes(&self, job: &Claimed, service: Uuid) -> Result<Made, String> {
+    pub(super) async fn back_up_volumes(
+        &self,
+        job: &Claimed,
+        service: Uuid,
+    ) -> Result<Made, String> {
         let team = job.team_id.ok_or("a volume backup without a team")?;
         let source = store::volume_source(&self.pool, service)
             .await
@@ -74,7 +78,12 @@ impl Backups {
         }
         let result = self
             .engine
-            .import_volumes(&image, team, &source.volumes, archive_file::gunzip_stream(path))
+            .import_volumes(
+                &image,
+                team,
+                &source.volumes,
+                archive_file::gunzip_stream(path),
+            )
             .await
             .map_err(|e| format!("writing the volumes failed: {e}"));
         if stop {

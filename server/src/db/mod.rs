@@ -28,7 +28,9 @@ pub fn pool_options() -> PgPoolOptions {
 
 /// The PostgreSQL programs' folder: `configured`, the newest /usr/lib/postgresql/*/bin, or
 /// one on PATH.
-pub fn postgres_bin_dir(configured: Option<&std::path::Path>) -> anyhow::Result<std::path::PathBuf> {
+pub fn postgres_bin_dir(
+    configured: Option<&std::path::Path>,
+) -> anyhow::Result<std::path::PathBuf> {
     embedded::find_bin_dir(configured)
 }
 

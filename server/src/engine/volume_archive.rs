@@ -128,7 +128,9 @@ impl Engine {
         match docker.remove_container(id, Some(options)).await {
             Ok(()) => {}
             Err(e) if is_status(&e, 404) => {}
-            Err(e) => tracing::warn!(container = id, error = %e, "backup: helper container not removed"),
+            Err(e) => {
+                tracing::warn!(container = id, error = %e, "backup: helper container not removed")
+            }
         }
     }
 }

@@ -21,12 +21,17 @@ async fn berth_restored_from_its_dump_serves_the_same_services(pool: PgPool) {
     // Not for a team admin: a dump holds every team's data.
     let owner = Caller::Cookie(api.client.clone());
     let admin = join(&api.server, &owner, "Alan Admin", "admin").await;
-    for (method, path) in [("POST", "/api/v1/instance/backups"), ("GET", "/api/v1/instance/backups")] {
+    for (method, path) in [
+        ("POST", "/api/v1/instance/backups"),
+        ("GET", "/api/v1/instance/backups"),
+    ] {
         let (status, body) = call(&api.server, &admin.cookie(), method, path, None).await;
         assert_eq!(status, 403, "{method} {path}: {body}");
     }
 
-    let (status, body) = api.call(Method::POST, "/api/v1/instance/backups", None).await;
+    let (status, body) = api
+        .call(Method::POST, "/api/v1/instance/backups", None)
+        .await;
     assert_eq!(status, 202, "{body}");
     let id = body["id"].as_str().unwrap().to_owned();
     let list = until(&api, "/api/v1/instance/backups", 120, "the dump", |l| {
@@ -34,14 +39,24 @@ async fn berth_restored_from_its_dump_serves_the_same_services(pool: PgPool) {
     })
     .await;
     let dump = &list[0];
-    assert_eq!((dump["id"].as_str(), &dump["state"]), (Some(id.as_str()), &json!("succeeded")), "{dump:#}");
+    assert_eq!(
+        (dump["id"].as_str(), &dump["state"]),
+        (Some(id.as_str()), &json!("succeeded")),
+        "{dump:#}"
+    );
     let file = dir.path().join(dump["file"].as_str().unwrap());
     let manifest: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(file.with_file_name(format!("{}.manifest.json", dump["file"].as_str().unwrap()))).unwrap(),
+        &std::fs::read(
+            file.with_file_name(format!("{}.manifest.json", dump["file"].as_str().unwrap())),
+        )
+        .unwrap(),
     )
     .unwrap();
     assert!(
-        manifest["warning"].as_str().unwrap().contains("cannot open the sealed secrets"),
+        manifest["warning"]
+            .as_str()
+            .unwrap()
+            .contains("cannot open the sealed secrets"),
         "{manifest:#}"
     );
     let (_, before) = api.call(Method::GET, "/api/v1/services", None).await;
@@ -61,16 +76,19 @@ async fn berth_restored_from_its_dump_serves_the_same_services(pool: PgPool) {
         .get_socket()
         .map(|s| s.display().to_string())
         .unwrap_or_else(|| options.get_host().to_owned());
-    let out = std::process::Command::new(
-        server::backups::default_pg_dump().with_file_name("pg_restore"),
-    )
-    .args(["--no-owner", "--host", &host, "--port"])
-    .arg(options.get_port().to_string())
-    .args(["--username", options.get_username(), "--dbname", &fresh])
-    .arg(&file)
-    .output()
-    .unwrap();
-    assert!(out.status.success(), "pg_restore: {}", String::from_utf8_lossy(&out.stderr));
+    let out =
+        std::process::Command::new(server::backups::default_pg_dump().with_file_name("pg_restore"))
+            .args(["--no-owner", "--host", &host, "--port"])
+            .arg(options.get_port().to_string())
+            .args(["--username", options.get_username(), "--dbname", &fresh])
+            .arg(&file)
+            .output()
+            .unwrap();
+    assert!(
+        out.status.success(),
+        "pg_restore: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let restored = PgPool::connect_with(options.clone().database(&fresh))
         .await
@@ -90,7 +108,11 @@ async fn berth_restored_from_its_dump_serves_the_same_services(pool: PgPool) {
             .await
             .unwrap();
         let ids = |v: &serde_json::Value| -> Vec<String> {
-            v.as_array().unwrap().iter().map(|s| s["id"].to_string() + &s["name"].to_string()).collect()
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].to_string() + &s["name"].to_string())
+                .collect()
         };
         assert_eq!(ids(&after), ids(&before));
         assert!(ids(&after)[0].contains(&svc));

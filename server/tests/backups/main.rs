@@ -32,7 +32,13 @@ pub fn worker(dir: &Path) -> server::worker::WorkerSettings {
 }
 
 /// `GET path` until `done` says so (at most `secs`); the last answer.
-pub async fn until(api: &Api, path: &str, secs: u64, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub async fn until(
+    api: &Api,
+    path: &str,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let (status, body) = api.call(reqwest::Method::GET, path, None).await;
@@ -47,9 +53,13 @@ pub async fn until(api: &Api, path: &str, secs: u64, what: &str, done: impl Fn(&
 
 /// A backup once it has finished (succeeded or failed).
 pub async fn finished(api: &Api, id: &str) -> Value {
-    until(api, &format!("/api/v1/backups/{id}"), 240, "the backup finished", |b| {
-        b["state"] == "succeeded" || b["state"] == "failed"
-    })
+    until(
+        api,
+        &format!("/api/v1/backups/{id}"),
+        240,
+        "the backup finished",
+        |b| b["state"] == "succeeded" || b["state"] == "failed",
+    )
     .await
 }
 

@@ -24,7 +24,11 @@ async fn keeping_two_of_three_removes_the_oldest(pool: PgPool) {
 
     let plan = format!("/api/v1/services/{svc}/backup-plan");
     let (status, body) = api
-        .call(Method::PUT, &plan, Some(json!({"keep_last": 0, "schedule": "often"})))
+        .call(
+            Method::PUT,
+            &plan,
+            Some(json!({"keep_last": 0, "schedule": "often"})),
+        )
         .await;
     assert_eq!(status, 422, "{body}");
     let fields: Vec<&str> = body["fields"]
@@ -38,14 +42,22 @@ async fn keeping_two_of_three_removes_the_oldest(pool: PgPool) {
     assert_eq!(unchanged["keep_last"], json!(null), "{unchanged}");
 
     let (status, body) = api
-        .call(Method::PUT, &plan, Some(json!({"keep_last": 2, "schedule": "0 3 * * *"})))
+        .call(
+            Method::PUT,
+            &plan,
+            Some(json!({"keep_last": 2, "schedule": "0 3 * * *"})),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
 
     let mut files = Vec::new();
     for _ in 0..3 {
         let (status, body) = api
-            .call(Method::POST, &format!("/api/v1/services/{svc}/backups"), None)
+            .call(
+                Method::POST,
+                &format!("/api/v1/services/{svc}/backups"),
+                None,
+            )
             .await;
         assert_eq!(status, 202, "{body}");
         let b = finished(&api, body["id"].as_str().unwrap()).await;
@@ -53,9 +65,16 @@ async fn keeping_two_of_three_removes_the_oldest(pool: PgPool) {
         files.push(dir.path().join(b["file"].as_str().unwrap()));
     }
     assert!(!files[0].exists(), "the oldest is gone");
-    assert!(files[1].exists() && files[2].exists(), "the newest two stay");
+    assert!(
+        files[1].exists() && files[2].exists(),
+        "the newest two stay"
+    );
     let (_, list) = api
-        .call(Method::GET, &format!("/api/v1/services/{svc}/backups"), None)
+        .call(
+            Method::GET,
+            &format!("/api/v1/services/{svc}/backups"),
+            None,
+        )
         .await;
     assert_eq!(list.as_array().unwrap().len(), 2, "{list:#}");
     api.server.stop_worker_and_clean_up();

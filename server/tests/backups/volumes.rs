@@ -39,10 +39,9 @@ async fn a_postgres_volume_backed_up_and_restored_brings_the_rows_back(pool: PgP
     let sha = backup["sha256"].as_str().unwrap();
     assert_eq!(sha.len(), 64, "{backup:#}");
     assert_eq!(sha256_file(&file), sha, "the stored checksum is the file's");
-    let sidecar = std::fs::read_to_string(file.with_file_name(format!(
-        "{}.sha256",
-        backup["file"].as_str().unwrap()
-    )))
+    let sidecar = std::fs::read_to_string(
+        file.with_file_name(format!("{}.sha256", backup["file"].as_str().unwrap())),
+    )
     .unwrap();
     assert!(sidecar.starts_with(sha), "{sidecar}");
     assert_eq!(helpers_left(&api.server.instance), "", "helper removed");
@@ -69,9 +68,13 @@ async fn a_postgres_volume_backed_up_and_restored_brings_the_rows_back(pool: PgP
         .call(Method::POST, &format!("/api/v1/backups/{id}/restore"), None)
         .await;
     assert_eq!(status, 202, "{body}");
-    let refused = until(&api, &format!("/api/v1/backups/{id}"), 60, "restore refused", |b| {
-        b["restore_state"] == "failed"
-    })
+    let refused = until(
+        &api,
+        &format!("/api/v1/backups/{id}"),
+        60,
+        "restore refused",
+        |b| b["restore_state"] == "failed",
+    )
     .await;
     assert!(
         refused["restore_error"]
@@ -81,7 +84,11 @@ async fn a_postgres_volume_backed_up_and_restored_brings_the_rows_back(pool: PgP
         "{refused:#}"
     );
     let after = api.service(&db).await;
-    assert_eq!(after["containers"][0]["name"], container.as_str(), "not stopped: {after:#}");
+    assert_eq!(
+        after["containers"][0]["name"],
+        container.as_str(),
+        "not stopped: {after:#}"
+    );
     assert_eq!(after["stopped"], false, "{after:#}");
 
     // The intact archive restores: stop → restore → start; the rows are back.
@@ -90,9 +97,13 @@ async fn a_postgres_volume_backed_up_and_restored_brings_the_rows_back(pool: PgP
         .call(Method::POST, &format!("/api/v1/backups/{id}/restore"), None)
         .await;
     assert_eq!(status, 202, "{body}");
-    let restored = until(&api, &format!("/api/v1/backups/{id}"), 240, "restored", |b| {
-        b["restore_state"] == "succeeded" || b["restore_state"] == "failed"
-    })
+    let restored = until(
+        &api,
+        &format!("/api/v1/backups/{id}"),
+        240,
+        "restored",
+        |b| b["restore_state"] == "succeeded" || b["restore_state"] == "failed",
+    )
     .await;
     assert_eq!(restored["restore_state"], "succeeded", "{restored:#}");
     let view = api.running(&db, 1).await;

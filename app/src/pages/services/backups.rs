@@ -20,12 +20,15 @@ pub fn Backups(id: String) -> impl IntoView {
         }
     });
     refresh_every(Duration::from_secs(2), move || {
-        let busy = data.get_untracked().and_then(Result::ok).is_some_and(|(_, list)| {
-            list.iter().any(|b| {
-                matches!(b.state.as_str(), "queued" | "running")
-                    || matches!(b.restore_state.as_deref(), Some("queued" | "running"))
-            })
-        });
+        let busy = data
+            .get_untracked()
+            .and_then(Result::ok)
+            .is_some_and(|(_, list)| {
+                list.iter().any(|b| {
+                    matches!(b.state.as_str(), "queued" | "running")
+                        || matches!(b.restore_state.as_deref(), Some("queued" | "running"))
+                })
+            });
         if busy {
             data.refetch();
         }

@@ -79,7 +79,11 @@ async fn run_now(
     let caller = m.caller();
     caller.may(app::domain::Permission::RunBackups)?;
     let id = parse_id(&id)?;
-    let body: RunBody = if b.is_empty() { RunBody::default() } else { b.parse()? };
+    let body: RunBody = if b.is_empty() {
+        RunBody::default()
+    } else {
+        b.parse()?
+    };
     let backup = command::run_now(s.deps(), &caller, id, body.stop_service).await?;
     accepted(s, &m, backup).await
 }
@@ -139,7 +143,10 @@ async fn list_database(
 async fn run_database(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
     let id = command::run_database(s.deps(), &m.caller()).await?;
     let list = command::list_database(s.deps(), &m.caller(), 50, None).await?;
-    let backup = list.into_iter().find(|b| b.id == id).ok_or(ApiError::Internal)?;
+    let backup = list
+        .into_iter()
+        .find(|b| b.id == id)
+        .ok_or(ApiError::Internal)?;
     let r = (StatusCode::ACCEPTED, Json(backup)).into_response();
     Ok(with_location(r, "/api/v1/instance/backups".to_owned()))
 }
