@@ -1,5 +1,6 @@
 //! Retention: a plan keeping 2 backups removes the oldest file after the third; a plan
-//! with a bad field is refused with the field named, nothing changed.
+//! with a bad field is refused with the field named, nothing changed; a schedule runs by
+//! itself.
 
 use super::common::api::Api;
 use super::pg::VolumeCleanup;
@@ -77,5 +78,36 @@ async fn keeping_two_of_three_removes_the_oldest(pool: PgPool) {
         )
         .await;
     assert_eq!(list.as_array().unwrap().len(), 2, "{list:#}");
+
+    // A schedule runs by itself (every 2 s, seconds first), then stops when removed.
+    let (status, body) = api
+        .call(
+            Method::PUT,
+            &plan,
+            Some(json!({"keep_last": 2, "schedule": "*/2 * * * * *"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let scheduled = super::until(
+        &api,
+        &format!("/api/v1/services/{svc}/backups"),
+        60,
+        "a scheduled backup",
+        |l| {
+            l.as_array()
+                .unwrap()
+                .iter()
+                .any(|b| b["trigger"] == "schedule" && b["state"] == "succeeded")
+        },
+    )
+    .await;
+    assert!(
+        scheduled.as_array().unwrap().len() <= 3,
+        "retention still applies: {scheduled:#}"
+    );
+    let (status, body) = api
+        .call(Method::PUT, &plan, Some(json!({"keep_last": 2})))
+        .await;
+    assert_eq!(status, 200, "{body}");
     api.server.stop_worker_and_clean_up();
 }
