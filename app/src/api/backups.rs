@@ -88,3 +88,26 @@ pub async fn backup_action(
     };
     done.map_err(guard::fail)
 }
+
+/// Backups of Berth's own database for the instance owner; `None` for anyone else (the
+/// team page shows the section to the instance owner only).
+#[server(name = DatabaseBackups, prefix = "/api", endpoint = "database_backups")]
+pub async fn database_backups() -> Result<Option<Vec<Backup>>, ServerFnError> {
+    use crate::commands::CommandError as E;
+    let (ctx, caller) = crate::api::context::caller()?;
+    match crate::commands::backup::list_database(ctx.deps(), &caller, 20, None).await {
+        Ok(list) => Ok(Some(list)),
+        Err(E::Forbidden | E::ForbiddenBecause(_)) => Ok(None),
+        Err(e) => Err(crate::api::services::guard::fail(e)),
+    }
+}
+
+/// Backs Berth's own database up now (instance owner only).
+#[server(name = RunDatabaseBackup, prefix = "/api", endpoint = "run_database_backup")]
+pub async fn run_database_backup() -> Result<(), ServerFnError> {
+    let (ctx, caller) = crate::api::context::caller()?;
+    crate::commands::backup::run_database(ctx.deps(), &caller)
+        .await
+        .map(|_| ())
+        .map_err(crate::api::services::guard::fail)
+}

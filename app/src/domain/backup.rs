@@ -6,6 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// What every backup of Berth's own database carries (its manifest, the README, the page).
+pub const KEY_WARNING: &str = "A backup of Berth's database without the secret key cannot open the sealed secrets (secret env values, webhook secrets, registry passwords): keep the key, separately and safely.";
+
 /// The most backups a plan keeps by count, and the longest age in days.
 pub const MAX_KEEP_LAST: i32 = 1000;
 pub const MAX_AGE_DAYS: i32 = 3650;

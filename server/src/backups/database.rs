@@ -10,8 +10,7 @@ use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 use uuid::Uuid;
 
-/// The warning every database backup carries (manifest, README, dashboard).
-pub const KEY_WARNING: &str = "A backup of Berth's database without the secret key cannot open the sealed secrets (secret env values, webhook secrets, registry passwords): keep the key, separately and safely.";
+pub use app::domain::backup::KEY_WARNING;
 
 pub async fn dump(pool: &PgPool, settings: &BackupSettings, id: Uuid) -> Result<Made, String> {
     let options = pool.connect_options();

@@ -237,6 +237,11 @@ pub const TABLE: &[Row] = &[
         [OK,             OK,             OK,             FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
     server_fn("backup_action", "id={service}&action=restore&confirm=yes&backup={fresh_backup}",
         [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    // Berth's database: the instance owner (team A's owner); others read nothing.
+    server_fn("database_backups", "",
+        [OK,             OK,             OK,             OK,             NOT_TRIED, UNAUTHORIZED]),
+    server_fn("run_database_backup", "",
+        [OK,             FORBIDDEN,      FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
     server_fn("list_invitations", "",
         [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
     server_fn("invite", "form[email]=fn{n}%40example.com&form[role]=viewer",

@@ -29,6 +29,16 @@ async fn berth_restored_from_its_dump_serves_the_same_services(pool: PgPool) {
         assert_eq!(status, 403, "{method} {path}: {body}");
     }
 
+    // The instance owner's team page offers it, with the key warning; an admin's does not.
+    let page = api.server.page(&api.client, "/team").await;
+    assert!(page.contains("id=\"database-backups\""), "{page}");
+    assert!(page.contains("cannot open the sealed secrets"), "{page}");
+    let Caller::Cookie(admin_client) = admin.cookie() else {
+        unreachable!()
+    };
+    let page = api.server.page(&admin_client, "/team").await;
+    assert!(!page.contains("id=\"database-backups\""), "{page}");
+
     let (status, body) = api
         .call(Method::POST, "/api/v1/instance/backups", None)
         .await;
