@@ -32,6 +32,10 @@ pub struct Config {
     #[arg(long, env = "BERTH_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
 
+    /// Where backups are written (created, mode 0700). Default: <data dir>/backups.
+    #[arg(long, env = "BERTH_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
+
     /// Directory holding the PostgreSQL server programs (initdb, postgres) for the embedded
     /// database. Default: the newest /usr/lib/postgresql/*/bin, then PATH.
     #[arg(long, env = "BERTH_POSTGRES_BIN")]
@@ -161,6 +165,33 @@ impl Config {
     }
 
     /// Secure cookies only when people reach Berth over https.
+    /// Where backups go and how Berth's database is dumped (`pg_dump` beside the server
+    /// programs; DATABASE_URL's password given to it in PGPASSWORD only).
+    pub fn backup_settings(&self) -> crate::backups::BackupSettings {
+        let password = self
+            .external_database()
+            .and_then(crate::backups::password_of);
+        let pg_dump = crate::db::postgres_bin_dir(self.postgres_bin.as_deref())
+            .map(|d| d.join("pg_dump"))
+            .ok()
+            .filter(|p| p.is_file())
+            .unwrap_or_else(crate::backups::default_pg_dump);
+        crate::backups::BackupSettings {
+            dir: self
+                .backup_dir
+                .clone()
+                .unwrap_or_else(|| self.data_dir.join("backups")),
+            pg_dump,
+            database_password: password,
+            secret_key_location: if self.secret_key.is_some() {
+                "the BERTH_SECRET_KEY environment variable".into()
+            } else {
+                self.secret_key_file().display().to_string()
+            },
+            ..Default::default()
+        }
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.public_url
             .as_deref()

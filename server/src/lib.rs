@@ -2,6 +2,7 @@
 //! `main` only parses flags and calls [`run`]; tests call [`http::serve`] on port 0.
 
 pub mod auth;
+pub mod backups;
 pub mod build;
 pub mod config;
 pub mod db;
@@ -57,6 +58,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             resync_interval: config.resync_interval,
             proxy: config.proxy_settings(),
             build: config.build_settings(),
+            backups: config.backup_settings(),
             ..Default::default()
         };
         let worker = worker::Worker::new(pool.clone(), engine.clone(), secrets.clone(), settings).spawn();

@@ -3,6 +3,7 @@
 //! store, and answers with one typed error. Server functions, REST handlers, plain-form
 //! handlers and webhooks are adapters around these: parse → command → render.
 
+pub mod backup;
 mod error;
 pub mod instance;
 pub mod service;

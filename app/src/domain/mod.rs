@@ -1,6 +1,7 @@
 //! Plain types shared by the browser and the server: no I/O, no framework state.
 
 pub mod account;
+pub mod backup;
 pub mod form_error;
 pub mod instance;
 pub mod live;

@@ -14,6 +14,10 @@ pub enum Permission {
     /// Create, edit, scale, stop/start, deploy, redeploy, roll back, delete services;
     /// rotate webhook secrets.
     ManageServices,
+    /// Back up a service's volumes now.
+    RunBackups,
+    /// Change a service's backup plan, restore a backup into a service.
+    ManageBackups,
     /// Invite, revoke invitations, change roles, remove members.
     ManageMembers,
     /// Create, list and revoke API tokens.
@@ -27,8 +31,10 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 10] = [
         Permission::ReadServices,
+        Permission::RunBackups,
+        Permission::ManageBackups,
         Permission::ReadContainerLogs,
         Permission::ManageServices,
         Permission::ManageMembers,
@@ -42,8 +48,11 @@ impl Permission {
     pub fn min_role(self) -> Role {
         match self {
             Permission::ReadServices => Role::Viewer,
-            Permission::ReadContainerLogs | Permission::ManageServices => Role::Developer,
+            Permission::ReadContainerLogs | Permission::ManageServices | Permission::RunBackups => {
+                Role::Developer
+            }
             Permission::ManageMembers
+            | Permission::ManageBackups
             | Permission::ManageTokens
             | Permission::ReadAudit
             | Permission::ManageTeam => Role::Admin,
@@ -111,6 +120,8 @@ mod tests {
             (Permission::ReadServices, [true, true, true, true]),
             (Permission::ReadContainerLogs, [true, true, true, false]),
             (Permission::ManageServices, [true, true, true, false]),
+            (Permission::RunBackups, [true, true, true, false]),
+            (Permission::ManageBackups, [true, true, false, false]),
             (Permission::ManageMembers, [true, true, false, false]),
             (Permission::ManageTokens, [true, true, false, false]),
             (Permission::ReadAudit, [true, true, false, false]),

@@ -4,6 +4,7 @@
 //! developer who joins and deploys, the audit log. Screenshots of every page go
 //! to target/e2e-screenshots/.
 
+mod backups;
 #[path = "../../../server/tests/common/debian_images.rs"]
 mod debian_images;
 mod first_run;
@@ -62,6 +63,9 @@ async fn first_run_login_logout_in_chromium() -> anyhow::Result<()> {
             let mut r = first_run_sign_out_and_in(&c, &base, &image, &repo).await;
             if r.is_ok() {
                 r = real_applications(&c, &apps).await;
+            }
+            if r.is_ok() {
+                r = backups::backup_and_restore(&c, &apps).await;
             }
             if r.is_ok() {
                 r = team_flow(&c, &driver, &base, &image).await;

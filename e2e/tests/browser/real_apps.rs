@@ -208,7 +208,7 @@ async fn deployment_succeeded(c: &Client, number: u32, what: &str) -> anyhow::Re
 }
 
 /// One HTTP/1.1 request to 127.0.0.1:`port` with `Host: host`; the whole answer.
-fn http(port: u16, host: &str, method: &str, path: &str, form: &str) -> anyhow::Result<String> {
+pub fn http(port: u16, host: &str, method: &str, path: &str, form: &str) -> anyhow::Result<String> {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     write!(

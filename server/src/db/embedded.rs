@@ -239,7 +239,7 @@ fn signal(pid: u32, sig: i32) {
 }
 
 /// The PostgreSQL server programs: the configured folder, the newest Debian install, or PATH.
-fn find_bin_dir(configured: Option<&Path>) -> anyhow::Result<PathBuf> {
+pub(crate) fn find_bin_dir(configured: Option<&Path>) -> anyhow::Result<PathBuf> {
     let has_programs = |dir: &Path| dir.join("postgres").is_file() && dir.join("initdb").is_file();
     if let Some(dir) = configured {
         if has_programs(dir) {

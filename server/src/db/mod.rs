@@ -26,6 +26,14 @@ pub fn pool_options() -> PgPoolOptions {
         .acquire_timeout(Duration::from_secs(3))
 }
 
+/// The PostgreSQL programs' folder: `configured`, the newest /usr/lib/postgresql/*/bin, or
+/// one on PATH.
+pub fn postgres_bin_dir(
+    configured: Option<&std::path::Path>,
+) -> anyhow::Result<std::path::PathBuf> {
+    embedded::find_bin_dir(configured)
+}
+
 /// Connects (starting the embedded cluster, under its [`Supervisor`], when there is no URL)
 /// and applies migrations.
 pub async fn open(config: &crate::config::Config) -> anyhow::Result<(PgPool, Option<Supervisor>)> {

@@ -9,6 +9,7 @@ mod observed;
 mod pull;
 mod pull_progress;
 mod replica;
+mod volume_archive;
 mod volumes;
 
 pub use client::Engine;
@@ -22,4 +23,5 @@ pub use observed::{
 pub use pull::LocalImage;
 pub use pull_progress::PullProgress;
 pub use replica::{team_network, team_volume, ReplicaTemplate};
+pub use volume_archive::{ARCHIVE_ROOT, LABEL_BACKUP_HELPER};
 pub use volumes::VolumeRemoval;

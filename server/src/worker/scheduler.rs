@@ -42,6 +42,14 @@ impl Worker {
             )
             .run(),
         );
+        sources.spawn(
+            crate::backups::Backups {
+                pool: self.pool.clone(),
+                engine: self.engine.clone(),
+                settings: self.settings.backups.clone(),
+            }
+            .run(),
+        );
         if let Some(proxy) = &self.proxy {
             // Routes come back from Postgres before any reconcile runs.
             sources.spawn(proxy.clone().run(self.pool.clone()));

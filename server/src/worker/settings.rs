@@ -25,6 +25,8 @@ pub struct WorkerSettings {
     pub proxy: Option<ProxySettings>,
     /// Image builds of git services (run by the leader, next to the reconciler).
     pub build: BuildSettings,
+    /// Backups and restores (run by the leader, next to the reconciler).
+    pub backups: crate::backups::BackupSettings,
 }
 
 impl Default for WorkerSettings {
@@ -38,6 +40,7 @@ impl Default for WorkerSettings {
             lease: Duration::from_secs(30),
             concurrency: 8,
             proxy: None,
+            backups: Default::default(),
             build: BuildSettings::default(),
         }
     }

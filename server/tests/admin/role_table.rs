@@ -38,7 +38,7 @@ pub type Effect = (&'static str, &'static str, &'static str);
 
 /// How a row is called. Paths, bodies and forms may name fixtures: `{service}`,
 /// `{deployment}` (team A's service and its first deployment); `{fresh_service}`,
-/// `{fresh_invitation}`, `{fresh_token}` (made anew for each attempt); `{target}` (a
+/// `{fresh_invitation}`, `{fresh_token}`, `{fresh_backup}` (made anew for each attempt); `{target}` (a
 /// viewer of A put back before each attempt); `{team_name}` (A's name now); `{n}` (a
 /// number unique to the attempt).
 pub enum Call {
@@ -161,6 +161,21 @@ pub const TABLE: &[Row] = &[
         [UNPROCESSABLE,  UNPROCESSABLE,  UNPROCESSABLE,  FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
     rest("DELETE", "/api/v1/services/{fresh_service}", None,
         [ACCEPTED,       ACCEPTED,       ACCEPTED,       FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    // Backups: everyone sees them, developers back up now, admins change plans and
+    // restore. (Berth's own database's backups follow the instance owner, not a role,
+    // like the instance settings: `backups::database` checks them.)
+    rest("GET", "/api/v1/services/{service}/backup-plan", None,
+        [OK,             OK,             OK,             OK,             NOT_FOUND, UNAUTHORIZED]),
+    rest("PUT", "/api/v1/services/{service}/backup-plan", Some(r#"{"keep_last": 3}"#),
+        [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    rest("GET", "/api/v1/services/{service}/backups", None,
+        [OK,             OK,             OK,             OK,             NOT_FOUND, UNAUTHORIZED]),
+    rest("POST", "/api/v1/services/{service}/backups", None,
+        [ACCEPTED,       ACCEPTED,       ACCEPTED,       FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    rest("GET", "/api/v1/backups/{fresh_backup}", None,
+        [OK,             OK,             OK,             OK,             NOT_FOUND, UNAUTHORIZED]),
+    rest("POST", "/api/v1/backups/{fresh_backup}/restore", None,
+        [ACCEPTED,       ACCEPTED,       FORBIDDEN,      FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
     // Team administration: admin+.
     rest("PATCH", "/api/v1/team", Some(r#"{"name": "Engines {n}"}"#),
         [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
@@ -216,6 +231,17 @@ pub const TABLE: &[Row] = &[
         [OK,             OK,             OK,             FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
     server_fn("service_action", "id={service}&action=scale&replicas=1",
         [OK,             OK,             OK,             FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    server_fn("service_backups", "id={service}",
+        [OK,             OK,             OK,             OK,             NOT_FOUND, UNAUTHORIZED]),
+    server_fn("backup_action", "id={service}&action=run",
+        [OK,             OK,             OK,             FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    server_fn("backup_action", "id={service}&action=restore&confirm=yes&backup={fresh_backup}",
+        [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    // Berth's database: the instance owner (team A's owner); others read nothing.
+    server_fn("database_backups", "",
+        [OK,             OK,             OK,             OK,             NOT_TRIED, UNAUTHORIZED]),
+    server_fn("run_database_backup", "",
+        [OK,             FORBIDDEN,      FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
     server_fn("list_invitations", "",
         [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
     server_fn("invite", "form[email]=fn{n}%40example.com&form[role]=viewer",

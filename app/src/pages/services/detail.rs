@@ -1,6 +1,6 @@
 use super::{
-    deployments::Deployments, git::GitSourceCard, logs::LogViewer, metrics::MetricsCharts,
-    timeline::Timeline,
+    backups::Backups, deployments::Deployments, git::GitSourceCard, logs::LogViewer,
+    metrics::MetricsCharts, timeline::Timeline,
 };
 use crate::api::services::{get_service, RotateWebhook, ServiceAction};
 use crate::components::{refresh_on_live, AppLayout, ServiceBadge};
@@ -88,6 +88,7 @@ pub fn ServiceDetailPage() -> impl IntoView {
                     })}
                 </Suspense>
                 <Timeline id=id() />
+                <Backups id=id() />
             })}
         </AppLayout>
     }

@@ -2,6 +2,7 @@
 //! settings. Each section shows only what the viewer's role may use; the server refuses
 //! the rest anyway.
 
+mod database_backups;
 mod invitations;
 mod members;
 mod settings;
@@ -77,7 +78,10 @@ pub fn TeamPage() -> impl IntoView {
                                 {c.invitations.map(|list| view! { <invitations::Invitations role=me.role list=list acts=acts /> })}
                                 {c.tokens.map(|list| view! { <tokens::Tokens role=me.role list=list acts=acts /> })}
                                 <settings::TeamSettings me=me members=c.members />
-                                {c.instance.map(|s| view! { <settings::InstanceSettingsForm settings=s acts=acts /> })}
+                                {c.instance.map(|s| view! {
+                                    <settings::InstanceSettingsForm settings=s acts=acts />
+                                    <database_backups::DatabaseBackups />
+                                })}
                             }.into_any()
                         }
                         Err(e) => view! { <p class="banner error">{error_text(&e)}</p> }.into_any(),

@@ -123,6 +123,11 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 impl JsonBody {
+    /// Whether no body was sent (an optional body may be left out).
+    pub fn is_empty(&self) -> bool {
+        self.bytes.iter().all(u8::is_ascii_whitespace)
+    }
+
     /// The body as `T`: `415` when it is not JSON, `400` with serde's message (e.g.
     /// "unknown field `privileged`") when it does not fit `T`, `422` for control characters.
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {

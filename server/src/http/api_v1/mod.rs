@@ -4,6 +4,7 @@
 //! `boundary`; lists page the same way (`page`); `openapi` describes it all.
 
 mod answers;
+mod backups;
 mod boundary;
 mod deployments;
 mod error;
@@ -22,6 +23,7 @@ use axum::{middleware::from_fn, routing::any, Router};
 
 pub fn router() -> Router<AppState> {
     services::router()
+        .merge(backups::router())
         .merge(deployments::router())
         .merge(live::router())
         .merge(team::router())

@@ -2,7 +2,8 @@
 //! parse and send (domain types, the API's own answers and bodies), with every type they
 //! refer to. Field limits (`maxLength`, `maximum`, …) are the validator's.
 
-use super::super::{answers, deployments, error, services, team};
+use super::super::{answers, backups, deployments, error, services, team};
+use app::domain::backup::{Backup, BackupKind, BackupPlan};
 use app::domain::instance::InstanceSettings;
 use app::domain::service::{ServiceEvent, ServiceMetrics, ServiceSpec, ServiceView, WebhookInfo};
 use app::domain::team::{
@@ -42,6 +43,10 @@ use utoipa::OpenApi;
     answers::DeployQueued,
     answers::DeploymentWithLog,
     WebhookInfo,
+    BackupPlan,
+    Backup,
+    BackupKind,
+    backups::RunBody,
     ServiceEvent,
     ServiceMetrics,
 )))]
@@ -52,6 +57,8 @@ struct Derived;
 const REQUEST_BODIES: &[&str] = &[
     "ServiceSpec",
     "InstanceSettings",
+    "BackupPlan",
+    "RunBackup",
     "TeamRename",
     "Transfer",
     "RoleChange",

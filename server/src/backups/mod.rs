@@ -1,0 +1,246 @@
+//! Backups, run by the leader beside the reconciler: scheduled plans queue a backup when
+//! their cron time comes; queued backups and restores are claimed one at a time and run —
+//! a service's volumes ([`volumes`]) or Berth's own database ([`database`]) — into the
+//! backup folder, each archive with its SHA-256 ([`archive_file`]); retention follows each
+//! backup. A failure is recorded on the backup, in the audit log, and by
+//! [`on_backup_failed`].
+
+mod archive_file;
+mod database;
+mod volumes;
+
+use app::store::backups::{self as store, Claimed};
+use chrono::Utc;
+use serde_json::json;
+use sqlx::PgPool;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use uuid::Uuid;
+
+use crate::engine::Engine;
+
+/// Where backups go and how Berth's database is dumped.
+#[derive(Debug, Clone)]
+pub struct BackupSettings {
+    /// BERTH_BACKUP_DIR (default `<data dir>/backups`): created (mode 0700) when needed.
+    pub dir: PathBuf,
+    /// The `pg_dump` program (Debian's PostgreSQL client).
+    pub pg_dump: PathBuf,
+    /// The password of DATABASE_URL, handed to `pg_dump` in its environment (PGPASSWORD).
+    pub database_password: Option<String>,
+    /// Where the key that seals secrets lives, written into each database backup's manifest.
+    pub secret_key_location: String,
+    /// How often the leader looks for queued work and due schedules.
+    pub poll: Duration,
+    /// How long a stop (or start) for a backup may take before it fails.
+    pub stop_timeout: Duration,
+}
+
+impl Default for BackupSettings {
+    fn default() -> Self {
+        BackupSettings {
+            dir: std::env::temp_dir().join("berth-backups"),
+            pg_dump: default_pg_dump(),
+            database_password: None,
+            secret_key_location: "BERTH_SECRET_KEY or <data dir>/secret.key".into(),
+            poll: Duration::from_secs(1),
+            stop_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// The newest Debian `pg_dump` (`/usr/lib/postgresql/<n>/bin`), else `pg_dump` on PATH.
+pub fn default_pg_dump() -> PathBuf {
+    crate::db::postgres_bin_dir(None)
+        .map(|d| d.join("pg_dump"))
+        .ok()
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("pg_dump"))
+}
+
+/// The password of a `postgres://user:password@host/db` URL, its `%XX` escapes decoded.
+pub fn password_of(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    let raw = url.password()?;
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%' && i + 2 < bytes.len())
+            .then(|| u8::from_str_radix(&raw[i + 1..i + 3], 16).ok())
+            .flatten();
+        match escaped {
+            Some(b) => {
+                out.push(b);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// What a backup run needs.
+#[derive(Clone)]
+pub struct Backups {
+    pub pool: PgPool,
+    pub engine: Engine,
+    pub settings: BackupSettings,
+}
+
+impl Backups {
+    /// Runs while this process leads: never returns.
+    pub async fn run(self) {
+        if let Err(e) = store::requeue_running(&self.pool).await {
+            tracing::warn!(error = %e, "backups: could not settle what was running");
+        }
+        loop {
+            if let Err(e) = self.queue_due().await {
+                tracing::warn!(error = %e, "backups: schedules not read");
+            }
+            match store::claim(&self.pool).await {
+                Ok(Some(job)) => self.run_one(job).await,
+                Ok(None) => tokio::time::sleep(self.settings.poll).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "backups: queue not read");
+                    tokio::time::sleep(self.settings.poll).await;
+                }
+            }
+        }
+    }
+
+    /// Queues a backup for each plan whose cron time has come since its last run.
+    async fn queue_due(&self) -> Result<(), app::store::StoreError> {
+        let now = Utc::now();
+        for plan in store::scheduled(&self.pool).await? {
+            if app::domain::backup::is_due(&plan.schedule, plan.last_run_at, now) {
+                let id = store::queue_scheduled(&self.pool, &plan, now).await?;
+                tracing::info!(service = %plan.service_id, backup = %id, "backups: scheduled backup queued");
+            }
+        }
+        Ok(())
+    }
+
+    async fn run_one(&self, job: Claimed) {
+        if job.restore {
+            let result = self.restore(&job).await;
+            if let Err(e) = &result {
+                tracing::warn!(backup = %job.id, error = %e, "backups: restore failed");
+                let _ = store::audit_failure(
+                    &self.pool,
+                    job.team_id,
+                    job.service_id,
+                    "backup.restore_failed",
+                    json!({"backup": job.id, "error": e}),
+                )
+                .await;
+            }
+            let _ = store::finish_restore(&self.pool, job.id, result.err().as_deref()).await;
+            return;
+        }
+        let result = match job.service_id {
+            Some(service) => self.back_up_volumes(&job, service).await,
+            None => database::dump(&self.pool, &self.settings, job.id).await,
+        };
+        match result {
+            Ok(done) => {
+                let _ = store::finish(
+                    &self.pool,
+                    job.id,
+                    Ok((&done.file, done.size as i64, &done.sha256)),
+                )
+                .await;
+                tracing::info!(backup = %job.id, file = %done.file, bytes = done.size, "backups: backup made");
+                if let Err(e) = self.apply_retention(job.service_id).await {
+                    tracing::warn!(error = %e, "backups: retention not applied");
+                }
+            }
+            Err(e) => {
+                let _ = store::finish(&self.pool, job.id, Err(&e)).await;
+                on_backup_failed(&self.pool, job.team_id, job.service_id, job.id, &e).await;
+            }
+        }
+    }
+
+    /// Removes the files (and marks the rows) of the backups the plan's retention expires.
+    async fn apply_retention(&self, service: Option<Uuid>) -> Result<(), app::store::StoreError> {
+        let Some(service) = service else {
+            return Ok(());
+        };
+        let (keep_last, max_age_days) = store::retention(&self.pool, service).await?;
+        let finished = store::finished(&self.pool, Some(service)).await?;
+        let kept = finished.iter().map(|(k, _)| *k).collect();
+        for id in app::domain::backup::expired(kept, keep_last, max_age_days, Utc::now()) {
+            if let Some((_, Some(file))) = finished.iter().find(|(k, _)| k.id == id) {
+                archive_file::remove(&self.settings.dir, file);
+            }
+            store::mark_deleted(&self.pool, id).await?;
+        }
+        Ok(())
+    }
+
+    /// The path of a stored archive (a bare file name in the backup folder).
+    fn path_of(&self, file: &str) -> Result<PathBuf, String> {
+        archive_file::inside(&self.settings.dir, file)
+    }
+}
+
+/// A backup that failed: logged and written to the team's audit log. The one place a
+/// "backup failed" notification is sent from.
+pub async fn on_backup_failed(
+    pool: &PgPool,
+    team: Option<Uuid>,
+    service: Option<Uuid>,
+    backup: Uuid,
+    error: &str,
+) {
+    tracing::warn!(%backup, ?service, error, "backups: backup failed");
+    if let Err(e) = store::audit_failure(
+        pool,
+        team,
+        service,
+        "backup.failed",
+        json!({"backup": backup, "error": error}),
+    )
+    .await
+    {
+        tracing::warn!(error = %e, "backups: failure not audited");
+    }
+}
+
+/// A finished archive.
+#[derive(Debug, Clone)]
+pub struct Made {
+    /// Its name in the backup folder.
+    pub file: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// Whether `dir` exists or could be made (mode 0700).
+fn ensure_dir(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("cannot create the backup folder {}: {e}", dir.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::password_of;
+
+    #[test]
+    fn the_password_of_a_database_url_is_decoded() {
+        assert_eq!(
+            password_of("postgres://berth:p%40ss%20w@db:5432/berth").as_deref(),
+            Some("p@ss w")
+        );
+        assert_eq!(password_of("postgres://berth@db/berth"), None);
+        assert_eq!(password_of("not a url"), None);
+    }
+}

@@ -1,0 +1,83 @@
+//! Backups that restore (issue 20): a real PostgreSQL service's volume backed up, its table
+//! dropped, restored from the archive → the rows are back (a corrupted archive is refused
+//! before anything stops); Berth's own database dumped, restored into a fresh database with
+//! `pg_restore`, and a Berth on it with the same key serves the same services and opens
+//! their secrets; retention keeps the newest N.
+
+#[path = "../common/mod.rs"]
+mod common;
+#[allow(dead_code)]
+#[path = "../databases/pg.rs"]
+mod pg;
+
+mod database;
+mod retention;
+mod volumes;
+
+use common::api::Api;
+use serde_json::Value;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The worker settings of these tests: backups into `dir`, looked for often.
+pub fn worker(dir: &Path) -> server::worker::WorkerSettings {
+    let mut w = common::quick_worker();
+    w.deploy_timeout = Duration::from_secs(90);
+    w.backups = server::backups::BackupSettings {
+        dir: dir.to_owned(),
+        poll: Duration::from_millis(200),
+        ..Default::default()
+    };
+    w
+}
+
+/// `GET path` until `done` says so (at most `secs`); the last answer.
+pub async fn until(
+    api: &Api,
+    path: &str,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let (status, body) = api.call(reqwest::Method::GET, path, None).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        if done(&body) {
+            return body;
+        }
+        assert!(Instant::now() < deadline, "{what}: still {body:#}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// A backup once it has finished (succeeded or failed).
+pub async fn finished(api: &Api, id: &str) -> Value {
+    until(
+        api,
+        &format!("/api/v1/backups/{id}"),
+        240,
+        "the backup finished",
+        |b| b["state"] == "succeeded" || b["state"] == "failed",
+    )
+    .await
+}
+
+/// SHA-256 of a file, hex.
+pub fn sha256_file(path: &Path) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+/// The backup helper containers of this instance still on the engine.
+pub fn helpers_left(instance: &str) -> String {
+    common::docker::docker(&[
+        "ps",
+        "-a",
+        "-q",
+        "--filter",
+        &format!("label={}", server::engine::LABEL_BACKUP_HELPER),
+        "--filter",
+        &format!("label=berth.instance={instance}"),
+    ])
+}
