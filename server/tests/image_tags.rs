@@ -14,18 +14,9 @@ use common::quick_worker;
 use common::registry::{image_id, ImageGuard, Login, Registry};
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use std::time::Duration;
 
 async fn http_get(ip: &str) -> String {
-    reqwest::Client::new()
-        .get(format!("http://{ip}:8080/"))
-        .timeout(Duration::from_secs(3))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    common::get_text(&format!("http://{ip}:8080/")).await
 }
 
 /// What every replica of the service answers on `/`, sorted.

@@ -11,15 +11,7 @@ use sqlx::PgPool;
 use std::time::{Duration, Instant};
 
 async fn http_get(ip: &str, path: &str) -> String {
-    reqwest::Client::new()
-        .get(format!("http://{ip}:8080{path}"))
-        .timeout(Duration::from_secs(3))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    common::get_text(&format!("http://{ip}:8080{path}")).await
 }
 
 fn ids(view: &Value) -> Vec<String> {

@@ -152,17 +152,14 @@ pub async fn finished(api: &Api, id: &str, number: i64, secs: u64) -> Value {
 
 /// What the live replica answers on `/`.
 pub async fn served(api: &Api, id: &str) -> String {
+    served_on(api, id, 8080).await
+}
+
+/// What the live replica answers on `/` of `port`.
+pub async fn served_on(api: &Api, id: &str, port: u16) -> String {
     let view = api.running(id, 1).await;
     let ip = view["containers"][0]["ip"].as_str().unwrap();
-    reqwest::Client::new()
-        .get(format!("http://{ip}:8080/"))
-        .timeout(Duration::from_secs(3))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    crate::common::get_text(&format!("http://{ip}:{port}/")).await
 }
 
 /// Removes the images built for a service when dropped: declared before the server, it is

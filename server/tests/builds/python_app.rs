@@ -6,24 +6,13 @@ use crate::common::api::Api;
 use crate::common::debian_images;
 use crate::common::git_repo::Repo;
 use crate::common::quick_worker;
-use crate::fixtures::{deliver, finished, rotate, BuiltImages};
+use crate::fixtures::{deliver, finished, rotate, served_on, BuiltImages};
 use serde_json::json;
 use sqlx::PgPool;
-use std::time::Duration;
 
 /// `GET /` of the live replica on the web app's port.
 async fn answer(api: &Api, id: &str) -> String {
-    let view = api.running(id, 1).await;
-    let ip = view["containers"][0]["ip"].as_str().unwrap().to_owned();
-    reqwest::Client::new()
-        .get(format!("http://{ip}:{}/", debian_images::WEB_PORT))
-        .timeout(Duration::from_secs(5))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    served_on(api, id, debian_images::WEB_PORT).await
 }
 
 #[sqlx::test(migrations = false)]

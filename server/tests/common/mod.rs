@@ -44,6 +44,20 @@ pub fn data_root(prefix: &str) -> tempfile::TempDir {
     dir
 }
 
+/// The body of `GET url` (3 s timeout), as a person's `curl` shows it. Panics on a failed
+/// request: the tests that call it expect an answer.
+pub async fn get_text(url: &str) -> String {
+    reqwest::Client::new()
+        .get(url)
+        .timeout(std::time::Duration::from_secs(3))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
 /// Where the tests' git repositories live (BERTH_GIT_LOCAL_ROOT of the test servers).
 pub fn local_git_root() -> String {
     let tmp = std::env::temp_dir();
