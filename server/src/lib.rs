@@ -8,6 +8,7 @@ pub mod db;
 pub mod engine;
 pub mod http;
 pub mod live;
+pub mod notify;
 pub mod proxy;
 pub mod secrets;
 pub mod site;
@@ -57,6 +58,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             resync_interval: config.resync_interval,
             proxy: config.proxy_settings(),
             build: config.build_settings(),
+            notify: notify::NotifySettings {
+                retry_delays: config.notify_retry_delays.clone(),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let worker = worker::Worker::new(pool.clone(), engine.clone(), secrets.clone(), settings).spawn();

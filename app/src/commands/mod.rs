@@ -5,6 +5,8 @@
 
 mod error;
 pub mod instance;
+pub mod notifications;
+pub mod outbound;
 pub mod service;
 pub mod team;
 

@@ -5,6 +5,7 @@ pub mod form_error;
 pub mod instance;
 pub mod live;
 pub mod log_line;
+pub mod notification;
 pub mod outbound;
 pub mod permission;
 pub mod service;

@@ -1,6 +1,6 @@
 //! How the worker behaves: deadlines, intervals, concurrency, and what runs beside it.
 
-use crate::{build::BuildSettings, proxy::ProxySettings};
+use crate::{build::BuildSettings, notify::NotifySettings, proxy::ProxySettings};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -25,6 +25,8 @@ pub struct WorkerSettings {
     pub proxy: Option<ProxySettings>,
     /// Image builds of git services (run by the leader, next to the reconciler).
     pub build: BuildSettings,
+    /// Notification deliveries (sent by the leader, next to the reconciler).
+    pub notify: NotifySettings,
 }
 
 impl Default for WorkerSettings {
@@ -39,6 +41,7 @@ impl Default for WorkerSettings {
             concurrency: 8,
             proxy: None,
             build: BuildSettings::default(),
+            notify: NotifySettings::default(),
         }
     }
 }
