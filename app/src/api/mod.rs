@@ -4,6 +4,7 @@
 pub mod account;
 #[cfg(feature = "ssr")]
 pub mod context;
+pub mod notifications;
 pub mod services;
 mod session;
 mod system;

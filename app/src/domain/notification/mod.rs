@@ -4,10 +4,12 @@
 
 mod alerts;
 mod event;
+mod fields;
 mod form;
 
 pub use alerts::container_alerts;
 pub use event::{Event, NotifyEvent};
+pub use fields::{channel_form_from_fields, event_field, ChannelLog, NotificationsConsole};
 pub use form::{validate_channel, ChannelForm, ValidChannel, MAX_RECIPIENTS};
 
 use chrono::{DateTime, Utc};
