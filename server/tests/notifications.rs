@@ -391,6 +391,36 @@ async fn an_email_reaches_a_real_smtp_server(pool: PgPool) {
         printed.contains("Test message from Berth to the channel mail."),
         "{printed}"
     );
+
+    // The page shows the channel and its log; its form works without JavaScript.
+    let page = s.page(&c, "/notifications").await;
+    assert!(page.contains("data-name=\"mail\""), "{page}");
+    assert!(page.contains("data-status=\"delivered\""), "{page}");
+    let r = c
+        .post(s.url("/api/save_channel"))
+        .form(&[
+            ("form[name]", "chat"),
+            ("form[kind]", "discord"),
+            ("form[url]", "https://203.0.113.7/hook"),
+            ("form[event_build_failed]", "on"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
+    let (_, list) = call(&s, &c, "GET", "/api/v1/notifications/channels", None).await;
+    let chat = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "chat")
+        .expect("saved by the form");
+    assert_eq!(chat["kind"], "discord");
+    assert_eq!(chat["events"], json!(["build.failed"]));
 }
 
 #[sqlx::test(migrations = false)]
