@@ -1,7 +1,7 @@
 use crate::pages::{
     AuditLogPage, DashboardPage, EditServicePage, InvitePage, LoginPage, NewServicePage,
-    NotFoundPage, PlaceholderPage, ServiceDetailPage, ServicesPage, SettingsPage, SetupPage,
-    TeamPage, Upcoming,
+    NotFoundPage, NotificationsPage, PlaceholderPage, ServiceDetailPage, ServicesPage,
+    SettingsPage, SetupPage, TeamPage, Upcoming,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -57,6 +57,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/deployments") view=|| view! { <PlaceholderPage page=Upcoming::Deployments /> } ssr=SsrMode::Async />
                 <Route path=path!("/team") view=TeamPage ssr=SsrMode::Async />
                 <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async />
+                <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async />
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                 <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
             </Routes>

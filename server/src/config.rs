@@ -139,6 +139,11 @@ pub struct Config {
     #[arg(long, env = "BERTH_KEEP_IMAGES", default_value_t = 5)]
     pub keep_images: u32,
 
+    /// Waits between a notification's attempts (comma-separated durations); one attempt
+    /// more than there are waits, then the delivery is marked failed.
+    #[arg(long, env = "BERTH_NOTIFY_RETRY_DELAYS", default_value = "10s,30s,2m,10m", value_delimiter = ',', value_parser = parse_duration)]
+    pub notify_retry_delays: Vec<Duration>,
+
     /// Local git repositories (file:// URLs and absolute paths) are allowed only below this
     /// folder. Empty or unset: no local repositories at all.
     #[arg(long, env = "BERTH_GIT_LOCAL_ROOT")]

@@ -9,6 +9,7 @@ pub mod db;
 pub mod engine;
 pub mod http;
 pub mod live;
+pub mod notify;
 pub mod proxy;
 pub mod secrets;
 pub mod site;
@@ -59,6 +60,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             proxy: config.proxy_settings(),
             build: config.build_settings(),
             backups: config.backup_settings(),
+            notify: notify::NotifySettings {
+                retry_delays: config.notify_retry_delays.clone(),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let worker = worker::Worker::new(pool.clone(), engine.clone(), secrets.clone(), settings).spawn();

@@ -9,7 +9,7 @@ use crate::domain::team::{
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-mod guard {
+pub(crate) mod guard {
     use crate::domain::team::InvitationProblem;
     use crate::store::StoreError;
     use http::StatusCode;

@@ -6,6 +6,8 @@
 pub mod backup;
 mod error;
 pub mod instance;
+pub mod notifications;
+pub mod outbound;
 pub mod service;
 pub mod team;
 

@@ -51,6 +51,7 @@ fn TopBar(me: SessionInfo, teams: Vec<MyTeam>) -> impl IntoView {
                 <A href="/services">"Services"</A>
                 <A href="/deployments">"Deployments"</A>
                 <A href="/team">"Team"</A>
+                <A href="/notifications">"Notifications"</A>
                 {me.role.allows(Permission::ReadAudit).then(|| view! { <A href="/audit">"Audit"</A> })}
                 <A href="/settings">"Settings"</A>
             </nav>

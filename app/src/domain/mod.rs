@@ -6,6 +6,7 @@ pub mod form_error;
 pub mod instance;
 pub mod live;
 pub mod log_line;
+pub mod notification;
 pub mod outbound;
 pub mod permission;
 pub mod service;

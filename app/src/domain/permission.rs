@@ -28,10 +28,14 @@ pub enum Permission {
     ManageTeam,
     /// Delete the team, transfer ownership, change an owner's role.
     OwnTeam,
+    /// See the notification channels (never their secrets) and their delivery logs.
+    ReadNotifications,
+    /// Create, change, delete notification channels and their rules; send a test.
+    ManageNotifications,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 12] = [
         Permission::ReadServices,
         Permission::RunBackups,
         Permission::ManageBackups,
@@ -42,12 +46,14 @@ impl Permission {
         Permission::ReadAudit,
         Permission::ManageTeam,
         Permission::OwnTeam,
+        Permission::ReadNotifications,
+        Permission::ManageNotifications,
     ];
 
     /// The least powerful role that has it.
     pub fn min_role(self) -> Role {
         match self {
-            Permission::ReadServices => Role::Viewer,
+            Permission::ReadServices | Permission::ReadNotifications => Role::Viewer,
             Permission::ReadContainerLogs | Permission::ManageServices | Permission::RunBackups => {
                 Role::Developer
             }
@@ -55,7 +61,8 @@ impl Permission {
             | Permission::ManageBackups
             | Permission::ManageTokens
             | Permission::ReadAudit
-            | Permission::ManageTeam => Role::Admin,
+            | Permission::ManageTeam
+            | Permission::ManageNotifications => Role::Admin,
             Permission::OwnTeam => Role::Owner,
         }
     }
@@ -127,6 +134,8 @@ mod tests {
             (Permission::ReadAudit, [true, true, false, false]),
             (Permission::ManageTeam, [true, true, false, false]),
             (Permission::OwnTeam, [true, false, false, false]),
+            (Permission::ReadNotifications, [true, true, true, true]),
+            (Permission::ManageNotifications, [true, true, false, false]),
         ];
         for (p, allowed) in table {
             for (role, want) in Role::ALL.into_iter().zip(allowed) {

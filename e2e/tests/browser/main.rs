@@ -10,6 +10,7 @@ mod debian_images;
 mod first_run;
 mod fixtures;
 mod live;
+mod notifications;
 mod page;
 mod real_apps;
 mod services;
@@ -19,6 +20,7 @@ use e2e::{Berth, Chromedriver};
 use fantoccini::Client;
 use first_run::{first_run_sign_out_and_in, without_javascript};
 use fixtures::{GitRepo, TickerImage};
+use notifications::notifications;
 use page::{browser, shot};
 use real_apps::{real_applications, RealApps};
 use team::team_flow;
@@ -66,6 +68,9 @@ async fn first_run_login_logout_in_chromium() -> anyhow::Result<()> {
             }
             if r.is_ok() {
                 r = backups::backup_and_restore(&c, &apps).await;
+            }
+            if r.is_ok() {
+                r = notifications(&c, &base).await;
             }
             if r.is_ok() {
                 r = team_flow(&c, &driver, &base, &image).await;

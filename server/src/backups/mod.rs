@@ -9,6 +9,7 @@ mod archive_file;
 mod database;
 mod volumes;
 
+use app::domain::notification::{Event, NotifyEvent};
 use app::store::backups::{self as store, Claimed};
 use chrono::Utc;
 use serde_json::json;
@@ -188,8 +189,9 @@ impl Backups {
     }
 }
 
-/// A backup that failed: logged and written to the team's audit log. The one place a
-/// "backup failed" notification is sent from.
+/// A backup that failed: logged, written to the team's audit log, and queued as a
+/// "backup failed" notification to the team's channels that hear it (a database backup,
+/// which has no team, is logged and audited only).
 pub async fn on_backup_failed(
     pool: &PgPool,
     team: Option<Uuid>,
@@ -208,6 +210,17 @@ pub async fn on_backup_failed(
     .await
     {
         tracing::warn!(error = %e, "backups: failure not audited");
+    }
+    let Some(team) = team else { return };
+    let event = Event {
+        service_id: service,
+        ..Event::plain(
+            NotifyEvent::BackupFailed,
+            format!("Backup {backup} failed: {error}"),
+        )
+    };
+    if let Err(e) = app::store::notifications::enqueue(pool, team, &event).await {
+        tracing::warn!(error = %e, "backups: failure not notified");
     }
 }
 

@@ -50,6 +50,14 @@ impl Worker {
             }
             .run(),
         );
+        sources.spawn(
+            crate::notify::Sender::new(
+                self.pool.clone(),
+                self.secrets.clone(),
+                self.settings.notify.clone(),
+            )
+            .run(),
+        );
         if let Some(proxy) = &self.proxy {
             // Routes come back from Postgres before any reconcile runs.
             sources.spawn(proxy.clone().run(self.pool.clone()));

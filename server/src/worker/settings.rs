@@ -1,6 +1,6 @@
 //! How the worker behaves: deadlines, intervals, concurrency, and what runs beside it.
 
-use crate::{build::BuildSettings, proxy::ProxySettings};
+use crate::{build::BuildSettings, notify::NotifySettings, proxy::ProxySettings};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -27,6 +27,8 @@ pub struct WorkerSettings {
     pub build: BuildSettings,
     /// Backups and restores (run by the leader, next to the reconciler).
     pub backups: crate::backups::BackupSettings,
+    /// Notification deliveries (sent by the leader, next to the reconciler).
+    pub notify: NotifySettings,
 }
 
 impl Default for WorkerSettings {
@@ -42,6 +44,7 @@ impl Default for WorkerSettings {
             proxy: None,
             backups: Default::default(),
             build: BuildSettings::default(),
+            notify: NotifySettings::default(),
         }
     }
 }

@@ -20,6 +20,7 @@ pub fn addresses_an_id(template: &str) -> bool {
         "{fresh_invitation}",
         "{fresh_token}",
         "{fresh_backup}",
+        "{fresh_channel}",
         "{target}",
     ]
     .iter()
@@ -146,6 +147,19 @@ impl Matrix {
             .unwrap();
             out = out.replace("{fresh_backup}", &id.to_string());
         }
+        if out.contains("{fresh_channel}") {
+            let id: Uuid = sqlx::query_scalar(
+                "INSERT INTO notification_channels (team_id, name, kind, url, events)
+                 VALUES ($1, $2, 'slack', 'https://203.0.113.9/hook', '{deployment.failed}')
+                 RETURNING id",
+            )
+            .bind(self.t.team_a)
+            .bind(format!("chan-{n}"))
+            .fetch_one(&self.s().pool)
+            .await
+            .unwrap();
+            out = out.replace("{fresh_channel}", &id.to_string());
+        }
         if out.contains("{fresh_token}") {
             let (id, _) = token_of(self.s(), &owner, &format!("victim {n}"), "viewer").await;
             out = out.replace("{fresh_token}", &id.to_string());
@@ -182,6 +196,16 @@ impl Matrix {
                 .fetch_one(pool)
                 .await
                 .unwrap(),
+            ),
+            ("DELETE", p) if p.starts_with("/api/v1/notifications/channels/") => Some(
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT count(*) FROM notification_channels WHERE id = $1",
+                )
+                .bind(id?)
+                .fetch_one(pool)
+                .await
+                .unwrap()
+                    == 0,
             ),
             ("DELETE", p) if p.starts_with("/api/v1/members/") => {
                 Some(role_in(pool, self.t.team_a, self.target.id).await.is_none())

@@ -1,6 +1,7 @@
 //! What the worker observed of a service's containers, recorded in the `containers` table,
 //! and the timeline events the difference to the previous record tells.
 
+use crate::domain::notification::{container_alerts, Event};
 use crate::domain::service::{container_changes, ContainerFacts, ReplicaIndex};
 use crate::store::{change::add_event, StoreError};
 use chrono::{DateTime, Utc};
@@ -71,6 +72,20 @@ pub async fn record_containers(
         .collect();
     for (kind, message) in container_changes(&before, &now) {
         add_event(&mut *tx, service_id, kind, &message).await?;
+    }
+    if !container_alerts("", &before, &now).is_empty() {
+        let name: String = sqlx::query_scalar("SELECT name FROM services WHERE id = $1")
+            .bind(service_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        for (event, message) in container_alerts(&name, &before, &now) {
+            let news = Event {
+                service_id: Some(service_id),
+                service: Some(name.clone()),
+                ..Event::plain(event, message)
+            };
+            crate::store::notifications::enqueue(&mut *tx, team_id, &news).await?;
+        }
     }
     let ids: Vec<&str> = observed.iter().map(|c| c.id.as_str()).collect();
     sqlx::query("DELETE FROM containers WHERE service_id = $1 AND NOT (id = ANY($2))")

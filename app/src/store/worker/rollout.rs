@@ -1,6 +1,7 @@
 //! A rollout's bookkeeping in Postgres: its lease and deadline, its outcome (with the
 //! audit entry), and its log.
 
+use crate::domain::notification::{Event, NotifyEvent};
 use crate::domain::service::{DeployStep, DeploymentState};
 use crate::store::StoreError;
 use sqlx::PgPool;
@@ -113,6 +114,18 @@ pub(in crate::store) async fn audit_outcome(
         return Ok(());
     };
     let reason: Option<String> = reason.map(|r| r.chars().take(300).collect());
+    if let Some(event) = NotifyEvent::of_outcome(action) {
+        let message = outcome_message(event, &name, number, reason.as_deref());
+        let news = Event {
+            event,
+            service_id: Some(service_id),
+            service: Some(name.clone()),
+            deployment_id: Some(deployment_id),
+            deployment: Some(number),
+            message,
+        };
+        crate::store::notifications::enqueue(&mut *conn, team_id, &news).await?;
+    }
     crate::store::audit::record(
         conn,
         &crate::store::audit::Actor::worker(team_id),
@@ -121,6 +134,19 @@ pub(in crate::store) async fn audit_outcome(
         serde_json::json!({"deployment": deployment_id, "number": number, "reason": reason}),
     )
     .await
+}
+
+/// How a deployment's end is told to a notification channel, in one line.
+fn outcome_message(event: NotifyEvent, service: &str, number: i32, reason: Option<&str>) -> String {
+    let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
+    match event {
+        NotifyEvent::DeploymentSucceeded => format!("Deployment #{number} of {service} is live."),
+        NotifyEvent::BuildFailed => format!("Build #{number} of {service} failed{why}."),
+        NotifyEvent::DeploymentRolledBack => {
+            format!("Deployment #{number} of {service} failed and was rolled back{why}.")
+        }
+        _ => format!("Deployment #{number} of {service} failed{why}."),
+    }
 }
 
 /// Appends a line to a deployment's log; `step` when the line marks a rollout step.

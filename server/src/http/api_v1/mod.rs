@@ -11,6 +11,7 @@ mod error;
 mod instance;
 mod live;
 mod member;
+mod notifications;
 mod openapi;
 mod page;
 mod services;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(live::router())
         .merge(team::router())
         .merge(instance::router())
+        .merge(notifications::router())
         .merge(openapi::router())
         .route("/api/v1/{*rest}", any(boundary::no_such_endpoint))
         .layer(from_fn(boundary::refuse_control_characters))

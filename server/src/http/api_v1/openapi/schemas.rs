@@ -2,9 +2,10 @@
 //! parse and send (domain types, the API's own answers and bodies), with every type they
 //! refer to. Field limits (`maxLength`, `maximum`, …) are the validator's.
 
-use super::super::{answers, backups, deployments, error, services, team};
+use super::super::{answers, backups, deployments, error, notifications, services, team};
 use app::domain::backup::{Backup, BackupKind, BackupPlan};
 use app::domain::instance::InstanceSettings;
+use app::domain::notification::{ChannelForm, ChannelView, DeliveryView};
 use app::domain::service::{ServiceEvent, ServiceMetrics, ServiceSpec, ServiceView, WebhookInfo};
 use app::domain::team::{
     AuditPage, InvitationView, InviteForm, MemberView, MyTeam, NewInvitation, NewToken, TokenForm,
@@ -49,6 +50,10 @@ use utoipa::OpenApi;
     backups::RunBody,
     ServiceEvent,
     ServiceMetrics,
+    ChannelForm,
+    ChannelView,
+    DeliveryView,
+    notifications::TestQueued,
 )))]
 struct Derived;
 
@@ -66,6 +71,7 @@ const REQUEST_BODIES: &[&str] = &[
     "TokenForm",
     "Scale",
     "Rollback",
+    "ChannelForm",
 ];
 
 /// Text without the characters `boundary::refused_char` refuses.
