@@ -81,8 +81,8 @@ pub enum VolumesOnDelete {
 impl VolumesOnDelete {
     /// `keep` (also empty or absent) or `delete`; anything else is refused on `volumes`.
     pub fn parse(value: Option<&str>) -> Result<VolumesOnDelete, FieldError> {
-        match value.map(str::trim) {
-            None | Some("") | Some("keep") => Ok(VolumesOnDelete::Keep),
+        match value {
+            None | Some("keep") => Ok(VolumesOnDelete::Keep),
             Some("delete") => Ok(VolumesOnDelete::Delete),
             Some(_) => Err(FieldError::new(
                 "volumes",
@@ -199,7 +199,11 @@ mod tests {
     #[test]
     fn the_volume_choice_on_delete_is_keep_unless_delete_is_said() {
         assert_eq!(VolumesOnDelete::parse(None), Ok(VolumesOnDelete::Keep));
-        assert_eq!(VolumesOnDelete::parse(Some("")), Ok(VolumesOnDelete::Keep));
+        // Present but empty is not a choice (the API documents keep|delete).
+        assert_eq!(
+            VolumesOnDelete::parse(Some("")).unwrap_err().field,
+            "volumes"
+        );
         assert_eq!(
             VolumesOnDelete::parse(Some("keep")),
             Ok(VolumesOnDelete::Keep)

@@ -207,7 +207,7 @@ fn operation(o: &Operation) -> Value {
         v["parameters"] = Value::Array(params);
     }
     if let Some(body) = o.body {
-        v["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": schema_ref(body)}}});
+        v["requestBody"] = json!({"required": !o.body_optional, "content": {"application/json": {"schema": schema_ref(body)}}});
     }
     v
 }

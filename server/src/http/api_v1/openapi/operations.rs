@@ -40,6 +40,8 @@ pub struct Operation {
     pub summary: &'static str,
     /// The JSON request body's schema name.
     pub body: Option<&'static str>,
+    /// Whether the call may come without its body (its fields then take their defaults).
+    pub body_optional: bool,
     pub status: u16,
     pub answer: Answer,
     pub extra: Extra,
@@ -57,6 +59,7 @@ const fn op(
         role,
         summary,
         body: None,
+        body_optional: false,
         status: 200,
         answer: Answer::Empty,
         extra: Extra::None,
@@ -67,6 +70,14 @@ impl Operation {
     const fn body(self, body: &'static str) -> Self {
         Operation {
             body: Some(body),
+            ..self
+        }
+    }
+    /// A JSON body the call may also come without.
+    const fn optional_body(self, body: &'static str) -> Self {
+        Operation {
+            body: Some(body),
+            body_optional: true,
             ..self
         }
     }
@@ -120,7 +131,7 @@ pub const OPERATIONS: &[Operation] = &[
     op("get", "/api/v1/services/{id}/backup-plan", "viewer", "A service's backup plan: cron schedule (UTC), stop while archiving, retention (keep last N, max days).").ok("BackupPlan"),
     op("put", "/api/v1/services/{id}/backup-plan", "admin", "Replace a service's backup plan (audited).").body("BackupPlan").ok("BackupPlan"),
     op("get", "/api/v1/services/{id}/backups", "viewer", "A service's volume backups, newest first, with size, SHA-256 and restore state.").list("Backup", 50),
-    op("post", "/api/v1/services/{id}/backups", "developer", "Back the service's named volumes up now (optional body: stop_service); the leader runs it.").body("RunBackup").answers(202, Answer::Json("Backup")),
+    op("post", "/api/v1/services/{id}/backups", "developer", "Back the service's named volumes up now (optional body: stop_service); the leader runs it.").optional_body("RunBackup").answers(202, Answer::Json("Backup")),
     op("get", "/api/v1/backups/{id}", "viewer", "One backup: state, file, size, SHA-256, last restore.").ok("Backup"),
     op("post", "/api/v1/backups/{id}/restore", "admin", "Restore a volume backup into its service: checksum checked first, then stop, replace the volumes' files, start (audited).").answers(202, Answer::Json("Backup")),
     op("get", "/api/v1/instance/backups", "owner", "Backups of Berth's own database (the instance owner only).").list("Backup", 50),
