@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod engine;
 pub mod http;
+pub mod jobs;
 pub mod live;
 pub mod proxy;
 pub mod secrets;

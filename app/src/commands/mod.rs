@@ -5,6 +5,7 @@
 
 mod error;
 pub mod instance;
+pub mod jobs;
 pub mod service;
 pub mod team;
 

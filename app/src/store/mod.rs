@@ -9,6 +9,7 @@ pub mod change;
 pub mod credential_binding;
 pub mod deployments;
 pub mod invitations;
+pub mod jobs;
 pub mod routes;
 pub mod secret_box;
 pub mod services;

@@ -1,6 +1,6 @@
 //! How the worker behaves: deadlines, intervals, concurrency, and what runs beside it.
 
-use crate::{build::BuildSettings, proxy::ProxySettings};
+use crate::{build::BuildSettings, jobs::JobSettings, proxy::ProxySettings};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -25,6 +25,8 @@ pub struct WorkerSettings {
     pub proxy: Option<ProxySettings>,
     /// Image builds of git services (run by the leader, next to the reconciler).
     pub build: BuildSettings,
+    /// Scheduled jobs and one-off commands (run by the leader, next to the reconciler).
+    pub jobs: JobSettings,
 }
 
 impl Default for WorkerSettings {
@@ -39,6 +41,7 @@ impl Default for WorkerSettings {
             concurrency: 8,
             proxy: None,
             build: BuildSettings::default(),
+            jobs: JobSettings::default(),
         }
     }
 }
