@@ -58,6 +58,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             resync_interval: config.resync_interval,
             proxy: config.proxy_settings(),
             build: config.build_settings(),
+            jobs: jobs::JobSettings {
+                time_zone: config.time_zone,
+                ..Default::default()
+            },
             ..Default::default()
         };
         let worker = worker::Worker::new(pool.clone(), engine.clone(), secrets.clone(), settings).spawn();

@@ -8,6 +8,7 @@ mod boundary;
 mod deployments;
 mod error;
 mod instance;
+mod jobs;
 mod live;
 mod member;
 mod openapi;
@@ -23,6 +24,7 @@ use axum::{middleware::from_fn, routing::any, Router};
 pub fn router() -> Router<AppState> {
     services::router()
         .merge(deployments::router())
+        .merge(jobs::router())
         .merge(live::router())
         .merge(team::router())
         .merge(instance::router())

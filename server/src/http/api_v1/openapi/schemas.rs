@@ -4,6 +4,7 @@
 
 use super::super::{answers, deployments, error, services, team};
 use app::domain::instance::InstanceSettings;
+use app::domain::jobs::{CommandInput, JobInput, JobRunView, JobView};
 use app::domain::service::{ServiceEvent, ServiceMetrics, ServiceSpec, ServiceView, WebhookInfo};
 use app::domain::team::{
     AuditPage, InvitationView, InviteForm, MemberView, MyTeam, NewInvitation, NewToken, TokenForm,
@@ -44,6 +45,11 @@ use utoipa::OpenApi;
     WebhookInfo,
     ServiceEvent,
     ServiceMetrics,
+    JobInput,
+    JobView,
+    JobRunView,
+    CommandInput,
+    answers::JobRunWithLog,
 )))]
 struct Derived;
 
@@ -59,6 +65,8 @@ const REQUEST_BODIES: &[&str] = &[
     "TokenForm",
     "Scale",
     "Rollback",
+    "JobInput",
+    "CommandInput",
 ];
 
 /// Text without the characters `boundary::refused_char` refuses.
