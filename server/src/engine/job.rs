@@ -67,7 +67,11 @@ impl Engine {
         match docker.start_container(&id, None).await {
             Ok(()) => Ok(id),
             Err(e) if is_status(&e, 304) => Ok(id),
-            Err(e) => Err(e.into()),
+            Err(e) => {
+                // A container that cannot start (no such program) is not kept.
+                let _ = self.remove_job(&id).await;
+                Err(e.into())
+            }
         }
     }
 
