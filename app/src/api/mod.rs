@@ -4,6 +4,7 @@
 pub mod account;
 #[cfg(feature = "ssr")]
 pub mod context;
+pub mod jobs;
 pub mod services;
 mod session;
 mod system;

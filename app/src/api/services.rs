@@ -16,7 +16,7 @@ pub enum SaveOutcome {
 }
 
 #[cfg(feature = "ssr")]
-mod guard {
+pub(crate) mod guard {
     use crate::api::context::{set_status, ServerContext};
     use crate::commands::CommandError;
     use crate::domain::service::{FieldError, FormProblem, ServiceForm, Taken};

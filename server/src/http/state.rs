@@ -163,6 +163,7 @@ impl AppState {
             public_url: self.settings.public_origin.clone(),
             passwords: Arc::new(crate::auth::password::Argon2Passwords),
             git_local_root: self.settings.git_local_root.clone(),
+            time_zone: self.settings.time_zone,
         }
     }
 }
