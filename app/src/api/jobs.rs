@@ -39,9 +39,11 @@ mod form {
             .map_err(|_| CommandError::field("timeout_s", "Timeout: a whole number of seconds."))
     }
 
-    /// A refusal: without JavaScript, back to the service page saying why.
+    /// A refusal: without JavaScript, input that breaks a rule goes back to the service
+    /// page saying why (not found and forbidden answer their status, as everywhere).
     pub fn refused(service: &str, e: CommandError) -> ServerFnError {
-        if guard::without_js() {
+        let input = matches!(e, CommandError::Invalid(_) | CommandError::Unprocessable(_));
+        if input && guard::without_js() {
             let why = serde_urlencoded::to_string([("job_error", e.message())]).unwrap_or_default();
             leptos_axum::redirect(&format!("/services/{service}?{why}#jobs"));
         }

@@ -90,7 +90,13 @@ pub fn view(row: &JobRow, tz: Tz) -> JobView {
     JobView {
         id: row.id,
         service_id: row.service_id,
-        input: row.input(),
+        name: row.name.clone(),
+        schedule: row.schedule.clone(),
+        command: row.command.0.clone(),
+        timeout_s: row.timeout_s,
+        concurrency: row.concurrency,
+        missed_runs: row.missed_runs,
+        enabled: row.enabled,
         time_zone: tz.name().to_owned(),
         next_runs: if row.enabled {
             schedule::preview(&row.schedule, tz, Utc::now())

@@ -8,6 +8,7 @@
 mod debian_images;
 mod first_run;
 mod fixtures;
+mod jobs;
 mod live;
 mod page;
 mod real_apps;
@@ -17,6 +18,7 @@ mod team;
 use e2e::{Berth, Chromedriver};
 use fantoccini::Client;
 use first_run::{first_run_sign_out_and_in, without_javascript};
+use jobs::scheduled_jobs;
 use fixtures::{GitRepo, TickerImage};
 use page::{browser, shot};
 use real_apps::{real_applications, RealApps};
@@ -62,6 +64,9 @@ async fn first_run_login_logout_in_chromium() -> anyhow::Result<()> {
             let mut r = first_run_sign_out_and_in(&c, &base, &image, &repo).await;
             if r.is_ok() {
                 r = real_applications(&c, &apps).await;
+            }
+            if r.is_ok() {
+                r = scheduled_jobs(&c, &image).await;
             }
             if r.is_ok() {
                 r = team_flow(&c, &driver, &base, &image).await;

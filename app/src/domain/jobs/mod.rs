@@ -144,8 +144,14 @@ fn enabled() -> bool {
 pub struct JobView {
     pub id: Uuid,
     pub service_id: Uuid,
-    #[serde(flatten)]
-    pub input: JobInput,
+    pub name: String,
+    /// Five cron fields, read in `time_zone`.
+    pub schedule: String,
+    pub command: Vec<String>,
+    pub timeout_s: i32,
+    pub concurrency: ConcurrencyPolicy,
+    pub missed_runs: MissedRuns,
+    pub enabled: bool,
     /// The IANA name the schedule is read in (`BERTH_TIME_ZONE`, default `UTC`).
     pub time_zone: String,
     /// The next five runs (RFC 3339 with the zone's offset); empty while disabled.

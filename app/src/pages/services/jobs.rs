@@ -135,7 +135,7 @@ fn JobList(
             <thead><tr><th>"Job"</th><th>"Schedule"</th><th>"Command"</th><th>"Next runs"</th><th>"Policy"</th><th></th></tr></thead>
             <tbody>
                 {jobs.into_iter().map(|j| {
-                    let name = j.input.name.clone();
+                    let name = j.name.clone();
                     let (run_job_id, delete_job_id) = (j.id.to_string(), j.id.to_string());
                     let row_name = name.clone();
                     let (run_id, delete_id) = (format!("run-now-{name}"), format!("delete-job-{name}"));
@@ -143,15 +143,15 @@ fn JobList(
                     view! {
                         <tr data-job=row_name>
                             <td>{name}</td>
-                            <td><code>{j.input.schedule.clone()}</code></td>
-                            <td><code>{j.input.command.join(" ")}</code><br/><small class="muted">{format!("timeout {} s", j.input.timeout_s)}</small></td>
+                            <td><code>{j.schedule.clone()}</code></td>
+                            <td><code>{j.command.join(" ")}</code><br/><small class="muted">{format!("timeout {} s", j.timeout_s)}</small></td>
                             <td>
                                 <ol class="next-runs" id=next_id>
                                     {j.next_runs.iter().map(|t| view! { <li><time>{t.clone()}</time></li> }).collect_view()}
                                 </ol>
                                 <small class="muted">{j.time_zone.clone()}</small>
                             </td>
-                            <td><small>{format!("concurrency: {}; missed runs: {}", j.input.concurrency.as_str(), j.input.missed_runs.as_str().replace('_', " "))}</small></td>
+                            <td><small>{format!("concurrency: {}; missed runs: {}", j.concurrency.as_str(), j.missed_runs.as_str().replace('_', " "))}</small></td>
                             <td>
                                 {manage.then(move || view! {
                                     <ActionForm action=run attr:class="inline">
@@ -181,7 +181,7 @@ fn RunList(runs: Vec<JobRunView>, jobs: Vec<JobView>, reads_logs: bool) -> impl 
     let name_of = move |r: &JobRunView| {
         r.job_id
             .and_then(|id| jobs.iter().find(|j| j.id == id))
-            .map(|j| j.input.name.clone())
+            .map(|j| j.name.clone())
             .unwrap_or_else(|| "command".to_owned())
     };
     view! {
