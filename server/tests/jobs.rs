@@ -49,7 +49,13 @@ async fn run_with_log(api: &Api, run: &str) -> Value {
 }
 
 /// Polls a run until `pred` holds (at most `secs`), returning it with its log.
-async fn until_run(api: &Api, run: &str, secs: u64, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+async fn until_run(
+    api: &Api,
+    run: &str,
+    secs: u64,
+    what: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
     let start = Instant::now();
     loop {
         let r = run_with_log(api, run).await;
@@ -83,11 +89,19 @@ fn run_containers(instance: &str) -> Vec<String> {
 async fn running_container(run: &str) -> String {
     let start = Instant::now();
     loop {
-        let id = docker(&["ps", "-q", "--filter", &format!("label=berth.job_run={run}")]);
+        let id = docker(&[
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label=berth.job_run={run}"),
+        ]);
         if !id.is_empty() {
             return id;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "run {run} has no running container");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "run {run} has no running container"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -111,10 +125,15 @@ async fn a_job_every_minute_writes_a_row_into_a_real_postgres(pool: PgPool) {
         .push(json!({"key": "PGPASSWORD", "value": pg::PASSWORD, "secret": true}));
     let id = api.create(spec).await;
     let view = api
-        .until(&id, 120, "the database ready", |v| v["status"]["ready"] == 1)
+        .until(&id, 120, "the database ready", |v| {
+            v["status"]["ready"] == 1
+        })
         .await;
     let container = view["containers"][0]["name"].as_str().unwrap().to_owned();
-    pg::psql(&container, "CREATE TABLE ticks (id serial PRIMARY KEY, at timestamptz DEFAULT now())");
+    pg::psql(
+        &container,
+        "CREATE TABLE ticks (id serial PRIMARY KEY, at timestamptz DEFAULT now())",
+    );
 
     let job = create_job(
         &api,
@@ -130,7 +149,12 @@ async fn a_job_every_minute_writes_a_row_into_a_real_postgres(pool: PgPool) {
     .await;
     // The preview: five runs, a minute apart, in the instance's zone, said explicitly.
     assert_eq!(job["time_zone"], "UTC", "{job:#}");
-    let next: Vec<&str> = job["next_runs"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+    let next: Vec<&str> = job["next_runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
     assert_eq!(next.len(), 5, "{job:#}");
     assert!(next.iter().all(|t| t.ends_with(":00+00:00")), "{next:?}");
     let job_id = job["id"].as_str().unwrap();
@@ -139,10 +163,16 @@ async fn a_job_every_minute_writes_a_row_into_a_real_postgres(pool: PgPool) {
     let start = Instant::now();
     let done = loop {
         let list = runs(&api, job_id).await;
-        if let Some(r) = list.iter().find(|r| !matches!(r["state"].as_str(), Some("queued" | "running"))) {
+        if let Some(r) = list
+            .iter()
+            .find(|r| !matches!(r["state"].as_str(), Some("queued" | "running")))
+        {
             break r.clone();
         }
-        assert!(start.elapsed() < Duration::from_secs(75), "no finished run after 75 s: {list:#?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(75),
+            "no finished run after 75 s: {list:#?}"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     let run = run_with_log(&api, done["id"].as_str().unwrap()).await;
@@ -150,8 +180,16 @@ async fn a_job_every_minute_writes_a_row_into_a_real_postgres(pool: PgPool) {
     assert_eq!(done["state"], "succeeded", "{run:#}");
     assert_eq!(done["exit_code"], 0, "{run:#}");
     assert!(done["duration_ms"].as_i64().is_some(), "{run:#}");
-    let lines: Vec<&str> = run["log"].as_array().unwrap().iter().map(|l| l["line"].as_str().unwrap()).collect();
-    assert!(lines.contains(&"INSERT 0 1"), "psql's answer in the run's output: {lines:?}");
+    let lines: Vec<&str> = run["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["line"].as_str().unwrap())
+        .collect();
+    assert!(
+        lines.contains(&"INSERT 0 1"),
+        "psql's answer in the run's output: {lines:?}"
+    );
     let rows = pg::psql(&container, "SELECT count(*) FROM ticks");
     assert!(rows.parse::<i64>().unwrap() >= 1, "rows: {rows}");
     // The run's container is gone, the replica still serves.
@@ -174,12 +212,24 @@ async fn a_run_past_its_timeout_is_stopped_and_marked_and_a_command_shows_its_ou
     )
     .await;
     let run = run_now(&api, job["id"].as_str().unwrap()).await;
-    let r = until_run(&api, &run, 30, "the run timed out", |r| r["state"] != "queued" && r["state"] != "running").await;
+    let r = until_run(&api, &run, 30, "the run timed out", |r| {
+        r["state"] != "queued" && r["state"] != "running"
+    })
+    .await;
     assert_eq!(r["run"]["state"], "timed_out", "{r:#}");
     assert_eq!(r["run"]["trigger"], "person", "{r:#}");
-    assert!(r["run"]["reason"].as_str().unwrap().contains("timeout of 2 s"), "{r:#}");
+    assert!(
+        r["run"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("timeout of 2 s"),
+        "{r:#}"
+    );
     let took = r["run"]["duration_ms"].as_i64().unwrap();
-    assert!(took < 15_000, "stopped long before sleep 30 ended: {took} ms");
+    assert!(
+        took < 15_000,
+        "stopped long before sleep 30 ended: {took} ms"
+    );
     assert!(run_containers(&api.server.instance).is_empty());
 
     // A one-off command: the service's image, env (its secret opened) and network.
@@ -192,20 +242,39 @@ async fn a_run_past_its_timeout_is_stopped_and_marked_and_a_command_shows_its_ou
         .await;
     assert_eq!(status, 202, "{body}");
     let command = body["id"].as_str().unwrap().to_owned();
-    let r = until_run(&api, &command, 30, "the command ended", |r| r["state"] != "queued" && r["state"] != "running").await;
+    let r = until_run(&api, &command, 30, "the command ended", |r| {
+        r["state"] != "queued" && r["state"] != "running"
+    })
+    .await;
     assert_eq!(r["run"]["state"], "failed", "{r:#}");
     assert_eq!(r["run"]["exit_code"], 3, "{r:#}");
     assert_eq!(r["run"]["trigger"], "command", "{r:#}");
-    let lines: Vec<&str> = r["log"].as_array().unwrap().iter().map(|l| l["line"].as_str().unwrap()).collect();
+    let lines: Vec<&str> = r["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["line"].as_str().unwrap())
+        .collect();
     assert!(lines.contains(&"hello from the env"), "{lines:?}");
-    assert!(lines.contains(&"hello from berth"), "reached the service by name: {lines:?}");
-    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action IN ('service.command', 'job.run')")
-        .fetch_one(&api.server.pool)
-        .await
-        .unwrap();
+    assert!(
+        lines.contains(&"hello from berth"),
+        "reached the service by name: {lines:?}"
+    );
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action IN ('service.command', 'job.run')",
+    )
+    .fetch_one(&api.server.pool)
+    .await
+    .unwrap();
     assert_eq!(audited, 2);
     // Job containers never count as replicas: still one, and the worker left it alone.
-    assert_eq!(api.service(&id).await["containers"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        api.service(&id).await["containers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[sqlx::test(migrations = false)]
@@ -221,7 +290,11 @@ async fn berth_restarted_during_runs_leaves_none_running(pool: PgPool) {
     .await;
     let survivor = run_now(&api, job["id"].as_str().unwrap()).await;
     let (status, body) = api
-        .call(Method::POST, &format!("/api/v1/services/{id}/commands"), Some(json!({"command": [BUSYBOX, "sleep", "300"]})))
+        .call(
+            Method::POST,
+            &format!("/api/v1/services/{id}/commands"),
+            Some(json!({"command": [BUSYBOX, "sleep", "300"]})),
+        )
         .await;
     assert_eq!(status, 202, "{body}");
     let lost = body["id"].as_str().unwrap().to_owned();
@@ -231,10 +304,19 @@ async fn berth_restarted_during_runs_leaves_none_running(pool: PgPool) {
     api.server.restart_worker(quick_worker());
     docker(&["rm", "-f", &lost_container]);
 
-    let r = until_run(&api, &survivor, 60, "the survivor finished", |r| r["state"] != "running").await;
-    assert_eq!(r["run"]["state"], "succeeded", "watched again after the restart: {r:#}");
+    let r = until_run(&api, &survivor, 60, "the survivor finished", |r| {
+        r["state"] != "running"
+    })
+    .await;
+    assert_eq!(
+        r["run"]["state"], "succeeded",
+        "watched again after the restart: {r:#}"
+    );
     assert_eq!(r["run"]["exit_code"], 0, "{r:#}");
-    let r = until_run(&api, &lost, 60, "the lost run closed", |r| r["state"] != "running").await;
+    let r = until_run(&api, &lost, 60, "the lost run closed", |r| {
+        r["state"] != "running"
+    })
+    .await;
     assert_eq!(r["run"]["state"], "interrupted", "{r:#}");
     assert_eq!(r["run"]["reason"], "interrupted: berth restarted", "{r:#}");
     assert!(run_containers(&api.server.instance).is_empty());
@@ -262,18 +344,32 @@ async fn forbid_skips_a_due_run_while_one_still_runs(pool: PgPool) {
         if let Some(r) = list.iter().find(|r| r["trigger"] == "schedule") {
             break r.clone();
         }
-        assert!(start.elapsed() < Duration::from_secs(65), "no scheduled run: {list:#?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(65),
+            "no scheduled run: {list:#?}"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     assert_eq!(skipped["state"], "skipped", "{skipped:#}");
-    assert!(skipped["reason"].as_str().unwrap().contains("still running"), "{skipped:#}");
+    assert!(
+        skipped["reason"]
+            .as_str()
+            .unwrap()
+            .contains("still running"),
+        "{skipped:#}"
+    );
     assert_eq!(run_with_log(&api, &first).await["run"]["state"], "running");
     // Deleting the job stops its run's container.
-    let (status, _) = api.call(Method::DELETE, &format!("/api/v1/jobs/{job_id}"), None).await;
+    let (status, _) = api
+        .call(Method::DELETE, &format!("/api/v1/jobs/{job_id}"), None)
+        .await;
     assert_eq!(status, 204);
     let start = Instant::now();
     while !run_containers(&api.server.instance).is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(30), "the deleted job's run still has a container");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the deleted job's run still has a container"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
@@ -289,7 +385,10 @@ async fn bad_input_names_the_field_and_another_teams_job_is_not_found(pool: PgPo
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let post = |body: Value| {
         client
             .post(server.url(&format!("/api/v1/services/{id}/jobs")))
@@ -297,11 +396,26 @@ async fn bad_input_names_the_field_and_another_teams_job_is_not_found(pool: PgPo
             .send()
     };
     for (body, field) in [
-        (json!({"name": "x", "schedule": "61 * * * *", "command": ["true"]}), "schedule"),
-        (json!({"name": "x", "schedule": "* * * *", "command": ["true"]}), "schedule"),
-        (json!({"name": "x", "schedule": "* * * * *", "command": []}), "command"),
-        (json!({"name": "x", "schedule": "* * * * *", "command": ["true"], "timeout_s": 0}), "timeout_s"),
-        (json!({"name": "No Good", "schedule": "* * * * *", "command": ["true"]}), "name"),
+        (
+            json!({"name": "x", "schedule": "61 * * * *", "command": ["true"]}),
+            "schedule",
+        ),
+        (
+            json!({"name": "x", "schedule": "* * * *", "command": ["true"]}),
+            "schedule",
+        ),
+        (
+            json!({"name": "x", "schedule": "* * * * *", "command": []}),
+            "command",
+        ),
+        (
+            json!({"name": "x", "schedule": "* * * * *", "command": ["true"], "timeout_s": 0}),
+            "timeout_s",
+        ),
+        (
+            json!({"name": "No Good", "schedule": "* * * * *", "command": ["true"]}),
+            "name",
+        ),
     ] {
         let r = post(body.clone()).await.unwrap();
         assert_eq!(r.status(), 422, "{body}");
@@ -311,18 +425,32 @@ async fn bad_input_names_the_field_and_another_teams_job_is_not_found(pool: PgPo
     assert_eq!(server.count("jobs").await, 0, "nothing was saved");
 
     let (team_b, their_service) = other_teams_service(&server.pool, "theirs").await;
-    let input = serde_json::from_value(json!({"name": "theirs", "schedule": "* * * * *", "command": ["true"]})).unwrap();
-    let theirs = app::store::jobs::create(&server.pool, app::store::audit::Actor::worker(team_b), their_service, &input)
-        .await
-        .unwrap()
-        .id;
+    let input = serde_json::from_value(
+        json!({"name": "theirs", "schedule": "* * * * *", "command": ["true"]}),
+    )
+    .unwrap();
+    let theirs = app::store::jobs::create(
+        &server.pool,
+        app::store::audit::Actor::worker(team_b),
+        their_service,
+        &input,
+    )
+    .await
+    .unwrap()
+    .id;
     for (method, path) in [
         (Method::GET, format!("/api/v1/jobs/{theirs}")),
         (Method::DELETE, format!("/api/v1/jobs/{theirs}")),
         (Method::POST, format!("/api/v1/jobs/{theirs}/run")),
         (Method::GET, format!("/api/v1/jobs/{theirs}/runs")),
-        (Method::GET, format!("/api/v1/services/{their_service}/jobs")),
-        (Method::POST, format!("/api/v1/services/{their_service}/commands")),
+        (
+            Method::GET,
+            format!("/api/v1/services/{their_service}/jobs"),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/services/{their_service}/commands"),
+        ),
     ] {
         let r = client
             .request(method.clone(), server.url(&path))

@@ -58,7 +58,9 @@ pub async fn service_jobs(id: String) -> Result<JobsPanel, ServerFnError> {
     let (ctx, actor) = guard::member(crate::domain::Permission::ReadServices)?;
     let id = guard::id(&id)?;
     let team = actor.team_id;
-    let jobs = store::list(&ctx.pool, team, id).await.map_err(guard::fail)?;
+    let jobs = store::list(&ctx.pool, team, id)
+        .await
+        .map_err(guard::fail)?;
     let runs = store::history(&ctx.pool, team, RunsOf::Service(id), RECENT_RUNS, None)
         .await
         .map_err(guard::fail)?;
@@ -118,7 +120,10 @@ pub async fn run_job(id: String) -> Result<String, ServerFnError> {
         .await
         .map_err(guard::fail)?;
     if guard::without_js() {
-        leptos_axum::redirect(&format!("/services/{}?run={}#run-output", run.service_id, run.id));
+        leptos_axum::redirect(&format!(
+            "/services/{}?run={}#run-output",
+            run.service_id, run.id
+        ));
     }
     Ok(run.id.to_string())
 }

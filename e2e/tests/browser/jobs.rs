@@ -35,19 +35,30 @@ pub async fn scheduled_jobs(c: &Client, image: &TickerImage) -> anyhow::Result<(
     let zone = text_of(c, "#jobs-time-zone").await?;
     ensure!(zone == "UTC", "the time zone is named: {zone:?}");
     let first = runs[0].text().await?;
-    ensure!(first.ends_with("+00:00"), "a run time with the zone's offset: {first}");
+    ensure!(
+        first.ends_with("+00:00"),
+        "a run time with the zone's offset: {first}"
+    );
     shot(c, "30-job-defined").await?;
 
-    c.find(Locator::Css("#run-now-hello")).await?.click().await?;
+    c.find(Locator::Css("#run-now-hello"))
+        .await?
+        .click()
+        .await?;
     c.wait()
         .at_most(Duration::from_secs(60))
         .for_element(Locator::Css("#run-output[data-state=succeeded]"))
         .await
         .context("the run succeeded on the page")?;
     let output = text_of(c, "#run-output-lines").await?;
-    ensure!(output.contains("hello from a job"), "the run's output: {output:?}");
     ensure!(
-        c.find(Locator::Css("#job-runs tr[data-state=succeeded]")).await.is_ok(),
+        output.contains("hello from a job"),
+        "the run's output: {output:?}"
+    );
+    ensure!(
+        c.find(Locator::Css("#job-runs tr[data-state=succeeded]"))
+            .await
+            .is_ok(),
         "the run is in the history"
     );
     shot(c, "31-job-run-output").await?;

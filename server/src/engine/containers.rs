@@ -131,7 +131,11 @@ impl Engine {
             .list_containers(Some(options))
             .await?
             .into_iter()
-            .filter(|c| !c.labels.as_ref().is_some_and(|l| l.contains_key(LABEL_JOB_RUN)))
+            .filter(|c| {
+                !c.labels
+                    .as_ref()
+                    .is_some_and(|l| l.contains_key(LABEL_JOB_RUN))
+            })
             .collect())
     }
 

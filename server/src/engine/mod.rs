@@ -14,12 +14,12 @@ mod volumes;
 
 pub use client::Engine;
 pub use containers::ContainerError;
-pub use job::{JobContainer, JobExit};
 pub use image::{BuildContext, BuildOptions, ImageError};
+pub use job::{JobContainer, JobExit};
 pub use observe::{OutputChunk, Usage};
 pub use observed::{
-    Observed, LABEL_DEPLOYMENT, LABEL_INSTANCE, LABEL_JOB, LABEL_JOB_RUN, LABEL_MANAGED, LABEL_REPLICA, LABEL_SERVICE,
-    LABEL_TEAM, LABEL_TEMPLATE,
+    Observed, LABEL_DEPLOYMENT, LABEL_INSTANCE, LABEL_JOB, LABEL_JOB_RUN, LABEL_MANAGED,
+    LABEL_REPLICA, LABEL_SERVICE, LABEL_TEAM, LABEL_TEMPLATE,
 };
 pub use pull::LocalImage;
 pub use pull_progress::PullProgress;

@@ -16,11 +16,7 @@ pub enum Due {
 
 /// `open`: runs of the job queued or running; `missed`: the occurrences fell due while
 /// Berth was down (`None`: on time).
-pub fn on_due(
-    policy: ConcurrencyPolicy,
-    open: usize,
-    missed: Option<(MissedRuns, usize)>,
-) -> Due {
+pub fn on_due(policy: ConcurrencyPolicy, open: usize, missed: Option<(MissedRuns, usize)>) -> Due {
     if let Some((MissedRuns::Skip, n)) = missed {
         return Due::Skip(format!(
             "{n} run{} missed while Berth was down (missed runs: skip)",
@@ -58,7 +54,9 @@ mod tests {
 
     #[test]
     fn missed_runs_skip_or_run_once() {
-        assert!(matches!(on_due(Allow, 0, Some((MissedRuns::Skip, 2))), Due::Skip(why) if why.contains("2 runs missed")));
+        assert!(
+            matches!(on_due(Allow, 0, Some((MissedRuns::Skip, 2))), Due::Skip(why) if why.contains("2 runs missed"))
+        );
         assert_eq!(on_due(Allow, 0, Some((MissedRuns::RunOnce, 5))), Due::Start);
     }
 }

@@ -41,7 +41,7 @@ impl Runner {
                 Ok(None) => return,
                 Err(why) => {
                     tracing::info!(run = %run.id, %why, "jobs: run could not start");
-                    self.log(&run, "berth", &[why.clone()], 0).await;
+                    self.log(&run, "berth", std::slice::from_ref(&why), 0).await;
                     self.close(&run, RunState::Failed, None, Some(&why)).await;
                     return;
                 }
@@ -94,8 +94,14 @@ impl Runner {
             .unwrap_or(Duration::ZERO);
         let kept = runs::log_lines(&self.pool, run.id).await.unwrap_or(0);
         // A watcher resumed after a restart follows from now on (earlier lines are kept).
-        let since = if kept > 0 { chrono::Utc::now().timestamp() } else { 0 };
-        let output = self.clone().follow(run.clone(), container.to_owned(), since, kept);
+        let since = if kept > 0 {
+            chrono::Utc::now().timestamp()
+        } else {
+            0
+        };
+        let output = self
+            .clone()
+            .follow(run.clone(), container.to_owned(), since, kept);
         let output = tokio::spawn(output);
         let end = tokio::select! {
             code = self.engine.wait_job(container) => End::Exited(code.unwrap_or(None)),
@@ -117,16 +123,26 @@ impl Runner {
                     .await
             }
             End::Exited(None) => {
-                self.close(run, RunState::Interrupted, None, Some("its container disappeared"))
-                    .await
+                self.close(
+                    run,
+                    RunState::Interrupted,
+                    None,
+                    Some("its container disappeared"),
+                )
+                .await
             }
             End::TimedOut => {
                 let why = format!(
                     "ran past its timeout of {} s: stopped (SIGTERM, then SIGKILL after {} s)",
                     run.timeout_s, self.grace
                 );
-                self.log(run, "berth", &[why.clone()], runs::log_lines(&self.pool, run.id).await.unwrap_or(0))
-                    .await;
+                self.log(
+                    run,
+                    "berth",
+                    std::slice::from_ref(&why),
+                    runs::log_lines(&self.pool, run.id).await.unwrap_or(0),
+                )
+                .await;
                 let code = match self.engine.job_container(run.id).await {
                     Ok(Some(crate::engine::JobExit::Exited { code, .. })) => Some(code as i32),
                     _ => None,
@@ -150,7 +166,8 @@ impl Runner {
         let note = format!("finished while Berth was restarting (exit code {code})");
         let kept = runs::log_lines(&self.pool, run.id).await.unwrap_or(0);
         self.log(run, "berth", &[note], kept).await;
-        self.close(run, state, Some(code as i32), why.as_deref()).await;
+        self.close(run, state, Some(code as i32), why.as_deref())
+            .await;
         if let Err(e) = self.engine.remove_job(container).await {
             tracing::warn!(run = %run.id, error = %e, "jobs: cannot remove a run's container");
         }
@@ -170,7 +187,11 @@ impl Runner {
 
     /// Keeps what the container prints, line by line, until it stops.
     async fn follow(self, run: RunRow, container: String, since: i64, mut kept: i64) {
-        let stream = match self.engine.output(&container, None, since, true, false).await {
+        let stream = match self
+            .engine
+            .output(&container, None, since, true, false)
+            .await
+        {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(run = %run.id, error = %e, "jobs: cannot follow a run's output");

@@ -92,14 +92,17 @@ impl Scheduler {
                     )
                     .await?;
                 }
-                Err(e) => tracing::warn!(run = %run.id, error = %e, "jobs: cannot look for a run's container"),
+                Err(e) => {
+                    tracing::warn!(run = %run.id, error = %e, "jobs: cannot look for a run's container")
+                }
             }
         }
         let now = Utc::now();
         for job in runs::enabled_jobs(&self.pool).await? {
             let due = self.due(&job, now);
             if !due.is_empty() {
-                self.handle(&job, RunTrigger::Missed, Some(due.len())).await?;
+                self.handle(&job, RunTrigger::Missed, Some(due.len()))
+                    .await?;
             }
             runs::advance(&self.pool, job.id, now).await?;
         }

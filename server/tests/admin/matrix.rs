@@ -136,7 +136,13 @@ impl Matrix {
             out = out.replace("{fresh_service}", &id.to_string());
         }
         if out.contains("{fresh_job}") {
-            let id = job_of(&self.s().pool, self.t.team_a, self.service, &format!("gone-{n}")).await;
+            let id = job_of(
+                &self.s().pool,
+                self.t.team_a,
+                self.service,
+                &format!("gone-{n}"),
+            )
+            .await;
             out = out.replace("{fresh_job}", &id.to_string());
         }
         if out.contains("{fresh_invitation}") {
@@ -360,8 +366,13 @@ async fn job_of(pool: &PgPool, team: Uuid, service: Uuid, name: &str) -> Uuid {
         "name": name, "schedule": "0 3 * * *", "command": ["true"]
     }))
     .unwrap();
-    app::store::jobs::create(pool, app::store::audit::Actor::worker(team), service, &input)
-        .await
-        .unwrap()
-        .id
+    app::store::jobs::create(
+        pool,
+        app::store::audit::Actor::worker(team),
+        service,
+        &input,
+    )
+    .await
+    .unwrap()
+    .id
 }

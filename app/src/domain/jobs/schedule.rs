@@ -66,7 +66,12 @@ pub fn time_zone(name: &str) -> Result<Tz, String> {
 /// The next five runs shown with a job, RFC 3339 with the zone's offset.
 pub fn preview(expr: &str, tz: Tz, now: DateTime<Utc>) -> Vec<String> {
     Schedule::parse(expr)
-        .map(|s| s.next_runs(tz, now, 5).iter().map(|t| t.to_rfc3339()).collect())
+        .map(|s| {
+            s.next_runs(tz, now, 5)
+                .iter()
+                .map(|t| t.to_rfc3339())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -106,16 +111,31 @@ mod tests {
     #[test]
     fn due_between_is_after_exclusive_until_inclusive() {
         let s = Schedule::parse("*/10 * * * *").unwrap();
-        let due = s.due_between(Tz::UTC, at("2026-01-10T12:00:00Z"), at("2026-01-10T12:30:00Z"), 10);
+        let due = s.due_between(
+            Tz::UTC,
+            at("2026-01-10T12:00:00Z"),
+            at("2026-01-10T12:30:00Z"),
+            10,
+        );
         assert_eq!(due.len(), 3);
-        assert_eq!(due[0], Utc.with_ymd_and_hms(2026, 1, 10, 12, 10, 0).unwrap());
-        let none = s.due_between(Tz::UTC, at("2026-01-10T12:00:00Z"), at("2026-01-10T12:09:59Z"), 10);
+        assert_eq!(
+            due[0],
+            Utc.with_ymd_and_hms(2026, 1, 10, 12, 10, 0).unwrap()
+        );
+        let none = s.due_between(
+            Tz::UTC,
+            at("2026-01-10T12:00:00Z"),
+            at("2026-01-10T12:09:59Z"),
+            10,
+        );
         assert!(none.is_empty());
     }
 
     #[test]
     fn bad_expressions_and_zones_say_why() {
-        assert!(Schedule::parse("* * * *").unwrap_err().contains("five fields"));
+        assert!(Schedule::parse("* * * *")
+            .unwrap_err()
+            .contains("five fields"));
         assert!(Schedule::parse("61 * * * *").is_err());
         assert!(Schedule::parse("@daily").is_err());
         assert!(time_zone("Mars/Olympus").unwrap_err().contains("IANA"));

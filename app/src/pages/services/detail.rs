@@ -1,6 +1,6 @@
 use super::{
-    deployments::Deployments, git::GitSourceCard, jobs::JobsCard, logs::LogViewer, metrics::MetricsCharts,
-    timeline::Timeline,
+    deployments::Deployments, git::GitSourceCard, jobs::JobsCard, logs::LogViewer,
+    metrics::MetricsCharts, timeline::Timeline,
 };
 use crate::api::services::{get_service, RotateWebhook, ServiceAction};
 use crate::components::{refresh_on_live, AppLayout, ServiceBadge};

@@ -2,9 +2,7 @@
 //! (in the instance's time zone, said), a form to define one, "Run now", a one-off
 //! "Run command", the recent runs, and one run's output — re-read live as runs change.
 
-use crate::api::jobs::{
-    job_run_output, service_jobs, DeleteJob, RunCommand, RunJob, SaveJob,
-};
+use crate::api::jobs::{job_run_output, service_jobs, DeleteJob, RunCommand, RunJob, SaveJob};
 use crate::components::refresh_on_live;
 use crate::domain::jobs::{JobRunView, JobView};
 use crate::domain::live::LiveTopic;
@@ -28,21 +26,19 @@ pub fn JobsCard(
     let panel = Resource::new(
         {
             let id = id.clone();
-            move || {
-                (
-                    id.clone(),
-                    save.version().get() + delete.version().get(),
-                )
-            }
+            move || (id.clone(), save.version().get() + delete.version().get())
         },
         |(id, _)| service_jobs(id),
     );
-    let output = Resource::new(move || shown.get(), |run| async move {
-        match run {
-            Some(r) => job_run_output(r).await.map(Some),
-            None => Ok(None),
-        }
-    });
+    let output = Resource::new(
+        move || shown.get(),
+        |run| async move {
+            match run {
+                Some(r) => job_run_output(r).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
     Effect::new(move |_| {
         if let Some(Ok(r)) = run.value().get() {
             shown.set(Some(r));
@@ -66,7 +62,7 @@ pub fn JobsCard(
             save.value().get().and_then(|r| r.err()),
             run.value().get().and_then(|r| r.err()),
             delete.value().get().and_then(|r| r.err()),
-            command.value().get().and_then(|r| r.err().map(|e| e)),
+            command.value().get().and_then(|r| r.err()),
         ]
         .into_iter()
         .flatten()

@@ -241,7 +241,14 @@ async fn audit(
     job: &JobRow,
     summary: serde_json::Value,
 ) -> Result<(), sqlx::Error> {
-    record(conn, actor, action, Target::new("job", job.id, &job.name), summary).await
+    record(
+        conn,
+        actor,
+        action,
+        Target::new("job", job.id, &job.name),
+        summary,
+    )
+    .await
 }
 
 /// Queues a run of a job ("Run now") for the scheduler; audited as `job.run`.

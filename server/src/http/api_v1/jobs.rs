@@ -25,10 +25,7 @@ use axum::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/services/{id}/jobs", get(list).post(create))
-        .route(
-            "/api/v1/jobs/{id}",
-            get(show).put(replace).delete(remove),
-        )
+        .route("/api/v1/jobs/{id}", get(show).put(replace).delete(remove))
         .route("/api/v1/jobs/{id}/run", post(run_now))
         .route("/api/v1/jobs/{id}/runs", get(job_runs))
         .route("/api/v1/services/{id}/job-runs", get(service_runs))
