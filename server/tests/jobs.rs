@@ -424,6 +424,56 @@ async fn bad_input_names_the_field_and_another_teams_job_is_not_found(pool: PgPo
     }
     assert_eq!(server.count("jobs").await, 0, "nothing was saved");
 
+    // The service page's form without JavaScript: a wrong schedule comes back to the page
+    // saying why; a good one is saved and the page lists its next five runs and the zone.
+    let form_post = |schedule: &'static str| {
+        client
+            .post(server.url("/api/save_job"))
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", server.url(&format!("/services/{id}")))
+            .form(&[
+                ("service", id.as_str()),
+                ("name", "nightly"),
+                ("schedule", schedule),
+                ("command", "/bin/true\n"),
+                ("timeout_s", "60"),
+                ("concurrency", "forbid"),
+                ("missed_runs", "skip"),
+            ])
+            .send()
+    };
+    let r = form_post("99 * * * *").await.unwrap();
+    let back = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        back.starts_with(&format!("/services/{id}?job_error=")),
+        "{back}"
+    );
+    assert!(back.contains("Schedule"), "{back}");
+    assert_eq!(server.count("jobs").await, 0);
+    let r = form_post("30 2 * * *").await.unwrap();
+    assert_eq!(
+        r.headers()["location"],
+        format!("/services/{id}#jobs").as_str()
+    );
+    let page = server.page(&client, &format!("/services/{id}")).await;
+    assert!(
+        page.contains(r#"id="next-runs-nightly""#),
+        "the jobs card lists the job"
+    );
+    assert_eq!(
+        page.matches("T02:30:00+00:00</time>").count(),
+        5,
+        "five next runs at 02:30 UTC"
+    );
+    assert!(
+        page.contains(r#"id="jobs-time-zone">UTC<"#),
+        "the zone is named"
+    );
+    sqlx::query("DELETE FROM jobs")
+        .execute(&server.pool)
+        .await
+        .unwrap();
+
     let (team_b, their_service) = other_teams_service(&server.pool, "theirs").await;
     let input = serde_json::from_value(
         json!({"name": "theirs", "schedule": "* * * * *", "command": ["true"]}),
