@@ -119,9 +119,11 @@ pub struct JobInput {
     pub schedule: String,
     /// The program and its arguments (never a shell string): 1–64 arguments, each at most
     /// 4096 bytes; the first replaces the image's entrypoint.
+    #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 64))]
     pub command: Vec<String>,
     /// Seconds a run may take before it is stopped and marked `timed_out`: 1–86400.
     #[serde(default = "default_timeout")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 86400))]
     pub timeout_s: i32,
     #[serde(default)]
     pub concurrency: ConcurrencyPolicy,
@@ -200,9 +202,11 @@ pub struct RunLogLine {
 #[serde(deny_unknown_fields)]
 pub struct CommandInput {
     /// The program and its arguments, as for a job.
+    #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 64))]
     pub command: Vec<String>,
     /// Seconds before it is stopped: 1–86400 (default 600).
     #[serde(default = "default_command_timeout")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 86400))]
     pub timeout_s: i32,
 }
 
