@@ -95,6 +95,11 @@ pub struct Config {
     #[arg(long, env = "BERTH_RESYNC_INTERVAL", default_value = "15s", value_parser = parse_duration)]
     pub resync_interval: Duration,
 
+    /// The IANA time zone job schedules are read in and their next runs shown in (e.g.
+    /// Europe/Berlin).
+    #[arg(long, env = "BERTH_TIME_ZONE", default_value = "UTC", value_parser = parse_time_zone)]
+    pub time_zone: chrono_tz::Tz,
+
     /// Reverse proxies whose X-Forwarded-For is believed for rate limiting (comma-separated IPs).
     #[arg(long, env = "BERTH_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpAddr>,
@@ -257,7 +262,7 @@ impl Config {
             None => format!("embedded in {}", self.data_dir.join("postgres").display()),
         };
         format!(
-            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?} header_read_timeout={:?} body_read_timeout={:?} deploy_timeout={:?} pull_timeout={:?} unhealthy_replace_after={:?} stop_grace={:?} resync_interval={:?} caddy_admin={} proxy_tls={} drain_delay={:?} build_concurrency={} build_timeout={:?} keep_images={} git_local_root={}",
+            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?} header_read_timeout={:?} body_read_timeout={:?} deploy_timeout={:?} pull_timeout={:?} unhealthy_replace_after={:?} stop_grace={:?} resync_interval={:?} caddy_admin={} proxy_tls={} drain_delay={:?} build_concurrency={} build_timeout={:?} keep_images={} git_local_root={} time_zone={}",
             self.addr,
             self.data_dir.display(),
             db,
@@ -279,6 +284,7 @@ impl Config {
             self.build_timeout,
             self.keep_images,
             self.git_local_root().as_deref().unwrap_or("-"),
+            self.time_zone,
         )
     }
 }
@@ -310,6 +316,11 @@ pub fn redact_url(url: &str) -> String {
         None => String::new(),
     };
     format!("{scheme}://{authority}{path}{query}")
+}
+
+/// An IANA time zone name (BERTH_TIME_ZONE).
+fn parse_time_zone(s: &str) -> Result<chrono_tz::Tz, String> {
+    app::domain::jobs::schedule::time_zone(s)
 }
 
 /// `90s`, `30m`, `12h`, `2d`, or plain seconds.

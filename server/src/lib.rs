@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod engine;
 pub mod http;
+pub mod jobs;
 pub mod live;
 pub mod notify;
 pub mod proxy;
@@ -62,6 +63,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             backups: config.backup_settings(),
             notify: notify::NotifySettings {
                 retry_delays: config.notify_retry_delays.clone(),
+                ..Default::default()
+            },
+            jobs: jobs::JobSettings {
+                time_zone: config.time_zone,
                 ..Default::default()
             },
             ..Default::default()

@@ -53,6 +53,8 @@ pub struct ServerContext {
     pub passwords: Arc<dyn Passwords>,
     /// BERTH_GIT_LOCAL_ROOT: local git repositories must be below it (`None`: none allowed).
     pub git_local_root: Option<String>,
+    /// BERTH_TIME_ZONE: job schedules are read and previewed in it.
+    pub time_zone: chrono_tz::Tz,
 }
 
 impl ServerContext {

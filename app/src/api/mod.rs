@@ -5,6 +5,7 @@ pub mod account;
 pub mod backups;
 #[cfg(feature = "ssr")]
 pub mod context;
+pub mod jobs;
 pub mod notifications;
 pub mod services;
 mod session;

@@ -6,6 +6,7 @@
 pub mod backup;
 mod error;
 pub mod instance;
+pub mod jobs;
 pub mod notifications;
 pub mod outbound;
 pub mod service;

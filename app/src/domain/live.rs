@@ -19,6 +19,8 @@ pub enum LiveTopic {
     Log,
     /// The service's timeline.
     Events,
+    /// A scheduled job, one of its runs (or a one-off command's), or a line of a run's output.
+    Jobs,
 }
 
 /// What a database trigger announces on [`LIVE_CHANNEL`] (the payload, as JSON). The live

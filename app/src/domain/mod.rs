@@ -4,6 +4,7 @@ pub mod account;
 pub mod backup;
 pub mod form_error;
 pub mod instance;
+pub mod jobs;
 pub mod live;
 pub mod log_line;
 pub mod notification;

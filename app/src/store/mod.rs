@@ -10,6 +10,7 @@ pub mod change;
 pub mod credential_binding;
 pub mod deployments;
 pub mod invitations;
+pub mod jobs;
 pub mod notifications;
 pub mod routes;
 pub mod secret_box;

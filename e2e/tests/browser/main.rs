@@ -9,6 +9,7 @@ mod backups;
 mod debian_images;
 mod first_run;
 mod fixtures;
+mod jobs;
 mod live;
 mod notifications;
 mod page;
@@ -20,6 +21,7 @@ use e2e::{Berth, Chromedriver};
 use fantoccini::Client;
 use first_run::{first_run_sign_out_and_in, without_javascript};
 use fixtures::{GitRepo, TickerImage};
+use jobs::scheduled_jobs;
 use notifications::notifications;
 use page::{browser, shot};
 use real_apps::{real_applications, RealApps};
@@ -71,6 +73,9 @@ async fn first_run_login_logout_in_chromium() -> anyhow::Result<()> {
             }
             if r.is_ok() {
                 r = notifications(&c, &base).await;
+            }
+            if r.is_ok() {
+                r = scheduled_jobs(&c, &image).await;
             }
             if r.is_ok() {
                 r = team_flow(&c, &driver, &base, &image).await;

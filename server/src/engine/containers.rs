@@ -4,7 +4,7 @@
 
 use super::client::Engine;
 use super::observed::{
-    label_filter, Observed, LABEL_INSTANCE, LABEL_MANAGED, LABEL_SERVICE, LABEL_TEAM,
+    label_filter, Observed, LABEL_INSTANCE, LABEL_JOB_RUN, LABEL_MANAGED, LABEL_SERVICE, LABEL_TEAM,
 };
 use super::replica::{container_body, team_network, ReplicaTemplate};
 use app::domain::log_line;
@@ -126,7 +126,17 @@ impl Engine {
             .all(true)
             .filters(&label_filter(&labels))
             .build();
-        Ok(docker.list_containers(Some(options)).await?)
+        // Job and command containers carry the service's label too, but are never replicas.
+        Ok(docker
+            .list_containers(Some(options))
+            .await?
+            .into_iter()
+            .filter(|c| {
+                !c.labels
+                    .as_ref()
+                    .is_some_and(|l| l.contains_key(LABEL_JOB_RUN))
+            })
+            .collect())
     }
 
     /// Creates the team's network unless it exists.

@@ -4,6 +4,7 @@ mod client;
 mod containers;
 mod events;
 mod image;
+mod job;
 mod observe;
 mod observed;
 mod pull;
@@ -15,10 +16,11 @@ mod volumes;
 pub use client::Engine;
 pub use containers::ContainerError;
 pub use image::{BuildContext, BuildOptions, ImageError};
+pub use job::{JobContainer, JobExit};
 pub use observe::{OutputChunk, Usage};
 pub use observed::{
-    Observed, LABEL_DEPLOYMENT, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REPLICA, LABEL_SERVICE,
-    LABEL_TEAM, LABEL_TEMPLATE,
+    Observed, LABEL_DEPLOYMENT, LABEL_INSTANCE, LABEL_JOB, LABEL_JOB_RUN, LABEL_MANAGED,
+    LABEL_REPLICA, LABEL_SERVICE, LABEL_TEAM, LABEL_TEMPLATE,
 };
 pub use pull::LocalImage;
 pub use pull_progress::PullProgress;

@@ -15,6 +15,10 @@ pub const LABEL_SERVICE: &str = "berth.service";
 pub const LABEL_DEPLOYMENT: &str = "berth.deployment";
 pub const LABEL_TEMPLATE: &str = "berth.template";
 pub const LABEL_REPLICA: &str = "berth.replica";
+/// On a job's or one-off command's container: the job (empty for a command).
+pub const LABEL_JOB: &str = "berth.job";
+/// On a job's or one-off command's container: the run. Such containers are never replicas.
+pub const LABEL_JOB_RUN: &str = "berth.job_run";
 
 /// A container of Berth's as Docker reports it, with Berth's labels read back.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -34,6 +34,8 @@ pub struct Settings {
     pub header_read_timeout: Duration,
     /// A request body not received in full this long after its handler starts: 408.
     pub body_read_timeout: Duration,
+    /// BERTH_TIME_ZONE: job schedules are read and previewed in it.
+    pub time_zone: chrono_tz::Tz,
 }
 
 impl Settings {
@@ -51,6 +53,7 @@ impl Settings {
             git_local_root: c.git_local_root(),
             header_read_timeout: c.header_read_timeout,
             body_read_timeout: c.body_read_timeout,
+            time_zone: c.time_zone,
         }
     }
 }
@@ -67,6 +70,7 @@ impl Default for Settings {
             git_local_root: None,
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
+            time_zone: chrono_tz::Tz::UTC,
         }
     }
 }
@@ -159,6 +163,7 @@ impl AppState {
             public_url: self.settings.public_origin.clone(),
             passwords: Arc::new(crate::auth::password::Argon2Passwords),
             git_local_root: self.settings.git_local_root.clone(),
+            time_zone: self.settings.time_zone,
         }
     }
 }

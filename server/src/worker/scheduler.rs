@@ -58,6 +58,16 @@ impl Worker {
             )
             .run(),
         );
+        sources.spawn(
+            crate::jobs::Scheduler::new(
+                self.pool.clone(),
+                self.engine.clone(),
+                self.secrets.clone(),
+                self.settings.jobs.clone(),
+                self.settings.stop_grace,
+            )
+            .run(),
+        );
         if let Some(proxy) = &self.proxy {
             // Routes come back from Postgres before any reconcile runs.
             sources.spawn(proxy.clone().run(self.pool.clone()));

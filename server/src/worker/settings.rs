@@ -1,6 +1,8 @@
 //! How the worker behaves: deadlines, intervals, concurrency, and what runs beside it.
 
-use crate::{build::BuildSettings, notify::NotifySettings, proxy::ProxySettings};
+use crate::{
+    build::BuildSettings, jobs::JobSettings, notify::NotifySettings, proxy::ProxySettings,
+};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -29,6 +31,8 @@ pub struct WorkerSettings {
     pub backups: crate::backups::BackupSettings,
     /// Notification deliveries (sent by the leader, next to the reconciler).
     pub notify: NotifySettings,
+    /// Scheduled jobs and one-off commands (run by the leader, next to the reconciler).
+    pub jobs: JobSettings,
 }
 
 impl Default for WorkerSettings {
@@ -45,6 +49,7 @@ impl Default for WorkerSettings {
             backups: Default::default(),
             build: BuildSettings::default(),
             notify: NotifySettings::default(),
+            jobs: JobSettings::default(),
         }
     }
 }

@@ -16,6 +16,9 @@ pub fn addresses_an_id(template: &str) -> bool {
     [
         "{service}",
         "{deployment}",
+        "{job}",
+        "{job_run}",
+        "{fresh_job}",
         "{fresh_service}",
         "{fresh_invitation}",
         "{fresh_token}",
@@ -42,6 +45,9 @@ pub struct Matrix {
     pub t: Teams,
     pub service: Uuid,
     deployment: Uuid,
+    /// A scheduled job of the service, and a run of it (queued: no worker runs here).
+    job: Uuid,
+    job_run: Uuid,
     target: Person,
     n: std::cell::Cell<u32>,
 }
@@ -70,10 +76,21 @@ impl Matrix {
         .await
         .unwrap();
         let target = join(&t.s, &t.owner.cookie(), "Tara Target", "viewer").await;
+        let job = job_of(&t.s.pool, t.team_a, service, "nightly").await;
+        let job_run = app::store::jobs::queue_job_run(
+            &t.s.pool,
+            app::store::audit::Actor::worker(t.team_a),
+            job,
+        )
+        .await
+        .unwrap()
+        .id;
         Matrix {
             t,
             service,
             deployment,
+            job,
+            job_run,
             target,
             n: std::cell::Cell::new(0),
         }
@@ -103,6 +120,8 @@ impl Matrix {
         let mut out = template
             .replace("{service}", &self.service.to_string())
             .replace("{deployment}", &self.deployment.to_string())
+            .replace("{job_run}", &self.job_run.to_string())
+            .replace("{job}", &self.job.to_string())
             .replace("{target}", &self.target.id.to_string())
             .replace("{n}", &n.to_string());
         if out.contains("{team_name}") {
@@ -117,6 +136,16 @@ impl Matrix {
         if out.contains("{fresh_service}") {
             let id = create_service(&self.s().pool, self.t.team_a, &format!("victim-{n}")).await;
             out = out.replace("{fresh_service}", &id.to_string());
+        }
+        if out.contains("{fresh_job}") {
+            let id = job_of(
+                &self.s().pool,
+                self.t.team_a,
+                self.service,
+                &format!("gone-{n}"),
+            )
+            .await;
+            out = out.replace("{fresh_job}", &id.to_string());
         }
         if out.contains("{fresh_invitation}") {
             let (status, body) = invite(
@@ -178,6 +207,14 @@ impl Matrix {
                     .fetch_one(pool)
                     .await
                     .unwrap(),
+            ),
+            ("DELETE", p) if p.starts_with("/api/v1/jobs/") => Some(
+                sqlx::query_scalar::<_, i64>("SELECT count(*) FROM jobs WHERE id = $1")
+                    .bind(id?)
+                    .fetch_one(pool)
+                    .await
+                    .unwrap()
+                    == 0,
             ),
             ("DELETE", p) if p.starts_with("/api/v1/invitations/") => Some(
                 sqlx::query_scalar::<_, bool>(
@@ -361,4 +398,21 @@ impl Matrix {
             );
         }
     }
+}
+
+/// A job of `service` (team `team`) named `name`, made through the store.
+async fn job_of(pool: &PgPool, team: Uuid, service: Uuid, name: &str) -> Uuid {
+    let input = serde_json::from_value(json!({
+        "name": name, "schedule": "0 3 * * *", "command": ["true"]
+    }))
+    .unwrap();
+    app::store::jobs::create(
+        pool,
+        app::store::audit::Actor::worker(team),
+        service,
+        &input,
+    )
+    .await
+    .unwrap()
+    .id
 }

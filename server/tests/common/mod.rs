@@ -202,6 +202,17 @@ impl TestServer {
 }
 
 impl TestServer {
+    /// Berth restarted: the worker stops as a killed process would (its containers stay)
+    /// and a new one starts on the same database and engine.
+    pub fn restart_worker(&mut self, settings: WorkerSettings) {
+        if let Some(worker) = self.worker.take() {
+            worker.abort();
+        }
+        let secrets = server::secrets::SecretBox::from_key_bytes(&[9u8; 32]).unwrap();
+        let worker = Worker::new(self.pool.clone(), self.engine.clone(), secrets, settings);
+        self.worker = Some(worker.spawn());
+    }
+
     /// Stops the worker and removes whatever it left behind (the test may have panicked
     /// half-way): every container and network of this instance. Again: nothing to do.
     pub fn stop_worker_and_clean_up(&mut self) {

@@ -28,7 +28,7 @@ pub use change::{
     adopt_stored_image, classify, keep_stored_order, keep_stored_secrets, spec_change, Change,
 };
 pub use container::{out_of_memory_note, ContainerView, ReplicaIndex};
-pub use field::FieldError;
+pub use field::{is_dns_label, FieldError};
 pub use form::{form_field, FormProblem, ServiceForm};
 pub use git_source::{
     check_branch, check_repo_path, is_commit_sha, BuildArg, GitCredentials, GitSource,

@@ -1,6 +1,6 @@
 use super::{
-    backups::Backups, deployments::Deployments, git::GitSourceCard, logs::LogViewer,
-    metrics::MetricsCharts, timeline::Timeline,
+    backups::Backups, deployments::Deployments, git::GitSourceCard, jobs::JobsCard,
+    logs::LogViewer, metrics::MetricsCharts, timeline::Timeline,
 };
 use crate::api::services::{get_service, RotateWebhook, ServiceAction};
 use crate::components::{refresh_on_live, AppLayout, ServiceBadge};
@@ -75,10 +75,15 @@ pub fn ServiceDetailPage() -> impl IntoView {
                         let reads_logs = me.await.ok().flatten().is_some_and(|m| {
                             m.role.allows(crate::domain::Permission::ReadContainerLogs)
                         });
+                        let manage = me.await.ok().flatten().is_some_and(|m| {
+                            m.role.allows(crate::domain::Permission::ManageServices)
+                        });
+                        let jobs = view! { <JobsCard id=id() manage=manage reads_logs=reads_logs /> };
                         if reads_logs {
-                            view! { <LogViewer id=id() replicas=replicas /> }.into_any()
+                            view! { {jobs} <LogViewer id=id() replicas=replicas /> }.into_any()
                         } else {
                             view! {
+                                {jobs}
                                 <section class="card" id="logs-not-allowed">
                                     <h2>"Logs"</h2>
                                     <p class="muted">"Container output can carry secrets: developers, admins and owners read it."</p>

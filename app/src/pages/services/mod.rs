@@ -5,6 +5,7 @@ mod deployments;
 mod detail;
 mod form;
 mod git;
+mod jobs;
 mod list;
 mod logs;
 mod metrics;

@@ -42,3 +42,11 @@ pub struct DeploymentWithLog {
     pub deployment: DeploymentView,
     pub log: Vec<DeploymentLogLine>,
 }
+
+/// `GET /job-runs/{id}`: a run and what it printed (cleaned; at most
+/// `app::domain::jobs::MAX_LOG_LINES` lines).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobRunWithLog {
+    pub run: app::domain::jobs::JobRunView,
+    pub log: Vec<app::domain::jobs::RunLogLine>,
+}

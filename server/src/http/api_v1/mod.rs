@@ -9,6 +9,7 @@ mod boundary;
 mod deployments;
 mod error;
 mod instance;
+mod jobs;
 mod live;
 mod member;
 mod notifications;
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
     services::router()
         .merge(backups::router())
         .merge(deployments::router())
+        .merge(jobs::router())
         .merge(live::router())
         .merge(team::router())
         .merge(instance::router())

@@ -5,6 +5,7 @@
 use super::super::{answers, backups, deployments, error, notifications, services, team};
 use app::domain::backup::{Backup, BackupKind, BackupPlan};
 use app::domain::instance::InstanceSettings;
+use app::domain::jobs::{CommandInput, JobInput, JobRunView, JobView};
 use app::domain::notification::{ChannelForm, ChannelView, DeliveryView};
 use app::domain::service::{ServiceEvent, ServiceMetrics, ServiceSpec, ServiceView, WebhookInfo};
 use app::domain::team::{
@@ -54,6 +55,11 @@ use utoipa::OpenApi;
     ChannelView,
     DeliveryView,
     notifications::TestQueued,
+    JobInput,
+    JobView,
+    JobRunView,
+    CommandInput,
+    answers::JobRunWithLog,
 )))]
 struct Derived;
 
@@ -72,6 +78,8 @@ const REQUEST_BODIES: &[&str] = &[
     "Scale",
     "Rollback",
     "ChannelForm",
+    "JobInput",
+    "CommandInput",
 ];
 
 /// Text without the characters `boundary::refused_char` refuses.

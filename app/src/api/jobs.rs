@@ -1,0 +1,187 @@
+//! The service page's jobs card: a service's jobs and recent runs, defining, running and
+//! deleting a job, a one-off command, and a run's output. Forms work without JavaScript
+//! (a refusal comes back to the service page as `?job_error=…`, a started run as `?run=…`).
+
+use crate::domain::jobs::{JobRunView, JobView, RunLogLine};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What the jobs card shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobsPanel {
+    /// The IANA zone schedules are read in.
+    pub time_zone: String,
+    pub jobs: Vec<JobView>,
+    /// The newest runs of the service's jobs and commands.
+    pub runs: Vec<JobRunView>,
+}
+
+/// Runs the card lists.
+pub const RECENT_RUNS: i64 = 20;
+
+#[cfg(feature = "ssr")]
+mod form {
+    use crate::api::services::guard;
+    use crate::commands::CommandError;
+    use leptos::prelude::ServerFnError;
+
+    /// One argument per line (a trailing newline is not an argument).
+    pub fn argv(text: &str) -> Vec<String> {
+        text.lines()
+            .map(|l| l.trim_end_matches('\r').to_owned())
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+
+    pub fn timeout(text: &str) -> Result<i32, CommandError> {
+        text.trim()
+            .parse()
+            .map_err(|_| CommandError::field("timeout_s", "Timeout: a whole number of seconds."))
+    }
+
+    /// A refusal: without JavaScript, input that breaks a rule goes back to the service
+    /// page saying why (not found and forbidden answer their status, as everywhere).
+    pub fn refused(service: &str, e: CommandError) -> ServerFnError {
+        let input = matches!(e, CommandError::Invalid(_) | CommandError::Unprocessable(_));
+        if input && guard::without_js() {
+            let why = serde_urlencoded::to_string([("job_error", e.message())]).unwrap_or_default();
+            leptos_axum::redirect(&format!("/services/{service}?{why}#jobs"));
+        }
+        guard::fail(e)
+    }
+}
+
+#[server(name = ServiceJobs, prefix = "/api", endpoint = "service_jobs")]
+pub async fn service_jobs(id: String) -> Result<JobsPanel, ServerFnError> {
+    use crate::api::services::guard;
+    use crate::store::jobs::{self as store, RunsOf};
+    let (ctx, actor) = guard::member(crate::domain::Permission::ReadServices)?;
+    let id = guard::id(&id)?;
+    let team = actor.team_id;
+    let jobs = store::list(&ctx.pool, team, id)
+        .await
+        .map_err(guard::fail)?;
+    let runs = store::history(&ctx.pool, team, RunsOf::Service(id), RECENT_RUNS, None)
+        .await
+        .map_err(guard::fail)?;
+    Ok(JobsPanel {
+        time_zone: ctx.time_zone.name().to_owned(),
+        jobs: jobs
+            .iter()
+            .map(|j| crate::commands::jobs::view(j, ctx.time_zone))
+            .collect(),
+        runs: runs.into_iter().map(Into::into).collect(),
+    })
+}
+
+/// Defines a job on the service (the form's fields; the command one argument per line).
+#[server(name = SaveJob, prefix = "/api", endpoint = "save_job")]
+#[allow(clippy::too_many_arguments)]
+pub async fn save_job(
+    service: String,
+    name: String,
+    schedule: String,
+    command: String,
+    timeout_s: String,
+    concurrency: String,
+    missed_runs: String,
+) -> Result<(), ServerFnError> {
+    use crate::api::services::guard;
+    use crate::domain::jobs::{ConcurrencyPolicy, JobInput, MissedRuns};
+    let (ctx, caller) = crate::api::context::caller()?;
+    let id = guard::id(&service)?;
+    let job = (|| {
+        Ok(JobInput {
+            name: name.trim().to_owned(),
+            schedule: schedule.trim().to_owned(),
+            command: form::argv(&command),
+            timeout_s: form::timeout(&timeout_s)?,
+            concurrency: ConcurrencyPolicy::parse(&concurrency).unwrap_or_default(),
+            missed_runs: MissedRuns::parse(&missed_runs).unwrap_or_default(),
+            enabled: true,
+        })
+    })()
+    .map_err(|e| form::refused(&service, e))?;
+    crate::commands::jobs::create(ctx.deps(), &caller, id, &job)
+        .await
+        .map_err(|e| form::refused(&service, e))?;
+    if guard::without_js() {
+        leptos_axum::redirect(&format!("/services/{service}#jobs"));
+    }
+    Ok(())
+}
+
+/// Runs a job now; answers the run's id (without JavaScript: the page showing its output).
+#[server(name = RunJob, prefix = "/api", endpoint = "run_job")]
+pub async fn run_job(id: String) -> Result<String, ServerFnError> {
+    use crate::api::services::guard;
+    let (ctx, caller) = crate::api::context::caller()?;
+    let run = crate::commands::jobs::run_now(ctx.deps(), &caller, guard::id(&id)?)
+        .await
+        .map_err(guard::fail)?;
+    if guard::without_js() {
+        leptos_axum::redirect(&format!(
+            "/services/{}?run={}#run-output",
+            run.service_id, run.id
+        ));
+    }
+    Ok(run.id.to_string())
+}
+
+/// Deletes a job and its history.
+#[server(name = DeleteJob, prefix = "/api", endpoint = "delete_job")]
+pub async fn delete_job(id: String) -> Result<(), ServerFnError> {
+    use crate::api::services::guard;
+    let (ctx, caller) = crate::api::context::caller()?;
+    crate::commands::jobs::delete(ctx.deps(), &caller, guard::id(&id)?)
+        .await
+        .map_err(guard::fail)
+}
+
+/// Runs a one-off command in the service's live image; answers the run's id.
+#[server(name = RunCommand, prefix = "/api", endpoint = "run_command")]
+pub async fn run_command(
+    service: String,
+    command: String,
+    timeout_s: String,
+) -> Result<String, ServerFnError> {
+    use crate::api::services::guard;
+    use crate::domain::jobs::CommandInput;
+    let (ctx, caller) = crate::api::context::caller()?;
+    let id = guard::id(&service)?;
+    let input = form::timeout(&timeout_s)
+        .map(|timeout_s| CommandInput {
+            command: form::argv(&command),
+            timeout_s,
+        })
+        .map_err(|e| form::refused(&service, e))?;
+    let run = crate::commands::jobs::run_command(ctx.deps(), &caller, id, &input)
+        .await
+        .map_err(|e| form::refused(&service, e))?;
+    if guard::without_js() {
+        leptos_axum::redirect(&format!("/services/{service}?run={}#run-output", run.id));
+    }
+    Ok(run.id.to_string())
+}
+
+/// A run and what it printed (container output: developers and above).
+#[server(name = JobRunOutput, prefix = "/api", endpoint = "job_run_output")]
+pub async fn job_run_output(id: String) -> Result<(JobRunView, Vec<RunLogLine>), ServerFnError> {
+    use crate::api::services::guard;
+    let (ctx, actor) = guard::member(crate::domain::Permission::ReadContainerLogs)?;
+    let (run, log) = crate::store::jobs::with_log(&ctx.pool, actor.team_id, guard::id(&id)?)
+        .await
+        .map_err(guard::fail)?;
+    Ok((run.into(), log))
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    #[test]
+    fn the_command_field_is_one_argument_per_line() {
+        assert_eq!(
+            super::form::argv("psql\r\n-c\nselect 1; -- not a shell\n\n"),
+            ["psql", "-c", "select 1; -- not a shell"]
+        );
+    }
+}
