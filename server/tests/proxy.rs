@@ -201,7 +201,7 @@ async fn bad_domains_are_refused_and_change_nothing(pool: PgPool) {
     let caddy = Caddy::start().await.unwrap();
     let api = start(pool, &caddy, 20).await;
     for (domains, field, says) in [
-        (json!(["Not A Host"]), "http.domains[0]", "lowercase"),
+        (json!(["Not A Host"]), "http.domains[0]", "full domain name"),
         (
             json!(["ok.example.com", "10.1.2.3"]),
             "http.domains[1]",
