@@ -59,10 +59,15 @@ pub async fn notifications(c: &Client, base: &str) -> anyhow::Result<()> {
         .click()
         .await?;
     let channel = "section.channel[data-name='e2e hook']";
-    wait_for(c, &format!("{channel} button.send-test"))
-        .await?
-        .click()
-        .await?;
+    let send_test = format!("{channel} button.send-test");
+    let button = wait_for(c, &send_test).await?;
+    // Out from under the sticky top bar before the click.
+    c.execute(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'});",
+        vec![serde_json::json!(send_test)],
+    )
+    .await?;
+    button.click().await?;
 
     // The sender works apart from the page: read the page again until the log says so.
     let delivered = format!("{channel} tr.delivery[data-status=delivered]");

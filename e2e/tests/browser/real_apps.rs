@@ -98,7 +98,6 @@ pub async fn real_applications(c: &Client, apps: &RealApps) -> anyhow::Result<()
     fill(c, "input[name='form[health_interval_s]']", "2").await?;
     c.find(Locator::Css("#save-service")).await?.click().await?;
     ensure!(text_of(c, "#service-name").await? == apps.db);
-    let db_page = c.current_url().await?;
     deployment_succeeded(c, 1, "the database's first deployment").await?;
     shot(c, "30-postgres-live").await?;
 
@@ -162,12 +161,22 @@ pub async fn real_applications(c: &Client, apps: &RealApps) -> anyhow::Result<()
     ensure!(added.ends_with("kept\n"), "note added: {added}");
 
     // Redeploy the database: stop-first (its volume is writable), and the note survives.
-    c.goto(db_page.as_str()).await?;
+    c.find(Locator::LinkText("Services")).await?.click().await?;
+    wait_for(c, &format!("tr[data-service='{}'] a", apps.db))
+        .await?
+        .click()
+        .await?;
+    ensure!(text_of(c, "#service-name").await? == apps.db);
     wait_hydrated(c).await?;
     c.find(Locator::Css("#redeploy-service"))
         .await?
         .click()
         .await?;
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("#deployments tr[data-number='2']"))
+        .await
+        .context("Redeploy should queue deployment #2")?;
     deployment_succeeded(c, 2, "the database's redeploy").await?;
     let log = text_of(c, "#deployment-log").await?;
     ensure!(log.contains("stop-first"), "the log says why: {log}");

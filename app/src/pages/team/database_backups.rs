@@ -26,19 +26,21 @@ pub fn DatabaseBackups() -> impl IntoView {
             list.refetch();
         }
     });
+    // Its own reading, drawn outside the page's one reading (a resource made inside that
+    // reading is read again after hydration and kept the invitation list from refreshing);
+    // the server answers None to anyone but the instance owner, and then nothing shows.
     view! {
-        <section class="card" id="database-backups">
-            <h2>"Berth's database backups"</h2>
-            <p class="banner warning" id="key-warning">{KEY_WARNING}</p>
-            <p class="muted">"Dumps (pg_dump, custom format) go to the backup folder with a .sha256 and a manifest naming where the secret key lives. To restore Berth: stop it, pg_restore the dump into a fresh database, start it on that database with the same key (README, Operations)."</p>
-            {move || run.value().get().and_then(|r| r.err()).map(|e| view! { <p class="banner error">{e.to_string()}</p> })}
-            <ActionForm action=run attr:class="inline">
-                <button type="submit" id="database-backup-now">"Back up now"</button>
-            </ActionForm>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let rows = list.await.ok().flatten().unwrap_or_default();
-                    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                list.await.ok().flatten().map(|rows| view! {
+                    <section class="card" id="database-backups">
+                        <h2>"Berth's database backups"</h2>
+                        <p class="banner warning" id="key-warning">{KEY_WARNING}</p>
+                        <p class="muted">"Dumps (pg_dump, custom format) go to the backup folder with a .sha256 and a manifest naming where the secret key lives. To restore Berth: stop it, pg_restore the dump into a fresh database, start it on that database with the same key (README, Operations)."</p>
+                        {move || run.value().get().and_then(|r| r.err()).map(|e| view! { <p class="banner error">{e.to_string()}</p> })}
+                        <ActionForm action=run attr:class="inline">
+                            <button type="submit" id="database-backup-now">"Back up now"</button>
+                        </ActionForm>
                         <table id="database-backup-list">
                             <thead><tr><th>"Made"</th><th>"State"</th><th>"File"</th><th>"SHA-256"</th></tr></thead>
                             <tbody>
@@ -52,9 +54,9 @@ pub fn DatabaseBackups() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    }
-                })}
-            </Transition>
-        </section>
+                    </section>
+                })
+            })}
+        </Transition>
     }
 }

@@ -80,7 +80,6 @@ pub fn TeamPage() -> impl IntoView {
                                 <settings::TeamSettings me=me members=c.members />
                                 {c.instance.map(|s| view! {
                                     <settings::InstanceSettingsForm settings=s acts=acts />
-                                    <database_backups::DatabaseBackups />
                                 })}
                             }.into_any()
                         }
@@ -88,6 +87,7 @@ pub fn TeamPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <database_backups::DatabaseBackups />
         </AppLayout>
     }
 }
