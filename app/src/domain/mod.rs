@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod backup;
+pub mod digraph;
 pub mod form_error;
 pub mod instance;
 pub mod jobs;
@@ -14,6 +15,7 @@ pub mod service;
 pub mod session;
 pub mod system;
 pub mod team;
+pub mod variables;
 
 pub use account::{LoginForm, SetupForm};
 pub use form_error::FormError;
