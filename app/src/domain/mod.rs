@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod backup;
+pub mod dependencies;
 pub mod digraph;
 pub mod form_error;
 pub mod instance;
