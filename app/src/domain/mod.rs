@@ -13,6 +13,8 @@ pub mod notification;
 pub mod outbound;
 pub mod permission;
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod service_map;
 pub mod session;
 pub mod system;
 pub mod team;
