@@ -2,6 +2,8 @@
 
 pub mod account;
 pub mod backup;
+pub mod dependencies;
+pub mod digraph;
 pub mod form_error;
 pub mod instance;
 pub mod jobs;
@@ -11,9 +13,12 @@ pub mod notification;
 pub mod outbound;
 pub mod permission;
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod service_map;
 pub mod session;
 pub mod system;
 pub mod team;
+pub mod variables;
 
 pub use account::{LoginForm, SetupForm};
 pub use form_error::FormError;
