@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod backup;
+pub mod compose;
 pub mod dependencies;
 pub mod digraph;
 pub mod form_error;
