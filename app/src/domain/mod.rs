@@ -10,6 +10,7 @@ pub mod log_line;
 pub mod notification;
 pub mod outbound;
 pub mod permission;
+pub mod project;
 pub mod service;
 pub mod session;
 pub mod system;
