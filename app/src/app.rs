@@ -1,7 +1,7 @@
 use crate::pages::{
     AuditLogPage, DashboardPage, EditServicePage, InvitePage, LoginPage, NewServicePage,
-    NotFoundPage, NotificationsPage, PlaceholderPage, ServiceDetailPage, ServicesPage,
-    SettingsPage, SetupPage, TeamPage, Upcoming,
+    NotFoundPage, NotificationsPage, PlaceholderPage, ProjectPage, ProjectsPage, ServiceDetailPage,
+    ServicesPage, SettingsPage, SetupPage, TeamPage, Upcoming,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -50,6 +50,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                 <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async />
+                <Route path=path!("/projects") view=ProjectsPage ssr=SsrMode::Async />
+                <Route path=path!("/projects/:id") view=ProjectPage ssr=SsrMode::Async />
                 <Route path=path!("/services") view=ServicesPage ssr=SsrMode::Async />
                 <Route path=path!("/services/new") view=NewServicePage ssr=SsrMode::Async />
                 <Route path=path!("/services/:id") view=ServiceDetailPage ssr=SsrMode::Async />

@@ -7,6 +7,7 @@ pub mod backups;
 pub mod context;
 pub mod jobs;
 pub mod notifications;
+pub mod projects;
 pub mod services;
 mod session;
 mod system;

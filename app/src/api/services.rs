@@ -191,7 +191,11 @@ pub async fn save_service(id: String, form: ServiceForm) -> Result<SaveOutcome, 
     };
     let deps = ctx.deps();
     let saved = if id.is_empty() {
-        service::create(deps, &caller, spec.clone()).await
+        let environment = match form.environment.trim() {
+            "" => None,
+            typed => Some(guard::id(typed)?),
+        };
+        service::create(deps, &caller, environment, spec.clone()).await
     } else {
         let id = guard::id(&id)?;
         service::update(deps, &caller, id, spec.clone())

@@ -82,6 +82,8 @@ impl From<StoreError> for CommandError {
             StoreError::NotFound => CommandError::NotFound,
             StoreError::Deleting => CommandError::Conflict("The service is being deleted.".into()),
             StoreError::Taken(taken) => CommandError::Taken(taken),
+            StoreError::Invalid(e) => CommandError::Invalid(vec![e]),
+            StoreError::Conflict(why) => CommandError::Conflict(why),
             other => CommandError::Internal(other),
         }
     }

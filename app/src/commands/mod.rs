@@ -9,6 +9,7 @@ pub mod instance;
 pub mod jobs;
 pub mod notifications;
 pub mod outbound;
+pub mod project;
 pub mod service;
 pub mod team;
 

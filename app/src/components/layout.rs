@@ -48,6 +48,7 @@ fn TopBar(me: SessionInfo, teams: Vec<MyTeam>) -> impl IntoView {
             </A>
             <nav aria-label="Main">
                 <A href="/" exact=true>"Overview"</A>
+                <A href="/projects">"Projects"</A>
                 <A href="/services">"Services"</A>
                 <A href="/deployments">"Deployments"</A>
                 <A href="/team">"Team"</A>

@@ -13,6 +13,7 @@ pub mod log_line;
 pub mod notification;
 pub mod outbound;
 pub mod permission;
+pub mod project;
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod service_map;

@@ -32,10 +32,13 @@ pub enum Permission {
     ReadNotifications,
     /// Create, change, delete notification channels and their rules; send a test.
     ManageNotifications,
+    /// Create, rename, delete projects and environments; clone an environment (its
+    /// services are created like new ones).
+    ManageProjects,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::ReadServices,
         Permission::RunBackups,
         Permission::ManageBackups,
@@ -48,6 +51,7 @@ impl Permission {
         Permission::OwnTeam,
         Permission::ReadNotifications,
         Permission::ManageNotifications,
+        Permission::ManageProjects,
     ];
 
     /// The least powerful role that has it.
@@ -62,7 +66,8 @@ impl Permission {
             | Permission::ManageTokens
             | Permission::ReadAudit
             | Permission::ManageTeam
-            | Permission::ManageNotifications => Role::Admin,
+            | Permission::ManageNotifications
+            | Permission::ManageProjects => Role::Admin,
             Permission::OwnTeam => Role::Owner,
         }
     }
@@ -136,6 +141,7 @@ mod tests {
             (Permission::OwnTeam, [true, false, false, false]),
             (Permission::ReadNotifications, [true, true, true, true]),
             (Permission::ManageNotifications, [true, true, false, false]),
+            (Permission::ManageProjects, [true, true, false, false]),
         ];
         for (p, allowed) in table {
             for (role, want) in Role::ALL.into_iter().zip(allowed) {

@@ -393,16 +393,18 @@ pub async fn retention(
 #[derive(Debug, Clone)]
 pub struct VolumeSource {
     pub image_id: Option<String>,
+    /// Its environment: the volumes' names on the engine.
+    pub placement: crate::domain::project::Placement,
     pub volumes: Vec<String>,
     pub stopped: bool,
 }
 
 pub async fn volume_source(pool: &PgPool, service: Uuid) -> Result<VolumeSource, StoreError> {
     let row = sqlx::query(
-        "SELECT s.stopped, s.spec,
+        "SELECT s.stopped, s.spec, s.environment_id, e.network, e.volume_prefix,
                 (SELECT image_id FROM deployments d WHERE d.service_id = s.id AND d.image_id IS NOT NULL
                   ORDER BY number DESC LIMIT 1) AS image_id
-           FROM services s WHERE s.id = $1",
+           FROM services s JOIN environments e ON e.id = s.environment_id WHERE s.id = $1",
     )
     .bind(service)
     .fetch_optional(pool)
@@ -419,6 +421,11 @@ pub async fn volume_source(pool: &PgPool, service: Uuid) -> Result<VolumeSource,
         .unwrap_or_default();
     Ok(VolumeSource {
         image_id: row.get("image_id"),
+        placement: crate::domain::project::Placement {
+            environment_id: row.get("environment_id"),
+            network: row.get("network"),
+            volume_prefix: row.get("volume_prefix"),
+        },
         volumes,
         stopped: row.get("stopped"),
     })

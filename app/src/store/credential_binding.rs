@@ -85,13 +85,23 @@ mod tests {
                         "token": secrets.seal_text("tok", &format!("git:{service}"))}}
         }))
         .unwrap();
-        sqlx::query("INSERT INTO services (id, team_id, name, spec) VALUES ($1, $2, 'web', $3)")
-            .bind(service)
-            .bind(team)
-            .bind(Json(&spec))
-            .execute(&pool)
+        let mut conn = pool.acquire().await.unwrap();
+        let actor = crate::store::audit::Actor::worker(team);
+        let env = crate::store::projects::default_environment(&mut conn, &actor)
             .await
             .unwrap();
+        drop(conn);
+        sqlx::query(
+            "INSERT INTO services (id, team_id, environment_id, name, spec)
+             VALUES ($1, $2, $3, 'web', $4)",
+        )
+        .bind(service)
+        .bind(team)
+        .bind(env)
+        .bind(Json(&spec))
+        .execute(&pool)
+        .await
+        .unwrap();
         assert_eq!(bind_stored_credentials(&pool, &secrets).await.unwrap(), 1);
         assert_eq!(bind_stored_credentials(&pool, &secrets).await.unwrap(), 0);
         let Json(mut stored): Json<ServiceSpec> =

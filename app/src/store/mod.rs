@@ -12,6 +12,7 @@ pub mod deployments;
 pub mod invitations;
 pub mod jobs;
 pub mod notifications;
+pub mod projects;
 pub mod routes;
 pub mod secret_box;
 pub mod services;
@@ -37,6 +38,12 @@ pub enum StoreError {
     Taken(crate::domain::service::Taken),
     #[error("Berth already has an owner")]
     AlreadySetUp,
+    /// A rule the stored rows enforce (a name taken): the field and the words.
+    #[error("{}", .0.message)]
+    Invalid(crate::domain::service::FieldError),
+    /// The thing's state refuses the change (an environment that still has services).
+    #[error("{0}")]
+    Conflict(String),
     #[error("a stored secret cannot be opened: {0}")]
     Secret(String),
     #[error(transparent)]

@@ -39,6 +39,10 @@ struct ServiceRow {
     live_number: Option<i32>,
     route_upstreams: Option<i32>,
     route_error: Option<String>,
+    project_id: Uuid,
+    project: String,
+    environment_id: Uuid,
+    environment: String,
 }
 
 /// A `containers` row as a page shows it.
@@ -117,6 +121,12 @@ impl ServiceRow {
                 error: route_error,
             }),
             urls: Vec::new(),
+            place: crate::domain::project::ServicePlace {
+                project_id: self.project_id,
+                project: self.project,
+                environment_id: self.environment_id,
+                environment: self.environment,
+            },
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -132,17 +142,34 @@ async fn views(
     reader: Role,
     only: Option<Uuid>,
 ) -> Result<Vec<ServiceView>, StoreError> {
+    views_in(pool, team_id, reader, only, None).await
+}
+
+/// [`views`], also narrowed to one environment (`environment`).
+async fn views_in(
+    pool: &PgPool,
+    team_id: Uuid,
+    reader: Role,
+    only: Option<Uuid>,
+    environment: Option<Uuid>,
+) -> Result<Vec<ServiceView>, StoreError> {
     let services: Vec<ServiceRow> = sqlx::query_as(
         "SELECT s.id, s.name, s.spec, s.stopped, s.deleting, s.created_at, s.updated_at,
                 live.number AS live_number,
-                r.upstreams AS route_upstreams, r.error AS route_error
-         FROM services s LEFT JOIN deployments live ON live.id = s.live_deployment_id
+                r.upstreams AS route_upstreams, r.error AS route_error,
+                p.id AS project_id, p.name AS project,
+                e.id AS environment_id, e.name AS environment
+         FROM services s JOIN environments e ON e.id = s.environment_id
+              JOIN projects p ON p.id = e.project_id
+              LEFT JOIN deployments live ON live.id = s.live_deployment_id
               LEFT JOIN service_routes r ON r.service_id = s.id
          WHERE s.team_id = $1 AND ($2::uuid IS NULL OR s.id = $2)
-         ORDER BY s.name",
+           AND ($3::uuid IS NULL OR s.environment_id = $3)
+         ORDER BY s.name, p.name, e.name",
     )
     .bind(team_id)
     .bind(only)
+    .bind(environment)
     .fetch_all(pool)
     .await?;
     let mut latest: Vec<DeploymentView> = super::deployments::latest(pool, team_id, only).await?;
@@ -183,6 +210,16 @@ pub async fn list(
     reader: Role,
 ) -> Result<Vec<ServiceView>, StoreError> {
     views(pool, team_id, reader, None).await
+}
+
+/// The services of one environment of the team, by name.
+pub async fn in_environment(
+    pool: &PgPool,
+    team_id: Uuid,
+    reader: Role,
+    environment: Uuid,
+) -> Result<Vec<ServiceView>, StoreError> {
+    views_in(pool, team_id, reader, None, Some(environment)).await
 }
 
 /// One service of the team, as `reader`'s role may see it; `NotFound` for an id that is not

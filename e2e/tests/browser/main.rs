@@ -1,6 +1,7 @@
 //! Berth as a person uses it, in real Chromium against the release build: first run,
 //! hydration, sign-out, wrong password, sign-in, defining a service, watching one live,
-//! real applications (PostgreSQL with a volume, a Host-checking Flask app), inviting a
+//! real applications (PostgreSQL with a volume, a Host-checking Flask app), a project with
+//! a cloned environment, inviting a
 //! developer who joins and deploys, the audit log. Screenshots of every page go
 //! to target/e2e-screenshots/.
 
@@ -13,6 +14,7 @@ mod jobs;
 mod live;
 mod notifications;
 mod page;
+mod projects;
 mod real_apps;
 mod services;
 mod team;
@@ -76,6 +78,9 @@ async fn first_run_login_logout_in_chromium() -> anyhow::Result<()> {
             }
             if r.is_ok() {
                 r = scheduled_jobs(&c, &image).await;
+            }
+            if r.is_ok() {
+                r = projects::projects(&c, &image).await;
             }
             if r.is_ok() {
                 r = team_flow(&c, &driver, &base, &image).await;

@@ -34,7 +34,9 @@ impl Backups {
             let writer = archive_file::Writer::start(&self.settings.dir, &file, true)?;
             let exported = self
                 .engine
-                .export_volumes(&image, team, &source.volumes, |chunk| writer.send(chunk))
+                .export_volumes(&image, &source.placement, &source.volumes, |chunk| {
+                    writer.send(chunk)
+                })
                 .await;
             let made = writer.finish().await;
             match (exported, made) {
@@ -80,7 +82,7 @@ impl Backups {
             .engine
             .import_volumes(
                 &image,
-                team,
+                &source.placement,
                 &source.volumes,
                 archive_file::gunzip_stream(path),
             )

@@ -3,11 +3,13 @@
 //! remove 404), so the worker can repeat any of them after a crash.
 
 use super::client::Engine;
+use super::observed::LABEL_ENVIRONMENT;
 use super::observed::{
     label_filter, Observed, LABEL_INSTANCE, LABEL_JOB_RUN, LABEL_MANAGED, LABEL_SERVICE, LABEL_TEAM,
 };
-use super::replica::{container_body, team_network, ReplicaTemplate};
+use super::replica::{container_body, ReplicaTemplate};
 use app::domain::log_line;
+use app::domain::project::Placement;
 use app::domain::service::ServiceSpec;
 use bollard::errors::Error as DockerError;
 use bollard::models::NetworkCreateRequest;
@@ -139,10 +141,14 @@ impl Engine {
             .collect())
     }
 
-    /// Creates the team's network unless it exists.
-    pub async fn ensure_team_network(&self, team_id: Uuid) -> Result<String, ContainerError> {
+    /// Creates an environment's network unless it exists.
+    pub async fn ensure_network(
+        &self,
+        team_id: Uuid,
+        placement: &Placement,
+    ) -> Result<String, ContainerError> {
         let docker = self.client().await?;
-        let name = team_network(team_id);
+        let name = placement.network.clone();
         let _one_at_a_time = self.network_lock.lock().await;
         match docker.inspect_network(&name, None).await {
             Ok(_) => return Ok(name),
@@ -156,6 +162,10 @@ impl Engine {
                 (LABEL_MANAGED.to_owned(), "true".to_owned()),
                 (LABEL_INSTANCE.to_owned(), self.instance.to_string()),
                 (LABEL_TEAM.to_owned(), team_id.to_string()),
+                (
+                    LABEL_ENVIRONMENT.to_owned(),
+                    placement.environment_id.to_string(),
+                ),
             ])),
             ..Default::default()
         };
@@ -170,7 +180,7 @@ impl Engine {
     /// same replica is reused (the worker crashed after creating it).
     pub async fn run_replica(&self, r: &ReplicaTemplate<'_>) -> Result<String, ContainerError> {
         let docker = self.client().await?;
-        let network = self.ensure_team_network(r.team_id).await?;
+        let network = self.ensure_network(r.team_id, r.placement).await?;
         let name = r.container_name();
         let options = CreateContainerOptionsBuilder::default().name(&name).build();
         let body = container_body(r, &network, &self.instance);

@@ -9,7 +9,6 @@ use super::observed::{
     label_filter, LABEL_INSTANCE, LABEL_JOB, LABEL_JOB_RUN, LABEL_MANAGED, LABEL_SERVICE,
     LABEL_TEAM,
 };
-use super::replica::team_volume;
 use app::domain::service::ServiceSpec;
 use bollard::models::{
     ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, Mount, MountType,
@@ -26,6 +25,8 @@ use uuid::Uuid;
 /// The container of one run.
 pub struct JobContainer<'a> {
     pub team_id: Uuid,
+    /// The service's environment: its network and volume names.
+    pub placement: &'a app::domain::project::Placement,
     pub service_id: Uuid,
     /// `None`: a one-off command.
     pub job_id: Option<Uuid>,
@@ -50,7 +51,7 @@ impl Engine {
     /// (a crash between create and start) is reused.
     pub async fn start_job(&self, j: &JobContainer<'_>) -> Result<String, ContainerError> {
         let docker = self.client().await?;
-        let network = self.ensure_team_network(j.team_id).await?;
+        let network = self.ensure_network(j.team_id, j.placement).await?;
         let name = format!("berth-{}-run-{}", j.spec.name, j.run_id.simple());
         let options = CreateContainerOptionsBuilder::default().name(&name).build();
         let id = match docker
@@ -93,7 +94,7 @@ impl Engine {
             .iter()
             .map(|v| Mount {
                 target: Some(v.path.clone()),
-                source: Some(team_volume(j.team_id, &v.name)),
+                source: Some(j.placement.volume(&v.name)),
                 typ: Some(MountType::VOLUME),
                 read_only: Some(v.read_only),
                 ..Default::default()

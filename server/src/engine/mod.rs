@@ -5,6 +5,7 @@ mod containers;
 mod events;
 mod image;
 mod job;
+mod networks;
 mod observe;
 mod observed;
 mod pull;
@@ -19,8 +20,8 @@ pub use image::{BuildContext, BuildOptions, ImageError};
 pub use job::{JobContainer, JobExit};
 pub use observe::{OutputChunk, Usage};
 pub use observed::{
-    Observed, LABEL_DEPLOYMENT, LABEL_INSTANCE, LABEL_JOB, LABEL_JOB_RUN, LABEL_MANAGED,
-    LABEL_REPLICA, LABEL_SERVICE, LABEL_TEAM, LABEL_TEMPLATE,
+    Observed, LABEL_DEPLOYMENT, LABEL_ENVIRONMENT, LABEL_INSTANCE, LABEL_JOB, LABEL_JOB_RUN,
+    LABEL_MANAGED, LABEL_REPLICA, LABEL_SERVICE, LABEL_TEAM, LABEL_TEMPLATE,
 };
 pub use pull::LocalImage;
 pub use pull_progress::PullProgress;

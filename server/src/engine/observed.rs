@@ -11,6 +11,8 @@ use uuid::Uuid;
 pub const LABEL_MANAGED: &str = "berth.managed";
 pub const LABEL_INSTANCE: &str = "berth.instance";
 pub const LABEL_TEAM: &str = "berth.team";
+/// The environment a container or network belongs to.
+pub const LABEL_ENVIRONMENT: &str = "berth.environment";
 pub const LABEL_SERVICE: &str = "berth.service";
 pub const LABEL_DEPLOYMENT: &str = "berth.deployment";
 pub const LABEL_TEMPLATE: &str = "berth.template";
@@ -174,11 +176,12 @@ fn probe_output(raw: &str) -> String {
     cut
 }
 
-/// The container's address on its team network.
+/// The container's address on its environment's network (`berth-env-…`, or the team
+/// network `berth-team-…` of a team's first environment).
 fn team_ip(networks: HashMap<String, EndpointSettings>) -> Option<String> {
     networks
         .into_iter()
-        .find(|(name, _)| name.starts_with("berth-team-"))
+        .find(|(name, _)| name.starts_with("berth-team-") || name.starts_with("berth-env-"))
         .and_then(|(_, e)| e.ip_address)
         .filter(|ip| !ip.is_empty())
 }

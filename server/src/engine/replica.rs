@@ -2,9 +2,10 @@
 //! a service spec.
 
 use super::observed::{
-    LABEL_DEPLOYMENT, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REPLICA, LABEL_SERVICE, LABEL_TEAM,
-    LABEL_TEMPLATE,
+    LABEL_DEPLOYMENT, LABEL_ENVIRONMENT, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REPLICA,
+    LABEL_SERVICE, LABEL_TEAM, LABEL_TEMPLATE,
 };
+use app::domain::project::Placement;
 use app::domain::service::{HealthProbe, Protocol, ReplicaIndex, RestartPolicy, ServiceSpec};
 use bollard::models::{
     ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, Mount, MountType,
@@ -16,6 +17,8 @@ use uuid::Uuid;
 /// One replica to create.
 pub struct ReplicaTemplate<'a> {
     pub team_id: Uuid,
+    /// Its environment's network and volume names.
+    pub placement: &'a Placement,
     pub service_id: Uuid,
     pub deployment_id: Uuid,
     pub template: &'a str,
@@ -28,6 +31,8 @@ pub struct ReplicaTemplate<'a> {
 }
 
 impl ReplicaTemplate<'_> {
+    /// Unique on the engine: the template is random per deployment, so two environments'
+    /// services of one name and spec (a clone) never share one.
     pub fn container_name(&self) -> String {
         format!(
             "berth-{}-{}-{}",
@@ -36,14 +41,15 @@ impl ReplicaTemplate<'_> {
     }
 }
 
-/// The Docker network a team's containers share.
-pub fn team_network(team_id: Uuid) -> String {
-    format!("berth-team-{}", team_id.simple())
-}
+pub use app::domain::project::team_network;
 
-/// Volume names are per team, so two teams' `data` volumes never meet.
+/// The engine's name of volume `name` in the team's first environment (the one its
+/// services had before projects): `berth-<team12>-<name>`.
 pub fn team_volume(team_id: Uuid, name: &str) -> String {
-    format!("berth-{}-{name}", &team_id.simple().to_string()[..12])
+    format!(
+        "{}-{name}",
+        app::domain::project::team_volume_prefix(team_id)
+    )
 }
 
 pub(super) fn container_body(
@@ -56,6 +62,10 @@ pub(super) fn container_body(
         (LABEL_MANAGED.to_owned(), "true".to_owned()),
         (LABEL_INSTANCE.to_owned(), instance.to_owned()),
         (LABEL_TEAM.to_owned(), r.team_id.to_string()),
+        (
+            LABEL_ENVIRONMENT.to_owned(),
+            r.placement.environment_id.to_string(),
+        ),
         (LABEL_SERVICE.to_owned(), r.service_id.to_string()),
         (LABEL_DEPLOYMENT.to_owned(), r.deployment_id.to_string()),
         (LABEL_TEMPLATE.to_owned(), r.template.to_owned()),
@@ -116,7 +126,7 @@ pub(super) fn container_body(
         .iter()
         .map(|v| Mount {
             target: Some(v.path.clone()),
-            source: Some(team_volume(r.team_id, &v.name)),
+            source: Some(r.placement.volume(&v.name)),
             typ: Some(MountType::VOLUME),
             read_only: Some(v.read_only),
             ..Default::default()

@@ -1,4 +1,4 @@
-//! A team's named volumes read out as one tar stream and written back from one, through the
+//! An environment's named volumes read out as one tar stream and written back from one, through the
 //! engine's archive API and a helper container that never starts: created from the
 //! service's own image (no `tar` needed inside it) with each volume mounted at
 //! `/berth-backup/<name>`, and always removed (with any anonymous volume its image
@@ -7,7 +7,7 @@
 use super::client::Engine;
 use super::containers::{is_status, ContainerError};
 use super::observed::LABEL_INSTANCE;
-use super::replica::team_volume;
+use app::domain::project::Placement;
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
@@ -24,16 +24,16 @@ pub const ARCHIVE_ROOT: &str = "/berth-backup";
 pub const LABEL_BACKUP_HELPER: &str = "berth.backup-helper";
 
 impl Engine {
-    /// Streams a tar of team `team`'s volumes `names` (entries `berth-backup/<name>/…`),
+    /// Streams a tar of the environment's volumes `names` (entries `berth-backup/<name>/…`),
     /// read through a helper made from `image` (an image id); every chunk goes to `sink`.
     pub async fn export_volumes(
         &self,
         image: &str,
-        team: Uuid,
+        placement: &Placement,
         names: &[String],
         mut sink: impl FnMut(Bytes) -> std::io::Result<()>,
     ) -> Result<(), ContainerError> {
-        let helper = self.backup_helper(image, team, names).await?;
+        let helper = self.backup_helper(image, placement, names).await?;
         let result = async {
             let docker = self.client().await?;
             let options = DownloadFromContainerOptionsBuilder::default()
@@ -50,24 +50,24 @@ impl Engine {
         result
     }
 
-    /// Writes a tar made by [`Engine::export_volumes`] back into team `team`'s volumes
+    /// Writes a tar made by [`Engine::export_volumes`] back into the environment's volumes
     /// `names` (each removed first, so nothing but the archive's files remains; a volume a
     /// container still uses refuses).
     pub async fn import_volumes(
         &self,
         image: &str,
-        team: Uuid,
+        placement: &Placement,
         names: &[String],
         tar: impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
     ) -> Result<(), ContainerError> {
         for name in names {
-            if let super::VolumeRemoval::InUse(why) = self.remove_team_volume(team, name).await? {
+            if let super::VolumeRemoval::InUse(why) = self.remove_volume(placement, name).await? {
                 return Err(ContainerError::NameTaken(format!(
                     "volume {name} is still in use: {why}"
                 )));
             }
         }
-        let helper = self.backup_helper(image, team, names).await?;
+        let helper = self.backup_helper(image, placement, names).await?;
         let result = async {
             let docker = self.client().await?;
             let options = UploadToContainerOptionsBuilder::default().path("/").build();
@@ -84,7 +84,7 @@ impl Engine {
     async fn backup_helper(
         &self,
         image: &str,
-        team: Uuid,
+        placement: &Placement,
         names: &[String],
     ) -> Result<String, ContainerError> {
         let docker = self.client().await?;
@@ -92,7 +92,7 @@ impl Engine {
             .iter()
             .map(|name| Mount {
                 target: Some(format!("{ARCHIVE_ROOT}/{name}")),
-                source: Some(team_volume(team, name)),
+                source: Some(placement.volume(name)),
                 typ: Some(MountType::VOLUME),
                 ..Default::default()
             })

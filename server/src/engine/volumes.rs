@@ -1,12 +1,11 @@
-//! A team's named volumes, as the engine keeps them (`berth-<team>-<name>`, created by
-//! Docker when a container first mounts one): removed only when a service is deleted with
+//! An environment's named volumes, as the engine keeps them (`<prefix>-<name>`, created
+//! by Docker when a container first mounts one): removed only when a service is deleted with
 //! its volumes. Removing one that is gone already counts as success.
 
 use super::client::Engine;
 use super::containers::{is_status, ContainerError};
-use super::replica::team_volume;
+use app::domain::project::Placement;
 use bollard::query_parameters::RemoveVolumeOptions;
-use uuid::Uuid;
 
 /// What removing a volume did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,15 +18,15 @@ pub enum VolumeRemoval {
 }
 
 impl Engine {
-    /// Removes team `team_id`'s volume `name` (the name a spec gives it), data and all.
-    pub async fn remove_team_volume(
+    /// Removes the environment's volume `name` (the name a spec gives it), data and all.
+    pub async fn remove_volume(
         &self,
-        team_id: Uuid,
+        placement: &Placement,
         name: &str,
     ) -> Result<VolumeRemoval, ContainerError> {
         let docker = self.client().await?;
         match docker
-            .remove_volume(&team_volume(team_id, name), None::<RemoveVolumeOptions>)
+            .remove_volume(&placement.volume(name), None::<RemoveVolumeOptions>)
             .await
         {
             Ok(()) => Ok(VolumeRemoval::Removed),

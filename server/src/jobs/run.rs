@@ -71,6 +71,7 @@ impl Runner {
         }
         let job = JobContainer {
             team_id: run.team_id,
+            placement: &service.placement,
             service_id: run.service_id,
             job_id: run.job_id,
             run_id: run.id,

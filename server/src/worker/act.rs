@@ -36,6 +36,7 @@ impl Worker {
             Action::Create(n) => goal.map(|g| async move {
                 let replica = ReplicaTemplate {
                     team_id: svc.team_id,
+                    placement: &svc.placement,
                     service_id: svc.id,
                     deployment_id: g.deployment.id,
                     template: &g.deployment.template,

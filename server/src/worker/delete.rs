@@ -43,7 +43,7 @@ impl Worker {
         let names = store::volumes_to_delete(&self.pool, svc.team_id, svc.id).await?;
         let (mut removed, mut in_use) = (Vec::new(), Vec::new());
         for name in names {
-            match self.engine.remove_team_volume(svc.team_id, &name).await? {
+            match self.engine.remove_volume(&svc.placement, &name).await? {
                 VolumeRemoval::Removed => removed.push(name),
                 VolumeRemoval::Absent => {}
                 VolumeRemoval::InUse(why) => {

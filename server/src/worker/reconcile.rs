@@ -33,7 +33,26 @@ impl Worker {
             tracing::info!(%container, "removing a Berth-labelled container that names no service");
             self.engine.remove(&container, self.grace()).await?;
         }
+        self.sweep_networks().await;
         Ok(ids.into_iter().collect())
+    }
+
+    /// Removes the networks of deleted environments. The engine is listed before the
+    /// database is read, so a network listed belongs to an environment committed already.
+    async fn sweep_networks(&self) {
+        let swept = async {
+            let made = self.engine.managed_networks().await?;
+            let kept = app::store::projects::networks(&self.pool).await?;
+            for network in made.into_iter().filter(|n| !kept.contains(n)) {
+                if self.engine.remove_network(&network).await? {
+                    tracing::info!(%network, "removed the network of a deleted environment");
+                }
+            }
+            Ok::<_, ReconcileError>(())
+        };
+        if let Err(e) = swept.await {
+            tracing::warn!(error = %e, "resync: cannot sweep networks");
+        }
     }
 
     #[tracing::instrument(name = "reconcile", skip(self), fields(service = %id))]

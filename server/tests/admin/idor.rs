@@ -20,6 +20,8 @@ async fn snapshot(pool: &PgPool, team: Uuid) -> String {
         ("invitations", "team_id = $1"),
         ("api_tokens", "team_id = $1"),
         ("audit_log", "team_id = $1"),
+        ("projects", "team_id = $1"),
+        ("environments", "team_id = $1"),
     ] {
         let rows: Option<String> = sqlx::query_scalar(&format!(
             "SELECT json_agg(row_to_json(x)::text ORDER BY row_to_json(x)::text)::text
@@ -58,6 +60,26 @@ async fn another_teams_ids_do_not_exist_even_for_an_owner(pool: PgPool) {
         .fetch_one(&pool)
         .await
         .unwrap();
+    // B's service went into B's default project's production.
+    let (project, environment): (Uuid, Uuid) = sqlx::query_as(
+        "SELECT e.project_id, e.id FROM services s JOIN environments e ON e.id = s.environment_id
+          WHERE s.id = $1",
+    )
+    .bind(service.parse::<Uuid>().unwrap())
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    // A's own project, to clone B's environment into.
+    let (status, body) = call(
+        s,
+        &t.owner.cookie(),
+        "POST",
+        "/api/v1/projects",
+        Some(json!({"name": "ours"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let ours = body["id"].as_str().unwrap().to_owned();
     let (token, _) = token_of(s, &b, "their bot", "developer").await;
     let (status, body) = invite(s, &b, "guest@example.com", "viewer").await;
     assert_eq!(status, 201, "{body}");
@@ -123,6 +145,45 @@ async fn another_teams_ids_do_not_exist_even_for_an_owner(pool: PgPool) {
             "POST",
             "/api/v1/team/transfer".to_owned(),
             Some(json!({"user_id": member.id})),
+        ),
+        ("GET", format!("/api/v1/projects/{project}"), None),
+        (
+            "PUT",
+            format!("/api/v1/projects/{project}"),
+            Some(json!({"name": "hijacked"})),
+        ),
+        ("DELETE", format!("/api/v1/projects/{project}"), None),
+        (
+            "POST",
+            format!("/api/v1/projects/{project}/environments"),
+            Some(json!({"name": "planted"})),
+        ),
+        ("GET", format!("/api/v1/environments/{environment}"), None),
+        (
+            "PUT",
+            format!("/api/v1/environments/{environment}"),
+            Some(json!({"name": "hijacked"})),
+        ),
+        (
+            "DELETE",
+            format!("/api/v1/environments/{environment}"),
+            None,
+        ),
+        (
+            "GET",
+            format!("/api/v1/environments/{environment}/services"),
+            None,
+        ),
+        // A service planted in B's environment, and a clone of B's environment into A.
+        (
+            "POST",
+            "/api/v1/services".to_owned(),
+            Some(json!({"name": "planted", "image": "nginx", "environment_id": environment})),
+        ),
+        (
+            "POST",
+            format!("/api/v1/projects/{ours}/environments"),
+            Some(json!({"name": "stolen", "clone_from": environment})),
         ),
     ];
     let (_, owner_token) = token_of(s, &t.owner.cookie(), "owner bot", "owner").await;
@@ -206,6 +267,25 @@ async fn another_teams_ids_do_not_exist_even_for_an_owner(pool: PgPool) {
         ),
         ("service_action", format!("{sid}&action=stop&replicas=")),
         ("service_action", format!("{sid}&action=delete&replicas=")),
+        ("project_console", format!("id={project}")),
+        (
+            "save_project",
+            format!("id={project}&name=hijacked&description="),
+        ),
+        ("delete_project", format!("id={project}")),
+        (
+            "create_environment",
+            format!("project={project}&name=planted&clone_from="),
+        ),
+        (
+            "create_environment",
+            format!("project={ours}&name=stolen&clone_from={environment}"),
+        ),
+        (
+            "rename_environment",
+            format!("id={environment}&name=hijacked"),
+        ),
+        ("delete_environment", format!("id={environment}")),
     ] {
         let fields: Vec<(String, String)> = serde_urlencoded::from_str(&form).unwrap();
         let fields: Vec<(&str, &str)> = fields

@@ -24,6 +24,10 @@ pub fn addresses_an_id(template: &str) -> bool {
         "{fresh_token}",
         "{fresh_backup}",
         "{fresh_channel}",
+        "{project}",
+        "{environment}",
+        "{fresh_project}",
+        "{fresh_environment}",
         "{target}",
     ]
     .iter()
@@ -189,6 +193,47 @@ impl Matrix {
             .unwrap();
             out = out.replace("{fresh_channel}", &id.to_string());
         }
+        if out.contains("{project}") || out.contains("{environment}") {
+            // The service's: team A's default project and its production.
+            let (project, environment): (Uuid, Uuid) = sqlx::query_as(
+                "SELECT e.project_id, e.id FROM services s
+                   JOIN environments e ON e.id = s.environment_id WHERE s.id = $1",
+            )
+            .bind(self.service)
+            .fetch_one(&self.s().pool)
+            .await
+            .unwrap();
+            out = out
+                .replace("{project}", &project.to_string())
+                .replace("{environment}", &environment.to_string());
+        }
+        if out.contains("{fresh_project}") {
+            let id: Uuid = sqlx::query_scalar(
+                "INSERT INTO projects (team_id, name) VALUES ($1, $2) RETURNING id",
+            )
+            .bind(self.t.team_a)
+            .bind(format!("fresh-{n}"))
+            .fetch_one(&self.s().pool)
+            .await
+            .unwrap();
+            out = out.replace("{fresh_project}", &id.to_string());
+        }
+        if out.contains("{fresh_environment}") {
+            let id = Uuid::new_v4();
+            sqlx::query(
+                "INSERT INTO environments (id, team_id, project_id, name, network, volume_prefix)
+                 SELECT $1, s.team_id, e.project_id, $2, 'berth-env-' || $1, 'berth-env-' || $1
+                   FROM services s JOIN environments e ON e.id = s.environment_id
+                  WHERE s.id = $3",
+            )
+            .bind(id)
+            .bind(format!("fresh-{n}"))
+            .bind(self.service)
+            .execute(&self.s().pool)
+            .await
+            .unwrap();
+            out = out.replace("{fresh_environment}", &id.to_string());
+        }
         if out.contains("{fresh_token}") {
             let (id, _) = token_of(self.s(), &owner, &format!("victim {n}"), "viewer").await;
             out = out.replace("{fresh_token}", &id.to_string());
@@ -242,6 +287,22 @@ impl Matrix {
                 .fetch_one(pool)
                 .await
                 .unwrap()
+                    == 0,
+            ),
+            ("DELETE", p) if p.starts_with("/api/v1/projects/") => Some(
+                sqlx::query_scalar::<_, i64>("SELECT count(*) FROM projects WHERE id = $1")
+                    .bind(id?)
+                    .fetch_one(pool)
+                    .await
+                    .unwrap()
+                    == 0,
+            ),
+            ("DELETE", p) if p.starts_with("/api/v1/environments/") => Some(
+                sqlx::query_scalar::<_, i64>("SELECT count(*) FROM environments WHERE id = $1")
+                    .bind(id?)
+                    .fetch_one(pool)
+                    .await
+                    .unwrap()
                     == 0,
             ),
             ("DELETE", p) if p.starts_with("/api/v1/members/") => {

@@ -256,7 +256,7 @@ async fn another_teams_git_service_answers_404_and_changes_nothing(pool: PgPool)
         secrets: &secrets,
         git_local_root: Some(&crate::common::local_git_root()),
     };
-    let theirs = app::commands::service::create(deps, &caller, spec)
+    let theirs = app::commands::service::create(deps, &caller, None, spec)
         .await
         .unwrap()
         .to_string();

@@ -282,7 +282,7 @@ pub async fn create_service(pool: &PgPool, team: uuid::Uuid, name: &str) -> uuid
         secrets: &secrets,
         git_local_root: None,
     };
-    app::commands::service::create(deps, &caller, spec)
+    app::commands::service::create(deps, &caller, None, spec)
         .await
         .unwrap()
 }

@@ -13,24 +13,52 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-/// Creates a service and its first deployment (a git service: its first build), its typed
-/// fields normalised first (see [`ServiceSpec::normalise`]). Returns the new service's id.
+/// Creates a service and its first deployment (a git service: its first build) in
+/// `environment` of the caller's team (`None`: the default project's `production`, made
+/// when missing), its typed fields normalised first (see [`ServiceSpec::normalise`]).
+/// Returns the new service's id.
 pub async fn create(
     deps: Deps<'_>,
     caller: &Caller,
+    environment: Option<Uuid>,
     mut spec: ServiceSpec,
 ) -> Result<Uuid, CommandError> {
-    let actor = caller.may(Permission::ManageServices)?;
+    caller.may(Permission::ManageServices)?;
     spec.normalise();
     spec.validate().map_err(CommandError::Invalid)?;
     check_reachable(deps, &spec).await?;
+    insert(deps, caller, environment, spec, None).await
+}
+
+/// A clone's copy of a service (`spec`: valid, secrets open) into `environment`;
+/// `from` (`<environment>/<service>`) goes into its audit entry.
+pub async fn insert_copy(
+    deps: Deps<'_>,
+    caller: &Caller,
+    environment: Uuid,
+    spec: ServiceSpec,
+    from: &str,
+) -> Result<Uuid, CommandError> {
+    insert(deps, caller, Some(environment), spec, Some(from)).await
+}
+
+/// Stores a valid new service (`spec`: secrets open) and queues its first deployment or
+/// build; `cloned_from` names the service it is a copy of (for its audit entry).
+async fn insert(
+    deps: Deps<'_>,
+    caller: &Caller,
+    environment: Option<Uuid>,
+    spec: ServiceSpec,
+    cloned_from: Option<&str>,
+) -> Result<Uuid, CommandError> {
+    let actor = caller.may(Permission::ManageServices)?;
     let id = Uuid::new_v4();
     let mut sealed = spec;
     if sealed.git.is_some() {
         sealed.image.clear(); // set by the first build
     }
     seal_env(&mut sealed, id, deps.secrets);
-    let mut change = ServiceChange::insert(deps.pool, actor, id, &sealed).await?;
+    let mut change = ServiceChange::insert(deps.pool, actor, id, environment, &sealed).await?;
     if sealed.git.is_some() {
         change.queue_build("create").await?;
     } else {
@@ -40,12 +68,11 @@ pub async fn create(
     change
         .event(EventKind::Change, &wording::created(&who, &sealed))
         .await?;
-    change
-        .audit(
-            "service.create",
-            json!({"source": wording::source(&sealed), "replicas": sealed.replicas}),
-        )
-        .await?;
+    let mut summary = json!({"source": wording::source(&sealed), "replicas": sealed.replicas});
+    if let Some(from) = cloned_from {
+        summary["cloned_from"] = json!(from);
+    }
+    change.audit("service.create", summary).await?;
     change.commit().await?;
     Ok(id)
 }

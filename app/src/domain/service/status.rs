@@ -291,6 +291,8 @@ pub struct ServiceView {
     /// Public URLs of the domains (filled where the proxy's settings are known).
     #[serde(default)]
     pub urls: Vec<String>,
+    /// The project and environment it belongs to.
+    pub place: crate::domain::project::ServicePlace,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

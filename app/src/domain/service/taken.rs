@@ -48,12 +48,13 @@ impl Taken {
     /// The refusal as a field error of the service spec.
     pub fn field_error(&self) -> FieldError {
         match self {
-            Taken::Name { name } if name.is_empty() => {
-                FieldError::new("name", "This team already has a service with this name.")
-            }
+            Taken::Name { name } if name.is_empty() => FieldError::new(
+                "name",
+                "This environment already has a service with this name.",
+            ),
             Taken::Name { name } => FieldError::new(
                 "name",
-                format!("This team already has a service named {name}."),
+                format!("This environment already has a service named {name}."),
             ),
             Taken::HostPort {
                 index,

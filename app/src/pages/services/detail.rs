@@ -126,6 +126,7 @@ fn ServiceHeader(
         </header>
         <section class="card">
             <dl class="facts">
+                <dt>"Environment"</dt><dd id="service-place"><A href=format!("/projects/{}?env={}", s.place.project_id, s.place.environment_id)>{format!("{} / {}", s.place.project, s.place.environment)}</A></dd>
                 <dt>"Image"</dt><dd><code>{if s.spec.image.is_empty() { "not built yet".to_owned() } else { s.spec.image.clone() }}</code></dd>
                 <dt>"Replicas"</dt><dd>{s.status.ready} " ready of " {s.status.desired} {s.stopped.then_some(" (stopped)")}</dd>
                 <dt>"Live deployment"</dt><dd>{s.live_deployment.map(|n| format!("#{n}")).unwrap_or_else(|| "none yet".into())}</dd>

@@ -20,10 +20,16 @@ fn returned_form() -> Option<(ServiceForm, Vec<FieldError>)> {
 
 #[component]
 pub fn NewServicePage() -> impl IntoView {
+    // "New service" on a project page names its environment: `?environment=<id>`.
+    let environment = use_query_map()
+        .get_untracked()
+        .get("environment")
+        .unwrap_or_default();
     let (initial, errors) = returned_form().unwrap_or_else(|| {
         (
             ServiceForm {
                 replicas: "1".into(),
+                environment,
                 ..Default::default()
             },
             Vec::new(),
@@ -103,6 +109,7 @@ fn ServiceFormView(initial: ServiceForm, errors: Vec<FieldError>, id: String) ->
     view! {
         <ActionForm action=save attr:class="card form service-form" attr:id="service-form">
             <input type="hidden" name="id" value=id />
+            <input type="hidden" name="form[environment]" value=f.environment.clone() />
             {move || failure().map(|m| view! { <p class="banner error">{m}</p> })}
             {move || (!errors().is_empty()).then(|| view! { <p class="banner error" id="form-errors">"Please fix the fields marked below."</p> })}
             <label>"Name" <small class="muted">"lowercase letters, digits and '-'"</small>

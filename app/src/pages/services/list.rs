@@ -23,7 +23,7 @@ pub fn ServicesPage() -> impl IntoView {
                                 <A href="/services/new">"Define your first service"</A>
                             </section>
                         }.into_any(),
-                        Ok(list) => view! { <ServiceTable services=list /> }.into_any(),
+                        Ok(list) => view! { <ServiceTable services=list place=true /> }.into_any(),
                         Err(e) => view! { <p class="banner error">{e.to_string()}</p> }.into_any(),
                     }
                 })}
@@ -32,11 +32,16 @@ pub fn ServicesPage() -> impl IntoView {
     }
 }
 
+/// The services with status, image, domains and deployment; `place`: with a column for
+/// their project and environment.
 #[component]
-fn ServiceTable(services: Vec<ServiceView>) -> impl IntoView {
+pub(crate) fn ServiceTable(
+    services: Vec<ServiceView>,
+    #[prop(optional)] place: bool,
+) -> impl IntoView {
     view! {
         <table class="table" id="services">
-            <thead><tr><th>"Name"</th><th>"Status"</th><th>"Image"</th><th>"Domains"</th><th>"Deployment"</th><th>"Last deploy"</th></tr></thead>
+            <thead><tr><th>"Name"</th>{place.then(|| view! { <th>"Environment"</th> })}<th>"Status"</th><th>"Image"</th><th>"Domains"</th><th>"Deployment"</th><th>"Last deploy"</th></tr></thead>
             <tbody>
                 {services.into_iter().map(|s| {
                     let name = s.name.clone();
@@ -45,6 +50,10 @@ fn ServiceTable(services: Vec<ServiceView>) -> impl IntoView {
                     view! {
                         <tr data-service=s.name.clone()>
                             <td><A href=href>{name}</A></td>
+                            {place.then(|| {
+                                let at = format!("/projects/{}?env={}", s.place.project_id, s.place.environment_id);
+                                view! { <td class="place"><A href=at>{format!("{} / {}", s.place.project, s.place.environment)}</A></td> }
+                            })}
                             <td><ServiceBadge status=s.status.clone() /></td>
                             <td><code>{match &s.spec.git {
                                 Some(g) => format!("{} ({})", g.repo, g.branch),

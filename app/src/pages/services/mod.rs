@@ -13,6 +13,7 @@ mod timeline;
 
 pub use detail::ServiceDetailPage;
 pub use form::{EditServicePage, NewServicePage};
+pub(crate) use list::ServiceTable;
 pub use list::ServicesPage;
 
 /// A service's URLs as links, or its bare domains when Berth routes none (one place for

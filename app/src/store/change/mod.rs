@@ -3,8 +3,8 @@
 //! host ports and domains), insert a deployment or queue a build, add a timeline event,
 //! write the audit entry. Committing wakes the worker: triggers on `services` and
 //! `deployments` announce the change on `berth_live`, the channel the live pages follow
-//! too. This module imports no other store module: the table modules and the command layer
-//! build on it.
+//! too. Besides the environment a new service goes to (`projects`), this module imports no
+//! other store module: the table modules and the command layer build on it.
 
 pub mod audit_entry;
 mod claims;
@@ -114,22 +114,39 @@ impl ServiceChange {
     }
 
     /// Inserts a new service (`sealed`: its definition with secrets sealed) with its
-    /// claims; a name the team already uses is [`Taken::Name`].
+    /// claims into `environment` of the actor's team (another team's is
+    /// [`StoreError::NotFound`]; `None`: the team's default project's `production`, made
+    /// when missing); a name the environment already uses is [`Taken::Name`].
     pub async fn insert(
         pool: &PgPool,
         actor: Actor,
         id: Uuid,
+        environment: Option<Uuid>,
         sealed: &ServiceSpec,
     ) -> Result<Self, StoreError> {
         let mut tx = pool.begin().await?;
-        let inserted =
-            sqlx::query("INSERT INTO services (id, team_id, name, spec) VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(actor.team_id)
-                .bind(&sealed.name)
-                .bind(Json(sealed))
-                .execute(&mut *tx)
-                .await;
+        let environment = match environment {
+            Some(env) => sqlx::query_scalar(
+                "SELECT id FROM environments WHERE id = $1 AND team_id = $2 FOR SHARE",
+            )
+            .bind(env)
+            .bind(actor.team_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?,
+            None => crate::store::projects::default_environment(&mut tx, &actor).await?,
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO services (id, team_id, environment_id, name, spec)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(actor.team_id)
+        .bind(environment)
+        .bind(&sealed.name)
+        .bind(Json(sealed))
+        .execute(&mut *tx)
+        .await;
         match inserted {
             Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
                 return Err(StoreError::Taken(Taken::Name {

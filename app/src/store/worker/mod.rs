@@ -44,6 +44,8 @@ pub struct DesiredService {
     pub name: String,
     pub stopped: bool,
     pub deleting: bool,
+    /// Its environment's network and volume names.
+    pub placement: crate::domain::project::Placement,
     /// The deployment that serves now.
     pub live: Option<DeploymentRow>,
     /// The newest pending or in-progress deployment, if one is rolling out.
@@ -61,12 +63,17 @@ struct ServiceRow {
     stopped: bool,
     deleting: bool,
     live_deployment_id: Option<Uuid>,
+    environment_id: Uuid,
+    network: String,
+    volume_prefix: String,
 }
 
 /// Everything the worker needs to reconcile one service; `None` when the row is gone.
 pub async fn desired(pool: &PgPool, id: Uuid) -> Result<Option<DesiredService>, StoreError> {
     let Some(row) = sqlx::query_as::<_, ServiceRow>(
-        "SELECT team_id, name, stopped, deleting, live_deployment_id FROM services WHERE id = $1",
+        "SELECT s.team_id, s.name, s.stopped, s.deleting, s.live_deployment_id,
+                s.environment_id, e.network, e.volume_prefix
+           FROM services s JOIN environments e ON e.id = s.environment_id WHERE s.id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
@@ -99,6 +106,11 @@ pub async fn desired(pool: &PgPool, id: Uuid) -> Result<Option<DesiredService>, 
         name: row.name,
         stopped: row.stopped,
         deleting: row.deleting,
+        placement: crate::domain::project::Placement {
+            environment_id: row.environment_id,
+            network: row.network,
+            volume_prefix: row.volume_prefix,
+        },
         live,
         rollout,
     }))

@@ -1,5 +1,5 @@
 //! The volumes of a service deleted with its volumes: which ones go (none another service
-//! of the team mounts), and the audit entry of their removal.
+//! of its environment mounts: volume names are per environment), and the audit entry of their removal.
 
 use crate::domain::service::{volumes_left_unused, ServiceSpec};
 use crate::store::change::audit_entry::{record, Actor, Target};
@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 /// The volume names (as specs give them) that deleting service `service_id` of `team_id`
 /// removes: none unless it is being deleted with its volumes; then every volume its stored
-/// definition, live deployment or open rollout mounts that no other service of the team
-/// mounts in any of those.
+/// definition, live deployment or open rollout mounts that no other service of its
+/// environment mounts in any of those.
 pub async fn volumes_to_delete(
     pool: &PgPool,
     team_id: Uuid,
@@ -28,13 +28,15 @@ pub async fn volumes_to_delete(
         return Ok(Vec::new());
     }
     let specs: Vec<(Uuid, Json<ServiceSpec>)> = sqlx::query_as(
-        "SELECT s.id, s.spec FROM services s WHERE s.team_id = $1
+        "WITH env AS (SELECT environment_id FROM services WHERE id = $2 AND team_id = $1)
+         SELECT s.id, s.spec FROM services s, env WHERE s.environment_id = env.environment_id
          UNION ALL
-         SELECT s.id, d.spec FROM services s JOIN deployments d ON d.service_id = s.id
-          WHERE s.team_id = $1
+         SELECT s.id, d.spec FROM services s JOIN deployments d ON d.service_id = s.id, env
+          WHERE s.environment_id = env.environment_id
             AND (d.id = s.live_deployment_id OR d.state IN ('pending', 'in_progress'))",
     )
     .bind(team_id)
+    .bind(service_id)
     .fetch_all(pool)
     .await?;
     let (mine, others): (Vec<_>, Vec<_>) = specs.into_iter().partition(|(id, _)| *id == service_id);

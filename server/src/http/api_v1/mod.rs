@@ -15,6 +15,7 @@ mod member;
 mod notifications;
 mod openapi;
 mod page;
+mod projects;
 mod services;
 mod team;
 
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(team::router())
         .merge(instance::router())
         .merge(notifications::router())
+        .merge(projects::router())
         .merge(openapi::router())
         .route("/api/v1/{*rest}", any(boundary::no_such_endpoint))
         .layer(from_fn(boundary::refuse_control_characters))

@@ -84,8 +84,26 @@ async fn list(State(s): State<AppState>, m: Member, page: Page<100>) -> Result<R
 async fn create(State(s): State<AppState>, m: Member, b: JsonBody) -> Result<Response, ApiError> {
     let caller = m.caller();
     caller.may(Permission::ManageServices)?;
-    let spec: ServiceSpec = b.parse()?;
-    let id = command::create(s.deps(), &caller, spec).await?;
+    let mut body: serde_json::Value = b.parse()?;
+    let environment = match body
+        .as_object_mut()
+        .and_then(|o| o.remove("environment_id"))
+    {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => Some(
+            v.as_str()
+                .and_then(|s| uuid::Uuid::parse_str(s).ok())
+                .ok_or_else(|| {
+                    ApiError::from(app::commands::CommandError::field(
+                        "environment_id",
+                        "An environment id is a UUID.",
+                    ))
+                })?,
+        ),
+    };
+    let spec: ServiceSpec = serde_json::from_value(body)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {e}")))?;
+    let id = command::create(s.deps(), &caller, environment, spec).await?;
     let view = store::get(&s.pool, caller.actor.team_id, caller.role, id).await?;
     let tag = etag(&view);
     let r = with_etag((StatusCode::CREATED, Json(view)).into_response(), &tag);

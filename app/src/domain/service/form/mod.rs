@@ -82,6 +82,9 @@ pub struct ServiceForm {
     pub git_username: String,
     /// The token or the private key; empty on an edit keeps the stored one.
     pub git_secret: String,
+    /// A new service's environment (its id); empty: the default project's `production`.
+    /// Not part of the definition: an edit ignores it.
+    pub environment: String,
 }
 
 impl ServiceForm {

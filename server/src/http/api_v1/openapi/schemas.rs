@@ -7,6 +7,9 @@ use app::domain::backup::{Backup, BackupKind, BackupPlan};
 use app::domain::instance::InstanceSettings;
 use app::domain::jobs::{CommandInput, JobInput, JobRunView, JobView};
 use app::domain::notification::{ChannelForm, ChannelView, DeliveryView};
+use app::domain::project::{
+    EnvironmentCreated, EnvironmentForm, EnvironmentView, ProjectForm, ProjectView,
+};
 use app::domain::service::{ServiceEvent, ServiceMetrics, ServiceSpec, ServiceView, WebhookInfo};
 use app::domain::team::{
     AuditPage, InvitationView, InviteForm, MemberView, MyTeam, NewInvitation, NewToken, TokenForm,
@@ -60,6 +63,11 @@ use utoipa::OpenApi;
     JobRunView,
     CommandInput,
     answers::JobRunWithLog,
+    ProjectForm,
+    ProjectView,
+    EnvironmentForm,
+    EnvironmentView,
+    EnvironmentCreated,
 )))]
 struct Derived;
 
@@ -67,6 +75,9 @@ struct Derived;
 /// states the boundary's control-character rule as a `pattern`.
 const REQUEST_BODIES: &[&str] = &[
     "ServiceSpec",
+    "NewService",
+    "ProjectForm",
+    "EnvironmentForm",
     "InstanceSettings",
     "BackupPlan",
     "RunBackup",
@@ -90,6 +101,7 @@ const NO_CONTROL_CHARACTERS: &str =
 pub fn schemas() -> Value {
     let components = Derived::openapi().components.unwrap_or_default();
     let mut schemas = serde_json::to_value(components.schemas).unwrap_or_default();
+    schemas["NewService"] = new_service(&schemas["ServiceSpec"]);
     let mut todo: Vec<String> = REQUEST_BODIES.iter().map(|s| s.to_string()).collect();
     let mut done = HashSet::new();
     while let Some(name) = todo.pop() {
@@ -101,6 +113,22 @@ pub fn schemas() -> Value {
         }
     }
     schemas
+}
+
+/// `POST /services`: a `ServiceSpec` with an optional `environment_id` beside its fields
+/// (the handler takes it out before the spec, which refuses unknown fields, is read).
+fn new_service(spec: &Value) -> Value {
+    let mut body = spec.clone();
+    body["description"] = Value::from(
+        "A service definition (`ServiceSpec`) and the environment it goes into \
+         (`environment_id`; absent: the team's `default` project's `production`, made when missing).",
+    );
+    body["properties"]["environment_id"] = serde_json::json!({
+        "type": ["string", "null"],
+        "format": "uuid",
+        "description": "An environment of the caller's team (another team's: 404).",
+    });
+    body
 }
 
 /// Adds the pattern to every plain string in `v`; names the schemas it refers to.

@@ -1,0 +1,163 @@
+//! Projects and environments: viewers read; admins create, rename, delete and clone.
+//! An environment or project is deleted only once it has no service (delete them first:
+//! each goes through the service finalizer, which removes its containers); the worker then
+//! removes the environment's network.
+
+use crate::commands::{service, Caller, CommandError, Deps};
+use crate::domain::project::{
+    project_name, strip_for_clone, EnvironmentCreated, EnvironmentForm, ProjectForm, ProjectView,
+};
+use crate::domain::service::ServiceView;
+use crate::domain::Permission;
+use crate::store::projects as store;
+use crate::store::spec_secrets::open_env;
+use crate::store::StoreError;
+use uuid::Uuid;
+
+/// The team's projects with their environments.
+pub async fn list(deps: Deps<'_>, caller: &Caller) -> Result<Vec<ProjectView>, CommandError> {
+    caller.may(Permission::ReadServices)?;
+    Ok(store::list(deps.pool, caller.actor.team_id).await?)
+}
+
+pub async fn show(deps: Deps<'_>, caller: &Caller, id: Uuid) -> Result<ProjectView, CommandError> {
+    caller.may(Permission::ReadServices)?;
+    Ok(store::get(deps.pool, caller.actor.team_id, id).await?)
+}
+
+/// Creates a project with its `production` environment; audited `project.create`.
+pub async fn create(
+    deps: Deps<'_>,
+    caller: &Caller,
+    form: ProjectForm,
+) -> Result<ProjectView, CommandError> {
+    let actor = caller.may(Permission::ManageProjects)?;
+    let form = form.checked().map_err(CommandError::Invalid)?;
+    let id = store::create(deps.pool, &actor, &form).await?;
+    Ok(store::get(deps.pool, actor.team_id, id).await?)
+}
+
+/// Renames a project and replaces its description; audited `project.update`.
+pub async fn update(
+    deps: Deps<'_>,
+    caller: &Caller,
+    id: Uuid,
+    form: ProjectForm,
+) -> Result<ProjectView, CommandError> {
+    let actor = caller.may(Permission::ManageProjects)?;
+    let form = form.checked().map_err(CommandError::Invalid)?;
+    store::update(deps.pool, &actor, id, &form).await?;
+    Ok(store::get(deps.pool, actor.team_id, id).await?)
+}
+
+/// Deletes a project without services (and its environments); audited `project.delete`.
+pub async fn delete(deps: Deps<'_>, caller: &Caller, id: Uuid) -> Result<(), CommandError> {
+    let actor = caller.may(Permission::ManageProjects)?;
+    Ok(store::delete(deps.pool, &actor, id).await?)
+}
+
+/// Creates an environment in a project: empty, or (`clone_from`) with a copy of each
+/// service of that environment (not those being deleted). A copy keeps the definition and
+/// its variables (secrets opened with the source's key and sealed again for the copy),
+/// drops domains and host ports (answered in `dropped`), mounts the same volume names,
+/// which are new and empty under the new environment's prefix, and is deployed like a new
+/// service (a git service is built from its branch head). Audited `environment.create`
+/// and `service.create` per copy.
+pub async fn create_environment(
+    deps: Deps<'_>,
+    caller: &Caller,
+    project_id: Uuid,
+    form: EnvironmentForm,
+) -> Result<EnvironmentCreated, CommandError> {
+    let actor = caller.may(Permission::ManageProjects)?;
+    let name = project_name("name", &form.name).map_err(|e| CommandError::Invalid(vec![e]))?;
+    let team = actor.team_id;
+    let source = match form.clone_from {
+        Some(from) => {
+            // Another team's environment is one that does not exist: 404.
+            let env = store::environment(deps.pool, team, from).await?;
+            Some((
+                env.name,
+                store::environment_specs(deps.pool, team, from).await?,
+            ))
+        }
+        None => None,
+    };
+    let (source_name, specs) = match source {
+        Some((name, specs)) => (Some(name), specs),
+        None => (None, Vec::new()),
+    };
+    let mut tx = deps.pool.begin().await?;
+    let id = store::create_environment(&mut tx, &actor, project_id, &name, source_name.as_deref())
+        .await?;
+    tx.commit().await?;
+    let (mut services, mut dropped) = (Vec::new(), Vec::new());
+    for (source_id, mut spec) in specs {
+        open_env(&mut spec, source_id, deps.secrets)
+            .map_err(|e| StoreError::Secret(e.to_string()))?;
+        dropped.extend(strip_for_clone(&mut spec));
+        let from = format!(
+            "{}/{}",
+            source_name.as_deref().unwrap_or_default(),
+            spec.name
+        );
+        services.push(spec.name.clone());
+        service::insert_copy(deps, caller, id, spec, &from).await?;
+    }
+    Ok(EnvironmentCreated {
+        environment: store::environment(deps.pool, team, id).await?,
+        services,
+        dropped,
+    })
+}
+
+/// Renames an environment; audited `environment.rename`.
+pub async fn rename_environment(
+    deps: Deps<'_>,
+    caller: &Caller,
+    id: Uuid,
+    form: EnvironmentForm,
+) -> Result<crate::domain::project::EnvironmentView, CommandError> {
+    let actor = caller.may(Permission::ManageProjects)?;
+    if form.clone_from.is_some() {
+        return Err(CommandError::field(
+            "clone_from",
+            "Only a new environment is cloned from another.",
+        ));
+    }
+    let name = project_name("name", &form.name).map_err(|e| CommandError::Invalid(vec![e]))?;
+    store::rename_environment(deps.pool, &actor, id, &name).await?;
+    Ok(store::environment(deps.pool, actor.team_id, id).await?)
+}
+
+/// Deletes an environment without services; audited `environment.delete`.
+pub async fn delete_environment(
+    deps: Deps<'_>,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<(), CommandError> {
+    let actor = caller.may(Permission::ManageProjects)?;
+    Ok(store::delete_environment(deps.pool, &actor, id).await?)
+}
+
+/// One environment of the team.
+pub async fn environment(
+    deps: Deps<'_>,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<crate::domain::project::EnvironmentView, CommandError> {
+    caller.may(Permission::ReadServices)?;
+    Ok(store::environment(deps.pool, caller.actor.team_id, id).await?)
+}
+
+/// An environment's services with their status, as the caller's role may see them.
+pub async fn environment_services(
+    deps: Deps<'_>,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Vec<ServiceView>, CommandError> {
+    caller.may(Permission::ReadServices)?;
+    let team = caller.actor.team_id;
+    store::environment(deps.pool, team, id).await?;
+    Ok(crate::store::services::in_environment(deps.pool, team, caller.role, id).await?)
+}

@@ -1,0 +1,163 @@
+//! `/api/v1/projects` and `/api/v1/environments`: a team's projects, their environments
+//! (created empty or cloned from another), and an environment's services. Viewers read;
+//! admins change. A service goes into an environment through `POST /api/v1/services` with
+//! `environment_id`.
+
+use super::boundary::JsonBody;
+use super::member::{parse_id, Member};
+use super::page::Page;
+use super::services::with_location;
+use super::ApiError;
+use crate::http::state::AppState;
+use app::commands::project as command;
+use app::domain::project::{EnvironmentForm, ProjectForm};
+use app::domain::Permission;
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/projects", get(list).post(create))
+        .route(
+            "/api/v1/projects/{id}",
+            get(show).put(replace).delete(remove),
+        )
+        .route(
+            "/api/v1/projects/{id}/environments",
+            axum::routing::post(create_environment),
+        )
+        .route(
+            "/api/v1/environments/{id}",
+            get(show_environment)
+                .put(rename_environment)
+                .delete(remove_environment),
+        )
+        .route(
+            "/api/v1/environments/{id}/services",
+            get(environment_services),
+        )
+}
+
+async fn list(State(s): State<AppState>, m: Member, page: Page<100>) -> Result<Response, ApiError> {
+    m.team_for(Permission::ReadServices)?;
+    page.of_list(command::list(s.deps(), &m.caller()).await?)
+}
+
+async fn show(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    m.team_for(Permission::ReadServices)?;
+    let id = parse_id(&id)?;
+    Ok(Json(command::show(s.deps(), &m.caller(), id).await?).into_response())
+}
+
+async fn create(State(s): State<AppState>, m: Member, b: JsonBody) -> Result<Response, ApiError> {
+    let caller = m.caller();
+    caller.may(Permission::ManageProjects)?;
+    let form: ProjectForm = b.parse()?;
+    let project = command::create(s.deps(), &caller, form).await?;
+    let at = format!("/api/v1/projects/{}", project.id);
+    Ok(with_location(
+        (StatusCode::CREATED, Json(project)).into_response(),
+        at,
+    ))
+}
+
+async fn replace(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+    b: JsonBody,
+) -> Result<Response, ApiError> {
+    let caller = m.caller();
+    caller.may(Permission::ManageProjects)?;
+    let id = parse_id(&id)?;
+    let form: ProjectForm = b.parse()?;
+    Ok(Json(command::update(s.deps(), &caller, id, form).await?).into_response())
+}
+
+async fn remove(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let caller = m.caller();
+    caller.may(Permission::ManageProjects)?;
+    command::delete(s.deps(), &caller, parse_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn create_environment(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+    b: JsonBody,
+) -> Result<Response, ApiError> {
+    let caller = m.caller();
+    caller.may(Permission::ManageProjects)?;
+    let project = parse_id(&id)?;
+    let form: EnvironmentForm = b.parse()?;
+    let created = command::create_environment(s.deps(), &caller, project, form).await?;
+    let at = format!("/api/v1/environments/{}", created.environment.id);
+    Ok(with_location(
+        (StatusCode::CREATED, Json(created)).into_response(),
+        at,
+    ))
+}
+
+async fn show_environment(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    m.team_for(Permission::ReadServices)?;
+    let id = parse_id(&id)?;
+    Ok(Json(command::environment(s.deps(), &m.caller(), id).await?).into_response())
+}
+
+async fn rename_environment(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+    b: JsonBody,
+) -> Result<Response, ApiError> {
+    let caller = m.caller();
+    caller.may(Permission::ManageProjects)?;
+    let id = parse_id(&id)?;
+    let form: EnvironmentForm = b.parse()?;
+    Ok(Json(command::rename_environment(s.deps(), &caller, id, form).await?).into_response())
+}
+
+async fn remove_environment(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let caller = m.caller();
+    caller.may(Permission::ManageProjects)?;
+    command::delete_environment(s.deps(), &caller, parse_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn environment_services(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+    page: Page<100>,
+) -> Result<Response, ApiError> {
+    m.team_for(Permission::ReadServices)?;
+    let id = parse_id(&id)?;
+    let list: Vec<_> = command::environment_services(s.deps(), &m.caller(), id)
+        .await?
+        .into_iter()
+        .map(|v| v.with_urls(s.settings.proxy))
+        .collect();
+    page.of_list(list)
+}
