@@ -473,3 +473,107 @@ async fn bad_names_and_ids_are_refused_and_nothing_changes(pool: PgPool) {
     .await;
     assert_eq!(status, 409, "{body}");
 }
+
+/// A plain form post of the pages (no JavaScript); answers where the browser goes next.
+async fn form_post(
+    s: &common::TestServer,
+    c: &reqwest::Client,
+    endpoint: &str,
+    fields: &[(&str, &str)],
+) -> String {
+    let r = c
+        .post(s.url(&format!("/api/{endpoint}")))
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("referer", s.url("/projects"))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "{endpoint}: {}", r.status());
+    r.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_project_pages_work_without_javascript(pool: PgPool) {
+    let s = common::TestServer::start(pool).await;
+    let owner = s.owner().await;
+    let at = form_post(
+        &s,
+        &owner,
+        "save_project",
+        &[("id", ""), ("name", "Shop"), ("description", "the shop")],
+    )
+    .await;
+    let project: String = sqlx::query_scalar("SELECT id::text FROM projects WHERE name = 'shop'")
+        .fetch_one(&s.pool)
+        .await
+        .unwrap();
+    assert_eq!(at, format!("/projects/{project}"));
+    let page = s.page(&owner, &at).await;
+    assert!(page.contains("data-environment=\"production\""), "{page}");
+    let production: String = sqlx::query_scalar("SELECT id::text FROM environments")
+        .fetch_one(&s.pool)
+        .await
+        .unwrap();
+    let new_here = format!("/services/new?environment={production}");
+    assert!(
+        page.contains(&new_here),
+        "New service into production: {page}"
+    );
+    // The service form carries the environment; saving it puts the service there.
+    let form = s.page(&owner, &new_here).await;
+    assert!(form.contains(&format!("value=\"{production}\"")), "{form}");
+    let saved = form_post(
+        &s,
+        &owner,
+        "save_service",
+        &[
+            ("id", ""),
+            ("form[name]", "web"),
+            ("form[image]", "nginx:1"),
+            ("form[replicas]", "1"),
+            ("form[environment]", &production),
+        ],
+    )
+    .await;
+    assert!(saved.starts_with("/services/"), "{saved}");
+    let place: String = sqlx::query_scalar("SELECT environment_id::text FROM services")
+        .fetch_one(&s.pool)
+        .await
+        .unwrap();
+    assert_eq!(place, production);
+    // A clone, from the plain form: the browser opens the new tab.
+    let at = form_post(
+        &s,
+        &owner,
+        "create_environment",
+        &[
+            ("project", &project),
+            ("name", "staging"),
+            ("clone_from", &production),
+        ],
+    )
+    .await;
+    let staging: String =
+        sqlx::query_scalar("SELECT id::text FROM environments WHERE name = 'staging'")
+            .fetch_one(&s.pool)
+            .await
+            .unwrap();
+    assert_eq!(at, format!("/projects/{project}?env={staging}"));
+    let page = s.page(&owner, &at).await;
+    assert!(
+        page.contains("aria-current=\"page\" data-environment=\"staging\"")
+            || page.contains("data-environment=\"staging\" aria-current=\"page\""),
+        "the staging tab is current: {page}"
+    );
+    assert!(
+        page.contains("data-service=\"web\""),
+        "the copy is listed: {page}"
+    );
+    // The Services list and the service page say where each service lives.
+    let list = s.page(&owner, "/services").await;
+    assert!(
+        list.contains("shop / production") && list.contains("shop / staging"),
+        "{list}"
+    );
+}
