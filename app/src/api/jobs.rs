@@ -265,4 +265,24 @@ mod tests {
             ["psql", "-c", "select 1; -- not a shell"]
         );
     }
+
+    #[test]
+    fn the_job_form_reads_enabled_and_names_a_bad_field() {
+        let job = |enabled, timeout| {
+            super::form::job(" n ", "* * * * *", "true", timeout, "allow", "x", enabled)
+        };
+        let j = job(None, "60").unwrap();
+        assert!(j.enabled, "absent: enabled, as before the field existed");
+        assert_eq!((j.name.as_str(), j.timeout_s), ("n", 60));
+        assert_eq!(j.concurrency, crate::domain::jobs::ConcurrencyPolicy::Allow);
+        assert!(!job(Some("false"), "60").unwrap().enabled);
+        assert!(job(Some("true"), "60").unwrap().enabled);
+        for (enabled, timeout, field) in [
+            (Some("maybe"), "60", "enabled"),
+            (None, "soon", "timeout_s"),
+        ] {
+            let e = job(enabled, timeout).unwrap_err();
+            assert!(format!("{e:?}").contains(field), "{e:?}");
+        }
+    }
 }
