@@ -1,7 +1,8 @@
 //! Scheduled jobs and one-off commands against the real engine, real Postgres and real
 //! images: a job every minute writes into a real PostgreSQL service; a run past its
 //! timeout is stopped and marked; a run survives (or is closed after) a restart of Berth;
-//! `forbid` skips a run while one still runs; bad input is refused naming the field, and
+//! `forbid` skips a run while one still runs; a command's output streams line by line
+//! while it runs; bad input is refused naming the field (the edit form's too), and
 //! another team's job is not found.
 
 mod common;
@@ -15,6 +16,7 @@ use common::images::BUSYBOX;
 use common::{other_teams_service, quick_worker};
 use reqwest::Method;
 use serde_json::{json, Value};
+use server::live::{EventReader, StreamEvent};
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
 
@@ -277,6 +279,82 @@ async fn a_run_past_its_timeout_is_stopped_and_marked_and_a_command_shows_its_ou
     );
 }
 
+fn output_line(e: &StreamEvent) -> Option<String> {
+    (e.event == "log").then(|| {
+        serde_json::from_str::<Value>(&e.data).unwrap()["line"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    })
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_commands_output_streams_line_by_line_while_it_runs(pool: PgPool) {
+    let api = Api::start(pool, quick_worker()).await;
+    let id = api.create(api.spec("web")).await;
+    api.running(&id, 1).await;
+    let (status, body) = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/services/{id}/commands"),
+            Some(json!({"command": [BUSYBOX, "sh", "-c", "echo one; sleep 3; echo two"]})),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let run = body["id"].as_str().unwrap().to_owned();
+    let url = api
+        .server
+        .url(&format!("/api/v1/job-runs/{run}/output/stream"));
+    let mut stream = EventReader::open(&api.client, &url).await.unwrap();
+
+    // The first line arrives while the command still sleeps before the second.
+    let first = stream
+        .until(Duration::from_secs(30), |e| e.event == "log")
+        .await
+        .expect("the first line");
+    let seen = Instant::now();
+    assert_eq!(output_line(&first).as_deref(), Some("one"), "{first:?}");
+    assert!(first.data.contains("stdout"), "{first:?}");
+    let now = run_with_log(&api, &run).await;
+    assert_eq!(now["run"]["state"], "running", "{now:#}");
+    let second = stream
+        .next(Duration::from_secs(10))
+        .await
+        .expect("the second line");
+    assert_eq!(output_line(&second).as_deref(), Some("two"), "{second:?}");
+    assert!(
+        seen.elapsed() > Duration::from_secs(1),
+        "'two' comes after the sleep, not with 'one': {:?}",
+        seen.elapsed()
+    );
+    // Then the end, with the run's state, and the stream closes.
+    let end = stream.next(Duration::from_secs(10)).await.expect("the end");
+    assert_eq!(end.event, "end", "{end:?}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&end.data).unwrap()["state"],
+        "succeeded"
+    );
+    assert!(stream.ends_within(Duration::from_secs(5)).await);
+
+    // A reader that has the first line gets the rest (and the end) at once.
+    let mut rest = EventReader::open(&api.client, &format!("{url}?after=1"))
+        .await
+        .unwrap();
+    let line = rest.next(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(output_line(&line).as_deref(), Some("two"), "{line:?}");
+    assert_eq!(
+        rest.next(Duration::from_secs(5)).await.unwrap().event,
+        "end"
+    );
+    let r = api
+        .client
+        .get(format!("{url}?after=-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+}
+
 #[sqlx::test(migrations = false)]
 async fn berth_restarted_during_runs_leaves_none_running(pool: PgPool) {
     let mut api = Api::start(pool, quick_worker()).await;
@@ -468,6 +546,92 @@ async fn bad_input_names_the_field_and_another_teams_job_is_not_found(pool: PgPo
     assert!(
         page.contains(r#"id="jobs-time-zone">UTC<"#),
         "the zone is named"
+    );
+
+    // Its edit form (Edit is a link, so this works without JavaScript): the job's fields
+    // and its next runs; a wrong schedule comes back to the same form saying why and
+    // changes nothing; a good change is saved and audited like `PUT /api/v1/jobs/{id}`.
+    let job: uuid::Uuid = sqlx::query_scalar("SELECT id FROM jobs WHERE name = 'nightly'")
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+    let page = server
+        .page(&client, &format!("/services/{id}?edit={job}"))
+        .await;
+    assert!(page.contains(r#"id="job-edit-form""#), "the edit form");
+    assert!(page.contains(r#"value="30 2 * * *""#), "its schedule");
+    assert!(page.contains(r#"id="job-edit-next-runs""#), "its next runs");
+    assert_eq!(page.matches("T02:30:00+00:00</time>").count(), 10);
+    let edit_post = |schedule: &'static str| {
+        client
+            .post(server.url("/api/update_job"))
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", server.url(&format!("/services/{id}?edit={job}")))
+            .form(&[
+                ("id", job.to_string().as_str()),
+                ("service", id.as_str()),
+                ("name", "nightly"),
+                ("schedule", schedule),
+                ("command", "/bin/echo\nhi\n"),
+                ("timeout_s", "90"),
+                ("concurrency", "replace"),
+                ("missed_runs", "run_once"),
+                ("enabled", "false"),
+            ])
+            .send()
+    };
+    let r = edit_post("30 25 * * *").await.unwrap();
+    let back = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        back.starts_with(&format!("/services/{id}?edit={job}&job_error=")),
+        "{back}"
+    );
+    assert!(back.contains("Schedule"), "{back}");
+    let unchanged: Value = client
+        .get(server.url(&format!("/api/v1/jobs/{job}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unchanged["schedule"], "30 2 * * *", "{unchanged:#}");
+    let r = edit_post("15 4 * * *").await.unwrap();
+    assert_eq!(
+        r.headers()["location"],
+        format!("/services/{id}#jobs").as_str()
+    );
+    let changed: Value = client
+        .get(server.url(&format!("/api/v1/jobs/{job}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(changed["schedule"], "15 4 * * *", "{changed:#}");
+    assert_eq!(
+        changed["command"],
+        json!(["/bin/echo", "hi"]),
+        "{changed:#}"
+    );
+    assert_eq!(changed["timeout_s"], 90, "{changed:#}");
+    assert_eq!(changed["concurrency"], "replace", "{changed:#}");
+    assert_eq!(changed["enabled"], false, "{changed:#}");
+    assert_eq!(changed["next_runs"], json!([]), "none while disabled");
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'job.update'")
+            .fetch_one(&server.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        audited, 1,
+        "the refused edit is not audited, the saved one is"
+    );
+    let page = server.page(&client, &format!("/services/{id}")).await;
+    assert!(
+        page.contains("disabled: runs only when started"),
+        "the list says so"
     );
     sqlx::query("DELETE FROM jobs")
         .execute(&server.pool)

@@ -23,6 +23,7 @@ pub const RECENT_RUNS: i64 = 20;
 mod form {
     use crate::api::services::guard;
     use crate::commands::CommandError;
+    use crate::domain::jobs::{ConcurrencyPolicy, JobInput, MissedRuns};
     use leptos::prelude::ServerFnError;
 
     /// One argument per line (a trailing newline is not an argument).
@@ -39,12 +40,54 @@ mod form {
             .map_err(|_| CommandError::field("timeout_s", "Timeout: a whole number of seconds."))
     }
 
+    /// The job form's fields, as the new-job and the edit form send them. `enabled`: the
+    /// select's `true`/`false` (absent: enabled, as before the field existed).
+    #[allow(clippy::too_many_arguments)]
+    pub fn job(
+        name: &str,
+        schedule: &str,
+        command: &str,
+        timeout_s: &str,
+        concurrency: &str,
+        missed_runs: &str,
+        enabled: Option<&str>,
+    ) -> Result<JobInput, CommandError> {
+        let enabled = match enabled.map(str::trim) {
+            None | Some("true") | Some("on") => true,
+            Some("false") => false,
+            Some(_) => {
+                return Err(CommandError::field(
+                    "enabled",
+                    "Enabled: runs on its schedule (true) or only when started (false).",
+                ))
+            }
+        };
+        Ok(JobInput {
+            name: name.trim().to_owned(),
+            schedule: schedule.trim().to_owned(),
+            command: argv(command),
+            timeout_s: timeout(timeout_s)?,
+            concurrency: ConcurrencyPolicy::parse(concurrency).unwrap_or_default(),
+            missed_runs: MissedRuns::parse(missed_runs).unwrap_or_default(),
+            enabled,
+        })
+    }
+
     /// A refusal: without JavaScript, input that breaks a rule goes back to the service
     /// page saying why (not found and forbidden answer their status, as everywhere).
     pub fn refused(service: &str, e: CommandError) -> ServerFnError {
+        refused_editing(service, None, e)
+    }
+
+    /// [`refused`], back to the edit form of job `editing` when there is one.
+    pub fn refused_editing(service: &str, editing: Option<&str>, e: CommandError) -> ServerFnError {
         let input = matches!(e, CommandError::Invalid(_) | CommandError::Unprocessable(_));
         if input && guard::without_js() {
-            let why = serde_urlencoded::to_string([("job_error", e.message())]).unwrap_or_default();
+            let mut query = vec![("job_error", e.message())];
+            if let Some(id) = editing {
+                query.insert(0, ("edit", id.to_owned()));
+            }
+            let why = serde_urlencoded::to_string(query).unwrap_or_default();
             leptos_axum::redirect(&format!("/services/{service}?{why}#jobs"));
         }
         guard::fail(e)
@@ -85,26 +128,64 @@ pub async fn save_job(
     timeout_s: String,
     concurrency: String,
     missed_runs: String,
+    enabled: Option<String>,
 ) -> Result<(), ServerFnError> {
     use crate::api::services::guard;
-    use crate::domain::jobs::{ConcurrencyPolicy, JobInput, MissedRuns};
     let (ctx, caller) = crate::api::context::caller()?;
     let id = guard::id(&service)?;
-    let job = (|| {
-        Ok(JobInput {
-            name: name.trim().to_owned(),
-            schedule: schedule.trim().to_owned(),
-            command: form::argv(&command),
-            timeout_s: form::timeout(&timeout_s)?,
-            concurrency: ConcurrencyPolicy::parse(&concurrency).unwrap_or_default(),
-            missed_runs: MissedRuns::parse(&missed_runs).unwrap_or_default(),
-            enabled: true,
-        })
-    })()
+    let job = form::job(
+        &name,
+        &schedule,
+        &command,
+        &timeout_s,
+        &concurrency,
+        &missed_runs,
+        enabled.as_deref(),
+    )
     .map_err(|e| form::refused(&service, e))?;
     crate::commands::jobs::create(ctx.deps(), &caller, id, &job)
         .await
         .map_err(|e| form::refused(&service, e))?;
+    if guard::without_js() {
+        leptos_axum::redirect(&format!("/services/{service}#jobs"));
+    }
+    Ok(())
+}
+
+/// Changes a job (the edit form: the new-job form's fields and the job's `id`; `service`
+/// only says where the page is). The same command as `PUT /api/v1/jobs/{id}`: same rules,
+/// same messages, audited as `job.update`.
+#[server(name = UpdateJob, prefix = "/api", endpoint = "update_job")]
+#[allow(clippy::too_many_arguments)]
+pub async fn update_job(
+    id: String,
+    service: String,
+    name: String,
+    schedule: String,
+    command: String,
+    timeout_s: String,
+    concurrency: String,
+    missed_runs: String,
+    enabled: Option<String>,
+) -> Result<(), ServerFnError> {
+    use crate::api::services::guard;
+    let (ctx, caller) = crate::api::context::caller()?;
+    let job_id = guard::id(&id)?;
+    guard::id(&service)?;
+    let refused = |e: crate::commands::CommandError| form::refused_editing(&service, Some(&id), e);
+    let job = form::job(
+        &name,
+        &schedule,
+        &command,
+        &timeout_s,
+        &concurrency,
+        &missed_runs,
+        enabled.as_deref(),
+    )
+    .map_err(refused)?;
+    crate::commands::jobs::update(ctx.deps(), &caller, job_id, &job)
+        .await
+        .map_err(refused)?;
     if guard::without_js() {
         leptos_axum::redirect(&format!("/services/{service}#jobs"));
     }
@@ -183,5 +264,25 @@ mod tests {
             super::form::argv("psql\r\n-c\nselect 1; -- not a shell\n\n"),
             ["psql", "-c", "select 1; -- not a shell"]
         );
+    }
+
+    #[test]
+    fn the_job_form_reads_enabled_and_names_a_bad_field() {
+        let job = |enabled, timeout| {
+            super::form::job(" n ", "* * * * *", "true", timeout, "allow", "x", enabled)
+        };
+        let j = job(None, "60").unwrap();
+        assert!(j.enabled, "absent: enabled, as before the field existed");
+        assert_eq!((j.name.as_str(), j.timeout_s), ("n", 60));
+        assert_eq!(j.concurrency, crate::domain::jobs::ConcurrencyPolicy::Allow);
+        assert!(!job(Some("false"), "60").unwrap().enabled);
+        assert!(job(Some("true"), "60").unwrap().enabled);
+        for (enabled, timeout, field) in [
+            (Some("maybe"), "60", "enabled"),
+            (None, "soon", "timeout_s"),
+        ] {
+            let e = job(enabled, timeout).unwrap_err();
+            assert!(format!("{e:?}").contains(field), "{e:?}");
+        }
     }
 }

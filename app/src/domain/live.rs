@@ -19,8 +19,11 @@ pub enum LiveTopic {
     Log,
     /// The service's timeline.
     Events,
-    /// A scheduled job, one of its runs (or a one-off command's), or a line of a run's output.
+    /// A scheduled job, or one of its runs (or a one-off command's).
     Jobs,
+    /// A line of a run's output (a job's or a one-off command's): kept apart from `jobs`
+    /// like `log` from `deployments`, so a chatty run does not re-read the jobs card.
+    JobOutput,
 }
 
 /// What a database trigger announces on [`LIVE_CHANNEL`] (the payload, as JSON). The live
@@ -56,8 +59,11 @@ pub struct LiveChange {
 /// Server-sent event names. `resync` means "you may have missed changes: re-read all".
 pub const EVENT_CHANGE: &str = "change";
 pub const EVENT_RESYNC: &str = "resync";
-/// A container log line (`LogLine` as JSON) on a log stream.
+/// A container log line (`LogLine` as JSON) on a log stream; a run's output line
+/// (`RunLogLine` as JSON, its number in the run as the event id) on a run's output stream.
 pub const EVENT_LOG: &str = "log";
+/// A run's output stream ends: the run is over (`{"state": …}`), every line was sent.
+pub const EVENT_END: &str = "end";
 
 /// One line a container printed, cleaned for display (see `log_line::clean`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@
 
 mod submodules;
 
-use app::domain::outbound::{is_local_name, refusal_message, refused_reason};
+use app::commands::outbound::{checked_address, TargetError};
 use app::domain::service::{
     check_branch, check_repo_url, is_commit_sha, CommitInfo, GitCredentials, GitSource, RepoHost,
     RepoLocation,
@@ -110,34 +110,20 @@ async fn resolve_target(repo: &str, reach: &Reach) -> Result<Target, GitError> {
         });
     }
     let (host, port) = location.host_port().expect("a network repository");
-    let addrs: Vec<IpAddr> = match host {
-        RepoHost::Ip(ip) => vec![*ip],
-        RepoHost::Name(name) if is_local_name(name) && !reach.allow_private => {
-            return Err(GitError::Unreachable(refusal_message(
-                name,
-                "a loopback address",
-            )))
-        }
-        RepoHost::Name(name) => tokio::net::lookup_host((name.as_str(), port))
-            .await
-            .map_err(|e| GitError::Unreachable(format!("cannot resolve {name}: {e}")))?
-            .map(|a| a.ip())
-            .collect(),
+    // The same resolve-and-check as every other outbound connection (notifications).
+    let literal = match host {
+        RepoHost::Ip(ip) => ip.to_string(),
+        RepoHost::Name(name) => name.clone(),
     };
-    if !reach.allow_private {
-        // Any refused address refuses the host: a name may answer differently next time.
-        for ip in &addrs {
-            if let Some(reason) = refused_reason(*ip) {
-                return Err(GitError::Unreachable(refusal_message(
-                    &format!("{host} ({ip})"),
-                    reason,
-                )));
+    let addr = checked_address(&literal, port, reach.allow_private)
+        .await
+        .map_err(|e| match e {
+            TargetError::Refused(why) => GitError::Unreachable(why),
+            TargetError::Unresolved(name) => {
+                GitError::Unreachable(format!("cannot resolve {name}"))
             }
-        }
-    }
-    let Some(addr) = addrs.first().copied() else {
-        return Err(GitError::Unreachable(format!("{host} has no address")));
-    };
+        })?
+        .ip();
     let name = match host {
         RepoHost::Name(name) => Some(name.clone()),
         RepoHost::Ip(_) => None,

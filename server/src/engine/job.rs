@@ -9,10 +9,10 @@ use super::observed::{
     label_filter, LABEL_INSTANCE, LABEL_JOB, LABEL_JOB_RUN, LABEL_MANAGED, LABEL_SERVICE,
     LABEL_TEAM,
 };
+use super::replica::{env_list, volume_mounts};
 use app::domain::service::ServiceSpec;
 use bollard::models::{
-    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, Mount, MountType,
-    NetworkingConfig,
+    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, NetworkingConfig,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
@@ -89,27 +89,11 @@ impl Engine {
             ),
             (LABEL_JOB_RUN.to_owned(), j.run_id.to_string()),
         ]);
-        let mounts = spec
-            .volumes
-            .iter()
-            .map(|v| Mount {
-                target: Some(v.path.clone()),
-                source: Some(j.placement.volume(&v.name)),
-                typ: Some(MountType::VOLUME),
-                read_only: Some(v.read_only),
-                ..Default::default()
-            })
-            .collect();
         ContainerCreateBody {
             image: Some(j.image.to_owned()),
             entrypoint: j.command.first().map(|p| vec![p.clone()]),
             cmd: Some(j.command.iter().skip(1).cloned().collect()),
-            env: Some(
-                spec.env
-                    .iter()
-                    .map(|v| format!("{}={}", v.key, v.value))
-                    .collect(),
-            ),
+            env: Some(env_list(spec)),
             labels: Some(labels),
             // A run is not a replica: no health check of the image's own.
             healthcheck: Some(HealthConfig {
@@ -120,7 +104,7 @@ impl Engine {
                 network_mode: Some(network.to_owned()),
                 nano_cpus: spec.cpu_millis.map(|m| i64::from(m) * 1_000_000),
                 memory: spec.memory_mb.map(|m| i64::from(m) * 1024 * 1024),
-                mounts: Some(mounts),
+                mounts: Some(volume_mounts(j.placement, spec)),
                 privileged: Some(false),
                 ..Default::default()
             }),

@@ -52,6 +52,33 @@ pub fn team_volume(team_id: Uuid, name: &str) -> String {
     )
 }
 
+/// The environment's volume `name` mounted at `target`.
+pub fn volume_mount(placement: &Placement, name: &str, target: &str, read_only: bool) -> Mount {
+    Mount {
+        target: Some(target.to_owned()),
+        source: Some(placement.volume(name)),
+        typ: Some(MountType::VOLUME),
+        read_only: Some(read_only),
+        ..Default::default()
+    }
+}
+
+/// The spec's volumes as mounts of its environment's volumes: replicas and job runs alike.
+pub fn volume_mounts(placement: &Placement, spec: &ServiceSpec) -> Vec<Mount> {
+    spec.volumes
+        .iter()
+        .map(|v| volume_mount(placement, &v.name, &v.path, v.read_only))
+        .collect()
+}
+
+/// The spec's env as Docker's `KEY=value` list (secrets already opened).
+pub fn env_list(spec: &ServiceSpec) -> Vec<String> {
+    spec.env
+        .iter()
+        .map(|v| format!("{}={}", v.key, v.value))
+        .collect()
+}
+
 pub(super) fn container_body(
     r: &ReplicaTemplate<'_>,
     network: &str,
@@ -121,26 +148,10 @@ pub(super) fn container_body(
         RestartPolicy::Always => RestartPolicyNameEnum::ALWAYS,
         RestartPolicy::UnlessStopped => RestartPolicyNameEnum::UNLESS_STOPPED,
     };
-    let mounts = spec
-        .volumes
-        .iter()
-        .map(|v| Mount {
-            target: Some(v.path.clone()),
-            source: Some(r.placement.volume(&v.name)),
-            typ: Some(MountType::VOLUME),
-            read_only: Some(v.read_only),
-            ..Default::default()
-        })
-        .collect();
     ContainerCreateBody {
         image: Some(r.image.to_owned()),
         cmd: (!spec.command.is_empty()).then(|| spec.command.clone()),
-        env: Some(
-            spec.env
-                .iter()
-                .map(|v| format!("{}={}", v.key, v.value))
-                .collect(),
-        ),
+        env: Some(env_list(spec)),
         labels: Some(labels),
         exposed_ports: Some(spec.ports.iter().map(port_key).collect()),
         healthcheck,
@@ -153,7 +164,7 @@ pub(super) fn container_body(
             }),
             nano_cpus: spec.cpu_millis.map(|m| i64::from(m) * 1_000_000),
             memory: spec.memory_mb.map(|m| i64::from(m) * 1024 * 1024),
-            mounts: Some(mounts),
+            mounts: Some(volume_mounts(r.placement, spec)),
             privileged: Some(false),
             ..Default::default()
         }),
@@ -167,5 +178,32 @@ pub(super) fn container_body(
             )])),
         }),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn volumes_mount_the_environments_volume_and_env_is_key_equals_value() {
+        let spec: ServiceSpec = serde_json::from_value(serde_json::json!({
+            "name": "db", "image": "postgres",
+            "env": [{"key": "A", "value": "x=y\nz"}, {"key": "B", "value": ""}],
+            "volumes": [{"name": "data", "path": "/var/lib/data", "read_only": true}]
+        }))
+        .unwrap();
+        let placement = Placement {
+            environment_id: Uuid::new_v4(),
+            network: "berth-env-x".to_owned(),
+            volume_prefix: "berth-0123456789ab".to_owned(),
+        };
+        let mounts = volume_mounts(&placement, &spec);
+        assert_eq!(mounts.len(), 1);
+        assert_eq!(mounts[0].source.as_deref(), Some("berth-0123456789ab-data"));
+        assert_eq!(mounts[0].target.as_deref(), Some("/var/lib/data"));
+        assert_eq!(mounts[0].read_only, Some(true));
+        assert_eq!(mounts[0].typ, Some(MountType::VOLUME));
+        assert_eq!(env_list(&spec), ["A=x=y\nz", "B="]);
     }
 }

@@ -7,8 +7,9 @@
 use super::client::Engine;
 use super::containers::{is_status, ContainerError};
 use super::observed::LABEL_INSTANCE;
+use super::replica::volume_mount;
 use app::domain::project::Placement;
-use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
+use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
     RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder,
@@ -90,12 +91,7 @@ impl Engine {
         let docker = self.client().await?;
         let mounts = names
             .iter()
-            .map(|name| Mount {
-                target: Some(format!("{ARCHIVE_ROOT}/{name}")),
-                source: Some(placement.volume(name)),
-                typ: Some(MountType::VOLUME),
-                ..Default::default()
-            })
+            .map(|name| volume_mount(placement, name, &format!("{ARCHIVE_ROOT}/{name}"), false))
             .collect();
         let labels = HashMap::from([
             (LABEL_INSTANCE.to_owned(), self.instance.to_string()),

@@ -198,6 +198,8 @@ pub const TABLE: &[Row] = &[
         [ACCEPTED,       ACCEPTED,       ACCEPTED,       FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
     rest("GET", "/api/v1/job-runs/{job_run}", None,
         [OK,             OK,             OK,             FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    rest("GET", "/api/v1/job-runs/{job_run}/output/stream", None,
+        [OK,             OK,             OK,             FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
     // Team administration: admin+.
     rest("PATCH", "/api/v1/team", Some(r#"{"name": "Engines {n}"}"#),
         [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
@@ -293,6 +295,8 @@ pub const TABLE: &[Row] = &[
     server_fn("job_run_output", "id={job_run}",
         [OK,             OK,             OK,             FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
     server_fn("save_job", "service={service}&name=fn-{n}&schedule=*/5+*+*+*+*&command=true&timeout_s=60&concurrency=forbid&missed_runs=run_once",
+        [OK_OR_REDIRECT, OK_OR_REDIRECT, OK_OR_REDIRECT, FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    server_fn("update_job", "id={job}&service={service}&name=nightly&schedule=0+4+*+*+*&command=true&timeout_s=60&concurrency=forbid&missed_runs=run_once&enabled=true",
         [OK_OR_REDIRECT, OK_OR_REDIRECT, OK_OR_REDIRECT, FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
     server_fn("run_job", "id={job}",
         [OK_OR_REDIRECT, OK_OR_REDIRECT, OK_OR_REDIRECT, FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),

@@ -1,8 +1,12 @@
 //! The service page's jobs card: the service's scheduled jobs with their next five runs
-//! (in the instance's time zone, said), a form to define one, "Run now", a one-off
-//! "Run command", the recent runs, and one run's output — re-read live as runs change.
+//! (in the instance's time zone, said), a form to define one and to edit one, "Run now", a
+//! one-off "Run command", the recent runs (re-read live as runs change), and one run's
+//! output, streamed while it runs.
 
-use crate::api::jobs::{job_run_output, service_jobs, DeleteJob, RunCommand, RunJob, SaveJob};
+use super::run_output::RunOutput;
+use crate::api::jobs::{
+    job_run_output, service_jobs, DeleteJob, RunCommand, RunJob, SaveJob, UpdateJob,
+};
 use crate::components::refresh_on_live;
 use crate::domain::jobs::{JobRunView, JobView};
 use crate::domain::live::LiveTopic;
@@ -19,14 +23,26 @@ pub fn JobsCard(
 ) -> impl IntoView {
     let query = use_query_map();
     let save = ServerAction::<SaveJob>::new();
+    let update = ServerAction::<UpdateJob>::new();
     let run = ServerAction::<RunJob>::new();
     let delete = ServerAction::<DeleteJob>::new();
     let command = ServerAction::<RunCommand>::new();
     let shown = RwSignal::new(query.read_untracked().get("run"));
+    // The job whose edit form is open: "Edit" sets it (without JavaScript its link's
+    // `?edit=<id>` does, as does a refused edit coming back).
+    let editing = RwSignal::new(query.read_untracked().get("edit"));
+    Effect::new(move |_| {
+        if let Some(Ok(())) = update.value().get() {
+            editing.set(None);
+        }
+    });
     let panel = Resource::new(
         {
             let id = id.clone();
-            move || (id.clone(), save.version().get() + delete.version().get())
+            move || {
+                let changes = save.version().get() + update.version().get();
+                (id.clone(), changes + delete.version().get())
+            }
         },
         |(id, _)| service_jobs(id),
     );
@@ -49,6 +65,21 @@ pub fn JobsCard(
             shown.set(Some(r));
         }
     });
+    // Read once when the form opens: live updates of the card do not reset what is typed.
+    let edited = Resource::new(
+        {
+            let id = id.clone();
+            move || (id.clone(), editing.get())
+        },
+        |(id, editing)| async move {
+            let Some(job) = editing else {
+                return Ok(None);
+            };
+            service_jobs(id)
+                .await
+                .map(|p| p.jobs.into_iter().find(|j| j.id.to_string() == job))
+        },
+    );
     let service = id.clone();
     refresh_on_live(
         move |c| c.service.to_string() == service && c.topic == LiveTopic::Jobs,
@@ -60,6 +91,7 @@ pub fn JobsCard(
     let error = move || {
         let action_error = [
             save.value().get().and_then(|r| r.err()),
+            update.value().get().and_then(|r| r.err()),
             run.value().get().and_then(|r| r.err()),
             delete.value().get().and_then(|r| r.err()),
             command.value().get().and_then(|r| r.err()),
@@ -85,7 +117,7 @@ pub fn JobsCard(
                                 <strong id="jobs-time-zone">{p.time_zone.clone()}</strong>
                                 " (BERTH_TIME_ZONE)."
                             </p>
-                            <JobList jobs=p.jobs.clone() run=run delete=delete manage=manage />
+                            <JobList jobs=p.jobs.clone() run=run delete=delete manage=manage editing=editing />
                             <RunList runs=p.runs.clone() jobs=p.jobs.clone() reads_logs=reads_logs />
                         }.into_any(),
                         Err(e) => view! { <p class="banner error">{e.to_string()}</p> }.into_any(),
@@ -96,20 +128,28 @@ pub fn JobsCard(
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         output.await.ok().flatten().map(|(r, log)| view! {
-                            <div id="run-output" data-state=r.state.as_str()>
-                                <h3>{format!("Run #{} — {}", r.number, r.state.as_str().replace('_', " "))}
-                                    {r.exit_code.map(|c| format!(", exit code {c}"))}</h3>
-                                {r.reason.clone().map(|why| view! { <p class="muted" id="run-output-reason">{why}</p> })}
-                                <pre class="log" id="run-output-lines">
-                                    {log.into_iter().map(|l| view! { <span class=format!("line {}", l.stream)>{l.line}"\n"</span> }).collect_view()}
-                                </pre>
-                            </div>
+                            <RunOutput run=r log=log ended=Callback::new(move |_| output.refetch()) />
                         })
                     })}
                 </Transition>
             })}
+            {manage.then(|| {
+                let service = id.clone();
+                view! {
+                    <Transition fallback=|| ()>
+                        {move || {
+                            let service = service.clone();
+                            Suspend::new(async move {
+                                edited.await.ok().flatten().map(|job| view! {
+                                    <JobForm service=service job=Some(job) update=update save=save editing=editing />
+                                })
+                            })
+                        }}
+                    </Transition>
+                }
+            })}
             {manage.then(|| view! {
-                <JobForm id=id.clone() save=save />
+                <JobForm service=id.clone() job=None update=update save=save editing=editing />
                 <CommandForm id=id.clone() command=command />
             })}
         </section>
@@ -122,6 +162,7 @@ fn JobList(
     run: ServerAction<RunJob>,
     delete: ServerAction<DeleteJob>,
     manage: bool,
+    editing: RwSignal<Option<String>>,
 ) -> impl IntoView {
     if jobs.is_empty() {
         return view! { <p class="muted" id="no-jobs">"No scheduled jobs yet."</p> }.into_any();
@@ -132,14 +173,23 @@ fn JobList(
             <tbody>
                 {jobs.into_iter().map(|j| {
                     let name = j.name.clone();
-                    let (run_job_id, delete_job_id) = (j.id.to_string(), j.id.to_string());
+                    let (run_job_id, delete_job_id, edit_job_id) = (j.id.to_string(), j.id.to_string(), j.id.to_string());
                     let row_name = name.clone();
                     let (run_id, delete_id) = (format!("run-now-{name}"), format!("delete-job-{name}"));
+                    let edit_id = format!("edit-job-{name}");
+                    let open_edit = {
+                        let id = edit_job_id.clone();
+                        move |ev: leptos::ev::MouseEvent| {
+                            ev.prevent_default();
+                            editing.set(Some(id.clone()));
+                        }
+                    };
                     let next_id = format!("next-runs-{name}");
                     view! {
                         <tr data-job=row_name>
                             <td>{name}</td>
-                            <td><code>{j.schedule.clone()}</code></td>
+                            <td><code>{j.schedule.clone()}</code>
+                                {(!j.enabled).then(|| view! { <br/><small class="muted">"disabled: runs only when started"</small> })}</td>
                             <td><code>{j.command.join(" ")}</code><br/><small class="muted">{format!("timeout {} s", j.timeout_s)}</small></td>
                             <td>
                                 <ol class="next-runs" id=next_id>
@@ -150,6 +200,7 @@ fn JobList(
                             <td><small>{format!("concurrency: {}; missed runs: {}", j.concurrency.as_str(), j.missed_runs.as_str().replace('_', " "))}</small></td>
                             <td>
                                 {manage.then(move || view! {
+                                    <a class="button ghost" href=format!("?edit={edit_job_id}#job-edit-form") id=edit_id on:click=open_edit>"Edit"</a>
                                     <ActionForm action=run attr:class="inline">
                                         <input type="hidden" name="id" value=run_job_id />
                                         <button type="submit" id=run_id>"Run now"</button>
@@ -208,31 +259,92 @@ fn RunList(runs: Vec<JobRunView>, jobs: Vec<JobView>, reads_logs: bool) -> impl 
     .into_any()
 }
 
+/// The new-job form (`job` = `None`) or a job's edit form: the same fields, rules and
+/// messages; the edit form shows the job's next runs under its schedule. Field ids start
+/// with `job-` (new) or `job-edit-` (edit).
 #[component]
-fn JobForm(id: String, save: ServerAction<SaveJob>) -> impl IntoView {
-    view! {
-        <h3>"New job"</h3>
-        <ActionForm action=save attr:id="job-form">
-            <input type="hidden" name="service" value=id />
-            <label>"Name" <input name="name" id="job-name" required placeholder="nightly-report" /></label>
-            <label>"Schedule (minute hour day month weekday)"
-                <input name="schedule" id="job-schedule" required placeholder="*/15 * * * *" /></label>
-            <label>"Command, one argument per line (no shell)"
-                <textarea name="command" id="job-command" rows="3" required></textarea></label>
-            <label>"Timeout (seconds)" <input name="timeout_s" id="job-timeout" type="number" min="1" max="86400" value="3600" /></label>
-            <label>"If still running when due"
-                <select name="concurrency" id="job-concurrency">
-                    <option value="forbid" selected>"skip (forbid)"</option>
-                    <option value="replace">"replace"</option>
-                    <option value="allow">"allow both"</option>
-                </select></label>
-            <label>"Runs missed while Berth was down"
-                <select name="missed_runs" id="job-missed-runs">
-                    <option value="run_once" selected>"run once at start"</option>
-                    <option value="skip">"skip"</option>
-                </select></label>
-            <button type="submit" id="job-save">"Save job"</button>
-        </ActionForm>
+fn JobForm(
+    service: String,
+    job: Option<JobView>,
+    save: ServerAction<SaveJob>,
+    update: ServerAction<UpdateJob>,
+    editing: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let p = if job.is_some() { "job-edit" } else { "job" };
+    let id = move |field: &str| format!("{p}-{field}");
+    let fields = job.clone().unwrap_or_else(|| JobView {
+        id: uuid::Uuid::nil(),
+        service_id: uuid::Uuid::nil(),
+        name: String::new(),
+        schedule: String::new(),
+        command: Vec::new(),
+        timeout_s: 3600,
+        concurrency: Default::default(),
+        missed_runs: Default::default(),
+        enabled: true,
+        time_zone: String::new(),
+        next_runs: Vec::new(),
+        created_at: Default::default(),
+        updated_at: Default::default(),
+    });
+    let (concurrency, missed, enabled) = (
+        fields.concurrency.as_str(),
+        fields.missed_runs.as_str(),
+        fields.enabled,
+    );
+    let inputs = view! {
+        <input type="hidden" name="service" value=service />
+        <label>"Name" <input name="name" id=id("name") required placeholder="nightly-report" value=fields.name.clone() /></label>
+        <label>"Schedule (minute hour day month weekday)"
+            <input name="schedule" id=id("schedule") required placeholder="*/15 * * * *" value=fields.schedule.clone() /></label>
+        {job.is_some().then(|| view! {
+            <div class="muted">
+                {if fields.next_runs.is_empty() { "Next runs: none while disabled.".to_owned() } else { format!("Next runs ({}):", fields.time_zone) }}
+                <ol class="next-runs" id="job-edit-next-runs">
+                    {fields.next_runs.iter().map(|t| view! { <li><time>{t.clone()}</time></li> }).collect_view()}
+                </ol>
+            </div>
+        })}
+        <label>"Command, one argument per line (no shell)"
+            <textarea name="command" id=id("command") rows="3" required>{fields.command.join("\n")}</textarea></label>
+        <label>"Timeout (seconds)" <input name="timeout_s" id=id("timeout") type="number" min="1" max="86400" value=fields.timeout_s.to_string() /></label>
+        <label>"If still running when due"
+            <select name="concurrency" id=id("concurrency")>
+                <option value="forbid" selected={concurrency == "forbid"}>"skip (forbid)"</option>
+                <option value="replace" selected={concurrency == "replace"}>"replace"</option>
+                <option value="allow" selected={concurrency == "allow"}>"allow both"</option>
+            </select></label>
+        <label>"Runs missed while Berth was down"
+            <select name="missed_runs" id=id("missed-runs")>
+                <option value="run_once" selected={missed == "run_once"}>"run once at start"</option>
+                <option value="skip" selected={missed == "skip"}>"skip"</option>
+            </select></label>
+        <label>"On its schedule"
+            <select name="enabled" id=id("enabled")>
+                <option value="true" selected=enabled>"enabled"</option>
+                <option value="false" selected={!enabled}>"disabled (runs only when started)"</option>
+            </select></label>
+    };
+    match job {
+        None => view! {
+            <h3>"New job"</h3>
+            <ActionForm action=save attr:id="job-form">
+                {inputs}
+                <button type="submit" id="job-save">"Save job"</button>
+            </ActionForm>
+        }
+        .into_any(),
+        Some(j) => view! {
+            <h3 id="job-edit-title">{format!("Edit job {}", j.name)}</h3>
+            <ActionForm action=update attr:id="job-edit-form">
+                <input type="hidden" name="id" value=j.id.to_string() />
+                {inputs}
+                <button type="submit" id="job-edit-save">"Save changes"</button>
+                " "<a href="?#jobs" class="button ghost" id="job-edit-cancel"
+                    on:click=move |ev| { ev.prevent_default(); editing.set(None); }>"Cancel"</a>
+            </ActionForm>
+        }
+        .into_any(),
     }
 }
 

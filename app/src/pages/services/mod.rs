@@ -9,6 +9,7 @@ mod jobs;
 mod list;
 mod logs;
 mod metrics;
+mod run_output;
 mod timeline;
 
 pub use detail::ServiceDetailPage;

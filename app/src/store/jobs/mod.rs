@@ -403,3 +403,46 @@ pub async fn with_log(
         .collect();
     Ok((run, log))
 }
+
+/// What a reader following a run's output gets at one look.
+#[derive(Debug, Clone)]
+pub struct OutputSince {
+    pub service_id: Uuid,
+    pub state: RunState,
+    /// The lines after those the reader had.
+    pub lines: Vec<RunLogLine>,
+}
+
+/// A run of the team's state and its output after the first `skip` lines (those a reader
+/// has already), for following it. The state is read first: a run that is over has all
+/// its lines in by then. `NotFound` for another team's run.
+pub async fn output_after(
+    pool: &PgPool,
+    team: Uuid,
+    id: Uuid,
+    skip: i64,
+) -> Result<OutputSince, StoreError> {
+    let (service_id, state): (Uuid, String) =
+        sqlx::query_as("SELECT service_id, state FROM job_runs WHERE team_id = $1 AND id = $2")
+            .bind(team)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+    let state = RunState::parse(&state).ok_or(StoreError::NotFound)?;
+    let lines: Vec<(String, String)> = sqlx::query_as(
+        "SELECT stream, line FROM job_run_logs WHERE run_id = $1 ORDER BY id OFFSET $2",
+    )
+    .bind(id)
+    .bind(skip.max(0))
+    .fetch_all(pool)
+    .await?;
+    Ok(OutputSince {
+        service_id,
+        state,
+        lines: lines
+            .into_iter()
+            .map(|(stream, line)| RunLogLine { stream, line })
+            .collect(),
+    })
+}

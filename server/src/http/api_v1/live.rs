@@ -1,5 +1,5 @@
 //! Live routes: the team's change stream, container logs (followed or downloaded), a
-//! service's timeline and its CPU/memory samples. Same member check and team scope as the
+//! run's output as it is printed, a service's timeline and its CPU/memory samples. Same member check and team scope as the
 //! rest of the API; another team's service answers 404.
 
 use super::member::{parse_id, Member};
@@ -7,13 +7,13 @@ use super::page::Page;
 use super::ApiError;
 use crate::http::session::still_allowed;
 use crate::http::state::AppState;
-use crate::live::{logs, HubMessage};
-use app::domain::live::{LiveChange, EVENT_CHANGE, EVENT_LOG, EVENT_RESYNC};
+use crate::live::{logs, run_output, HubMessage};
+use app::domain::live::{LiveChange, EVENT_CHANGE, EVENT_END, EVENT_LOG, EVENT_RESYNC};
 use app::domain::Permission;
 use app::store::services as store;
 use axum::{
     extract::{Path, Query, State},
-    http::header,
+    http::{header, HeaderMap},
     response::{
         sse::{Event, KeepAlive, Sse},
         IntoResponse, Response,
@@ -38,6 +38,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/services/{id}/logs/stream", get(follow_logs))
         .route("/api/v1/services/{id}/events", get(timeline))
         .route("/api/v1/services/{id}/metrics", get(metrics))
+        .route(
+            "/api/v1/job-runs/{id}/output/stream",
+            get(follow_run_output),
+        )
 }
 
 /// How often an open stream checks that its caller may still read.
@@ -234,4 +238,62 @@ async fn metrics(
 ) -> Result<Response, ApiError> {
     let (_, service, spec) = service_of(&s, &m, &id, Permission::ReadServices).await?;
     Ok(Json(s.metrics.service(service, spec.memory_mb)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutputQuery {
+    /// Lines the reader has already.
+    after: Option<i64>,
+}
+
+/// `text/event-stream` of a run's output: a `log` event per line (`RunLogLine` JSON, the
+/// line's number in the run as the event id) after the first `after` (or `Last-Event-ID`)
+/// lines, as they are printed, then `end` (`{"state": …}`) once the run is over.
+async fn follow_run_output(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    q: Result<Query<OutputQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let q = q
+        .map(|Query(q)| q)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid query: {}", e.body_text())))?;
+    let after = match q.after {
+        Some(n) if n < 0 => {
+            return Err(ApiError::BadRequest(
+                "after must be a number of lines, 0 or more".into(),
+            ))
+        }
+        Some(n) => n,
+        // A browser reconnecting says which line it saw last.
+        None => headers
+            .get("last-event-id")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .unwrap_or(0)
+            .max(0),
+    };
+    let team = m.team_for(Permission::ReadContainerLogs)?;
+    let run = parse_id(&id)?;
+    let output = run_output::follow(s.pool.clone(), &s.hub, team, run, after).await?;
+    let events = output.map(|o| {
+        Ok::<_, Infallible>(match o {
+            run_output::RunOutput::Line { number, line } => Event::default()
+                .event(EVENT_LOG)
+                .id(number.to_string())
+                .json_data(line)
+                .unwrap_or_default(),
+            run_output::RunOutput::End(state) => Event::default()
+                .event(EVENT_END)
+                .json_data(serde_json::json!({ "state": state }))
+                .unwrap_or_default(),
+        })
+    });
+    Ok(
+        Sse::new(while_allowed(&s, &m, Permission::ReadContainerLogs, events))
+            .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+            .into_response(),
+    )
 }

@@ -153,6 +153,11 @@ fn parameters(o: &Operation) -> Vec<Value> {
             "`keep` (the default): the service's volumes and their data stay, and a new service naming one mounts it again. `delete`: after the containers, the volumes no other service of the team uses are removed; their data cannot be recovered.",
             json!({"type": "string", "enum": ["keep", "delete"], "default": "keep"}),
         )),
+        Extra::RunOutput => params.push(query(
+            "after",
+            "Lines the reader has already (the number of the last one): the stream starts after them. Without it, `Last-Event-ID` says so; else from the first line.",
+            json!({"type": "integer", "minimum": 0, "default": 0}),
+        )),
         Extra::None => {}
     }
     params

@@ -29,6 +29,8 @@ pub enum Extra {
     IfMatch,
     /// `volumes=keep|delete` of a service's deletion.
     DeleteVolumes,
+    /// `after` of a run's output stream.
+    RunOutput,
 }
 
 /// One operation. `role`: the least role that may call it.
@@ -179,6 +181,7 @@ pub const OPERATIONS: &[Operation] = &[
     op("get", "/api/v1/services/{id}/job-runs", "viewer", "Every run of a service's jobs and one-off commands, newest first.").list("JobRunView", 50),
     op("post", "/api/v1/services/{id}/commands", "developer", "Run a one-off command in the service's live image, with its env, network and limits; `Location` names the run.").body("CommandInput").answers(202, Answer::Json("JobRunView")),
     op("get", "/api/v1/job-runs/{id}", "developer", "A run with its output.").ok("JobRunWithLog"),
+    op("get", "/api/v1/job-runs/{id}/output/stream", "developer", "Server-sent events: a run's output as it is printed (`log`: a line, its number as the event id), then `end` with the run's state.").answers(200, SSE).extra(Extra::RunOutput),
     op("get", "/api/v1/events", "viewer", "Server-sent events: which service changed.").answers(200, SSE),
     op("get", "/api/v1/services/{id}/events", "viewer", "A service's timeline, newest first.").list("ServiceEvent", 200),
     op("get", "/api/v1/services/{id}/metrics", "viewer", "CPU and memory samples of a service's containers.").ok("ServiceMetrics"),
