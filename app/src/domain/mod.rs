@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod backup;
+pub mod backup_destination;
 pub mod form_error;
 pub mod instance;
 pub mod jobs;
