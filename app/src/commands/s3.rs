@@ -144,20 +144,15 @@ impl Bucket {
             .map_err(|e| S3Error::Failed(format!("cannot read {}: {e}", from.display())))?;
         let store: Arc<dyn ObjectStore> = self.store.clone();
         let mut out = object_store::buffered::BufWriter::new(store, path);
-        let copied = tokio::io::copy(&mut file, &mut out).await;
-        let done = match copied {
-            Ok(_) => out.shutdown().await,
-            Err(e) => Err(e),
+        let failed = |e: std::io::Error| {
+            S3Error::Failed(format!("uploading {}: {}", self.url(key), short(&e)))
         };
-        if let Err(e) = done {
+        if let Err(e) = tokio::io::copy(&mut file, &mut out).await {
+            // Abandons a multipart upload begun (never after a shutdown: it panics then).
             let _ = out.abort().await;
-            return Err(S3Error::Failed(format!(
-                "uploading {}: {}",
-                self.url(key),
-                short(&e)
-            )));
+            return Err(failed(e));
         }
-        Ok(())
+        out.shutdown().await.map_err(failed)
     }
 
     /// Downloads `key` into the local file `to` (through a `.partial` name until whole).

@@ -193,7 +193,7 @@ async fn berths_database_is_dumped_on_schedule_into_the_bucket(pool: PgPool) {
     let moto = Moto::start().await;
     moto.create_bucket(BUCKET).await;
     let dir = tempfile::tempdir().unwrap();
-    let api = super::common::api::Api::start(pool, worker(dir.path())).await;
+    let mut api = super::common::api::Api::start(pool, worker(dir.path())).await;
     let (status, body) = api
         .call(
             Method::PUT,

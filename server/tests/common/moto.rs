@@ -77,16 +77,29 @@ impl Moto {
         assert!(r.status().is_success(), "create bucket: {}", r.status());
     }
 
-    /// An object's bytes, or `None` when there is no such object.
+    /// An object's bytes, or `None` when there is no such object: read through an S3
+    /// client with the test's keys (`access_key_id`, `secret`), as a person's `aws s3 cp`
+    /// would (moto refuses anonymous reads of what was uploaded with keys).
     pub async fn object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
-        let r = reqwest::get(format!("{}/{bucket}/{key}", self.endpoint()))
+        let d = app::domain::backup_destination::ValidDestination {
+            endpoint: self.endpoint(),
+            region: "us-east-1".into(),
+            bucket: bucket.into(),
+            prefix: String::new(),
+            access_key_id: "berth-test".into(),
+            secret: None,
+            path_style: true,
+        };
+        let client = app::commands::s3::Bucket::connect(&d, "moto-secret-key-0001", true)
             .await
             .unwrap();
-        if r.status() == reqwest::StatusCode::NOT_FOUND {
+        if !client.exists(key).await.unwrap() {
             return None;
         }
-        assert!(r.status().is_success(), "GET {key}: {}", r.status());
-        Some(r.bytes().await.unwrap().to_vec())
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("object");
+        client.download(key, &file).await.unwrap();
+        Some(std::fs::read(&file).unwrap())
     }
 }
 

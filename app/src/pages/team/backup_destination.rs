@@ -22,7 +22,7 @@ pub fn BackupDestination() -> impl IntoView {
                             {move || match act.value().get() {
                                 Some(Err(e)) => Some(view! { <p class="banner error" id="destination-error">{super::error_text(&e)}</p> }.into_any()),
                                 Some(Ok(Some(t))) => Some(view! {
-                                    <p class=if t.ok { "banner success" } else { "banner error" } id="destination-test">{t.message.clone()}</p>
+                                    <p class={if t.ok { "banner success" } else { "banner error" }} id="destination-test">{t.message.clone()}</p>
                                 }.into_any()),
                                 _ => None,
                             }}
@@ -31,20 +31,27 @@ pub fn BackupDestination() -> impl IntoView {
                             })}
                             {(!set).then(|| view! { <p class="muted" id="no-destination">"No destination: backups stay in the local backup folder."</p> })}
                             {can_manage.then(move || {
-                                let d = d2;
-                                let v = |f: fn(&crate::domain::backup_destination::DestinationView) -> String| d.as_ref().map(f).unwrap_or_default();
+                                let field = |f: fn(&crate::domain::backup_destination::DestinationView) -> String| d2.as_ref().map(f).unwrap_or_default();
+                                let (endpoint, region, bucket, prefix, key_id) = (
+                                    field(|d| d.endpoint.clone()),
+                                    field(|d| d.region.clone()),
+                                    field(|d| d.bucket.clone()),
+                                    field(|d| d.prefix.clone()),
+                                    field(|d| d.access_key_id.clone()),
+                                );
+                                let path_style = d2.as_ref().is_none_or(|d| d.path_style);
                                 view! {
-                                    <details open=!set>
+                                    <details open={!set}>
                                         <summary>{if set { "Change" } else { "Set a destination" }}</summary>
                                         <ActionForm action=act attr:id="destination-form">
                                             <input type="hidden" name="action" value="save" />
-                                            <label>"Endpoint " <input name="endpoint" id="destination-endpoint" placeholder="https://s3.eu-central-1.amazonaws.com" value=v(|d| d.endpoint.clone()) required /></label>
-                                            <label>"Region " <input name="region" placeholder="us-east-1" value=v(|d| d.region.clone()) required /></label>
-                                            <label>"Bucket " <input name="bucket" value=v(|d| d.bucket.clone()) required /></label>
-                                            <label>"Path prefix " <input name="prefix" placeholder="berth/backups" value=v(|d| d.prefix.clone()) /></label>
-                                            <label>"Access key id " <input name="access_key_id" value=v(|d| d.access_key_id.clone()) required /></label>
-                                            <label>"Secret access key " <input name="secret_access_key" type="password" autocomplete="off" placeholder=if set { "(stored; leave empty to keep)" } else { "" } /></label>
-                                            <label><input type="checkbox" name="path_style" value="true" checked=d.as_ref().is_none_or(|d| d.path_style) />" path-style requests (MinIO and most self-hosted servers)"</label>
+                                            <label>"Endpoint " <input name="endpoint" id="destination-endpoint" placeholder="https://s3.eu-central-1.amazonaws.com" value=endpoint required /></label>
+                                            <label>"Region " <input name="region" placeholder="us-east-1" value=region required /></label>
+                                            <label>"Bucket " <input name="bucket" value=bucket required /></label>
+                                            <label>"Path prefix " <input name="prefix" placeholder="berth/backups" value=prefix /></label>
+                                            <label>"Access key id " <input name="access_key_id" value=key_id required /></label>
+                                            <label>"Secret access key " <input name="secret_access_key" type="password" autocomplete="off" placeholder={if set { "(stored; leave empty to keep)" } else { "" }} /></label>
+                                            <label><input type="checkbox" name="path_style" value="true" checked=path_style />" path-style requests (MinIO and most self-hosted servers)"</label>
                                             <button type="submit" id="save-destination">"Save destination"</button>
                                         </ActionForm>
                                     </details>

@@ -37,7 +37,14 @@ pub fn DatabaseBackups() -> impl IntoView {
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                list.await.ok().flatten().map(|(plan, rows)| view! {
+                list.await.ok().flatten().map(|(plan, rows)| {
+                    let scheduled = plan.schedule.is_some();
+                    let schedule = plan.schedule.clone().unwrap_or_default();
+                    let zone = plan.time_zone.clone();
+                    let keep_last = plan.keep_last.map(|n| n.to_string()).unwrap_or_default();
+                    let max_age = plan.max_age_days.map(|n| n.to_string()).unwrap_or_default();
+                    let next_runs = plan.next_runs;
+                    view! {
                     <section class="card" id="database-backups">
                         <h2>"Berth's database backups"</h2>
                         <p class="banner warning" id="key-warning">{KEY_WARNING}</p>
@@ -47,14 +54,14 @@ pub fn DatabaseBackups() -> impl IntoView {
                             <button type="submit" id="database-backup-now">"Back up now"</button>
                         </ActionForm>
                         {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <p class="banner error" id="database-plan-error">{super::error_text(&e)}</p> })}
-                        <details open=plan.schedule.is_some()>
+                        <details open=scheduled>
                             <summary>"Scheduled dumps"</summary>
                             <p class="muted">"Saved from this team: its S3 destination (if set) receives the dumps and its notification channels hear when one fails."</p>
                             <ActionForm action=save attr:id="database-plan-form">
-                                <label>"Schedule (cron, " {plan.time_zone.clone()} ") " <input name="schedule" id="database-schedule" placeholder="0 2 * * *" value=plan.schedule.clone().unwrap_or_default() /></label>
-                                <NextRuns runs=plan.next_runs.clone() zone=plan.time_zone.clone() />
-                                <label>"Keep the last " <input name="keep_last" type="number" min="1" class="narrow" value=plan.keep_last.map(|n| n.to_string()).unwrap_or_default() />" dumps"</label>
-                                <label>"Remove after " <input name="max_age_days" type="number" min="1" class="narrow" value=plan.max_age_days.map(|n| n.to_string()).unwrap_or_default() />" days"</label>
+                                <label>"Schedule (cron, " {zone.clone()} ") " <input name="schedule" id="database-schedule" placeholder="0 2 * * *" value=schedule /></label>
+                                <NextRuns runs=next_runs zone=zone />
+                                <label>"Keep the last " <input name="keep_last" type="number" min="1" class="narrow" value=keep_last />" dumps"</label>
+                                <label>"Remove after " <input name="max_age_days" type="number" min="1" class="narrow" value=max_age />" days"</label>
                                 <button type="submit" id="save-database-plan">"Save plan"</button>
                             </ActionForm>
                         </details>
@@ -72,6 +79,7 @@ pub fn DatabaseBackups() -> impl IntoView {
                             </tbody>
                         </table>
                     </section>
+                    }
                 })
             })}
         </Transition>
