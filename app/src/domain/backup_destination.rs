@@ -156,6 +156,15 @@ pub fn validate(
             String::new()
         }
     };
+    let ip_host = url::Url::parse(&endpoint)
+        .ok()
+        .is_some_and(|u| matches!(u.host(), Some(url::Host::Ipv4(_) | url::Host::Ipv6(_))));
+    if !form.path_style && ip_host {
+        errors.push(FieldError::new(
+            "path_style",
+            "Virtual-hosted requests put the bucket in a host name: an endpoint given as an IP address needs path-style requests.",
+        ));
+    }
     let region = form.region.trim().to_owned();
     if region.is_empty()
         || region.len() > 64
@@ -344,6 +353,21 @@ mod tests {
             };
             assert!(validate(f, false).is_err(), "{endpoint}");
         }
+    }
+
+    #[test]
+    fn an_ip_endpoint_needs_path_style() {
+        let f = DestinationForm {
+            endpoint: "http://127.0.0.1:9000".into(),
+            path_style: false,
+            ..form()
+        };
+        let fields: Vec<String> = validate(f, false)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["path_style"]);
     }
 
     #[test]
