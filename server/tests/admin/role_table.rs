@@ -306,9 +306,8 @@ pub const TABLE: &[Row] = &[
         [OK,             FORBIDDEN,      FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
     server_fn("backup_destination", "",
         [OK,             OK,             OK,             OK,             NOT_TRIED, UNAUTHORIZED]),
-    // (A plain form's refusal of the loopback endpoint goes back to its page.)
     server_fn("backup_destination_action", "action=save&endpoint=http%3A%2F%2F127.0.0.1%3A9&region=us-east-1&bucket=berth-{n}&access_key_id=AK&secret_access_key=SK",
-        [OK_OR_REDIRECT, OK_OR_REDIRECT, FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+        [UNPROCESSABLE,  UNPROCESSABLE,  FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
     server_fn("backup_destination_action", "action=test",
         [NOT_FOUND,      NOT_FOUND,      FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
     server_fn("list_invitations", "",
