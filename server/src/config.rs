@@ -198,6 +198,7 @@ impl Config {
             } else {
                 self.secret_key_file().display().to_string()
             },
+            time_zone: self.time_zone,
             ..Default::default()
         }
     }

@@ -1,12 +1,12 @@
 //! Server functions behind the service page's Backups section: the same commands as the
 //! REST API (`commands::backup`), so the same roles and rules.
 
-use crate::domain::backup::{Backup, BackupPlan};
+use crate::domain::backup::{Backup, BackupPlan, BackupPlanView};
 use leptos::prelude::*;
 
 /// A service's backup plan and its newest backups (at most 20).
 #[server(name = ServiceBackups, prefix = "/api", endpoint = "service_backups")]
-pub async fn service_backups(id: String) -> Result<(BackupPlan, Vec<Backup>), ServerFnError> {
+pub async fn service_backups(id: String) -> Result<(BackupPlanView, Vec<Backup>), ServerFnError> {
     use crate::api::services::guard;
     let (ctx, caller) = guard::reader(crate::domain::Permission::ReadServices)?;
     let id = guard::id(&id)?;
@@ -16,7 +16,10 @@ pub async fn service_backups(id: String) -> Result<(BackupPlan, Vec<Backup>), Se
     let list = crate::commands::backup::list(ctx.deps(), &caller, id, 20, None)
         .await
         .map_err(guard::fail)?;
-    Ok((plan, list))
+    Ok((
+        BackupPlanView::of(plan, ctx.time_zone, chrono::Utc::now()),
+        list,
+    ))
 }
 
 /// One form for the section's verbs: `run` (back up now; `stop_service` checked or not),
@@ -89,16 +92,67 @@ pub async fn backup_action(
     done.map_err(guard::fail)
 }
 
-/// Backups of Berth's own database for the instance owner; `None` for anyone else (the
-/// team page shows the section to the instance owner only).
+/// Backups of Berth's own database and their plan, for the instance owner; `None` for
+/// anyone else (the team page shows the section to the instance owner only).
 #[server(name = DatabaseBackups, prefix = "/api", endpoint = "database_backups")]
-pub async fn database_backups() -> Result<Option<Vec<Backup>>, ServerFnError> {
+pub async fn database_backups() -> Result<Option<(BackupPlanView, Vec<Backup>)>, ServerFnError> {
     use crate::commands::CommandError as E;
     let (ctx, caller) = crate::api::context::caller()?;
-    match crate::commands::backup::list_database(ctx.deps(), &caller, 20, None).await {
-        Ok(list) => Ok(Some(list)),
+    let deps = ctx.deps();
+    let read = async {
+        let plan = crate::commands::backup::database_plan(deps, &caller).await?;
+        let list = crate::commands::backup::list_database(deps, &caller, 20, None).await?;
+        Ok::<_, E>((
+            BackupPlanView::of(plan, ctx.time_zone, chrono::Utc::now()),
+            list,
+        ))
+    };
+    match read.await {
+        Ok(both) => Ok(Some(both)),
         Err(E::Forbidden | E::ForbiddenBecause(_)) => Ok(None),
         Err(e) => Err(crate::api::services::guard::fail(e)),
+    }
+}
+
+/// Saves Berth's own database's plan (instance owner only): schedule, keep_last,
+/// max_age_days (empty: none).
+#[server(name = SaveDatabasePlan, prefix = "/api", endpoint = "save_database_plan")]
+pub async fn save_database_plan(
+    schedule: Option<String>,
+    keep_last: Option<String>,
+    max_age_days: Option<String>,
+) -> Result<(), ServerFnError> {
+    use crate::commands::CommandError;
+    let (ctx, caller) = crate::api::context::caller()?;
+    let plan = (|| {
+        Ok::<_, CommandError>(BackupPlan {
+            schedule,
+            stop_service: false,
+            keep_last: whole_number("keep_last", keep_last)?,
+            max_age_days: whole_number("max_age_days", max_age_days)?,
+        })
+    })();
+    let done = match plan {
+        Ok(plan) => crate::commands::backup::save_database_plan(ctx.deps(), &caller, plan)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    done.map_err(crate::api::services::guard::fail)
+}
+
+/// A form's optional whole number (empty: none).
+#[cfg(feature = "ssr")]
+fn whole_number(
+    field: &str,
+    v: Option<String>,
+) -> Result<Option<i32>, crate::commands::CommandError> {
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(n) => n
+            .parse()
+            .map(Some)
+            .map_err(|_| crate::commands::CommandError::field(field, "A whole number.")),
     }
 }
 

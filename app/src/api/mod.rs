@@ -2,6 +2,7 @@
 //! the browser at `/api/<endpoint>` and is covered by the server's cross-site check.
 
 pub mod account;
+pub mod backup_destination;
 pub mod backups;
 #[cfg(feature = "ssr")]
 pub mod context;

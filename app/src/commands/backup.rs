@@ -139,11 +139,49 @@ async fn must_be_instance_owner(deps: Deps<'_>, caller: &Caller) -> Result<(), C
     }
 }
 
-/// Queues a backup of Berth's own database (instance owner only); its id.
+/// Berth's own database's plan (instance owner only).
+pub async fn database_plan(deps: Deps<'_>, caller: &Caller) -> Result<BackupPlan, CommandError> {
+    must_be_instance_owner(deps, caller).await?;
+    Ok(backups::database_plan(deps.pool).await?.0)
+}
+
+/// Replaces Berth's own database's plan (instance owner only): a schedule (the same cron
+/// rules as a service's plan, in the instance's time zone) and retention. The caller's
+/// current team becomes the plan's: its S3 destination receives the scheduled dumps and
+/// its notification channels hear when one fails. Audited `backup.database_plan`.
+pub async fn save_database_plan(
+    deps: Deps<'_>,
+    caller: &Caller,
+    plan: BackupPlan,
+) -> Result<BackupPlan, CommandError> {
+    must_be_instance_owner(deps, caller).await?;
+    let mut plan = plan.validate().map_err(CommandError::Invalid)?;
+    plan.stop_service = false;
+    let mut tx = deps.pool.begin().await?;
+    backups::save_database_plan(&mut tx, caller.actor.team_id, &plan).await?;
+    audit::record(
+        &mut tx,
+        &caller.actor,
+        "backup.database_plan",
+        audit::Target {
+            kind: "instance",
+            id: None,
+            label: "database backup plan",
+        },
+        json!({"schedule": plan.schedule, "keep_last": plan.keep_last,
+               "max_age_days": plan.max_age_days}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(plan)
+}
+
+/// Queues a backup of Berth's own database (instance owner only); its id. The caller's
+/// current team's destination receives it, and that team hears if it fails.
 pub async fn run_database(deps: Deps<'_>, caller: &Caller) -> Result<Uuid, CommandError> {
     must_be_instance_owner(deps, caller).await?;
     let mut tx = deps.pool.begin().await?;
-    let id = backups::queue(&mut *tx, None, None, "manual", false).await?;
+    let id = backups::queue_database(&mut *tx, Some(caller.actor.team_id), "manual").await?;
     audit::record(
         &mut tx,
         &caller.actor,

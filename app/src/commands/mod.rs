@@ -4,12 +4,14 @@
 //! handlers and webhooks are adapters around these: parse → command → render.
 
 pub mod backup;
+pub mod backup_destination;
 mod error;
 pub mod instance;
 pub mod jobs;
 pub mod notifications;
 pub mod outbound;
 pub mod project;
+pub mod s3;
 pub mod service;
 pub mod team;
 

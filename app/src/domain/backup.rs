@@ -19,8 +19,9 @@ pub const MAX_AGE_DAYS: i32 = 3650;
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BackupPlan {
-    /// A cron expression (5 fields, or 6 with seconds first), in UTC: `0 3 * * *` is
-    /// every day at 03:00 UTC. Empty or absent: no scheduled backups.
+    /// A cron expression (5 fields, or 6 with seconds first), read in the instance's time
+    /// zone (BERTH_TIME_ZONE, like jobs): `0 3 * * *` is every day at 03:00 there. Empty
+    /// or absent: no scheduled backups.
     #[serde(default)]
     pub schedule: Option<String>,
     /// Stop the service while its volumes are archived (a consistent copy of a database's
@@ -81,7 +82,7 @@ pub fn check_schedule(schedule: &str) -> Result<(), String> {
     }
     #[cfg(feature = "ssr")]
     {
-        next_run(schedule, Utc::now()).map(|_| ())
+        next_run(schedule, chrono_tz::Tz::UTC, Utc::now()).map(|_| ())
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -89,22 +90,89 @@ pub fn check_schedule(schedule: &str) -> Result<(), String> {
     }
 }
 
-/// The first time `schedule` fires strictly after `after` (UTC); why not, if it cannot be
-/// read or never fires.
+/// The first time `schedule`, read in `tz`, fires strictly after `after`; why not, if it
+/// cannot be read or never fires.
 #[cfg(feature = "ssr")]
-pub fn next_run(schedule: &str, after: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+pub fn next_run(
+    schedule: &str,
+    tz: chrono_tz::Tz,
+    after: DateTime<Utc>,
+) -> Result<DateTime<Utc>, String> {
     let cron: croner::Cron = schedule
         .parse()
         .map_err(|e| format!("Not a cron expression ({e}); for example 0 3 * * *."))?;
-    cron.find_next_occurrence(&after, false)
+    cron.find_next_occurrence(&after.with_timezone(&tz), false)
+        .map(|t| t.with_timezone(&Utc))
         .map_err(|e| format!("This schedule never runs ({e})."))
 }
 
-/// Whether a plan with `schedule`, last run at `last_run` (or created at `since`), is due
-/// at `now`: its next time after the last run has come.
+/// Whether a plan with `schedule` (read in `tz`), last run at `last_run`, is due at `now`:
+/// its next time after the last run has come.
 #[cfg(feature = "ssr")]
-pub fn is_due(schedule: &str, last_run: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-    next_run(schedule, last_run).is_ok_and(|next| next <= now)
+pub fn is_due(
+    schedule: &str,
+    tz: chrono_tz::Tz,
+    last_run: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> bool {
+    next_run(schedule, tz, last_run).is_ok_and(|next| next <= now)
+}
+
+/// The next five times `schedule` fires after `now`, RFC 3339 with `tz`'s offset (what
+/// jobs show too); none without a schedule.
+#[cfg(feature = "ssr")]
+pub fn preview(schedule: Option<&str>, tz: chrono_tz::Tz, now: DateTime<Utc>) -> Vec<String> {
+    let Some(s) = schedule else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut after = now;
+    while out.len() < 5 {
+        let Ok(next) = next_run(s, tz, after) else {
+            break;
+        };
+        out.push(next.with_timezone(&tz).to_rfc3339());
+        after = next;
+    }
+    out
+}
+
+/// A plan as shown: its fields, the time zone its schedule is read in, and its next runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BackupPlanView {
+    pub schedule: Option<String>,
+    pub stop_service: bool,
+    pub keep_last: Option<i32>,
+    pub max_age_days: Option<i32>,
+    /// The IANA time zone the schedule is read in (BERTH_TIME_ZONE).
+    pub time_zone: String,
+    /// The next five scheduled runs, RFC 3339 with the zone's offset.
+    pub next_runs: Vec<String>,
+}
+
+impl BackupPlanView {
+    #[cfg(feature = "ssr")]
+    pub fn of(plan: BackupPlan, tz: chrono_tz::Tz, now: DateTime<Utc>) -> BackupPlanView {
+        BackupPlanView {
+            next_runs: preview(plan.schedule.as_deref(), tz, now),
+            schedule: plan.schedule,
+            stop_service: plan.stop_service,
+            keep_last: plan.keep_last,
+            max_age_days: plan.max_age_days,
+            time_zone: tz.name().to_owned(),
+        }
+    }
+
+    /// The plan it shows.
+    pub fn plan(&self) -> BackupPlan {
+        BackupPlan {
+            schedule: self.schedule.clone(),
+            stop_service: self.stop_service,
+            keep_last: self.keep_last,
+            max_age_days: self.max_age_days,
+        }
+    }
 }
 
 /// What a backup holds.
@@ -151,6 +219,9 @@ pub struct Backup {
     pub restore_state: Option<String>,
     pub restore_error: Option<String>,
     pub restored_at: Option<DateTime<Utc>>,
+    /// Where the archive was uploaded: `s3://bucket/key` (none without a destination).
+    #[serde(default)]
+    pub remote: Option<String>,
 }
 
 /// A finished backup as retention sees it.
@@ -246,12 +317,39 @@ mod tests {
 
     #[test]
     fn a_daily_schedule_is_due_once_a_day() {
-        assert_eq!(next_run("0 3 * * *", at(1)).unwrap(), at(2));
+        let utc = chrono_tz::Tz::UTC;
+        assert_eq!(next_run("0 3 * * *", utc, at(1)).unwrap(), at(2));
         assert!(!is_due(
             "0 3 * * *",
+            utc,
             at(1),
             at(1) + chrono::Duration::hours(23)
         ));
-        assert!(is_due("0 3 * * *", at(1), at(2)));
+        assert!(is_due("0 3 * * *", utc, at(1), at(2)));
+    }
+
+    #[test]
+    fn schedules_are_read_in_the_instance_time_zone() {
+        // 03:00 in Berlin (winter, +01:00) is 02:00 UTC.
+        let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+        assert_eq!(
+            next_run("0 3 * * *", berlin, at(1)).unwrap(),
+            at(2) - chrono::Duration::hours(1)
+        );
+        let view = BackupPlanView::of(
+            BackupPlan {
+                schedule: Some("0 3 * * *".into()),
+                ..Default::default()
+            },
+            berlin,
+            at(1),
+        );
+        assert_eq!(view.time_zone, "Europe/Berlin");
+        assert_eq!(view.next_runs.len(), 5);
+        assert_eq!(view.next_runs[0], "2026-12-02T03:00:00+01:00");
+        assert_eq!(view.next_runs[1], "2026-12-03T03:00:00+01:00");
+        assert!(BackupPlanView::of(BackupPlan::default(), berlin, at(1))
+            .next_runs
+            .is_empty());
     }
 }

@@ -5,6 +5,7 @@ pub mod backup;
 pub mod compose;
 pub mod dependencies;
 pub mod digraph;
+pub mod backup_destination;
 pub mod form_error;
 pub mod instance;
 pub mod jobs;

@@ -9,7 +9,7 @@ use sqlx::{postgres::PgRow, PgExecutor, PgPool, Row};
 use uuid::Uuid;
 
 const COLUMNS: &str = "id, kind, service_id, trigger, state, file, size_bytes, sha256, error,
-    created_at, finished_at, restore_state, restore_error, restored_at";
+    created_at, finished_at, restore_state, restore_error, restored_at, remote_url";
 
 fn backup(r: &PgRow) -> Backup {
     let kind: String = r.get("kind");
@@ -32,6 +32,7 @@ fn backup(r: &PgRow) -> Backup {
         restore_state: r.get("restore_state"),
         restore_error: r.get("restore_error"),
         restored_at: r.get("restored_at"),
+        remote: r.get("remote_url"),
     }
 }
 
@@ -128,6 +129,25 @@ pub async fn queue<'e>(
     Ok(id)
 }
 
+/// Queues a dump of Berth's database for `via_team` (whose destination receives it and
+/// whose channels hear of a failure); its id.
+pub async fn queue_database<'e>(
+    db: impl PgExecutor<'e>,
+    via_team: Option<Uuid>,
+    trigger: &str,
+) -> Result<Uuid, StoreError> {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO backups (id, kind, trigger, via_team_id) VALUES ($1, 'database', $2, $3)",
+    )
+    .bind(id)
+    .bind(trigger)
+    .bind(via_team)
+    .execute(db)
+    .await?;
+    Ok(id)
+}
+
 /// A page of backups, newest first: team `team`'s service `service`'s (`Some`), or Berth's
 /// database's (`None`, `team` ignored); `before` a backup id (the cursor); `limit` rows.
 pub async fn list(
@@ -199,6 +219,11 @@ pub struct Claimed {
     pub file: Option<String>,
     pub sha256: Option<String>,
     pub restore: bool,
+    /// A database dump's team (see [`queue_database`]).
+    pub via_team_id: Option<Uuid>,
+    /// Where the archive was uploaded, if it was.
+    pub destination_id: Option<Uuid>,
+    pub remote_key: Option<String>,
 }
 
 /// Claims the oldest queued backup or restore (marks it running).
@@ -209,7 +234,8 @@ pub async fn claim(pool: &PgPool) -> Result<Option<Claimed>, StoreError> {
              restore_state = CASE WHEN b.state = 'queued' THEN b.restore_state ELSE 'running' END
           WHERE id = (SELECT id FROM backups WHERE state = 'queued' OR restore_state = 'queued'
                        ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-          RETURNING id, team_id, service_id, stop_service, file, sha256,
+          RETURNING id, team_id, service_id, stop_service, file, sha256, via_team_id,
+                    destination_id, remote_key,
                     restore_state = 'running' AND state <> 'running' AS restore",
     )
     .fetch_optional(pool)
@@ -222,6 +248,9 @@ pub async fn claim(pool: &PgPool) -> Result<Option<Claimed>, StoreError> {
         file: r.get("file"),
         sha256: r.get("sha256"),
         restore: r.get("restore"),
+        via_team_id: r.get("via_team_id"),
+        destination_id: r.get("destination_id"),
+        remote_key: r.get("remote_key"),
     }))
 }
 
@@ -265,6 +294,48 @@ pub async fn finish(
     Ok(())
 }
 
+/// Records where a backup's archive was uploaded (before it is marked finished).
+pub async fn record_remote(
+    pool: &PgPool,
+    id: Uuid,
+    destination: Uuid,
+    key: &str,
+    url: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE backups SET destination_id = $2, remote_key = $3, remote_url = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(destination)
+    .bind(key)
+    .bind(url)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Records a backup whose archive was made but not uploaded: failed, with `error`; the
+/// local file, its size and checksum are kept on the row (the file stays in the folder).
+pub async fn fail_upload(
+    pool: &PgPool,
+    id: Uuid,
+    (file, size, sha): (&str, i64, &str),
+    error: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE backups SET state = 'failed', file = $2, size_bytes = $3, sha256 = $4, error = $5,
+                finished_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(file)
+    .bind(size)
+    .bind(sha)
+    .bind(error)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 /// Records how a restore ended.
 pub async fn finish_restore(
     pool: &PgPool,
@@ -282,14 +353,20 @@ pub async fn finish_restore(
     Ok(())
 }
 
+/// A successful backup as retention sees it: its age, local file and remote object.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub kept: Kept,
+    pub file: Option<String>,
+    pub destination_id: Option<Uuid>,
+    pub remote_key: Option<String>,
+}
+
 /// The successful backups of a service (`Some`) or of Berth's database (`None`), with
 /// their files, for retention.
-pub async fn finished(
-    pool: &PgPool,
-    service: Option<Uuid>,
-) -> Result<Vec<(Kept, Option<String>)>, StoreError> {
+pub async fn finished(pool: &PgPool, service: Option<Uuid>) -> Result<Vec<Finished>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, created_at, file FROM backups
+        "SELECT id, created_at, file, destination_id, remote_key FROM backups
           WHERE state = 'succeeded' AND (($1::uuid IS NULL AND kind = 'database') OR service_id = $1)",
     )
     .bind(service)
@@ -297,14 +374,14 @@ pub async fn finished(
     .await?;
     Ok(rows
         .iter()
-        .map(|r| {
-            (
-                Kept {
-                    id: r.get("id"),
-                    created_at: r.get("created_at"),
-                },
-                r.get("file"),
-            )
+        .map(|r| Finished {
+            kept: Kept {
+                id: r.get("id"),
+                created_at: r.get("created_at"),
+            },
+            file: r.get("file"),
+            destination_id: r.get("destination_id"),
+            remote_key: r.get("remote_key"),
         })
         .collect())
 }
@@ -374,18 +451,101 @@ pub async fn queue_scheduled(
     Ok(id)
 }
 
-/// A service's plan's retention (none when it has no plan).
+/// A service's plan's retention, or (`None`) Berth's database's (none without a plan).
 pub async fn retention(
     pool: &PgPool,
-    service: Uuid,
+    service: Option<Uuid>,
 ) -> Result<(Option<i32>, Option<i32>), StoreError> {
-    let row = sqlx::query("SELECT keep_last, max_age_days FROM backup_plans WHERE service_id = $1")
-        .bind(service)
-        .fetch_optional(pool)
-        .await?;
+    let row = match service {
+        Some(service) => {
+            sqlx::query("SELECT keep_last, max_age_days FROM backup_plans WHERE service_id = $1")
+                .bind(service)
+                .fetch_optional(pool)
+                .await?
+        }
+        None => {
+            sqlx::query("SELECT keep_last, max_age_days FROM database_backup_plan")
+                .fetch_optional(pool)
+                .await?
+        }
+    };
     Ok(row
         .map(|r| (r.get("keep_last"), r.get("max_age_days")))
         .unwrap_or((None, None)))
+}
+
+/// Berth's database's plan and the team it was saved from (the default plan when none).
+pub async fn database_plan(pool: &PgPool) -> Result<(BackupPlan, Option<Uuid>), StoreError> {
+    let row =
+        sqlx::query("SELECT team_id, schedule, keep_last, max_age_days FROM database_backup_plan")
+            .fetch_optional(pool)
+            .await?;
+    Ok(row
+        .map(|r| {
+            (
+                BackupPlan {
+                    schedule: r.get("schedule"),
+                    stop_service: false,
+                    keep_last: r.get("keep_last"),
+                    max_age_days: r.get("max_age_days"),
+                },
+                r.get("team_id"),
+            )
+        })
+        .unwrap_or_default())
+}
+
+/// Saves Berth's database's plan (validated), from team `team`; a new schedule counts
+/// from now.
+pub async fn save_database_plan(
+    tx: &mut sqlx::PgConnection,
+    team: Uuid,
+    plan: &BackupPlan,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO database_backup_plan (singleton, team_id, schedule, keep_last, max_age_days, last_run_at)
+         VALUES (true, $1, $2, $3, $4, now())
+         ON CONFLICT (singleton) DO UPDATE SET team_id = $1, schedule = $2, keep_last = $3,
+             max_age_days = $4, updated_at = now(),
+             last_run_at = CASE WHEN database_backup_plan.schedule IS DISTINCT FROM $2 THEN now()
+                                ELSE database_backup_plan.last_run_at END",
+    )
+    .bind(team)
+    .bind(&plan.schedule)
+    .bind(plan.keep_last)
+    .bind(plan.max_age_days)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Berth's database's schedule, if it has one: `(schedule, team, last run)`.
+pub async fn database_scheduled(
+    pool: &PgPool,
+) -> Result<Option<(String, Option<Uuid>, DateTime<Utc>)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT schedule, team_id, coalesce(last_run_at, updated_at) AS last_run_at
+           FROM database_backup_plan WHERE schedule IS NOT NULL",
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| (r.get("schedule"), r.get("team_id"), r.get("last_run_at"))))
+}
+
+/// Queues a scheduled dump of Berth's database and moves its plan's last run to `at`.
+pub async fn queue_scheduled_database(
+    pool: &PgPool,
+    team: Option<Uuid>,
+    at: DateTime<Utc>,
+) -> Result<Uuid, StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE database_backup_plan SET last_run_at = $1")
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    let id = queue_database(&mut *tx, team, "schedule").await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// What a volume backup or restore needs of its service: the image its newest deployment

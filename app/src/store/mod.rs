@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod backup_destinations;
 pub mod backups;
 pub mod bearer_secret;
 pub mod builds;

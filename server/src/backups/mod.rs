@@ -2,11 +2,14 @@
 //! their cron time comes; queued backups and restores are claimed one at a time and run —
 //! a service's volumes ([`volumes`]) or Berth's own database ([`database`]) — into the
 //! backup folder, each archive with its SHA-256 ([`archive_file`]); retention follows each
-//! backup. A failure is recorded on the backup, in the audit log, and by
-//! [`on_backup_failed`].
+//! backup. When the backup's team has an S3-compatible destination the archive is also
+//! uploaded there ([`remote`]); retention removes the remote objects too, and a restore
+//! whose local archive is gone downloads it first. A failure (an upload's too) is recorded
+//! on the backup, in the audit log, and by [`on_backup_failed`].
 
 mod archive_file;
 mod database;
+mod remote;
 mod volumes;
 
 use app::domain::notification::{Event, NotifyEvent};
@@ -35,6 +38,8 @@ pub struct BackupSettings {
     pub poll: Duration,
     /// How long a stop (or start) for a backup may take before it fails.
     pub stop_timeout: Duration,
+    /// BERTH_TIME_ZONE: plans' cron schedules are read in it (as jobs' are).
+    pub time_zone: chrono_tz::Tz,
 }
 
 impl Default for BackupSettings {
@@ -46,6 +51,7 @@ impl Default for BackupSettings {
             secret_key_location: "BERTH_SECRET_KEY or <data dir>/secret.key".into(),
             poll: Duration::from_secs(1),
             stop_timeout: Duration::from_secs(120),
+            time_zone: chrono_tz::Tz::UTC,
         }
     }
 }
@@ -89,6 +95,8 @@ pub fn password_of(url: &str) -> Option<String> {
 pub struct Backups {
     pub pool: PgPool,
     pub engine: Engine,
+    /// Opens S3 destinations' secret access keys.
+    pub secrets: app::store::secret_box::SecretBox,
     pub settings: BackupSettings,
 }
 
@@ -113,13 +121,21 @@ impl Backups {
         }
     }
 
-    /// Queues a backup for each plan whose cron time has come since its last run.
+    /// Queues a backup for each plan (a service's, or Berth's database's) whose cron time,
+    /// in the instance's time zone, has come since its last run.
     async fn queue_due(&self) -> Result<(), app::store::StoreError> {
         let now = Utc::now();
+        let tz = self.settings.time_zone;
         for plan in store::scheduled(&self.pool).await? {
-            if app::domain::backup::is_due(&plan.schedule, plan.last_run_at, now) {
+            if app::domain::backup::is_due(&plan.schedule, tz, plan.last_run_at, now) {
                 let id = store::queue_scheduled(&self.pool, &plan, now).await?;
                 tracing::info!(service = %plan.service_id, backup = %id, "backups: scheduled backup queued");
+            }
+        }
+        if let Some((schedule, team, last_run)) = store::database_scheduled(&self.pool).await? {
+            if app::domain::backup::is_due(&schedule, tz, last_run, now) {
+                let id = store::queue_scheduled_database(&self.pool, team, now).await?;
+                tracing::info!(backup = %id, "backups: scheduled database dump queued");
             }
         }
         Ok(())
@@ -146,6 +162,24 @@ impl Backups {
             Some(service) => self.back_up_volumes(&job, service).await,
             None => database::dump(&self.pool, &self.settings, job.id).await,
         };
+        let team = job.team_id.or(job.via_team_id);
+        let result = match result {
+            Ok(done) => match self.upload(&job, &done).await {
+                Ok(()) => Ok(done),
+                Err(e) => {
+                    let _ = store::fail_upload(
+                        &self.pool,
+                        job.id,
+                        (&done.file, done.size as i64, &done.sha256),
+                        &e,
+                    )
+                    .await;
+                    on_backup_failed(&self.pool, team, job.service_id, job.id, &e).await;
+                    return;
+                }
+            },
+            Err(e) => Err(e),
+        };
         match result {
             Ok(done) => {
                 let _ = store::finish(
@@ -161,21 +195,27 @@ impl Backups {
             }
             Err(e) => {
                 let _ = store::finish(&self.pool, job.id, Err(&e)).await;
-                on_backup_failed(&self.pool, job.team_id, job.service_id, job.id, &e).await;
+                on_backup_failed(&self.pool, team, job.service_id, job.id, &e).await;
             }
         }
     }
 
-    /// Removes the files (and marks the rows) of the backups the plan's retention expires.
+    /// Removes the files — local, and remote where they were uploaded — of the backups
+    /// the plan's retention (a service's, or Berth's database's) expires, and marks their
+    /// rows. A remote object that cannot be removed now keeps its row for the next time.
     async fn apply_retention(&self, service: Option<Uuid>) -> Result<(), app::store::StoreError> {
-        let Some(service) = service else {
-            return Ok(());
-        };
         let (keep_last, max_age_days) = store::retention(&self.pool, service).await?;
-        let finished = store::finished(&self.pool, Some(service)).await?;
-        let kept = finished.iter().map(|(k, _)| *k).collect();
+        let finished = store::finished(&self.pool, service).await?;
+        let kept = finished.iter().map(|f| f.kept).collect();
         for id in app::domain::backup::expired(kept, keep_last, max_age_days, Utc::now()) {
-            if let Some((_, Some(file))) = finished.iter().find(|(k, _)| k.id == id) {
+            let Some(f) = finished.iter().find(|f| f.kept.id == id) else {
+                continue;
+            };
+            if let Err(e) = self.remove_remote(f).await {
+                tracing::warn!(backup = %id, error = %e, "backups: remote copy not removed; retried after the next backup");
+                continue;
+            }
+            if let Some(file) = &f.file {
                 archive_file::remove(&self.settings.dir, file);
             }
             store::mark_deleted(&self.pool, id).await?;
@@ -190,8 +230,9 @@ impl Backups {
 }
 
 /// A backup that failed: logged, written to the team's audit log, and queued as a
-/// "backup failed" notification to the team's channels that hear it (a database backup,
-/// which has no team, is logged and audited only).
+/// "backup failed" notification to the team's channels that hear it (for a dump of Berth's
+/// database: the team it was made for, see `store::backups::queue_database`; none: logged
+/// only).
 pub async fn on_backup_failed(
     pool: &PgPool,
     team: Option<Uuid>,

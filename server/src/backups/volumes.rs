@@ -55,7 +55,8 @@ impl Backups {
         result
     }
 
-    /// Checks the archive's checksum (before anything stops), stops the service, replaces
+    /// Downloads the archive first if it is gone from the backup folder but was uploaded;
+    /// checks its checksum (before anything stops), stops the service, replaces
     /// its volumes with the archive's files, and starts it again if it ran.
     pub(super) async fn restore(&self, job: &Claimed) -> Result<(), String> {
         let (Some(team), Some(service)) = (job.team_id, job.service_id) else {
@@ -63,6 +64,9 @@ impl Backups {
         };
         let file = job.file.as_deref().ok_or("the backup has no file")?;
         let path = self.path_of(file)?;
+        if !path.exists() {
+            self.fetch(job, file, &path).await?;
+        }
         let actual = archive_file::sha256_of(path.clone()).await?;
         if Some(actual.as_str()) != job.sha256.as_deref() {
             return Err(format!(

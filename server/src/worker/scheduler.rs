@@ -46,6 +46,7 @@ impl Worker {
             crate::backups::Backups {
                 pool: self.pool.clone(),
                 engine: self.engine.clone(),
+                secrets: self.secrets.clone(),
                 settings: self.settings.backups.clone(),
             }
             .run(),

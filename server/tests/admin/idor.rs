@@ -19,6 +19,9 @@ async fn snapshot(pool: &PgPool, team: Uuid) -> String {
         ),
         ("invitations", "team_id = $1"),
         ("api_tokens", "team_id = $1"),
+        ("backups", "team_id = $1"),
+        ("backup_plans", "team_id = $1"),
+        ("backup_destinations", "team_id = $1"),
         ("audit_log", "team_id = $1"),
         ("projects", "team_id = $1"),
         ("environments", "team_id = $1"),
@@ -89,6 +92,32 @@ async fn another_teams_ids_do_not_exist_even_for_an_owner(pool: PgPool) {
     for who in [member.id, t.outsider.id] {
         assert_eq!(role_in(&pool, t.team_a, who).await, None);
     }
+    // B's backup of its service, and B's S3 destination (an address nothing connects to
+    // here: saving judges it, only a backup or a test would connect).
+    let backup = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO backups (id, team_id, service_id, kind, trigger, state, file, sha256)
+         VALUES ($1, $2, $3, 'volumes', 'manual', 'succeeded', 'volumes-b.tar.gz', 'abc')",
+    )
+    .bind(backup)
+    .bind(t.team_b)
+    .bind(service.parse::<Uuid>().unwrap())
+    .execute(&pool)
+    .await
+    .unwrap();
+    let (status, body) = call(
+        s,
+        &b,
+        "PUT",
+        "/api/v1/backup-destination",
+        Some(
+            json!({"endpoint": "https://203.0.113.10", "region": "eu-west-1",
+                    "bucket": "bravo-backups", "access_key_id": "BRAVOKEY",
+                    "secret_access_key": "bravo-secret"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
     let before = snapshot(&pool, t.team_b).await;
     let audit_before = t.s.count("audit_log").await;
 
@@ -185,6 +214,16 @@ async fn another_teams_ids_do_not_exist_even_for_an_owner(pool: PgPool) {
             format!("/api/v1/projects/{ours}/environments"),
             Some(json!({"name": "stolen", "clone_from": environment})),
         ),
+        ("GET", format!("/api/v1/services/{sv}/backup-plan"), None),
+        (
+            "PUT",
+            format!("/api/v1/services/{sv}/backup-plan"),
+            Some(json!({"keep_last": 1})),
+        ),
+        ("GET", format!("/api/v1/services/{sv}/backups"), None),
+        ("POST", format!("/api/v1/services/{sv}/backups"), None),
+        ("GET", format!("/api/v1/backups/{backup}"), None),
+        ("POST", format!("/api/v1/backups/{backup}/restore"), None),
     ];
     let (_, owner_token) = token_of(s, &t.owner.cookie(), "owner bot", "owner").await;
     let audit_before = audit_before + 1; // the token.create just now, in team A
@@ -233,6 +272,10 @@ async fn another_teams_ids_do_not_exist_even_for_an_owner(pool: PgPool) {
                 "A's audit log mentions {leak}: {text}"
             );
         }
+        // A's destination is A's (none): B's bucket and key id never show.
+        let (status, body) = call(s, &caller, "GET", "/api/v1/backup-destination", None).await;
+        assert_eq!(status, 404, "A has no destination ({how}): {body}");
+        assert!(!body.to_string().contains("bravo"), "{body}");
         // Lists show only A's.
         for list in [
             "/api/v1/services",
@@ -286,6 +329,12 @@ async fn another_teams_ids_do_not_exist_even_for_an_owner(pool: PgPool) {
             format!("id={environment}&name=hijacked"),
         ),
         ("delete_environment", format!("id={environment}")),
+        ("service_backups", sid.clone()),
+        ("backup_action", format!("{sid}&action=run")),
+        (
+            "backup_action",
+            format!("{sid}&action=restore&confirm=yes&backup={backup}"),
+        ),
     ] {
         let fields: Vec<(String, String)> = serde_urlencoded::from_str(&form).unwrap();
         let fields: Vec<(&str, &str)> = fields

@@ -176,6 +176,17 @@ pub const TABLE: &[Row] = &[
         [OK,             OK,             OK,             OK,             NOT_FOUND, UNAUTHORIZED]),
     rest("POST", "/api/v1/backups/{fresh_backup}/restore", None,
         [ACCEPTED,       ACCEPTED,       FORBIDDEN,      FORBIDDEN,      NOT_FOUND, UNAUTHORIZED]),
+    // The team's S3 destination: everyone reads it (404 while none is set), admins set,
+    // test and remove it. The loopback endpoint is refused (private targets are off), so
+    // nothing is saved and nothing connects anywhere.
+    rest("GET", "/api/v1/backup-destination", None,
+        [NOT_FOUND,      NOT_FOUND,      NOT_FOUND,      NOT_FOUND,      NOT_TRIED, UNAUTHORIZED]),
+    rest("PUT", "/api/v1/backup-destination", Some(r#"{"endpoint": "http://127.0.0.1:9", "region": "us-east-1", "bucket": "berth-{n}", "access_key_id": "AK", "secret_access_key": "SK"}"#),
+        [UNPROCESSABLE,  UNPROCESSABLE,  FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+    rest("POST", "/api/v1/backup-destination/test", None,
+        [NOT_FOUND,      NOT_FOUND,      FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+    rest("DELETE", "/api/v1/backup-destination", None,
+        [NOT_FOUND,      NOT_FOUND,      FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
     // Scheduled jobs and one-off commands: viewers see, developers define and run; a
     // run's output (what a container printed) is developer+.
     rest("GET", "/api/v1/services/{service}/jobs", None,
@@ -321,6 +332,14 @@ pub const TABLE: &[Row] = &[
         [OK,             OK,             OK,             OK,             NOT_TRIED, UNAUTHORIZED]),
     server_fn("run_database_backup", "",
         [OK,             FORBIDDEN,      FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+    server_fn("save_database_plan", "schedule=0+2+*+*+*&keep_last=7",
+        [OK,             FORBIDDEN,      FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+    server_fn("backup_destination", "",
+        [OK,             OK,             OK,             OK,             NOT_TRIED, UNAUTHORIZED]),
+    server_fn("backup_destination_action", "action=save&endpoint=http%3A%2F%2F127.0.0.1%3A9&region=us-east-1&bucket=berth-{n}&access_key_id=AK&secret_access_key=SK",
+        [UNPROCESSABLE,  UNPROCESSABLE,  FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
+    server_fn("backup_destination_action", "action=test",
+        [NOT_FOUND,      NOT_FOUND,      FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
     server_fn("list_invitations", "",
         [OK,             OK,             FORBIDDEN,      FORBIDDEN,      NOT_TRIED, UNAUTHORIZED]),
     server_fn("invite", "form[email]=fn{n}%40example.com&form[role]=viewer",

@@ -2,7 +2,8 @@
 //! dropped, restored from the archive → the rows are back (a corrupted archive is refused
 //! before anything stops); Berth's own database dumped, restored into a fresh database with
 //! `pg_restore`, and a Berth on it with the same key serves the same services and opens
-//! their secrets; retention keeps the newest N.
+//! their secrets; retention keeps the newest N; an S3 destination (moto's real S3
+//! server) receives volume backups and scheduled database dumps, and restores from it.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -12,6 +13,7 @@ mod pg;
 
 mod database;
 mod retention;
+mod s3;
 mod volumes;
 
 use common::api::Api;

@@ -8,6 +8,7 @@ pub mod debian_images;
 pub mod docker;
 pub mod git_repo;
 pub mod images;
+pub mod moto;
 pub mod registry;
 pub mod team;
 pub mod throttle;

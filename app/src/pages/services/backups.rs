@@ -58,7 +58,8 @@ pub fn Backups(id: String) -> impl IntoView {
                                     <ActionForm action=act attr:id="backup-plan-form">
                                         <input type="hidden" name="id" value=plan_id />
                                         <input type="hidden" name="action" value="plan" />
-                                        <label>"Schedule (cron, UTC) " <input name="schedule" id="backup-schedule" placeholder="0 3 * * *" value=plan.schedule.clone().unwrap_or_default() /></label>
+                                        <label>"Schedule (cron, " {plan.time_zone.clone()} ") " <input name="schedule" id="backup-schedule" placeholder="0 3 * * *" value=plan.schedule.clone().unwrap_or_default() /></label>
+                                        <NextRuns runs=plan.next_runs.clone() zone=plan.time_zone.clone() />
                                         <label>"Keep the last " <input name="keep_last" type="number" min="1" class="narrow" value=plan.keep_last.map(|n| n.to_string()).unwrap_or_default() />" backups"</label>
                                         <label>"Remove after " <input name="max_age_days" type="number" min="1" class="narrow" value=plan.max_age_days.map(|n| n.to_string()).unwrap_or_default() />" days"</label>
                                         <label><input type="checkbox" name="stop_service" value="true" checked=plan.stop_service />" stop the service while archiving"</label>
@@ -75,6 +76,18 @@ pub fn Backups(id: String) -> impl IntoView {
             </Transition>
         </section>
     }
+}
+
+/// A plan's next scheduled runs, in the instance's time zone (as jobs show theirs).
+#[component]
+pub fn NextRuns(runs: Vec<String>, zone: String) -> impl IntoView {
+    (!runs.is_empty()).then(|| {
+        view! {
+            <p class="muted backup-next-runs">"Next runs (" {zone} "): "
+                {runs.into_iter().map(|r| view! { <time class="backup-next-run">{r}</time>" " }).collect_view()}
+            </p>
+        }
+    })
 }
 
 #[component]
@@ -94,7 +107,7 @@ fn BackupTable(id: String, list: Vec<Backup>, act: ServerAction<BackupAction>) -
                     view! {
                         <tr class="backup" data-backup=row>
                             <td><time>{super::ago(b.created_at)}</time>" "<span class="muted">{b.trigger.clone()}</span></td>
-                            <td class="backup-state">{b.state.clone()}{b.error.clone().map(|e| view! { <br /><span class="muted">{e}</span> })}</td>
+                            <td class="backup-state">{b.state.clone()}{b.error.clone().map(|e| view! { <br /><span class="muted">{e}</span> })}{b.remote.clone().map(|r| view! { <br /><code class="backup-remote">{r}</code> })}</td>
                             <td>{b.size_bytes.map(human_size).unwrap_or_default()}</td>
                             <td><code title=b.sha256.clone().unwrap_or_default()>{b.sha256.as_deref().map(|s| s.chars().take(12).collect::<String>()).unwrap_or_default()}</code></td>
                             <td>

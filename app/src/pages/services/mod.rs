@@ -1,6 +1,6 @@
 //! The services pages: list, create/edit form, detail.
 
-mod backups;
+pub(crate) mod backups;
 mod deployments;
 mod detail;
 mod form;

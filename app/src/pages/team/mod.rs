@@ -2,6 +2,7 @@
 //! settings. Each section shows only what the viewer's role may use; the server refuses
 //! the rest anyway.
 
+mod backup_destination;
 mod database_backups;
 mod invitations;
 mod members;
@@ -87,6 +88,7 @@ pub fn TeamPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <backup_destination::BackupDestination />
             <database_backups::DatabaseBackups />
         </AppLayout>
     }

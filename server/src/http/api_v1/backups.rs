@@ -1,8 +1,9 @@
 //! Backups: a service's plan (`/services/{id}/backup-plan`), its backups
 //! (`/services/{id}/backups`: list, run now), one backup and its restore
 //! (`/backups/{id}`, `/backups/{id}/restore`), and Berth's own database's backups
-//! (`/instance/backups`, the instance owner only). Runs and restores answer `202`: the
-//! leader does the work; the backup's `state` / `restore_state` say how it went.
+//! (`/instance/backups`, and their plan `/instance/backup-plan`, the instance owner only).
+//! Runs and restores answer `202`: the leader does the work; the backup's `state` /
+//! `restore_state` say how it went. Plans answer with their time zone and next runs.
 
 use super::boundary::JsonBody;
 use super::member::{parse_id, Member};
@@ -11,7 +12,7 @@ use super::services::with_location;
 use super::ApiError;
 use crate::http::state::AppState;
 use app::commands::backup as command;
-use app::domain::backup::BackupPlan;
+use app::domain::backup::{BackupPlan, BackupPlanView};
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -35,6 +36,38 @@ pub fn router() -> Router<AppState> {
             "/api/v1/instance/backups",
             get(list_database).post(run_database),
         )
+        .route(
+            "/api/v1/instance/backup-plan",
+            get(database_plan).put(save_database_plan),
+        )
+}
+
+/// A plan as answered: with the instance's time zone and the next five runs.
+fn plan_view(s: &AppState, plan: BackupPlan) -> Response {
+    Json(BackupPlanView::of(
+        plan,
+        s.settings.time_zone,
+        chrono::Utc::now(),
+    ))
+    .into_response()
+}
+
+async fn database_plan(State(s): State<AppState>, m: Member) -> Result<Response, ApiError> {
+    let plan = command::database_plan(s.deps(), &m.caller()).await?;
+    Ok(plan_view(&s, plan))
+}
+
+async fn save_database_plan(
+    State(s): State<AppState>,
+    m: Member,
+    b: JsonBody,
+) -> Result<Response, ApiError> {
+    let caller = m.caller();
+    // 403 before anything about the body.
+    command::database_plan(s.deps(), &caller).await?;
+    let plan: BackupPlan = b.parse()?;
+    let plan = command::save_database_plan(s.deps(), &caller, plan).await?;
+    Ok(plan_view(&s, plan))
 }
 
 async fn plan(
@@ -43,7 +76,7 @@ async fn plan(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let plan = command::plan(s.deps(), &m.caller(), parse_id(&id)?).await?;
-    Ok(Json(plan).into_response())
+    Ok(plan_view(&s, plan))
 }
 
 async fn save_plan(
@@ -57,7 +90,7 @@ async fn save_plan(
     let id = parse_id(&id)?;
     let plan: BackupPlan = b.parse()?;
     let plan = command::save_plan(s.deps(), &caller, id, plan).await?;
-    Ok(Json(plan).into_response())
+    Ok(plan_view(&s, plan))
 }
 
 /// `POST /services/{id}/backups`: every field optional.

@@ -4,6 +4,7 @@
 //! `boundary`; lists page the same way (`page`); `openapi` describes it all.
 
 mod answers;
+mod backup_destination;
 mod backups;
 mod boundary;
 mod deployments;
@@ -27,6 +28,7 @@ use axum::{middleware::from_fn, routing::any, Router};
 pub fn router() -> Router<AppState> {
     services::router()
         .merge(backups::router())
+        .merge(backup_destination::router())
         .merge(deployments::router())
         .merge(jobs::router())
         .merge(live::router())

@@ -3,7 +3,8 @@
 //! refer to. Field limits (`maxLength`, `maximum`, …) are the validator's.
 
 use super::super::{answers, backups, deployments, error, notifications, services, team};
-use app::domain::backup::{Backup, BackupKind, BackupPlan};
+use app::domain::backup::{Backup, BackupKind, BackupPlan, BackupPlanView};
+use app::domain::backup_destination::{ConnectionTest, DestinationForm, DestinationView};
 use app::domain::instance::InstanceSettings;
 use app::domain::jobs::{CommandInput, JobInput, JobRunView, JobView};
 use app::domain::notification::{ChannelForm, ChannelView, DeliveryView};
@@ -49,6 +50,10 @@ use utoipa::OpenApi;
     answers::DeploymentWithLog,
     WebhookInfo,
     BackupPlan,
+    BackupPlanView,
+    DestinationForm,
+    DestinationView,
+    ConnectionTest,
     Backup,
     BackupKind,
     backups::RunBody,
@@ -81,6 +86,7 @@ const REQUEST_BODIES: &[&str] = &[
     "InstanceSettings",
     "BackupPlan",
     "RunBackup",
+    "DestinationForm",
     "TeamRename",
     "Transfer",
     "RoleChange",
