@@ -2,10 +2,10 @@
 
 pub mod account;
 pub mod backup;
+pub mod backup_destination;
 pub mod compose;
 pub mod dependencies;
 pub mod digraph;
-pub mod backup_destination;
 pub mod form_error;
 pub mod instance;
 pub mod jobs;
