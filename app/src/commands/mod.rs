@@ -12,6 +12,7 @@ pub mod outbound;
 pub mod project;
 pub mod service;
 pub mod team;
+pub mod variables;
 
 pub use error::CommandError;
 
