@@ -13,6 +13,7 @@ pub mod services;
 mod session;
 mod system;
 pub mod team;
+pub mod variables;
 
 pub use session::{whoami, Whoami};
 pub use system::{system_status, SystemStatusFn};

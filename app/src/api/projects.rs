@@ -59,12 +59,16 @@ pub async fn project_console(id: String) -> Result<ProjectConsole, ServerFnError
         .map_err(refused)?;
     let mut tabs = Vec::new();
     for environment in project.environments.iter().cloned() {
-        let services = command::environment_services(ctx.deps(), &caller, environment.id)
+        let mut services: Vec<ServiceView> =
+            command::environment_services(ctx.deps(), &caller, environment.id)
+                .await
+                .map_err(refused)?
+                .into_iter()
+                .map(|v| v.with_urls(ctx.proxy))
+                .collect();
+        crate::commands::variables::mark_needs_redeploy(ctx.deps(), &mut services)
             .await
-            .map_err(refused)?
-            .into_iter()
-            .map(|v| v.with_urls(ctx.proxy))
-            .collect();
+            .map_err(refused)?;
         tabs.push(EnvironmentTab {
             environment,
             services,

@@ -140,7 +140,11 @@ pub async fn list_services() -> Result<Vec<ServiceView>, ServerFnError> {
     let list = crate::store::services::list(&ctx.pool, caller.actor.team_id, caller.role)
         .await
         .map_err(guard::fail)?;
-    Ok(list.into_iter().map(|s| s.with_urls(ctx.proxy)).collect())
+    let mut list: Vec<ServiceView> = list.into_iter().map(|s| s.with_urls(ctx.proxy)).collect();
+    crate::commands::variables::mark_needs_redeploy(ctx.deps(), &mut list)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    Ok(list)
 }
 
 /// A service with its recent deployments.
@@ -154,6 +158,11 @@ pub async fn get_service(id: String) -> Result<(ServiceView, Vec<DeploymentView>
         .await
         .map_err(guard::fail)?
         .with_urls(ctx.proxy);
+    let mut views = [view];
+    crate::commands::variables::mark_needs_redeploy(ctx.deps(), &mut views)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    let [view] = views;
     let deployments = crate::store::deployments::history(&ctx.pool, team, id, 20, None)
         .await
         .map_err(guard::fail)?;

@@ -14,6 +14,7 @@ pub mod project;
 pub mod s3;
 pub mod service;
 pub mod team;
+pub mod variables;
 
 pub use error::CommandError;
 

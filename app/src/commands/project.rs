@@ -91,6 +91,9 @@ pub async fn create_environment(
     let id = store::create_environment(&mut tx, &actor, project_id, &name, source_name.as_deref())
         .await?;
     tx.commit().await?;
+    if let Some(from) = form.clone_from {
+        copy_shared_variables(deps, &actor, from, id).await?;
+    }
     let (mut services, mut dropped) = (Vec::new(), Vec::new());
     for (source_id, mut spec) in specs {
         open_env(&mut spec, source_id, deps.secrets)
@@ -109,6 +112,29 @@ pub async fn create_environment(
         services,
         dropped,
     })
+}
+
+/// A clone's shared variables: those of `from`, secrets opened and sealed again for `to`
+/// (before the services go in, so their references find them). Audited
+/// `environment.variables` when there are any.
+async fn copy_shared_variables(
+    deps: Deps<'_>,
+    actor: &crate::store::audit::Actor,
+    from: Uuid,
+    to: Uuid,
+) -> Result<(), CommandError> {
+    use crate::store::variables as vars;
+    let mut shared = vars::shared(deps.pool, actor.team_id, from).await?;
+    if shared.is_empty() {
+        return Ok(());
+    }
+    vars::open_shared(&mut shared, from, deps.secrets)
+        .map_err(|e| StoreError::Secret(e.to_string()))?;
+    vars::seal_shared(&mut shared, to, deps.secrets);
+    let keys: Vec<&str> = shared.iter().map(|v| v.key.as_str()).collect();
+    let summary = serde_json::json!({"keys": keys, "cloned_from": from});
+    vars::replace_shared(deps.pool, actor, to, &shared, summary).await?;
+    Ok(())
 }
 
 /// Renames an environment; audited `environment.rename`.

@@ -21,6 +21,7 @@ pub mod settings;
 pub mod spec_secrets;
 pub mod team;
 pub mod tokens;
+pub mod variables;
 pub mod worker;
 
 pub use sqlx::PgPool;

@@ -127,6 +127,7 @@ impl ServiceRow {
                 environment_id: self.environment_id,
                 environment: self.environment,
             },
+            needs_redeploy: false,
             created_at: self.created_at,
             updated_at: self.updated_at,
         }

@@ -62,6 +62,11 @@ impl Runner {
         let mut spec = live.spec.clone();
         open_env(&mut spec, service.id, &self.secrets)
             .map_err(|e| format!("a secret of the service cannot be opened: {e}"))?;
+        // The env its live deployment's containers got (references filled in).
+        if let Some(sealed) = &live.resolved_env {
+            spec.env = app::store::variables::open_resolved(&self.secrets, live.id, sealed)
+                .map_err(|e| format!("the service's env cannot be opened: {e}"))?;
+        }
         let image = live.image_id.clone().unwrap_or_else(|| spec.image.clone());
         if !runs::mark_running(&self.pool, run.id)
             .await

@@ -19,6 +19,7 @@ pub mod plan;
 mod probe;
 mod pulls;
 mod reconcile;
+mod resolved_env;
 mod rollout;
 mod scheduler;
 mod settings;

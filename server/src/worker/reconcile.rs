@@ -165,7 +165,10 @@ impl Worker {
         let Some(row) = &svc.rollout else {
             return Ok(None);
         };
-        let spec = self.open_spec(svc.id, row).map_err(|e| e.to_string());
+        let spec = match self.open_spec(svc.id, row) {
+            Ok(spec) => self.resolve_rollout_env(svc, row, spec).await?,
+            Err(e) => Err(e.to_string()),
+        };
         // Resolved (its id recorded) and still on the engine.
         let image_present = match (&spec, &row.image_id) {
             (Ok(_), Some(id)) => self.engine.local_image(id).await?.is_some(),
@@ -222,6 +225,11 @@ impl Worker {
         let mut spec = d.spec.clone();
         open_env(&mut spec, service_id, &self.secrets)
             .map_err(|e| StoreError::Secret(e.to_string()))?;
+        // What its containers get: the env resolved when its rollout began (a deployment
+        // from before references has none: its spec's env is what it runs).
+        if let Some(sealed) = &d.resolved_env {
+            spec.env = app::store::variables::open_resolved(&self.secrets, d.id, sealed)?;
+        }
         Ok(spec)
     }
 }

@@ -1,5 +1,6 @@
 //! Creating a service and changing its definition.
 
+use crate::commands::variables::check_service;
 use crate::commands::{Caller, CommandError, Deps};
 use crate::domain::service::{
     adopt_stored_image, check_repo_target, check_repo_url, classify, keep_stored_order,
@@ -52,6 +53,11 @@ async fn insert(
     cloned_from: Option<&str>,
 ) -> Result<Uuid, CommandError> {
     let actor = caller.may(Permission::ManageServices)?;
+    // A clone's copies were checked in their source environment (and go in one by one,
+    // so a copy may refer to one that is not in yet).
+    if cloned_from.is_none() {
+        check_service(deps, actor.team_id, environment, &spec).await?;
+    }
     let id = Uuid::new_v4();
     let mut sealed = spec;
     if sealed.git.is_some() {
@@ -122,6 +128,8 @@ pub async fn update_if(
     if spec.name != stored.name {
         return Err(CommandError::field("name", "A service cannot be renamed."));
     }
+    let environment = crate::store::variables::environment_of(deps.pool, id).await?;
+    check_service(deps, change.actor.team_id, Some(environment), &spec).await?;
     if adopt_stored_image(&mut spec, &stored) {
         return rebuild(deps, change, &stored, spec).await;
     }

@@ -38,7 +38,8 @@ async fn set_stopped(
     Ok(())
 }
 
-/// Marks a service for deletion; the worker removes its containers, then — when `volumes`
+/// Marks a service for deletion (refused, 409, while other services of its environment
+/// refer to it: they are named); the worker removes its containers, then — when `volumes`
 /// says [`VolumesOnDelete::Delete`] — the volumes no other service of the team uses, then
 /// the row. Its volumes are kept otherwise (a new service naming one mounts its data).
 /// Asking again while it is being deleted changes nothing (the first choice stands) and
@@ -54,6 +55,7 @@ pub async fn delete(
     if deleting {
         return Ok(change.volumes_on_delete().await?);
     }
+    crate::commands::variables::check_delete(deps, id, &change.stored.name).await?;
     change.mark_deleting(volumes).await?;
     let names: Vec<String> = change
         .stored

@@ -29,7 +29,7 @@ pub use change::{
 };
 pub use container::{out_of_memory_note, ContainerView, ReplicaIndex};
 pub use field::{is_dns_label, FieldError};
-pub use form::{form_field, FormProblem, ServiceForm};
+pub use form::{form_field, text as form_text, FormProblem, ServiceForm};
 pub use git_source::{
     check_branch, check_repo_path, is_commit_sha, BuildArg, GitCredentials, GitSource,
 };

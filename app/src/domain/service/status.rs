@@ -293,6 +293,11 @@ pub struct ServiceView {
     pub urls: Vec<String>,
     /// The project and environment it belongs to.
     pub place: crate::domain::project::ServicePlace,
+    /// Its env would resolve differently now than its live deployment's did (a shared
+    /// variable, another service's variable or a fact it refers to changed): a redeploy
+    /// gives its containers the new values.
+    #[serde(default)]
+    pub needs_redeploy: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

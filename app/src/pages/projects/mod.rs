@@ -2,6 +2,7 @@
 //! environment. Every form is a plain form, so the pages work without JavaScript.
 
 mod project;
+mod variables;
 
 pub use project::ProjectPage;
 

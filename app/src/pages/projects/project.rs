@@ -198,6 +198,7 @@ fn Environment(t: EnvironmentTab, manage: bool, create: bool, acts: Actions) -> 
     let e = t.environment;
     let id = e.id.to_string();
     let (rename_id, delete_id) = (id.clone(), id.clone());
+    let (vars_project, vars_env) = (e.project_id.to_string(), id.clone());
     let (key, current_name) = (e.name.clone(), e.name.clone());
     view! {
         <section class="card environment" id="environment" data-environment=key>
@@ -213,6 +214,7 @@ fn Environment(t: EnvironmentTab, manage: bool, create: bool, acts: Actions) -> 
             } else {
                 view! { <ServiceTable services=t.services /> }.into_any()
             }}
+            <super::variables::SharedVariables project=vars_project environment=vars_env />
             {manage.then(|| view! {
                 <div class="inline-form">
                     <ActionForm action=acts.rename_env attr:class="inline">

@@ -123,6 +123,7 @@ fn ServiceHeader(
         <header class="page-header">
             <h1 id="service-name">{s.name.clone()}</h1>
             <ServiceBadge status=s.status.clone() />
+            {s.needs_redeploy.then(|| view! { <span class="badge warn needs-redeploy" id="needs-redeploy" title="A value its env refers to changed: redeploy to give its containers the new value">"needs redeploy"</span> })}
         </header>
         <section class="card">
             <dl class="facts">

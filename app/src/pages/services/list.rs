@@ -54,7 +54,7 @@ pub(crate) fn ServiceTable(
                                 let at = format!("/projects/{}?env={}", s.place.project_id, s.place.environment_id);
                                 view! { <td class="place"><A href=at>{format!("{} / {}", s.place.project, s.place.environment)}</A></td> }
                             })}
-                            <td><ServiceBadge status=s.status.clone() /></td>
+                            <td><ServiceBadge status=s.status.clone() />{s.needs_redeploy.then(|| view! { " " <span class="badge warn needs-redeploy" title="A value its env refers to changed: redeploy to give its containers the new value">"needs redeploy"</span> })}</td>
                             <td><code>{match &s.spec.git {
                                 Some(g) => format!("{} ({})", g.repo, g.branch),
                                 None => s.spec.image.clone(),

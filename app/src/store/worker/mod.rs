@@ -35,6 +35,8 @@ pub struct DeploymentRow {
     pub image_id: Option<String>,
     /// The registry digest of that image (`repo@sha256:…`), when it came from a registry.
     pub image_digest: Option<String>,
+    /// Its resolved env, sealed whole (`store::variables::open_resolved`), once recorded.
+    pub resolved_env: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,7 +55,8 @@ pub struct DesiredService {
 }
 
 const DEPLOYMENT_COLUMNS: &str =
-    "id, number, template, spec, state, deadline, lease_owner, lease_until, image_id, image_digest";
+    "id, number, template, spec, state, deadline, lease_owner, lease_until, image_id, image_digest,
+     resolved_env";
 
 /// The `services` columns the worker reads.
 #[derive(sqlx::FromRow)]

@@ -10,6 +10,7 @@ use super::services::with_location;
 use super::ApiError;
 use crate::http::state::AppState;
 use app::commands::project as command;
+use app::commands::variables::{self, SharedVariables};
 use app::domain::project::{EnvironmentForm, ProjectForm};
 use app::domain::Permission;
 use axum::{
@@ -41,6 +42,39 @@ pub fn router() -> Router<AppState> {
             "/api/v1/environments/{id}/services",
             get(environment_services),
         )
+        .route(
+            "/api/v1/environments/{id}/variables",
+            get(shared_variables).put(replace_shared_variables),
+        )
+        .route(
+            "/api/v1/environments/{id}/redeploy-outdated",
+            axum::routing::post(redeploy_outdated),
+        )
+}
+
+async fn shared_variables(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    m.team_for(Permission::ReadServices)?;
+    let id = parse_id(&id)?;
+    let variables = variables::shared(s.deps(), &m.caller(), id).await?;
+    Ok(Json(SharedVariables { variables }).into_response())
+}
+
+async fn replace_shared_variables(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+    b: JsonBody,
+) -> Result<Response, ApiError> {
+    let caller = m.caller();
+    caller.may(Permission::ManageServices)?;
+    let id = parse_id(&id)?;
+    let body: SharedVariables = b.parse()?;
+    let variables = variables::set_shared(s.deps(), &caller, id, body.variables).await?;
+    Ok(Json(SharedVariables { variables }).into_response())
 }
 
 async fn list(State(s): State<AppState>, m: Member, page: Page<100>) -> Result<Response, ApiError> {
@@ -154,10 +188,23 @@ async fn environment_services(
 ) -> Result<Response, ApiError> {
     m.team_for(Permission::ReadServices)?;
     let id = parse_id(&id)?;
-    let list: Vec<_> = command::environment_services(s.deps(), &m.caller(), id)
+    let mut list: Vec<_> = command::environment_services(s.deps(), &m.caller(), id)
         .await?
         .into_iter()
         .map(|v| v.with_urls(s.settings.proxy))
         .collect();
+    variables::mark_needs_redeploy(s.deps(), &mut list).await?;
     page.of_list(list)
+}
+
+async fn redeploy_outdated(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let caller = m.caller();
+    caller.may(Permission::ManageServices)?;
+    let id = parse_id(&id)?;
+    let done = variables::redeploy_outdated(s.deps(), &caller, id).await?;
+    Ok(Json(done).into_response())
 }

@@ -73,11 +73,12 @@ fn if_match(headers: &HeaderMap, current: &str) -> bool {
 
 async fn list(State(s): State<AppState>, m: Member, page: Page<100>) -> Result<Response, ApiError> {
     let team = m.team_for(Permission::ReadServices)?;
-    let list: Vec<_> = store::list(&s.pool, team, m.0.role)
+    let mut list: Vec<_> = store::list(&s.pool, team, m.0.role)
         .await?
         .into_iter()
         .map(|v| v.with_urls(s.settings.proxy))
         .collect();
+    app::commands::variables::mark_needs_redeploy(s.deps(), &mut list).await?;
     page.of_list(list)
 }
 
@@ -118,10 +119,10 @@ async fn show(
     let team = m.team_for(Permission::ReadServices)?;
     let view = store::get(&s.pool, team, m.0.role, parse_id(&id)?).await?;
     let tag = etag(&view);
-    Ok(with_etag(
-        Json(view.with_urls(s.settings.proxy)).into_response(),
-        &tag,
-    ))
+    let mut views = [view.with_urls(s.settings.proxy)];
+    app::commands::variables::mark_needs_redeploy(s.deps(), &mut views).await?;
+    let [view] = views;
+    Ok(with_etag(Json(view).into_response(), &tag))
 }
 
 /// `{"change": "none"|"scale"|"rollout", "service": …}` after an edit or a scale.

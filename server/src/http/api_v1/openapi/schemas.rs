@@ -73,6 +73,8 @@ use utoipa::OpenApi;
     EnvironmentForm,
     EnvironmentView,
     EnvironmentCreated,
+    app::commands::variables::SharedVariables,
+    app::commands::variables::RedeployedOutdated,
 )))]
 struct Derived;
 
