@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod backups;
+pub mod compose;
 #[cfg(feature = "ssr")]
 pub mod context;
 pub mod jobs;

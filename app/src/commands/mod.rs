@@ -4,6 +4,7 @@
 //! handlers and webhooks are adapters around these: parse → command → render.
 
 pub mod backup;
+pub mod compose;
 mod error;
 pub mod instance;
 pub mod jobs;

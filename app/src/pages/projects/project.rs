@@ -213,6 +213,7 @@ fn Environment(t: EnvironmentTab, manage: bool, create: bool, acts: Actions) -> 
             } else {
                 view! { <ServiceTable services=t.services /> }.into_any()
             }}
+            <super::compose::ComposeImport environment=id.clone() create=create />
             {manage.then(|| view! {
                 <div class="inline-form">
                     <ActionForm action=acts.rename_env attr:class="inline">

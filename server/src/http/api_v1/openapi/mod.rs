@@ -153,6 +153,11 @@ fn parameters(o: &Operation) -> Vec<Value> {
             "`keep` (the default): the service's volumes and their data stay, and a new service naming one mounts it again. `delete`: after the containers, the volumes no other service of the team uses are removed; their data cannot be recovered.",
             json!({"type": "string", "enum": ["keep", "delete"], "default": "keep"}),
         )),
+        Extra::DryRun => params.push(query(
+            "dry_run",
+            "`true`: answer the plan and store nothing.",
+            json!({"type": "boolean", "default": false}),
+        )),
         Extra::None => {}
     }
     params

@@ -4,6 +4,7 @@
 
 use super::super::{answers, backups, deployments, error, notifications, services, team};
 use app::domain::backup::{Backup, BackupKind, BackupPlan};
+use app::domain::compose::{ComposeFile, ComposePlan};
 use app::domain::instance::InstanceSettings;
 use app::domain::jobs::{CommandInput, JobInput, JobRunView, JobView};
 use app::domain::notification::{ChannelForm, ChannelView, DeliveryView};
@@ -68,6 +69,8 @@ use utoipa::OpenApi;
     EnvironmentForm,
     EnvironmentView,
     EnvironmentCreated,
+    ComposeFile,
+    ComposePlan,
 )))]
 struct Derived;
 
@@ -78,6 +81,7 @@ const REQUEST_BODIES: &[&str] = &[
     "NewService",
     "ProjectForm",
     "EnvironmentForm",
+    "ComposeFile",
     "InstanceSettings",
     "BackupPlan",
     "RunBackup",
