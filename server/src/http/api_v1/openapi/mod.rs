@@ -74,6 +74,10 @@ fn success(o: &Operation) -> Value {
                 ),
             );
         }
+        // A YAML document is a mapping (a compose file), as clients parse it.
+        Answer::Text(mime) if mime.ends_with("yaml") => {
+            ok["content"] = json!({mime: {"schema": {"type": "object"}}});
+        }
         Answer::Text(mime) => {
             ok["content"] = json!({mime: {"schema": {"type": "string"}}});
         }
