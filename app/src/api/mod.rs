@@ -4,6 +4,7 @@
 pub mod account;
 pub mod backup_destination;
 pub mod backups;
+pub mod compose;
 #[cfg(feature = "ssr")]
 pub mod context;
 pub mod jobs;

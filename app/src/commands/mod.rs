@@ -5,6 +5,7 @@
 
 pub mod backup;
 pub mod backup_destination;
+pub mod compose;
 mod error;
 pub mod instance;
 pub mod jobs;

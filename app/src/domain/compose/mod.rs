@@ -199,5 +199,28 @@ pub enum ImportChange {
     NotInFile { service: String },
 }
 
+/// The body of an import: a compose file's text (at most 1 MiB).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ComposeFile {
+    pub yaml: String,
+}
+
+/// What importing a file into an environment does (a dry run) or did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ComposePlan {
+    /// Whether the services were stored and their deployments queued (`false`: a preview).
+    pub applied: bool,
+    /// One entry per service of the file (in its order), then the environment's services
+    /// the file does not name.
+    pub changes: Vec<ImportChange>,
+    /// The named volumes the file declares.
+    pub volumes: Vec<String>,
+    /// What was read but not used, by path.
+    pub notes: Vec<ComposeProblem>,
+}
+
 #[cfg(all(test, feature = "ssr"))]
 mod tests;

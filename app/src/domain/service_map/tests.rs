@@ -305,6 +305,8 @@ fn from_a_service_view() {
         "stopped": false, "deleting": false,
         "status": {"health": "crash_looping", "ready": 0, "desired": 2},
         "live_deployment": null, "latest_deployment": null, "containers": [], "route": null,
+        "place": {"project_id": "4d6f5a52-8d4c-4d4e-9f5e-0d2b8d6a1f01", "project": "shop",
+                  "environment_id": "4d6f5a52-8d4c-4d4e-9f5e-0d2b8d6a1f02", "environment": "production"},
         "created_at": "2026-11-27T00:00:00Z", "updated_at": "2026-11-27T00:00:00Z"
     }))
     .unwrap();

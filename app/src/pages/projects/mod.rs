@@ -1,6 +1,7 @@
 //! The team's projects: a list (admins add one), and a project page with one tab per
 //! environment. Every form is a plain form, so the pages work without JavaScript.
 
+mod compose;
 mod project;
 mod variables;
 

@@ -215,6 +215,7 @@ fn Environment(t: EnvironmentTab, manage: bool, create: bool, acts: Actions) -> 
                 view! { <ServiceTable services=t.services /> }.into_any()
             }}
             <super::variables::SharedVariables project=vars_project environment=vars_env />
+            <super::compose::ComposeImport environment=id.clone() create=create />
             {manage.then(|| view! {
                 <div class="inline-form">
                     <ActionForm action=acts.rename_env attr:class="inline">

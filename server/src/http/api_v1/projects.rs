@@ -9,17 +9,21 @@ use super::page::Page;
 use super::services::with_location;
 use super::ApiError;
 use crate::http::state::AppState;
+use app::commands::compose as compose_command;
 use app::commands::project as command;
 use app::commands::variables::{self, SharedVariables};
+use app::domain::compose::ComposeFile;
 use app::domain::project::{EnvironmentForm, ProjectForm};
 use app::domain::Permission;
 use axum::{
-    extract::{Path, State},
+    extract::{rejection::QueryRejection, DefaultBodyLimit, Path, Query, State},
+    http::header,
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::get,
     Json, Router,
 };
+use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -49,6 +53,13 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/environments/{id}/redeploy-outdated",
             axum::routing::post(redeploy_outdated),
+        )
+        .route(
+            "/api/v1/environments/{id}/compose",
+            get(export_compose)
+                .post(import_compose)
+                // Room for a file over the translator's 1 MiB, so that it answers (422).
+                .layer(DefaultBodyLimit::max(4 * 1024 * 1024)),
         )
 }
 
@@ -207,4 +218,32 @@ async fn redeploy_outdated(
     let id = parse_id(&id)?;
     let done = variables::redeploy_outdated(s.deps(), &caller, id).await?;
     Ok(Json(done).into_response())
+}
+
+/// `POST /environments/{id}/compose?dry_run=true|false` (false when absent).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportQuery {
+    dry_run: Option<bool>,
+}
+
+async fn import_compose(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+    q: Result<Query<ImportQuery>, QueryRejection>,
+    b: JsonBody,
+) -> Result<Response, ApiError> {
+    let caller = m.caller();
+    caller.may(Permission::ManageServices)?;
+    let id = parse_id(&id)?;
+    let Query(q) =
+        q.map_err(|e| ApiError::BadRequest(format!("Invalid query: {}", e.body_text())))?;
+    let file: ComposeFile = b.parse()?;
+    let plan = if q.dry_run.unwrap_or(false) {
+        compose_command::preview(s.deps(), &caller, id, &file.yaml).await?
+    } else {
+        compose_command::import(s.deps(), &caller, id, &file.yaml).await?
+    };
+    Ok(Json(plan).into_response())
 }

@@ -74,6 +74,10 @@ fn success(o: &Operation) -> Value {
                 ),
             );
         }
+        // A YAML document is a mapping (a compose file), as clients parse it.
+        Answer::Text(mime) if mime.ends_with("yaml") => {
+            ok["content"] = json!({mime: {"schema": {"type": "object"}}});
+        }
         Answer::Text(mime) => {
             ok["content"] = json!({mime: {"schema": {"type": "string"}}});
         }
@@ -157,6 +161,11 @@ fn parameters(o: &Operation) -> Vec<Value> {
             "after",
             "Lines the reader has already (the number of the last one): the stream starts after them. Without it, `Last-Event-ID` says so; else from the first line.",
             json!({"type": "integer", "minimum": 0, "default": 0}),
+        )),
+        Extra::DryRun => params.push(query(
+            "dry_run",
+            "`true`: answer the plan and store nothing.",
+            json!({"type": "boolean", "default": false}),
         )),
         Extra::None => {}
     }

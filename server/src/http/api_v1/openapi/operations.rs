@@ -31,6 +31,8 @@ pub enum Extra {
     DeleteVolumes,
     /// `after` of a run's output stream.
     RunOutput,
+    /// `dry_run` of a compose import.
+    DryRun,
 }
 
 /// One operation. `role`: the least role that may call it.
@@ -165,6 +167,8 @@ pub const OPERATIONS: &[Operation] = &[
     op("get", "/api/v1/environments/{id}/variables", "viewer", "An environment's shared variables (`${{ shared.KEY }}`), secret values masked.").ok("SharedVariables"),
     op("put", "/api/v1/environments/{id}/variables", "developer", "Replace an environment's shared variables (the whole list); a secret sent as `********` or empty keeps its value; a reference that cannot be filled in, or a variable in use removed, is refused (422; audited).").body("SharedVariables").ok("SharedVariables"),
     op("post", "/api/v1/environments/{id}/redeploy-outdated", "developer", "Redeploy exactly the environment's services marked `needs_redeploy` (a value they refer to changed since their live deployment); each audited `service.redeploy`.").ok("RedeployedOutdated"),
+    op("post", "/api/v1/environments/{id}/compose", "developer", "Import a compose file into the environment: with `dry_run=true` only the plan (services created, updated with the fields that change and what happens to their containers, unchanged, not in the file); without, the services are created or updated and deployed (audited per service and as `environment.compose_import`). A refused file answers 422 with every problem named by its path (`services.web.volumes[0]`) and changes nothing.").body("ComposeFile").ok("ComposePlan").extra(Extra::DryRun),
+    op("get", "/api/v1/environments/{id}/compose", "viewer", "The environment's services as a compose file; secret values are `${SERVICE_KEY}` placeholders.").answers(200, Answer::Text("application/yaml")),
     op("get", "/api/v1/services", "viewer", "The team's services with their status.").list("ServiceView", 100),
     op("post", "/api/v1/services", "developer", "Create a service (and its first deployment or build) in `environment_id` (absent: the default project's `production`).").body("NewService").answers(201, Answer::Json("ServiceView")),
     op("get", "/api/v1/services/{id}", "viewer", "A service with its containers, URLs and route; its ETag is the definition's version.").ok("ServiceView"),

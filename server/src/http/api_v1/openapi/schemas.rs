@@ -5,6 +5,7 @@
 use super::super::{answers, backups, deployments, error, notifications, services, team};
 use app::domain::backup::{Backup, BackupKind, BackupPlan, BackupPlanView};
 use app::domain::backup_destination::{ConnectionTest, DestinationForm, DestinationView};
+use app::domain::compose::{ComposeFile, ComposePlan};
 use app::domain::instance::InstanceSettings;
 use app::domain::jobs::{CommandInput, JobInput, JobRunView, JobView};
 use app::domain::notification::{ChannelForm, ChannelView, DeliveryView};
@@ -75,6 +76,8 @@ use utoipa::OpenApi;
     EnvironmentCreated,
     app::commands::variables::SharedVariables,
     app::commands::variables::RedeployedOutdated,
+    ComposeFile,
+    ComposePlan,
 )))]
 struct Derived;
 
@@ -85,6 +88,7 @@ const REQUEST_BODIES: &[&str] = &[
     "NewService",
     "ProjectForm",
     "EnvironmentForm",
+    "ComposeFile",
     "InstanceSettings",
     "BackupPlan",
     "RunBackup",
