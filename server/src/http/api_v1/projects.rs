@@ -247,3 +247,24 @@ async fn import_compose(
     };
     Ok(Json(plan).into_response())
 }
+
+async fn export_compose(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    m.team_for(Permission::ReadServices)?;
+    let id = parse_id(&id)?;
+    let yaml = compose_command::export(s.deps(), &m.caller(), id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/yaml"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"docker-compose.yml\"",
+            ),
+        ],
+        yaml,
+    )
+        .into_response())
+}
