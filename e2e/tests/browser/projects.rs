@@ -9,6 +9,9 @@ use fantoccini::{Client, Locator};
 use std::time::Duration;
 
 pub async fn projects(c: &Client, image: &TickerImage) -> anyhow::Result<()> {
+    // The scenario before leaves its page scrolled: back to the top, where a person sees
+    // the top bar's links (a table's header would otherwise take the click).
+    c.execute("window.scrollTo(0, 0);", vec![]).await?;
     c.find(Locator::LinkText("Projects")).await?.click().await?;
     wait_for(c, "#create-project").await?;
     wait_hydrated(c).await?;
