@@ -115,7 +115,17 @@ pub async fn first_run_sign_out_and_in(
         banner == "Wrong email or password.",
         "wrong password banner: {banner:?}"
     );
-    let kept = c.find(Locator::Css("#email")).await?.prop("value").await?;
+    // The answer is a new page: read the field once it has hydrated (under load the
+    // value was read while the page was still being taken over by the bundle).
+    wait_hydrated(c).await?;
+    let mut kept = None;
+    for _ in 0..50 {
+        kept = c.find(Locator::Css("#email")).await?.prop("value").await?;
+        if kept.as_deref() == Some(EMAIL) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     ensure!(kept.as_deref() == Some(EMAIL), "email kept: {kept:?}");
     shot(c, "06-wrong-password").await?;
 
