@@ -57,12 +57,13 @@ pub async fn scheduled_jobs(c: &Client, image: &TickerImage) -> anyhow::Result<(
         output.contains("hello from a job"),
         "the run's output: {output:?}"
     );
-    ensure!(
-        c.find(Locator::Css("#job-runs tr[data-state=succeeded]"))
-            .await
-            .is_ok(),
-        "the run is in the history"
-    );
+    // The history is re-read on the `jobs` announcement, which may come after the output
+    // stream's end: wait for it as a person would.
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("#job-runs tr[data-state=succeeded]"))
+        .await
+        .context("the run is in the history")?;
     shot(c, "31-job-run-output").await?;
     edit_and_watch(c, image).await
 }
