@@ -50,6 +50,32 @@ async fn run_with_log(api: &Api, run: &str) -> Value {
     body
 }
 
+/// Posts the service page's job form to `action` as a browser without JavaScript does, from
+/// the page `referer`: job `nightly` of service `service` on `schedule`, with `fields`
+/// besides. The answer (a redirect).
+async fn post_job_form(
+    server: &common::TestServer,
+    client: &reqwest::Client,
+    (action, referer): (&str, &str),
+    (service, schedule): (&str, &str),
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![
+        ("service", service),
+        ("name", "nightly"),
+        ("schedule", schedule),
+    ];
+    form.extend_from_slice(fields);
+    client
+        .post(server.url(action))
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("referer", server.url(referer))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Polls a run until `pred` holds (at most `secs`), returning it with its log.
 async fn until_run(
     api: &Api,
@@ -504,23 +530,18 @@ async fn bad_input_names_the_field_and_another_teams_job_is_not_found(pool: PgPo
 
     // The service page's form without JavaScript: a wrong schedule comes back to the page
     // saying why; a good one is saved and the page lists its next five runs and the zone.
-    let form_post = |schedule: &'static str| {
-        client
-            .post(server.url("/api/save_job"))
-            .header("accept", "text/html,application/xhtml+xml")
-            .header("referer", server.url(&format!("/services/{id}")))
-            .form(&[
-                ("service", id.as_str()),
-                ("name", "nightly"),
-                ("schedule", schedule),
-                ("command", "/bin/true\n"),
-                ("timeout_s", "60"),
-                ("concurrency", "forbid"),
-                ("missed_runs", "skip"),
-            ])
-            .send()
+    let service_page = format!("/services/{id}");
+    let form_post = async |schedule: &str| {
+        let fields = [
+            ("command", "/bin/true\n"),
+            ("timeout_s", "60"),
+            ("concurrency", "forbid"),
+            ("missed_runs", "skip"),
+        ];
+        let at = ("/api/save_job", service_page.as_str());
+        post_job_form(&server, &client, at, (id.as_str(), schedule), &fields).await
     };
-    let r = form_post("99 * * * *").await.unwrap();
+    let r = form_post("99 * * * *").await;
     let back = r.headers()["location"].to_str().unwrap().to_owned();
     assert!(
         back.starts_with(&format!("/services/{id}?job_error=")),
@@ -528,7 +549,7 @@ async fn bad_input_names_the_field_and_another_teams_job_is_not_found(pool: PgPo
     );
     assert!(back.contains("Schedule"), "{back}");
     assert_eq!(server.count("jobs").await, 0);
-    let r = form_post("30 2 * * *").await.unwrap();
+    let r = form_post("30 2 * * *").await;
     assert_eq!(
         r.headers()["location"],
         format!("/services/{id}#jobs").as_str()
@@ -562,25 +583,20 @@ async fn bad_input_names_the_field_and_another_teams_job_is_not_found(pool: PgPo
     assert!(page.contains(r#"value="30 2 * * *""#), "its schedule");
     assert!(page.contains(r#"id="job-edit-next-runs""#), "its next runs");
     assert_eq!(page.matches("T02:30:00+00:00</time>").count(), 10);
-    let edit_post = |schedule: &'static str| {
-        client
-            .post(server.url("/api/update_job"))
-            .header("accept", "text/html,application/xhtml+xml")
-            .header("referer", server.url(&format!("/services/{id}?edit={job}")))
-            .form(&[
-                ("id", job.to_string().as_str()),
-                ("service", id.as_str()),
-                ("name", "nightly"),
-                ("schedule", schedule),
-                ("command", "/bin/echo\nhi\n"),
-                ("timeout_s", "90"),
-                ("concurrency", "replace"),
-                ("missed_runs", "run_once"),
-                ("enabled", "false"),
-            ])
-            .send()
+    let (job_id, edit_page) = (job.to_string(), format!("/services/{id}?edit={job}"));
+    let edit_post = async |schedule: &str| {
+        let fields = [
+            ("id", job_id.as_str()),
+            ("command", "/bin/echo\nhi\n"),
+            ("timeout_s", "90"),
+            ("concurrency", "replace"),
+            ("missed_runs", "run_once"),
+            ("enabled", "false"),
+        ];
+        let at = ("/api/update_job", edit_page.as_str());
+        post_job_form(&server, &client, at, (id.as_str(), schedule), &fields).await
     };
-    let r = edit_post("30 25 * * *").await.unwrap();
+    let r = edit_post("30 25 * * *").await;
     let back = r.headers()["location"].to_str().unwrap().to_owned();
     assert!(
         back.starts_with(&format!("/services/{id}?edit={job}&job_error=")),
@@ -596,7 +612,7 @@ async fn bad_input_names_the_field_and_another_teams_job_is_not_found(pool: PgPo
         .await
         .unwrap();
     assert_eq!(unchanged["schedule"], "30 2 * * *", "{unchanged:#}");
-    let r = edit_post("15 4 * * *").await.unwrap();
+    let r = edit_post("15 4 * * *").await;
     assert_eq!(
         r.headers()["location"],
         format!("/services/{id}#jobs").as_str()
