@@ -13,6 +13,7 @@ mod pg;
 use common::api::Api;
 use common::docker::docker;
 use common::images::BUSYBOX;
+use common::team::{server_fn, Caller};
 use common::{other_teams_service, quick_worker};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -528,6 +529,28 @@ async fn bad_input_names_the_field_and_another_teams_job_is_not_found(pool: PgPo
     }
     assert_eq!(server.count("jobs").await, 0, "nothing was saved");
 
+    // The job form as the page's script posts it, with a choice its selects do not offer:
+    // 422 naming the field, never read as the default; nothing saved.
+    let owner = Caller::Cookie(client.clone());
+    for (concurrency, missed_runs, named) in [
+        ("sometimes", "skip", "Concurrency"),
+        ("forbid", "often", "Missed runs"),
+    ] {
+        let form = [
+            ("service", id.as_str()),
+            ("name", "nightly"),
+            ("schedule", "30 2 * * *"),
+            ("command", "/bin/true\n"),
+            ("timeout_s", "60"),
+            ("concurrency", concurrency),
+            ("missed_runs", missed_runs),
+        ];
+        let (status, body) = server_fn(&server, &owner, "save_job", &form).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.contains(named), "{body}");
+    }
+    assert_eq!(server.count("jobs").await, 0, "nothing was saved");
+
     // The service page's form without JavaScript: a wrong schedule comes back to the page
     // saying why; a good one is saved and the page lists its next five runs and the zone.
     let service_page = format!("/services/{id}");
@@ -612,6 +635,19 @@ async fn bad_input_names_the_field_and_another_teams_job_is_not_found(pool: PgPo
         .await
         .unwrap();
     assert_eq!(unchanged["schedule"], "30 2 * * *", "{unchanged:#}");
+    let form = [
+        ("id", job_id.as_str()),
+        ("service", id.as_str()),
+        ("name", "nightly"),
+        ("schedule", "15 4 * * *"),
+        ("command", "/bin/true\n"),
+        ("timeout_s", "60"),
+        ("concurrency", "replace"),
+        ("missed_runs", "sometimes"),
+    ];
+    let (status, body) = server_fn(&server, &owner, "update_job", &form).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("Missed runs"), "{body}");
     let r = edit_post("15 4 * * *").await;
     assert_eq!(
         r.headers()["location"],
