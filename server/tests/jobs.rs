@@ -427,6 +427,61 @@ async fn berth_restarted_during_runs_leaves_none_running(pool: PgPool) {
     assert!(run_containers(&api.server.instance).is_empty());
 }
 
+/// Deleting a service takes its running job and command runs with it: their containers
+/// are stopped and removed before its volumes go (so a volume they mount is deleted too),
+/// and none is left once the service is gone.
+#[sqlx::test(migrations = false)]
+async fn deleting_a_service_stops_and_removes_its_running_runs(pool: PgPool) {
+    let api = pg::ApiWithVolumes::start(pool, quick_worker(), vec!["jobdata"]).await;
+    let team = api.cleanup.team;
+    let mut spec = api.spec("web");
+    spec["volumes"] = json!([{"name": "jobdata", "path": "/data"}]);
+    let id = api.create(spec).await;
+    api.running(&id, 1).await;
+    let job = create_job(
+        &api,
+        &id,
+        json!({"name": "long", "schedule": "0 0 1 1 *", "command": [BUSYBOX, "sleep", "300"],
+               "timeout_s": 600}),
+    )
+    .await;
+    let from_job = run_now(&api, job["id"].as_str().unwrap()).await;
+    let (status, body) = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/services/{id}/commands"),
+            Some(json!({"command": [BUSYBOX, "sleep", "300"], "timeout_s": 600})),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    running_container(&from_job).await;
+    running_container(body["id"].as_str().unwrap()).await;
+    assert_eq!(run_containers(&api.server.instance).len(), 2);
+    assert!(pg::volume_exists(team, "jobdata"));
+
+    let (status, body) = api
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/services/{id}?volumes=delete"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    api.until(&id, 60, "the service deleted", |v| {
+        v["error"] == "not_found"
+    })
+    .await;
+    assert_eq!(
+        run_containers(&api.server.instance),
+        Vec::<String>::new(),
+        "no run container left behind"
+    );
+    assert!(
+        !pg::volume_exists(team, "jobdata"),
+        "the volume the runs mounted is deleted with the service"
+    );
+}
+
 #[sqlx::test(migrations = false)]
 async fn forbid_skips_a_due_run_while_one_still_runs(pool: PgPool) {
     let api = Api::start(pool, quick_worker()).await;
