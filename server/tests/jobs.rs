@@ -13,6 +13,7 @@ mod pg;
 use common::api::Api;
 use common::docker::docker;
 use common::images::BUSYBOX;
+use common::team::{server_fn, Caller};
 use common::{other_teams_service, quick_worker};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -48,6 +49,32 @@ async fn run_with_log(api: &Api, run: &str) -> Value {
         .await;
     assert_eq!(status, 200, "{body}");
     body
+}
+
+/// Posts the service page's job form to `action` as a browser without JavaScript does, from
+/// the page `referer`: job `nightly` of service `service` on `schedule`, with `fields`
+/// besides. The answer (a redirect).
+async fn post_job_form(
+    server: &common::TestServer,
+    client: &reqwest::Client,
+    (action, referer): (&str, &str),
+    (service, schedule): (&str, &str),
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![
+        ("service", service),
+        ("name", "nightly"),
+        ("schedule", schedule),
+    ];
+    form.extend_from_slice(fields);
+    client
+        .post(server.url(action))
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("referer", server.url(referer))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Polls a run until `pred` holds (at most `secs`), returning it with its log.
@@ -400,6 +427,61 @@ async fn berth_restarted_during_runs_leaves_none_running(pool: PgPool) {
     assert!(run_containers(&api.server.instance).is_empty());
 }
 
+/// Deleting a service takes its running job and command runs with it: their containers
+/// are stopped and removed before its volumes go (so a volume they mount is deleted too),
+/// and none is left once the service is gone.
+#[sqlx::test(migrations = false)]
+async fn deleting_a_service_stops_and_removes_its_running_runs(pool: PgPool) {
+    let api = pg::ApiWithVolumes::start(pool, quick_worker(), vec!["jobdata"]).await;
+    let team = api.cleanup.team;
+    let mut spec = api.spec("web");
+    spec["volumes"] = json!([{"name": "jobdata", "path": "/data"}]);
+    let id = api.create(spec).await;
+    api.running(&id, 1).await;
+    let job = create_job(
+        &api,
+        &id,
+        json!({"name": "long", "schedule": "0 0 1 1 *", "command": [BUSYBOX, "sleep", "300"],
+               "timeout_s": 600}),
+    )
+    .await;
+    let from_job = run_now(&api, job["id"].as_str().unwrap()).await;
+    let (status, body) = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/services/{id}/commands"),
+            Some(json!({"command": [BUSYBOX, "sleep", "300"], "timeout_s": 600})),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    running_container(&from_job).await;
+    running_container(body["id"].as_str().unwrap()).await;
+    assert_eq!(run_containers(&api.server.instance).len(), 2);
+    assert!(pg::volume_exists(team, "jobdata"));
+
+    let (status, body) = api
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/services/{id}?volumes=delete"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    api.until(&id, 60, "the service deleted", |v| {
+        v["error"] == "not_found"
+    })
+    .await;
+    assert_eq!(
+        run_containers(&api.server.instance),
+        Vec::<String>::new(),
+        "no run container left behind"
+    );
+    assert!(
+        !pg::volume_exists(team, "jobdata"),
+        "the volume the runs mounted is deleted with the service"
+    );
+}
+
 #[sqlx::test(migrations = false)]
 async fn forbid_skips_a_due_run_while_one_still_runs(pool: PgPool) {
     let api = Api::start(pool, quick_worker()).await;
@@ -502,25 +584,42 @@ async fn bad_input_names_the_field_and_another_teams_job_is_not_found(pool: PgPo
     }
     assert_eq!(server.count("jobs").await, 0, "nothing was saved");
 
+    // The job form as the page's script posts it, with a choice its selects do not offer:
+    // 422 naming the field, never read as the default; nothing saved.
+    let owner = Caller::Cookie(client.clone());
+    for (concurrency, missed_runs, named) in [
+        ("sometimes", "skip", "Concurrency"),
+        ("forbid", "often", "Missed runs"),
+    ] {
+        let form = [
+            ("service", id.as_str()),
+            ("name", "nightly"),
+            ("schedule", "30 2 * * *"),
+            ("command", "/bin/true\n"),
+            ("timeout_s", "60"),
+            ("concurrency", concurrency),
+            ("missed_runs", missed_runs),
+        ];
+        let (status, body) = server_fn(&server, &owner, "save_job", &form).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.contains(named), "{body}");
+    }
+    assert_eq!(server.count("jobs").await, 0, "nothing was saved");
+
     // The service page's form without JavaScript: a wrong schedule comes back to the page
     // saying why; a good one is saved and the page lists its next five runs and the zone.
-    let form_post = |schedule: &'static str| {
-        client
-            .post(server.url("/api/save_job"))
-            .header("accept", "text/html,application/xhtml+xml")
-            .header("referer", server.url(&format!("/services/{id}")))
-            .form(&[
-                ("service", id.as_str()),
-                ("name", "nightly"),
-                ("schedule", schedule),
-                ("command", "/bin/true\n"),
-                ("timeout_s", "60"),
-                ("concurrency", "forbid"),
-                ("missed_runs", "skip"),
-            ])
-            .send()
+    let service_page = format!("/services/{id}");
+    let form_post = async |schedule: &str| {
+        let fields = [
+            ("command", "/bin/true\n"),
+            ("timeout_s", "60"),
+            ("concurrency", "forbid"),
+            ("missed_runs", "skip"),
+        ];
+        let at = ("/api/save_job", service_page.as_str());
+        post_job_form(&server, &client, at, (id.as_str(), schedule), &fields).await
     };
-    let r = form_post("99 * * * *").await.unwrap();
+    let r = form_post("99 * * * *").await;
     let back = r.headers()["location"].to_str().unwrap().to_owned();
     assert!(
         back.starts_with(&format!("/services/{id}?job_error=")),
@@ -528,7 +627,7 @@ async fn bad_input_names_the_field_and_another_teams_job_is_not_found(pool: PgPo
     );
     assert!(back.contains("Schedule"), "{back}");
     assert_eq!(server.count("jobs").await, 0);
-    let r = form_post("30 2 * * *").await.unwrap();
+    let r = form_post("30 2 * * *").await;
     assert_eq!(
         r.headers()["location"],
         format!("/services/{id}#jobs").as_str()
@@ -562,25 +661,20 @@ async fn bad_input_names_the_field_and_another_teams_job_is_not_found(pool: PgPo
     assert!(page.contains(r#"value="30 2 * * *""#), "its schedule");
     assert!(page.contains(r#"id="job-edit-next-runs""#), "its next runs");
     assert_eq!(page.matches("T02:30:00+00:00</time>").count(), 10);
-    let edit_post = |schedule: &'static str| {
-        client
-            .post(server.url("/api/update_job"))
-            .header("accept", "text/html,application/xhtml+xml")
-            .header("referer", server.url(&format!("/services/{id}?edit={job}")))
-            .form(&[
-                ("id", job.to_string().as_str()),
-                ("service", id.as_str()),
-                ("name", "nightly"),
-                ("schedule", schedule),
-                ("command", "/bin/echo\nhi\n"),
-                ("timeout_s", "90"),
-                ("concurrency", "replace"),
-                ("missed_runs", "run_once"),
-                ("enabled", "false"),
-            ])
-            .send()
+    let (job_id, edit_page) = (job.to_string(), format!("/services/{id}?edit={job}"));
+    let edit_post = async |schedule: &str| {
+        let fields = [
+            ("id", job_id.as_str()),
+            ("command", "/bin/echo\nhi\n"),
+            ("timeout_s", "90"),
+            ("concurrency", "replace"),
+            ("missed_runs", "run_once"),
+            ("enabled", "false"),
+        ];
+        let at = ("/api/update_job", edit_page.as_str());
+        post_job_form(&server, &client, at, (id.as_str(), schedule), &fields).await
     };
-    let r = edit_post("30 25 * * *").await.unwrap();
+    let r = edit_post("30 25 * * *").await;
     let back = r.headers()["location"].to_str().unwrap().to_owned();
     assert!(
         back.starts_with(&format!("/services/{id}?edit={job}&job_error=")),
@@ -596,7 +690,20 @@ async fn bad_input_names_the_field_and_another_teams_job_is_not_found(pool: PgPo
         .await
         .unwrap();
     assert_eq!(unchanged["schedule"], "30 2 * * *", "{unchanged:#}");
-    let r = edit_post("15 4 * * *").await.unwrap();
+    let form = [
+        ("id", job_id.as_str()),
+        ("service", id.as_str()),
+        ("name", "nightly"),
+        ("schedule", "15 4 * * *"),
+        ("command", "/bin/true\n"),
+        ("timeout_s", "60"),
+        ("concurrency", "replace"),
+        ("missed_runs", "sometimes"),
+    ];
+    let (status, body) = server_fn(&server, &owner, "update_job", &form).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("Missed runs"), "{body}");
+    let r = edit_post("15 4 * * *").await;
     assert_eq!(
         r.headers()["location"],
         format!("/services/{id}#jobs").as_str()

@@ -9,6 +9,7 @@ mod common;
 use common::api::Api;
 use common::docker::docker;
 use common::quick_worker;
+use common::team::{call, Caller};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -472,6 +473,88 @@ async fn bad_names_and_ids_are_refused_and_nothing_changes(pool: PgPool) {
     )
     .await;
     assert_eq!(status, 409, "{body}");
+}
+
+/// A clone is all or nothing: when its second copy is refused by the database (a
+/// constraint the test adds: the copies go in by name, so `api` is in when `worker` is
+/// refused), nothing of it is left — no environment, no copy, no shared variable, no
+/// deployment for the worker, no audit entry — and the same clone then goes through whole.
+#[sqlx::test(migrations = false)]
+async fn a_clone_refused_half_way_leaves_nothing(pool: PgPool) {
+    let s = common::TestServer::start(pool).await;
+    let owner = Caller::Cookie(s.owner().await);
+    let as_owner = async |method: &str, path: &str, body: Option<Value>| {
+        call(&s, &owner, method, path, body).await
+    };
+    let (status, project) =
+        as_owner("POST", "/api/v1/projects", Some(json!({"name": "shop"}))).await;
+    assert_eq!(status, 201, "{project}");
+    let production = project["environments"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let variables = json!({"variables": [{"key": "GREETING", "value": "hello"},
+                                         {"key": "TOKEN", "value": "s3cret", "secret": true}]});
+    let path = format!("/api/v1/environments/{production}/variables");
+    let (status, body) = as_owner("PUT", &path, Some(variables)).await;
+    assert_eq!(status, 200, "{body}");
+    for name in ["api", "worker"] {
+        let spec = json!({"name": name, "image": "nginx", "environment_id": production});
+        let (status, body) = as_owner("POST", "/api/v1/services", Some(spec)).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    sqlx::query(&format!(
+        "ALTER TABLE services ADD CONSTRAINT worker_stays_in_production
+         CHECK (name <> 'worker' OR environment_id = '{production}')"
+    ))
+    .execute(&s.pool)
+    .await
+    .unwrap();
+    let tables = ["environments", "services", "deployments", "audit_log"];
+    let mut before = Vec::new();
+    for table in tables {
+        before.push(s.count(table).await);
+    }
+
+    let envs = format!(
+        "/api/v1/projects/{}/environments",
+        project["id"].as_str().unwrap()
+    );
+    let clone = json!({"name": "staging", "clone_from": production});
+    let (status, body) = as_owner("POST", &envs, Some(clone.clone())).await;
+    assert_eq!(status, 500, "{body}");
+    for (table, count) in tables.into_iter().zip(before) {
+        assert_eq!(s.count(table).await, count, "nothing added to {table}");
+    }
+    let staging: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM environments WHERE name = 'staging'")
+            .fetch_one(&s.pool)
+            .await
+            .unwrap();
+    assert_eq!(staging, 0, "no partial environment");
+
+    // Without the constraint the same clone is made, whole.
+    sqlx::query("ALTER TABLE services DROP CONSTRAINT worker_stays_in_production")
+        .execute(&s.pool)
+        .await
+        .unwrap();
+    let (status, created) = as_owner("POST", &envs, Some(clone)).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["services"], json!(["api", "worker"]));
+    let staging = created["environment"]["id"].as_str().unwrap();
+    let (_, copied) = as_owner(
+        "GET",
+        &format!("/api/v1/environments/{staging}/variables"),
+        None,
+    )
+    .await;
+    let keys: Vec<&str> = copied["variables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["GREETING", "TOKEN"], "{copied}");
 }
 
 /// A plain form post of the pages (no JavaScript); answers where the browser goes next.

@@ -1,7 +1,9 @@
 //! Server functions behind the service page's Backups section: the same commands as the
 //! REST API (`commands::backup`), so the same roles and rules.
 
-use crate::domain::backup::{Backup, BackupPlan, BackupPlanView};
+#[cfg(feature = "ssr")]
+use crate::domain::backup::BackupPlan;
+use crate::domain::backup::{Backup, BackupPlanView};
 use leptos::prelude::*;
 
 /// A service's backup plan and its newest backups (at most 20).

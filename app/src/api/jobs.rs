@@ -41,7 +41,9 @@ mod form {
     }
 
     /// The job form's fields, as the new-job and the edit form send them. `enabled`: the
-    /// select's `true`/`false` (absent: enabled, as before the field existed).
+    /// select's `true`/`false` (absent: enabled, as before the field existed). A value
+    /// the form's selects do not offer is refused naming its field, never read as the
+    /// default.
     #[allow(clippy::too_many_arguments)]
     pub fn job(
         name: &str,
@@ -62,13 +64,18 @@ mod form {
                 ))
             }
         };
+        let concurrency = ConcurrencyPolicy::parse(concurrency.trim()).ok_or_else(|| {
+            CommandError::field("concurrency", "Concurrency: forbid, replace or allow.")
+        })?;
+        let missed_runs = MissedRuns::parse(missed_runs.trim())
+            .ok_or_else(|| CommandError::field("missed_runs", "Missed runs: run_once or skip."))?;
         Ok(JobInput {
             name: name.trim().to_owned(),
             schedule: schedule.trim().to_owned(),
             command: argv(command),
             timeout_s: timeout(timeout_s)?,
-            concurrency: ConcurrencyPolicy::parse(concurrency).unwrap_or_default(),
-            missed_runs: MissedRuns::parse(missed_runs).unwrap_or_default(),
+            concurrency,
+            missed_runs,
             enabled,
         })
     }
@@ -268,13 +275,23 @@ mod tests {
 
     #[test]
     fn the_job_form_reads_enabled_and_names_a_bad_field() {
-        let job = |enabled, timeout| {
-            super::form::job(" n ", "* * * * *", "true", timeout, "allow", "x", enabled)
+        let choices = |concurrency, missed_runs, enabled, timeout| {
+            super::form::job(
+                " n ",
+                "* * * * *",
+                "true",
+                timeout,
+                concurrency,
+                missed_runs,
+                enabled,
+            )
         };
+        let job = |enabled, timeout| choices("allow", "skip", enabled, timeout);
         let j = job(None, "60").unwrap();
         assert!(j.enabled, "absent: enabled, as before the field existed");
         assert_eq!((j.name.as_str(), j.timeout_s), ("n", 60));
         assert_eq!(j.concurrency, crate::domain::jobs::ConcurrencyPolicy::Allow);
+        assert_eq!(j.missed_runs, crate::domain::jobs::MissedRuns::Skip);
         assert!(!job(Some("false"), "60").unwrap().enabled);
         assert!(job(Some("true"), "60").unwrap().enabled);
         for (enabled, timeout, field) in [
@@ -282,6 +299,16 @@ mod tests {
             (None, "soon", "timeout_s"),
         ] {
             let e = job(enabled, timeout).unwrap_err();
+            assert!(format!("{e:?}").contains(field), "{e:?}");
+        }
+        // An unknown choice is refused naming its field, not read as the default.
+        for (concurrency, missed_runs, field) in [
+            ("sometimes", "skip", "concurrency"),
+            ("", "skip", "concurrency"),
+            ("forbid", "x", "missed_runs"),
+            ("forbid", "", "missed_runs"),
+        ] {
+            let e = choices(concurrency, missed_runs, None, "60").unwrap_err();
             assert!(format!("{e:?}").contains(field), "{e:?}");
         }
     }

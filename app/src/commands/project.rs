@@ -62,7 +62,9 @@ pub async fn delete(deps: Deps<'_>, caller: &Caller, id: Uuid) -> Result<(), Com
 /// drops domains and host ports (answered in `dropped`), mounts the same volume names,
 /// which are new and empty under the new environment's prefix, and is deployed like a new
 /// service (a git service is built from its branch head). Audited `environment.create`
-/// and `service.create` per copy.
+/// and `service.create` per copy. All or nothing: the environment, its shared variables,
+/// every copy and every audit entry are written in one transaction, and the worker sees
+/// the copies' deployments once it commits.
 pub async fn create_environment(
     deps: Deps<'_>,
     caller: &Caller,
@@ -90,9 +92,8 @@ pub async fn create_environment(
     let mut tx = deps.pool.begin().await?;
     let id = store::create_environment(&mut tx, &actor, project_id, &name, source_name.as_deref())
         .await?;
-    tx.commit().await?;
     if let Some(from) = form.clone_from {
-        copy_shared_variables(deps, &actor, from, id).await?;
+        copy_shared_variables(deps, &actor, &mut tx, from, id).await?;
     }
     let (mut services, mut dropped) = (Vec::new(), Vec::new());
     for (source_id, mut spec) in specs {
@@ -105,8 +106,9 @@ pub async fn create_environment(
             spec.name
         );
         services.push(spec.name.clone());
-        service::insert_copy(deps, caller, id, spec, &from).await?;
+        tx = service::insert_copy(deps, caller, tx, id, spec, &from).await?;
     }
+    tx.commit().await?;
     Ok(EnvironmentCreated {
         environment: store::environment(deps.pool, team, id).await?,
         services,
@@ -115,11 +117,12 @@ pub async fn create_environment(
 }
 
 /// A clone's shared variables: those of `from`, secrets opened and sealed again for `to`
-/// (before the services go in, so their references find them). Audited
-/// `environment.variables` when there are any.
+/// (before the services go in, so their references find them), written in the clone's
+/// transaction `tx`. Audited `environment.variables` when there are any.
 async fn copy_shared_variables(
     deps: Deps<'_>,
     actor: &crate::store::audit::Actor,
+    tx: &mut sqlx::PgConnection,
     from: Uuid,
     to: Uuid,
 ) -> Result<(), CommandError> {
@@ -133,7 +136,7 @@ async fn copy_shared_variables(
     vars::seal_shared(&mut shared, to, deps.secrets);
     let keys: Vec<&str> = shared.iter().map(|v| v.key.as_str()).collect();
     let summary = serde_json::json!({"keys": keys, "cloned_from": from});
-    vars::replace_shared(deps.pool, actor, to, &shared, summary).await?;
+    vars::replace_shared_in(tx, actor, to, &shared, summary).await?;
     Ok(())
 }
 

@@ -325,27 +325,69 @@ pub async fn update(
 
 /// Deletes a project and its environments, once none of them has a service.
 pub async fn delete(pool: &PgPool, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
-    let name: Option<String> =
-        sqlx::query_scalar("SELECT name FROM projects WHERE id = $1 AND team_id = $2 FOR UPDATE")
-            .bind(id)
-            .bind(actor.team_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let name = name.ok_or(StoreError::NotFound)?;
-    let services: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM services s JOIN environments e ON e.id = s.environment_id
+    delete_if_empty(pool, actor, id, &PROJECT).await
+}
+
+/// A project or an environment, as [`delete_if_empty`] deletes it.
+struct Holder {
+    /// Its table.
+    table: &'static str,
+    /// The audit target's kind (`project.delete`, `environment.delete`).
+    kind: &'static str,
+    /// How a refusal names it.
+    label: &'static str,
+    /// Counts the services it holds; `$1` is its id.
+    count_services: &'static str,
+}
+
+const PROJECT: Holder = Holder {
+    table: "projects",
+    kind: "project",
+    label: "Project",
+    count_services: "SELECT count(*) FROM services s JOIN environments e ON e.id = s.environment_id
           WHERE e.project_id = $1",
-    )
+};
+
+const ENVIRONMENT: Holder = Holder {
+    table: "environments",
+    kind: "environment",
+    label: "Environment",
+    count_services: "SELECT count(*) FROM services WHERE environment_id = $1",
+};
+
+/// Deletes the team's project or environment `id` (audited `<kind>.delete`) when it holds
+/// no service; `NotFound` for another team's, `Conflict` naming the count otherwise.
+async fn delete_if_empty(
+    pool: &PgPool,
+    actor: &Actor,
+    id: Uuid,
+    holder: &Holder,
+) -> Result<(), StoreError> {
+    let Holder {
+        table,
+        kind,
+        label,
+        count_services,
+    } = *holder;
+    let mut tx = pool.begin().await?;
+    let name: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT name FROM {table} WHERE id = $1 AND team_id = $2 FOR UPDATE"
+    ))
     .bind(id)
-    .fetch_one(&mut *tx)
+    .bind(actor.team_id)
+    .fetch_optional(&mut *tx)
     .await?;
+    let name = name.ok_or(StoreError::NotFound)?;
+    let services: i64 = sqlx::query_scalar(count_services)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
     if services > 0 {
         return Err(StoreError::Conflict(format!(
-            "Project {name} still has {services} service(s): delete them first."
+            "{label} {name} still has {services} service(s): delete them first."
         )));
     }
-    sqlx::query("DELETE FROM projects WHERE id = $1")
+    sqlx::query(&format!("DELETE FROM {table} WHERE id = $1"))
         .bind(id)
         .execute(&mut *tx)
         .await
@@ -353,8 +395,8 @@ pub async fn delete(pool: &PgPool, actor: &Actor, id: Uuid) -> Result<(), StoreE
     record(
         &mut tx,
         actor,
-        "project.delete",
-        Target::new("project", id, &name),
+        &format!("{kind}.delete"),
+        Target::new(kind, id, &name),
         json!({}),
     )
     .await?;
@@ -445,40 +487,7 @@ pub async fn rename_environment(
 /// Deletes an environment that has no service (a service being deleted still counts: its
 /// containers may still be on the network).
 pub async fn delete_environment(pool: &PgPool, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
-    let name: Option<String> = sqlx::query_scalar(
-        "SELECT name FROM environments WHERE id = $1 AND team_id = $2 FOR UPDATE",
-    )
-    .bind(id)
-    .bind(actor.team_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let name = name.ok_or(StoreError::NotFound)?;
-    let services: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM services WHERE environment_id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-    if services > 0 {
-        return Err(StoreError::Conflict(format!(
-            "Environment {name} still has {services} service(s): delete them first."
-        )));
-    }
-    sqlx::query("DELETE FROM environments WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| still_used(e, &name))?;
-    record(
-        &mut tx,
-        actor,
-        "environment.delete",
-        Target::new("environment", id, &name),
-        json!({}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    delete_if_empty(pool, actor, id, &ENVIRONMENT).await
 }
 
 /// The networks of every environment (for the worker: any network it made that is not

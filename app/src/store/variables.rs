@@ -13,7 +13,7 @@ use crate::domain::variables::{EnvironmentVariables, ServiceVariables};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::types::Json;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// The context a secret shared value is sealed with: its environment and key.
@@ -67,6 +67,19 @@ pub async fn replace_shared(
     summary: Value,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
+    replace_shared_in(&mut tx, actor, environment_id, sealed, summary).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`replace_shared`] inside the caller's transaction (a clone's).
+pub async fn replace_shared_in(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    environment_id: Uuid,
+    sealed: &[EnvVar],
+    summary: Value,
+) -> Result<(), StoreError> {
     let name: Option<String> = sqlx::query_scalar(
         "UPDATE environments SET variables = $3 WHERE team_id = $1 AND id = $2 RETURNING name",
     )
@@ -77,14 +90,13 @@ pub async fn replace_shared(
     .await?;
     let name = name.ok_or(StoreError::NotFound)?;
     record(
-        &mut tx,
+        tx,
         actor,
         "environment.variables",
         Target::new("environment", environment_id, &name),
         summary,
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -160,6 +160,35 @@ impl Engine {
         }
     }
 
+    /// The ids of service `service`'s run containers (jobs and one-off commands), running
+    /// or not.
+    pub async fn service_job_containers(
+        &self,
+        service: Uuid,
+    ) -> Result<Vec<String>, ContainerError> {
+        let docker = self.client().await?;
+        let labels = [
+            (LABEL_INSTANCE, self.instance.to_string()),
+            (LABEL_SERVICE, service.to_string()),
+        ];
+        let mut filters = label_filter(&labels);
+        // A label without a value: any run.
+        filters
+            .entry("label")
+            .or_default()
+            .push(LABEL_JOB_RUN.to_owned());
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        Ok(docker
+            .list_containers(Some(options))
+            .await?
+            .into_iter()
+            .filter_map(|c| c.id)
+            .collect())
+    }
+
     /// Waits until a run's container exits; its exit code (`None`: it is gone).
     pub async fn wait_job(&self, id: &str) -> Result<Option<i64>, ContainerError> {
         let docker = self.client().await?;

@@ -56,6 +56,9 @@ impl Runner {
             .await
             .map_err(|e| format!("cannot read the service: {e}"))?
             .ok_or("the service is gone")?;
+        if service.deleting {
+            return Err("its service is being deleted".to_owned());
+        }
         let live = service
             .live
             .ok_or("the service has no live deployment to take the image from")?;

@@ -1,10 +1,12 @@
-//! The finalizer of a deleted service: drain and remove its containers; then, when it was
+//! The finalizer of a deleted service: drain and remove its containers (its job and
+//! command runs closed, their containers stopped and removed too); then, when it was
 //! deleted with its volumes, remove the volumes no other service of the team uses (audited
 //! as the worker's act); then delete its row. Each step repeats safely after a crash: the
 //! row goes last, so a berth killed half-way finishes the deletion on its next pass.
 
 use super::context::{Next, ReconcileError, Worker};
 use crate::engine::{Observed, VolumeRemoval};
+use app::store::jobs::runs;
 use app::store::worker::{self as store, DesiredService};
 use futures::future::join_all;
 use std::time::Duration;
@@ -17,9 +19,14 @@ impl Worker {
     ) -> Result<Next, ReconcileError> {
         let ids: Vec<String> = observed.iter().map(|c| c.id.clone()).collect();
         self.drain(svc, None, &ids).await;
-        let removals = observed
+        // Its runs go with it: closed, so that none starts and no watcher keeps one, and
+        // their containers (which may mount its volumes) removed before the volumes.
+        runs::close_service_runs(&self.pool, svc.id, "its service was deleted").await?;
+        let run_containers = self.engine.service_job_containers(svc.id).await?;
+        let removals = ids
             .iter()
-            .map(|c| self.engine.remove(&c.id, self.grace()));
+            .chain(&run_containers)
+            .map(|id| self.engine.remove(id, self.grace()));
         for r in join_all(removals).await {
             r?;
         }
@@ -28,6 +35,7 @@ impl Worker {
             .managed_containers(Some(svc.id))
             .await?
             .is_empty()
+            || !self.engine.service_job_containers(svc.id).await?.is_empty()
         {
             return Ok(Next::After(Duration::from_secs(1)));
         }

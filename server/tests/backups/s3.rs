@@ -5,9 +5,13 @@
 //! database dumped on a schedule (every 2 s, seconds first) into the bucket with a
 //! checksum that matches; an unreachable bucket fails the dump, with the reason.
 
+use super::common::api::Api;
 use super::common::moto::Moto;
-use super::pg::{self, notes, psql, ApiWithVolumes};
-use super::{finished, sha256_file, until, worker};
+use super::pg::{notes, psql};
+use super::{
+    api_with_pgdata, audit_actions, back_up, container_of, postgres_with_notes, restore,
+    sha256_file, until, worker,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -21,6 +25,28 @@ fn destination(moto: &Moto, prefix: &str) -> Value {
            "path_style": true})
 }
 
+/// Allows private targets (moto listens on loopback), then saves moto's bucket under
+/// `prefix` as the destination; the saved destination.
+async fn save_destination(api: &Api, moto: &Moto, prefix: &str) -> Value {
+    let (status, body) = api
+        .call(
+            Method::PUT,
+            "/api/v1/instance/settings",
+            Some(json!({"allow_private_targets": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = api
+        .call(
+            Method::PUT,
+            "/api/v1/backup-destination",
+            Some(destination(moto, prefix)),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
 fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
@@ -30,9 +56,7 @@ fn sha256(bytes: &[u8]) -> String {
 async fn a_volume_backed_up_to_s3_restores_from_there_and_retention_prunes_it(pool: PgPool) {
     let moto = Moto::start().await;
     moto.create_bucket(BUCKET).await;
-    let image = pg::image().await;
-    let dir = tempfile::tempdir().unwrap();
-    let api = ApiWithVolumes::start(pool, worker(dir.path()), vec!["pgdata"]).await;
+    let (api, dir) = api_with_pgdata(pool).await;
 
     // Loopback is refused while private targets are off: 422 on `endpoint`, nothing saved.
     let (status, body) = api
@@ -57,22 +81,7 @@ async fn a_volume_backed_up_to_s3_restores_from_there_and_retention_prunes_it(po
     assert_eq!(status, 404, "nothing saved");
 
     // The instance owner allows private targets; then it saves, never showing the secret.
-    let (status, body) = api
-        .call(
-            Method::PUT,
-            "/api/v1/instance/settings",
-            Some(json!({"allow_private_targets": true})),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = api
-        .call(
-            Method::PUT,
-            "/api/v1/backup-destination",
-            Some(destination(&moto, "prod/volumes")),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    let body = save_destination(&api, &moto, "prod/volumes").await;
     assert_eq!(body["has_secret"], true, "{body}");
     assert!(!body.to_string().contains(SECRET), "{body}");
     let (status, body) = api
@@ -80,14 +89,7 @@ async fn a_volume_backed_up_to_s3_restores_from_there_and_retention_prunes_it(po
         .await;
     assert_eq!((status, &body["ok"]), (200, &json!(true)), "{body}");
 
-    let db = api.create(pg::spec("db", &image, "pgdata")).await;
-    let view = api.running(&db, 1).await;
-    let container = view["containers"][0]["name"].as_str().unwrap().to_owned();
-    psql(
-        &container,
-        "CREATE TABLE notes (id serial PRIMARY KEY, note text NOT NULL); \
-         INSERT INTO notes (note) VALUES ('first'), ('second');",
-    );
+    let db = postgres_with_notes(&api).await;
     let (status, body) = api
         .call(
             Method::PUT,
@@ -99,17 +101,9 @@ async fn a_volume_backed_up_to_s3_restores_from_there_and_retention_prunes_it(po
     assert_eq!(body["time_zone"], "UTC", "{body}");
 
     // Back up (stopped while archived): written locally and uploaded, the same bytes.
-    let (status, body) = api
-        .call(
-            Method::POST,
-            &format!("/api/v1/services/{db}/backups"),
-            Some(json!({"stop_service": true})),
-        )
-        .await;
-    assert_eq!(status, 202, "{body}");
-    let id = body["id"].as_str().unwrap().to_owned();
-    let backup = finished(&api, &id).await;
+    let backup = back_up(&api, &db, Some(json!({"stop_service": true}))).await;
     assert_eq!(backup["state"], "succeeded", "{backup:#}");
+    let id = backup["id"].as_str().unwrap().to_owned();
     let file = backup["file"].as_str().unwrap().to_owned();
     let key = format!("prod/volumes/{file}");
     assert_eq!(
@@ -128,38 +122,18 @@ async fn a_volume_backed_up_to_s3_restores_from_there_and_retention_prunes_it(po
 
     // The table is dropped by mistake, and the local archive is gone too.
     let view = api.running(&db, 1).await;
-    let container = view["containers"][0]["name"].as_str().unwrap().to_owned();
-    psql(&container, "DROP TABLE notes;");
+    psql(&container_of(&view), "DROP TABLE notes;");
     std::fs::remove_file(&local).unwrap();
 
     // Restore: downloaded from the bucket, checksum checked, rows back.
-    let (status, body) = api
-        .call(Method::POST, &format!("/api/v1/backups/{id}/restore"), None)
-        .await;
-    assert_eq!(status, 202, "{body}");
-    let restored = until(
-        &api,
-        &format!("/api/v1/backups/{id}"),
-        240,
-        "restored from S3",
-        |b| b["restore_state"] == "succeeded" || b["restore_state"] == "failed",
-    )
-    .await;
+    let restored = restore(&api, &id, 240, "restored from S3").await;
     assert_eq!(restored["restore_state"], "succeeded", "{restored:#}");
     assert!(local.exists(), "downloaded into the backup folder");
     let view = api.running(&db, 1).await;
     assert_eq!(notes(&view), ["first", "second"]);
 
     // Keeping 1: the next backup removes the first, locally and in the bucket.
-    let (status, body) = api
-        .call(
-            Method::POST,
-            &format!("/api/v1/services/{db}/backups"),
-            None,
-        )
-        .await;
-    assert_eq!(status, 202, "{body}");
-    let second = finished(&api, body["id"].as_str().unwrap()).await;
+    let second = back_up(&api, &db, None).await;
     assert_eq!(second["state"], "succeeded", "{second:#}");
     let second_key = format!("prod/volumes/{}", second["file"].as_str().unwrap());
     assert!(moto.object(BUCKET, &second_key).await.is_some());
@@ -175,17 +149,15 @@ async fn a_volume_backed_up_to_s3_restores_from_there_and_retention_prunes_it(po
     assert_eq!(list.as_array().unwrap().len(), 1, "{list:#}");
 
     // Audited: the destination saved and tested.
-    let (_, audit) = api
-        .call(Method::GET, "/api/v1/audit?action=backup.destination", None)
-        .await;
-    let actions: Vec<&str> = audit["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["action"].as_str())
-        .collect();
-    assert!(actions.contains(&"backup.destination.save"), "{actions:?}");
-    assert!(actions.contains(&"backup.destination.test"), "{actions:?}");
+    let actions = audit_actions(&api, "backup.destination").await;
+    assert!(
+        actions.contains(&"backup.destination.save".into()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"backup.destination.test".into()),
+        "{actions:?}"
+    );
 }
 
 #[sqlx::test(migrations = false)]
@@ -193,23 +165,8 @@ async fn berths_database_is_dumped_on_schedule_into_the_bucket(pool: PgPool) {
     let moto = Moto::start().await;
     moto.create_bucket(BUCKET).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut api = super::common::api::Api::start(pool, worker(dir.path())).await;
-    let (status, body) = api
-        .call(
-            Method::PUT,
-            "/api/v1/instance/settings",
-            Some(json!({"allow_private_targets": true})),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = api
-        .call(
-            Method::PUT,
-            "/api/v1/backup-destination",
-            Some(destination(&moto, "db")),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    let mut api = Api::start(pool, worker(dir.path())).await;
+    save_destination(&api, &moto, "db").await;
 
     // A wrong schedule is refused naming it; a plan every 2 s shows its next runs.
     let plan = "/api/v1/instance/backup-plan";

@@ -1,6 +1,8 @@
-//! The replica rule of writable volumes, through the REST API (create, scale, replace).
+//! The replica rule of writable volumes, through the REST API (create, scale, replace,
+//! rollback).
 
 use super::common::quick_worker;
+use super::common::team::{call, Caller};
 use super::pg::ApiWithVolumes;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -61,4 +63,37 @@ async fn a_writable_volume_allows_one_replica_unless_shared_or_read_only(pool: P
     let mut spec = with(3, assets);
     spec["name"] = json!("assets");
     api.create(spec).await;
+}
+
+/// A rollback is held to the rule too: a deployment recorded with two replicas on a
+/// writable volume (as a Berth from before the rule left it; the test writes that record)
+/// is refused as a rollback target, naming why, and nothing changes.
+#[sqlx::test(migrations = false)]
+async fn a_rollback_to_replicas_sharing_a_writable_volume_is_refused(pool: PgPool) {
+    let s = super::common::TestServer::start(pool).await;
+    let owner = Caller::Cookie(s.owner().await);
+    let spec = json!({"name": "files", "image": "nginx",
+                      "volumes": [{"name": "files", "path": "/data"}]});
+    let (status, body) = call(&s, &owner, "POST", "/api/v1/services", Some(spec)).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().unwrap().to_owned();
+    sqlx::query(
+        "UPDATE deployments SET state = 'succeeded', spec = jsonb_set(spec, '{replicas}', '2')
+         WHERE service_id = $1::uuid AND number = 1",
+    )
+    .bind(&id)
+    .execute(&s.pool)
+    .await
+    .unwrap();
+    let deployments = s.count("deployments").await;
+
+    let path = format!("/api/v1/services/{id}/rollback");
+    let (status, body) = call(&s, &owner, "POST", &path, Some(json!({"deployment": 1}))).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["fields"][0]["field"], "deployment", "{body}");
+    let why = body["fields"][0]["message"].as_str().unwrap();
+    assert!(why.contains("The volume files is writable"), "{why}");
+    assert_eq!(s.count("deployments").await, deployments, "no deployment");
+    let (_, view) = call(&s, &owner, "GET", &format!("/api/v1/services/{id}"), None).await;
+    assert_eq!(view["spec"]["replicas"], 1, "{view:#}");
 }

@@ -7,11 +7,13 @@ use crate::domain::service::{
     keep_stored_secrets, spec_change, wording, Change, EventKind, ServiceSpec,
 };
 use crate::domain::Permission;
+use crate::store::audit::Actor;
 use crate::store::change::{new_template, ServiceChange};
 use crate::store::spec_secrets::{open_env, seal_env};
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 /// Creates a service and its first deployment (a git service: its first build) in
@@ -24,47 +26,54 @@ pub async fn create(
     environment: Option<Uuid>,
     mut spec: ServiceSpec,
 ) -> Result<Uuid, CommandError> {
-    caller.may(Permission::ManageServices)?;
+    let actor = caller.may(Permission::ManageServices)?;
     spec.normalise();
     spec.validate().map_err(CommandError::Invalid)?;
     check_reachable(deps, &spec).await?;
-    insert(deps, caller, environment, spec, None).await
+    check_service(deps, actor.team_id, environment, &spec).await?;
+    let tx = deps.pool.begin().await?;
+    let change = insert(deps, actor, tx, environment, spec, None).await?;
+    let id = change.id;
+    change.commit().await?;
+    Ok(id)
 }
 
-/// A clone's copy of a service (`spec`: valid, secrets open) into `environment`;
-/// `from` (`<environment>/<service>`) goes into its audit entry.
+/// A clone's copy of a service (`spec`: valid, secrets open) into `environment`, written
+/// in the clone's transaction `tx` and handed back with it (its deployment or build is
+/// seen by the worker once the clone commits); `from` (`<environment>/<service>`) goes
+/// into its audit entry. Its variables are not checked again: they were checked in the
+/// source environment, and the copy a reference names may not be in yet.
 pub async fn insert_copy(
     deps: Deps<'_>,
     caller: &Caller,
+    tx: Transaction<'static, Postgres>,
     environment: Uuid,
     spec: ServiceSpec,
     from: &str,
-) -> Result<Uuid, CommandError> {
-    insert(deps, caller, Some(environment), spec, Some(from)).await
+) -> Result<Transaction<'static, Postgres>, CommandError> {
+    let actor = caller.may(Permission::ManageServices)?;
+    let change = insert(deps, actor, tx, Some(environment), spec, Some(from)).await?;
+    Ok(change.into_transaction())
 }
 
-/// Stores a valid new service (`spec`: secrets open) and queues its first deployment or
-/// build; `cloned_from` names the service it is a copy of (for its audit entry).
+/// Writes a valid new service (`spec`: secrets open) in `tx` and queues its first
+/// deployment or build; `cloned_from` names the service it is a copy of (for its audit
+/// entry). The change, not committed.
 async fn insert(
     deps: Deps<'_>,
-    caller: &Caller,
+    actor: Actor,
+    tx: Transaction<'static, Postgres>,
     environment: Option<Uuid>,
     spec: ServiceSpec,
     cloned_from: Option<&str>,
-) -> Result<Uuid, CommandError> {
-    let actor = caller.may(Permission::ManageServices)?;
-    // A clone's copies were checked in their source environment (and go in one by one,
-    // so a copy may refer to one that is not in yet).
-    if cloned_from.is_none() {
-        check_service(deps, actor.team_id, environment, &spec).await?;
-    }
+) -> Result<ServiceChange, CommandError> {
     let id = Uuid::new_v4();
     let mut sealed = spec;
     if sealed.git.is_some() {
         sealed.image.clear(); // set by the first build
     }
     seal_env(&mut sealed, id, deps.secrets);
-    let mut change = ServiceChange::insert(deps.pool, actor, id, environment, &sealed).await?;
+    let mut change = ServiceChange::insert(tx, actor, id, environment, &sealed).await?;
     if sealed.git.is_some() {
         change.queue_build("create").await?;
     } else {
@@ -79,8 +88,7 @@ async fn insert(
         summary["cloned_from"] = json!(from);
     }
     change.audit("service.create", summary).await?;
-    change.commit().await?;
-    Ok(id)
+    Ok(change)
 }
 
 /// Replaces a service's definition (typed fields normalised first, see

@@ -131,6 +131,19 @@ pub async fn rollback(
         ));
     }
     let spec = earlier.spec;
+    // Held to the replica rule of writable volumes again: a definition recorded under
+    // other rules (by an older Berth) must not bring back replicas sharing one data.
+    let mut broken = Vec::new();
+    spec.check_replicas_with_volumes(&mut broken);
+    if let Some(rule) = broken.pop() {
+        return Err(CommandError::field(
+            "deployment",
+            format!(
+                "Deployment #{number} can't be rolled back to: {}",
+                rule.message
+            ),
+        ));
+    }
     change.store_spec(&spec).await?;
     let deployment = change.deploy(&spec, &new_template(), "rollback").await?;
     // Exactly the image it ran, even if its tag has moved since.

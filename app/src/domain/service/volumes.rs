@@ -44,7 +44,7 @@ impl ServiceSpec {
 
     /// More than one replica with a volume only one container may open is refused (on
     /// `replicas`, naming the volumes), unless each such volume is read-only or `shared`.
-    pub(super) fn check_replicas_with_volumes(&self, errors: &mut Vec<FieldError>) {
+    pub fn check_replicas_with_volumes(&self, errors: &mut Vec<FieldError>) {
         let volumes = self.exclusive_volumes();
         if self.replicas <= 1 || volumes.is_empty() {
             return;

@@ -117,14 +117,15 @@ impl ServiceChange {
     /// claims into `environment` of the actor's team (another team's is
     /// [`StoreError::NotFound`]; `None`: the team's default project's `production`, made
     /// when missing); a name the environment already uses is [`Taken::Name`].
+    /// The change is made in `tx`, the caller's open transaction (a clone puts all its
+    /// copies in one: [`ServiceChange::into_transaction`] hands it back).
     pub async fn insert(
-        pool: &PgPool,
+        mut tx: Transaction<'static, Postgres>,
         actor: Actor,
         id: Uuid,
         environment: Option<Uuid>,
         sealed: &ServiceSpec,
     ) -> Result<Self, StoreError> {
-        let mut tx = pool.begin().await?;
         let environment = match environment {
             Some(env) => sqlx::query_scalar(
                 "SELECT id FROM environments WHERE id = $1 AND team_id = $2 FOR SHARE",
@@ -325,6 +326,11 @@ impl ServiceChange {
         let target = Target::new("service", self.id, &name);
         record(&mut self.tx, &self.actor, action, target, summary).await?;
         Ok(())
+    }
+
+    /// The change's transaction, not committed: the caller's next steps go into it.
+    pub fn into_transaction(self) -> Transaction<'static, Postgres> {
+        self.tx
     }
 
     pub async fn commit(self) -> Result<(), StoreError> {

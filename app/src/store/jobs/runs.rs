@@ -114,6 +114,27 @@ pub async fn finish(
     Ok(r.rows_affected() == 1)
 }
 
+/// Closes every open (queued or running) run of service `service` as `interrupted` with
+/// `reason`, for its deletion: a watcher then stops its container, and none starts.
+/// Returns how many were open.
+pub async fn close_service_runs(
+    pool: &PgPool,
+    service: Uuid,
+    reason: &str,
+) -> Result<u64, StoreError> {
+    let r = sqlx::query(
+        "UPDATE job_runs SET state = 'interrupted', reason = $2,
+                finished_at = clock_timestamp(),
+                started_at = coalesce(started_at, clock_timestamp())
+         WHERE service_id = $1 AND state IN ('queued', 'running')",
+    )
+    .bind(service)
+    .bind(reason)
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected())
+}
+
 /// Appends lines to a run's output (each cleaned by [`log_line::clean`]), keeping at most
 /// [`MAX_LOG_LINES`]; the first line over says the rest was dropped. Returns the lines
 /// the run now has.

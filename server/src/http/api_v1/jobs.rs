@@ -51,9 +51,7 @@ async fn create(
     Path(id): Path<String>,
     b: JsonBody,
 ) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageServices)?;
-    let service = parse_id(&id)?;
+    let (caller, service) = m.caller_and_id(Permission::ManageServices, &id)?;
     let input: JobInput = b.parse()?;
     let job = command::create(s.deps(), &caller, service, &input).await?;
     let r = (
@@ -80,9 +78,7 @@ async fn replace(
     Path(id): Path<String>,
     b: JsonBody,
 ) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageServices)?;
-    let id = parse_id(&id)?;
+    let (caller, id) = m.caller_and_id(Permission::ManageServices, &id)?;
     let input: JobInput = b.parse()?;
     let job = command::update(s.deps(), &caller, id, &input).await?;
     Ok(Json(command::view(&job, s.settings.time_zone)).into_response())
@@ -93,9 +89,8 @@ async fn remove(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageServices)?;
-    command::delete(s.deps(), &caller, parse_id(&id)?).await?;
+    let (caller, id) = m.caller_and_id(Permission::ManageServices, &id)?;
+    command::delete(s.deps(), &caller, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -111,11 +106,8 @@ async fn run_now(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageServices)?;
-    Ok(queued(
-        command::run_now(s.deps(), &caller, parse_id(&id)?).await?,
-    ))
+    let (caller, id) = m.caller_and_id(Permission::ManageServices, &id)?;
+    Ok(queued(command::run_now(s.deps(), &caller, id).await?))
 }
 
 async fn run_command(
@@ -124,9 +116,7 @@ async fn run_command(
     Path(id): Path<String>,
     b: JsonBody,
 ) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageServices)?;
-    let service = parse_id(&id)?;
+    let (caller, service) = m.caller_and_id(Permission::ManageServices, &id)?;
     let input: CommandInput = b.parse()?;
     Ok(queued(
         command::run_command(s.deps(), &caller, service, &input).await?,

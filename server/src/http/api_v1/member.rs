@@ -46,6 +46,15 @@ impl Member {
     pub fn caller(&self) -> Caller {
         Caller::of(&self.0, self.1)
     }
+
+    /// The caller and the path's `id` of a handler on one thing, checked in the order every
+    /// such handler checks them: the role must allow `p` (403, before anything about what
+    /// was sent), then the id must parse (404). A body or query is parsed after this.
+    pub fn caller_and_id(&self, p: Permission, id: &str) -> Result<(Caller, Uuid), ApiError> {
+        let caller = self.caller();
+        caller.may(p)?;
+        Ok((caller, parse_id(id)?))
+    }
 }
 
 /// An id from the path; one that does not parse does not exist.

@@ -3,7 +3,7 @@
 //! Viewers read; admins change.
 
 use super::boundary::JsonBody;
-use super::member::{parse_id, Member};
+use super::member::Member;
 use super::page::Page;
 use super::services::with_location;
 use super::ApiError;
@@ -50,9 +50,8 @@ async fn show(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    m.team_for(Permission::ReadNotifications)?;
-    let id = parse_id(&id)?;
-    Ok(Json(command::show(s.deps(), &m.caller(), id).await?).into_response())
+    let (caller, id) = m.caller_and_id(Permission::ReadNotifications, &id)?;
+    Ok(Json(command::show(s.deps(), &caller, id).await?).into_response())
 }
 
 async fn create(State(s): State<AppState>, m: Member, b: JsonBody) -> Result<Response, ApiError> {
@@ -73,9 +72,7 @@ async fn replace(
     Path(id): Path<String>,
     b: JsonBody,
 ) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageNotifications)?;
-    let id = parse_id(&id)?;
+    let (caller, id) = m.caller_and_id(Permission::ManageNotifications, &id)?;
     let form: ChannelForm = b.parse()?;
     Ok(Json(command::replace(s.deps(), &caller, id, form).await?).into_response())
 }
@@ -85,9 +82,8 @@ async fn remove(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageNotifications)?;
-    command::delete(s.deps(), &caller, parse_id(&id)?).await?;
+    let (caller, id) = m.caller_and_id(Permission::ManageNotifications, &id)?;
+    command::delete(s.deps(), &caller, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -96,9 +92,8 @@ async fn test(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageNotifications)?;
-    let delivery = command::send_test(s.deps(), &caller, parse_id(&id)?).await?;
+    let (caller, id) = m.caller_and_id(Permission::ManageNotifications, &id)?;
+    let delivery = command::send_test(s.deps(), &caller, id).await?;
     Ok((StatusCode::ACCEPTED, Json(TestQueued { delivery })).into_response())
 }
 
@@ -109,10 +104,9 @@ async fn deliveries(
     Path(id): Path<String>,
     page: Page<50>,
 ) -> Result<Response, ApiError> {
-    m.team_for(Permission::ReadNotifications)?;
-    let id = parse_id(&id)?;
+    let (caller, id) = m.caller_and_id(Permission::ReadNotifications, &id)?;
     let before: Option<i64> = page.cursor_number()?;
     let limit = page.limit as i64 + 1;
-    let list = command::deliveries(s.deps(), &m.caller(), id, limit, before).await?;
+    let list = command::deliveries(s.deps(), &caller, id, limit, before).await?;
     Ok(page.of_keyed(list, |d| d.id, |d| d))
 }

@@ -4,7 +4,7 @@
 //! `environment_id`.
 
 use super::boundary::JsonBody;
-use super::member::{parse_id, Member};
+use super::member::Member;
 use super::page::Page;
 use super::services::with_location;
 use super::ApiError;
@@ -68,9 +68,8 @@ async fn shared_variables(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    m.team_for(Permission::ReadServices)?;
-    let id = parse_id(&id)?;
-    let variables = variables::shared(s.deps(), &m.caller(), id).await?;
+    let (caller, id) = m.caller_and_id(Permission::ReadServices, &id)?;
+    let variables = variables::shared(s.deps(), &caller, id).await?;
     Ok(Json(SharedVariables { variables }).into_response())
 }
 
@@ -80,9 +79,7 @@ async fn replace_shared_variables(
     Path(id): Path<String>,
     b: JsonBody,
 ) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageServices)?;
-    let id = parse_id(&id)?;
+    let (caller, id) = m.caller_and_id(Permission::ManageServices, &id)?;
     let body: SharedVariables = b.parse()?;
     let variables = variables::set_shared(s.deps(), &caller, id, body.variables).await?;
     Ok(Json(SharedVariables { variables }).into_response())
@@ -98,9 +95,8 @@ async fn show(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    m.team_for(Permission::ReadServices)?;
-    let id = parse_id(&id)?;
-    Ok(Json(command::show(s.deps(), &m.caller(), id).await?).into_response())
+    let (caller, id) = m.caller_and_id(Permission::ReadServices, &id)?;
+    Ok(Json(command::show(s.deps(), &caller, id).await?).into_response())
 }
 
 async fn create(State(s): State<AppState>, m: Member, b: JsonBody) -> Result<Response, ApiError> {
@@ -121,9 +117,7 @@ async fn replace(
     Path(id): Path<String>,
     b: JsonBody,
 ) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageProjects)?;
-    let id = parse_id(&id)?;
+    let (caller, id) = m.caller_and_id(Permission::ManageProjects, &id)?;
     let form: ProjectForm = b.parse()?;
     Ok(Json(command::update(s.deps(), &caller, id, form).await?).into_response())
 }
@@ -133,9 +127,8 @@ async fn remove(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageProjects)?;
-    command::delete(s.deps(), &caller, parse_id(&id)?).await?;
+    let (caller, id) = m.caller_and_id(Permission::ManageProjects, &id)?;
+    command::delete(s.deps(), &caller, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -145,9 +138,7 @@ async fn create_environment(
     Path(id): Path<String>,
     b: JsonBody,
 ) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageProjects)?;
-    let project = parse_id(&id)?;
+    let (caller, project) = m.caller_and_id(Permission::ManageProjects, &id)?;
     let form: EnvironmentForm = b.parse()?;
     let created = command::create_environment(s.deps(), &caller, project, form).await?;
     let at = format!("/api/v1/environments/{}", created.environment.id);
@@ -162,9 +153,8 @@ async fn show_environment(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    m.team_for(Permission::ReadServices)?;
-    let id = parse_id(&id)?;
-    Ok(Json(command::environment(s.deps(), &m.caller(), id).await?).into_response())
+    let (caller, id) = m.caller_and_id(Permission::ReadServices, &id)?;
+    Ok(Json(command::environment(s.deps(), &caller, id).await?).into_response())
 }
 
 async fn rename_environment(
@@ -173,9 +163,7 @@ async fn rename_environment(
     Path(id): Path<String>,
     b: JsonBody,
 ) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageProjects)?;
-    let id = parse_id(&id)?;
+    let (caller, id) = m.caller_and_id(Permission::ManageProjects, &id)?;
     let form: EnvironmentForm = b.parse()?;
     Ok(Json(command::rename_environment(s.deps(), &caller, id, form).await?).into_response())
 }
@@ -185,9 +173,8 @@ async fn remove_environment(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageProjects)?;
-    command::delete_environment(s.deps(), &caller, parse_id(&id)?).await?;
+    let (caller, id) = m.caller_and_id(Permission::ManageProjects, &id)?;
+    command::delete_environment(s.deps(), &caller, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -197,9 +184,8 @@ async fn environment_services(
     Path(id): Path<String>,
     page: Page<100>,
 ) -> Result<Response, ApiError> {
-    m.team_for(Permission::ReadServices)?;
-    let id = parse_id(&id)?;
-    let mut list: Vec<_> = command::environment_services(s.deps(), &m.caller(), id)
+    let (caller, id) = m.caller_and_id(Permission::ReadServices, &id)?;
+    let mut list: Vec<_> = command::environment_services(s.deps(), &caller, id)
         .await?
         .into_iter()
         .map(|v| v.with_urls(s.settings.proxy))
@@ -213,9 +199,7 @@ async fn redeploy_outdated(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageServices)?;
-    let id = parse_id(&id)?;
+    let (caller, id) = m.caller_and_id(Permission::ManageServices, &id)?;
     let done = variables::redeploy_outdated(s.deps(), &caller, id).await?;
     Ok(Json(done).into_response())
 }
@@ -234,9 +218,7 @@ async fn import_compose(
     q: Result<Query<ImportQuery>, QueryRejection>,
     b: JsonBody,
 ) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageServices)?;
-    let id = parse_id(&id)?;
+    let (caller, id) = m.caller_and_id(Permission::ManageServices, &id)?;
     let Query(q) =
         q.map_err(|e| ApiError::BadRequest(format!("Invalid query: {}", e.body_text())))?;
     let file: ComposeFile = b.parse()?;
@@ -253,9 +235,8 @@ async fn export_compose(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    m.team_for(Permission::ReadServices)?;
-    let id = parse_id(&id)?;
-    let yaml = compose_command::export(s.deps(), &m.caller(), id).await?;
+    let (caller, id) = m.caller_and_id(Permission::ReadServices, &id)?;
+    let yaml = compose_command::export(s.deps(), &caller, id).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/yaml"),
