@@ -5,6 +5,7 @@ pub mod account;
 pub mod backup_destination;
 pub mod backups;
 pub mod compose;
+pub mod environment_repository;
 #[cfg(feature = "ssr")]
 pub mod context;
 pub mod jobs;

@@ -59,6 +59,9 @@ pub struct EarlierDeployment {
     pub image_digest: Option<String>,
 }
 
+/// A transaction a change is made in.
+pub type Tx = Transaction<'static, Postgres>;
+
 /// One change to one service, in one transaction, its row locked (`FOR UPDATE`) from the
 /// start. Dropped without [`ServiceChange::commit`], nothing of it is kept.
 pub struct ServiceChange {
@@ -89,7 +92,23 @@ impl ServiceChange {
         actor: Actor,
         id: Uuid,
     ) -> Result<(Self, bool), StoreError> {
-        let mut tx = pool.begin().await?;
+        Self::lock_even_deleting_in(pool.begin().await?, actor, id).await
+    }
+
+    /// [`ServiceChange::lock`] inside the caller's transaction `tx` (see
+    /// [`ServiceChange::release`]).
+    pub async fn lock_in(tx: Tx, actor: Actor, id: Uuid) -> Result<Self, StoreError> {
+        match Self::lock_even_deleting_in(tx, actor, id).await? {
+            (_, true) => Err(StoreError::Deleting),
+            (change, false) => Ok(change),
+        }
+    }
+
+    async fn lock_even_deleting_in(
+        mut tx: Tx,
+        actor: Actor,
+        id: Uuid,
+    ) -> Result<(Self, bool), StoreError> {
         let row = sqlx::query(
             "SELECT s.spec, s.deleting, s.updated_at,
                     (SELECT template FROM deployments d WHERE d.service_id = s.id
@@ -124,7 +143,18 @@ impl ServiceChange {
         environment: Option<Uuid>,
         sealed: &ServiceSpec,
     ) -> Result<Self, StoreError> {
-        let mut tx = pool.begin().await?;
+        Self::insert_in(pool.begin().await?, actor, id, environment, sealed).await
+    }
+
+    /// [`ServiceChange::insert`] inside the caller's transaction `tx` (see
+    /// [`ServiceChange::release`]).
+    pub async fn insert_in(
+        mut tx: Tx,
+        actor: Actor,
+        id: Uuid,
+        environment: Option<Uuid>,
+        sealed: &ServiceSpec,
+    ) -> Result<Self, StoreError> {
         let environment = match environment {
             Some(env) => sqlx::query_scalar(
                 "SELECT id FROM environments WHERE id = $1 AND team_id = $2 FOR SHARE",
@@ -330,5 +360,12 @@ impl ServiceChange {
     pub async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
         Ok(())
+    }
+
+    /// The change's transaction, uncommitted, for the caller to add more changes to (a
+    /// compose import stores all its services in one) and commit: nothing of it is kept
+    /// before, and the worker and builder are woken (`NOTIFY`) only when it commits.
+    pub fn release(self) -> Tx {
+        self.tx
     }
 }
