@@ -6,7 +6,6 @@
 mod common;
 
 use common::team::{call, Caller, Teams};
-use reqwest::Method;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -23,7 +22,10 @@ async fn shop(t: &Teams) -> (String, String) {
     assert_eq!(status, 201, "{project}");
     (
         project["id"].as_str().unwrap().to_owned(),
-        project["environments"][0]["id"].as_str().unwrap().to_owned(),
+        project["environments"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
     )
 }
 
@@ -62,10 +64,20 @@ async fn an_environment_repository_is_set_checked_masked_cloned_and_removed(pool
     // A developer sets it; the token is sealed at rest and never sent back.
     let (status, view) = set_repository(&t, &dev, &env, repo.clone()).await;
     assert_eq!(status, 200, "{view}");
-    assert_eq!(view["repository"]["repo"], "https://git.example.com/shop.git");
+    assert_eq!(
+        view["repository"]["repo"],
+        "https://git.example.com/shop.git"
+    );
     assert_eq!(view["repository"]["credentials"]["token"], "********");
     assert!(!view.to_string().contains("s3cret"), "{view}");
-    let (_, shown) = call(&t.s, &dev, "GET", &format!("/api/v1/environments/{env}"), None).await;
+    let (_, shown) = call(
+        &t.s,
+        &dev,
+        "GET",
+        &format!("/api/v1/environments/{env}"),
+        None,
+    )
+    .await;
     assert_eq!(shown["repository"], view["repository"], "{shown}");
     let stored = stored_repository(&t.s.pool, &env).await.unwrap();
     let sealed = stored["credentials"]["token"].as_str().unwrap().to_owned();
@@ -74,8 +86,14 @@ async fn an_environment_repository_is_set_checked_masked_cloned_and_removed(pool
     // Bad input: 422 naming the field (the rules of a git service's source); nothing changes.
     for (bad, field) in [
         (json!({"repo": "ext::sh", "branch": "main"}), "repo"),
-        (json!({"repo": "http://127.0.0.1/shop.git", "branch": "main"}), "repo"),
-        (json!({"repo": "https://git.example.com/a.git", "branch": "-x"}), "branch"),
+        (
+            json!({"repo": "http://127.0.0.1/shop.git", "branch": "main"}),
+            "repo",
+        ),
+        (
+            json!({"repo": "https://git.example.com/a.git", "branch": "-x"}),
+            "branch",
+        ),
         (
             json!({"repo": "https://git.example.com/a.git", "branch": "main",
                    "credentials": {"kind": "deploy_key", "private_key": "k"}}),
@@ -85,12 +103,17 @@ async fn an_environment_repository_is_set_checked_masked_cloned_and_removed(pool
         let (status, body) = set_repository(&t, &dev, &env, bad.clone()).await;
         assert_eq!(status, 422, "{bad}: {body}");
         assert!(
-            body["fields"].as_array().unwrap().iter().any(|f| f["field"] == field),
+            body["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["field"] == field),
             "{bad}: {body}"
         );
     }
-    let (status, body) = set_repository(&t, &dev, &env, json!({"repo": "https://x.example/a.git"})).await;
-    assert_eq!(status, 422, "a missing branch: {body}");
+    let (status, body) =
+        set_repository(&t, &dev, &env, json!({"repo": "https://x.example/a.git"})).await;
+    assert_eq!(status, 400, "a missing branch is a malformed body: {body}");
     assert_eq!(stored_repository(&t.s.pool, &env).await.unwrap(), stored);
 
     // A viewer may not; another team's member finds no such environment.
@@ -123,11 +146,17 @@ async fn an_environment_repository_is_set_checked_masked_cloned_and_removed(pool
     .await;
     assert_eq!(status, 201, "{created}");
     let staging = created["environment"]["id"].as_str().unwrap().to_owned();
-    assert_eq!(created["environment"]["repository"]["branch"], "release", "{created}");
+    assert_eq!(
+        created["environment"]["repository"]["branch"], "release",
+        "{created}"
+    );
     let copy = stored_repository(&t.s.pool, &staging).await.unwrap();
     let original = stored_repository(&t.s.pool, &env).await.unwrap();
     assert_eq!(copy["repo"], original["repo"]);
-    assert_ne!(copy["credentials"]["token"], original["credentials"]["token"]);
+    assert_ne!(
+        copy["credentials"]["token"],
+        original["credentials"]["token"]
+    );
 
     // Removed: a build is refused again. Every change was audited, never with the token.
     let (status, view) = call(&t.s, &dev, "DELETE", &outsider_delete, None).await;
@@ -182,7 +211,10 @@ async fn an_import_that_fails_at_store_time_leaves_nothing(pool: PgPool) {
     // even the first service, its deployment or an audit entry.
     let (status, body) = call(&t.s, &dev, "POST", &path, Some(json!({ "yaml": file }))).await;
     assert_eq!(status, 422, "{body}");
-    assert_eq!(body["fields"][0]["field"], "services.second.ports[0].host", "{body}");
+    assert_eq!(
+        body["fields"][0]["field"], "services.second.ports[0].host",
+        "{body}"
+    );
     assert!(body.to_string().contains("18931"), "{body}");
     let names: Vec<String> = sqlx::query_scalar("SELECT name FROM services ORDER BY name")
         .fetch_all(&t.s.pool)
@@ -205,7 +237,11 @@ async fn an_import_that_fails_at_store_time_leaves_nothing(pool: PgPool) {
     .unwrap();
     assert_eq!(
         actions,
-        ["service.create", "service.create", "environment.compose_import"]
+        [
+            "service.create",
+            "service.create",
+            "environment.compose_import"
+        ]
     );
 }
 
@@ -229,29 +265,46 @@ async fn the_compose_form_works_without_javascript(pool: PgPool) {
     let t = Teams::start(pool).await;
     let (project, env) = shop(&t).await;
     // The tab's form posts to the plain route, the file in `yaml`, the button in `intent`.
-    let tab = t.s.page(&t.owner.client, &format!("/projects/{project}?env={env}")).await;
+    let tab =
+        t.s.page(&t.owner.client, &format!("/projects/{project}?env={env}"))
+            .await;
     assert!(
         tab.contains(&format!("action=\"/environments/{env}/compose\"")),
         "{tab}"
     );
-    assert!(tab.contains("name=\"yaml\"") && tab.contains("value=\"import\""), "{tab}");
+    assert!(
+        tab.contains("name=\"yaml\"") && tab.contains("value=\"import\""),
+        "{tab}"
+    );
     assert!(tab.contains("/pkg/berth.js"), "a page hydrates: {tab}");
 
     let file = "services:\n  web:\n    image: nginx:1\n  cache:\n    image: redis:7\n";
     let (status, page) = post_form(&t, &env, file, "preview").await;
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("Preview: nothing is stored until Create."), "{page}");
+    assert!(
+        page.contains("Preview: nothing is stored until Create."),
+        "{page}"
+    );
     assert!(
         page.contains("data-service=\"web\"") && page.contains("data-service=\"cache\""),
         "{page}"
     );
-    assert!(page.contains("image: redis:7"), "the file stays in its box: {page}");
-    assert!(!page.contains("/pkg/berth.js"), "the answer does not hydrate: {page}");
+    assert!(
+        page.contains("image: redis:7"),
+        "the file stays in its box: {page}"
+    );
+    assert!(
+        !page.contains("/pkg/berth.js"),
+        "the answer does not hydrate: {page}"
+    );
     assert_eq!(t.s.count("services").await, 0, "a preview stores nothing");
 
     let (status, page) = post_form(&t, &env, file, "import").await;
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("Imported: the new and changed services are deploying."), "{page}");
+    assert!(
+        page.contains("Imported: the new and changed services are deploying."),
+        "{page}"
+    );
     assert_eq!(t.s.count("services").await, 2);
     // The page is the environment's tab: the new services are listed.
     assert!(page.contains("data-environment=\"production\""), "{page}");
@@ -260,8 +313,14 @@ async fn the_compose_form_works_without_javascript(pool: PgPool) {
     let bad = "services:\n  db:\n    image: postgres:16\n    privileged: true\n    volumes: [\"/:/root\"]\n";
     let (status, page) = post_form(&t, &env, bad, "import").await;
     assert_eq!(status, 422, "{page}");
-    assert!(page.contains("data-path=\"services.db.privileged\""), "{page}");
-    assert!(page.contains("data-path=\"services.db.volumes[0]\""), "{page}");
+    assert!(
+        page.contains("data-path=\"services.db.privileged\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("data-path=\"services.db.volumes[0]\""),
+        "{page}"
+    );
     assert_eq!(t.s.count("services").await, 2);
 
     // A viewer is refused, and another team's member finds no such environment.

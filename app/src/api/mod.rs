@@ -5,9 +5,9 @@ pub mod account;
 pub mod backup_destination;
 pub mod backups;
 pub mod compose;
-pub mod environment_repository;
 #[cfg(feature = "ssr")]
 pub mod context;
+pub mod environment_repository;
 pub mod jobs;
 pub mod notifications;
 pub mod projects;

@@ -8,8 +8,8 @@
 use crate::commands::environment_repository::opened as repository;
 use crate::commands::{service, Caller, CommandError, Deps};
 use crate::domain::compose::{
-    self, BuildRepository, ComposeApp, ComposePlan, ComposeProblem, ComposeService,
-    DefinedService, ImportChange,
+    self, BuildRepository, ComposeApp, ComposePlan, ComposeProblem, ComposeService, DefinedService,
+    ImportChange,
 };
 use crate::domain::environment_repository::EnvironmentRepository;
 use crate::domain::service::{repo_origin, FieldError, ServiceSpec};
@@ -96,12 +96,13 @@ pub async fn export(
     caller.may(Permission::ReadServices)?;
     let services = defined(deps, caller.actor.team_id, environment).await?;
     let services: Vec<DefinedService> = services.into_iter().map(|(_, d)| d).collect();
-    let repo = crate::store::environment_repository::get(deps.pool, caller.actor.team_id, environment)
-        .await?
-        .map(|r| BuildRepository {
-            repository: r.repo,
-            branch: r.branch,
-        });
+    let repo =
+        crate::store::environment_repository::get(deps.pool, caller.actor.team_id, environment)
+            .await?
+            .map(|r| BuildRepository {
+                repository: r.repo,
+                branch: r.branch,
+            });
     Ok(compose::export(&services, repo.as_ref()))
 }
 
@@ -152,7 +153,9 @@ async fn read(
     let repo = repository(deps, caller.actor.team_id, environment).await?;
     for service in &mut app.services {
         let at = format!("services.{}", service.spec.name);
-        let old = existing.iter().find(|(_, d)| d.spec.name == service.spec.name);
+        let old = existing
+            .iter()
+            .find(|(_, d)| d.spec.name == service.spec.name);
         if let Err(p) = build_source(service, repo.as_ref(), old.map(|(_, d)| &d.spec)) {
             problems.push(ComposeProblem::new(format!("{at}.build"), p));
         }
@@ -211,11 +214,13 @@ fn build_source(
         }
         (None, Some(repo)) => repo.git_source(&b.context, &b.dockerfile, &b.args),
         (None, None) => {
-            return Err("This environment has no git repository to build from: set one \
+            return Err(
+                "This environment has no git repository to build from: set one \
                         (the environment's Repository, or PUT \
                         /api/v1/environments/{id}/repository), or build the image elsewhere \
                         and name it in `image`."
-                .to_owned())
+                    .to_owned(),
+            )
         }
     };
     service.spec.image.clear();

@@ -57,7 +57,14 @@ pub async fn remove(
 ) -> Result<EnvironmentView, CommandError> {
     let actor = caller.may(Permission::ManageServices)?;
     store::get(deps.pool, actor.team_id, environment).await?;
-    store::set(deps.pool, &actor, environment, None, json!({"removed": true})).await?;
+    store::set(
+        deps.pool,
+        &actor,
+        environment,
+        None,
+        json!({"removed": true}),
+    )
+    .await?;
     Ok(projects::environment(deps.pool, actor.team_id, environment).await?)
 }
 

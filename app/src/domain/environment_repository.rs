@@ -2,9 +2,7 @@
 //! into it are built from. A URL, a branch and optional credentials, checked with the rules
 //! of a git service's source ([`GitSource::check`]) and sealed like its credentials.
 
-use super::service::{
-    repo_origin, BuildArg, FieldError, GitCredentials, GitSource, SECRET_MASK,
-};
+use super::service::{repo_origin, BuildArg, FieldError, GitCredentials, GitSource, SECRET_MASK};
 use serde::{Deserialize, Serialize};
 
 /// `PUT /api/v1/environments/{id}/repository`, and (credentials masked) part of an
@@ -61,11 +59,15 @@ impl EnvironmentRepository {
     /// Credentials sent empty (or masked) take the stored secret when the repository
     /// stays on the same host and the credentials are of the same kind; on another host
     /// that is refused on the secret's field.
-    pub fn keep_stored_secret(&mut self, stored: Option<&EnvironmentRepository>) -> Result<(), FieldError> {
+    pub fn keep_stored_secret(
+        &mut self,
+        stored: Option<&EnvironmentRepository>,
+    ) -> Result<(), FieldError> {
         let Some(creds) = self.credentials.as_mut() else {
             return Ok(());
         };
-        if !(creds.secret_mut().is_empty() || creds.secret_mut() == SECRET_MASK) {
+        let secret = creds.secret_mut().as_str();
+        if !(secret.is_empty() || secret == SECRET_MASK) {
             return Ok(());
         }
         let field = match creds {
@@ -118,7 +120,10 @@ mod tests {
 
     #[test]
     fn is_checked_like_a_git_source_with_fields_of_its_own() {
-        assert_eq!(repo("https://git.example.com/shop.git", None).check(), Ok(()));
+        assert_eq!(
+            repo("https://git.example.com/shop.git", None).check(),
+            Ok(())
+        );
         let errors = repo("ext::sh -c touch% /tmp/x", None).check().unwrap_err();
         assert_eq!(errors[0].field, "repo");
         let mut bad = repo("https://git.example.com/shop.git", None);
@@ -127,7 +132,9 @@ mod tests {
         let key = Some(GitCredentials::DeployKey {
             private_key: "k".into(),
         });
-        let errors = repo("https://git.example.com/shop.git", key).check().unwrap_err();
+        let errors = repo("https://git.example.com/shop.git", key)
+            .check()
+            .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert!(fields.contains(&"credentials"), "{fields:?}");
     }

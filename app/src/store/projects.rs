@@ -5,12 +5,12 @@
 
 use super::audit::{record, Actor, Target};
 use super::StoreError;
+use crate::domain::environment_repository::EnvironmentRepository;
 use crate::domain::project::{
     environment_network, environment_volume_prefix, team_network, team_volume_prefix,
     EnvironmentView, Placement, ProjectForm, ProjectView, ServicePlace, DEFAULT_PROJECT,
     FIRST_ENVIRONMENT,
 };
-use crate::domain::environment_repository::EnvironmentRepository;
 use crate::domain::service::FieldError;
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
@@ -53,7 +53,8 @@ impl From<EnvironmentRow> for EnvironmentView {
     }
 }
 
-const ENVIRONMENT_COLUMNS: &str = "e.id, e.project_id, e.name, e.network, e.created_at, e.repository,
+const ENVIRONMENT_COLUMNS: &str =
+    "e.id, e.project_id, e.name, e.network, e.created_at, e.repository,
     (SELECT count(*) FROM services s WHERE s.environment_id = e.id) AS services";
 
 /// The team's projects by name (`only`: just that one), each with its environments.

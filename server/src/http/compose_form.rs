@@ -26,11 +26,7 @@ struct ComposeForm {
     intent: String,
 }
 
-pub async fn post(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    req: Request,
-) -> Response {
+pub async fn post(State(state): State<AppState>, Path(id): Path<String>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let viewer = parts.extensions.get::<Viewer>().and_then(|v| v.0.clone());
     // A browser form: a signed-in user, never an API token.

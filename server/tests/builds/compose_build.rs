@@ -51,10 +51,17 @@ async fn a_compose_build_from_the_environments_repository_is_built_and_answers(p
     let repo = Repo::new();
     let first = repo.commit_files("main", &files, "Flask app under app/");
     let (status, project) = api
-        .call(Method::POST, "/api/v1/projects", Some(json!({"name": "shop"})))
+        .call(
+            Method::POST,
+            "/api/v1/projects",
+            Some(json!({"name": "shop"})),
+        )
         .await;
     assert_eq!(status, 201, "{project}");
-    let env = project["environments"][0]["id"].as_str().unwrap().to_owned();
+    let env = project["environments"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let yaml = format!(
         "services:
   compose-web:
@@ -141,7 +148,10 @@ async fn a_compose_build_from_the_environments_repository_is_built_and_answers(p
     // importing the export changes nothing.
     let r = api
         .client
-        .get(api.server.url(&format!("/api/v1/environments/{env}/compose")))
+        .get(
+            api.server
+                .url(&format!("/api/v1/environments/{env}/compose")),
+        )
         .send()
         .await
         .unwrap();

@@ -80,7 +80,15 @@ pub async fn insert_copy(
     from: &str,
 ) -> Result<Uuid, CommandError> {
     let tx = deps.pool.begin().await?;
-    let (id, tx) = insert(deps, tx, caller, Some(environment), spec, Origin::Copy(from)).await?;
+    let (id, tx) = insert(
+        deps,
+        tx,
+        caller,
+        Some(environment),
+        spec,
+        Origin::Copy(from),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -150,7 +158,7 @@ pub async fn update_if(
     deps: Deps<'_>,
     caller: &Caller,
     id: Uuid,
-    mut spec: ServiceSpec,
+    spec: ServiceSpec,
     current: impl FnOnce(DateTime<Utc>) -> bool,
 ) -> Result<Change, CommandError> {
     let tx = deps.pool.begin().await?;

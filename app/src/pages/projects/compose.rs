@@ -13,9 +13,23 @@ use leptos::prelude::*;
 #[component]
 pub fn ComposeImport(environment: String, create: bool) -> impl IntoView {
     // Only in the page the server renders in answer to a plain form post (never hydrated).
-    let posted = use_context::<PostedCompose>().filter(|p| p.environment.to_string() == environment);
-    let typed = posted.as_ref().map(|p| p.yaml.clone()).unwrap_or_default();
-    let yaml = RwSignal::new(typed.clone());
+    let posted =
+        use_context::<PostedCompose>().filter(|p| p.environment.to_string() == environment);
+    let yaml = RwSignal::new(String::new());
+    // The posted file goes back into the box as its text (that page is never hydrated);
+    // otherwise the box is the signal's.
+    let textarea = match posted.as_ref().map(|p| p.yaml.clone()) {
+        Some(text) => view! {
+            <textarea id="compose-yaml" name="yaml" rows="12" spellcheck="false">{text}</textarea>
+        }
+        .into_any(),
+        None => view! {
+            <textarea id="compose-yaml" name="yaml" rows="12" spellcheck="false"
+                prop:value=move || yaml.get()
+                on:input=move |ev| yaml.set(event_target_value(&ev))></textarea>
+        }
+        .into_any(),
+    };
     let act = ServerAction::<ImportCompose>::new();
     let env = StoredValue::new(environment.clone());
     let send = move |dry_run: bool| {
@@ -33,11 +47,7 @@ pub fn ComposeImport(environment: String, create: bool) -> impl IntoView {
             <a href=export download="docker-compose.yml" id="compose-export">"Export"</a>
             {create.then(|| view! {
                 <form method="post" action=post_to class="form" id="compose-import">
-                    <label>"Import compose file"
-                        <textarea id="compose-yaml" name="yaml" rows="12" spellcheck="false"
-                            prop:value=move || yaml.get()
-                            on:input=move |ev| yaml.set(event_target_value(&ev))>{typed}</textarea>
-                    </label>
+                    <label>"Import compose file" {textarea}</label>
                     <label>"or upload one "
                         <input type="file" id="compose-file" accept=".yml,.yaml,text/yaml"
                             on:change=move |ev| read_file(ev, yaml) />

@@ -4,12 +4,10 @@
 
 use super::super::services::ServiceTable;
 use super::super::team::{error_text, failure};
+use crate::api::environment_repository::{RemoveEnvironmentRepository, SaveEnvironmentRepository};
 use crate::api::projects::{
     project_console, CreateEnvironment, DeleteEnvironment, DeleteProject, EnvironmentTab,
     ProjectConsole, RenameEnvironment, SaveProject,
-};
-use crate::api::environment_repository::{
-    RemoveEnvironmentRepository, SaveEnvironmentRepository,
 };
 use crate::components::{refresh_on_live, AppLayout};
 use crate::domain::project::EnvironmentCreated;

@@ -4,9 +4,7 @@
 //! JavaScript.
 
 use super::super::team::failure;
-use crate::api::environment_repository::{
-    RemoveEnvironmentRepository, SaveEnvironmentRepository,
-};
+use crate::api::environment_repository::{RemoveEnvironmentRepository, SaveEnvironmentRepository};
 use crate::domain::environment_repository::EnvironmentRepository;
 use crate::domain::service::GitCredentials;
 use leptos::prelude::*;

@@ -335,14 +335,12 @@ fn image_next_to_build_is_refused() {
 
 #[test]
 fn a_build_from_another_repository() {
-    let app = one(
-        "services:
+    let app = one("services:
   app:
     build: {context: web}
     x-berth:
       git: {repository: \"https://git.example.com/other.git\", branch: release}
-",
-    );
+");
     let b = app.build.unwrap();
     assert_eq!(
         b.repository,

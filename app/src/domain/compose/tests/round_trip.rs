@@ -222,7 +222,13 @@ fn the_preview_of_a_re_import() {
 fn a_build_from_another_repository_travels_in_x_berth() {
     let services = environment();
     // The environment builds from another repository (or has none): api-v2 names its own.
-    for repository in [None, Some(BuildRepository { repository: "https://git.example.com/x.git".into(), branch: "main".into() })] {
+    for repository in [
+        None,
+        Some(BuildRepository {
+            repository: "https://git.example.com/x.git".into(),
+            branch: "main".into(),
+        }),
+    ] {
         let yaml = export(&services, repository.as_ref());
         assert!(
             yaml.contains("      git:\n        repository: \"https://git.example.com/shop.git\"\n        branch: \"main\"\n"),
@@ -230,8 +236,21 @@ fn a_build_from_another_repository_travels_in_x_berth() {
         );
         let app = ok_with(&yaml, &secrets());
         let api = &app.services[1];
-        assert_eq!(api.build.as_ref().unwrap().repository.as_ref().unwrap().repository, "https://git.example.com/shop.git");
-        assert_eq!(as_stored(api, &services[1].spec), services[1].spec, "\n{yaml}");
+        assert_eq!(
+            api.build
+                .as_ref()
+                .unwrap()
+                .repository
+                .as_ref()
+                .unwrap()
+                .repository,
+            "https://git.example.com/shop.git"
+        );
+        assert_eq!(
+            as_stored(api, &services[1].spec),
+            services[1].spec,
+            "\n{yaml}"
+        );
     }
     // From the environment's own repository: a plain build, no x-berth.git.
     let yaml = export(&services, Some(&shop_repository()));
