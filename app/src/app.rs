@@ -29,6 +29,27 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// [`shell`] without the hydration scripts: the answer to a plain form post rendered in
+/// place (a compose preview), whose content came from the post, which the browser's code
+/// does not have (it would not hydrate to the same page). Its links and forms work as on
+/// any page without JavaScript.
+pub fn static_shell() -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();

@@ -11,7 +11,7 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-pub use app::{shell, App};
+pub use app::{shell, static_shell, App};
 
 /// Browser entry point: attaches the reactive system to the server-rendered HTML.
 #[cfg(feature = "hydrate")]

@@ -217,7 +217,13 @@ async fn refused_files_name_each_problem_and_create_nothing(pool: PgPool) {
             web("    depends_on: [cache]\n"),
             vec!["services.web.depends_on"],
         ),
-        (web("    build: .\n"), vec!["services.web.build"]),
+        // No repository in this environment to build from.
+        (
+            "services:\n  web:\n    build: .\n".to_owned(),
+            vec!["services.web.build"],
+        ),
+        // Compose would tag the built image `image`: refused (see the README).
+        (web("    build: .\n"), vec!["services.web.image"]),
         (
             // Two problems in one file: both named.
             web("    privileged: true\n    volumes: [\"/:/root\"]\n"),

@@ -13,21 +13,23 @@ pub struct ComposeAnswer {
     pub problems: Vec<ComposeProblem>,
 }
 
-#[server(name = ImportCompose, prefix = "/api", endpoint = "import_compose")]
-pub async fn import_compose(
-    environment: String,
-    yaml: String,
-    dry_run: bool,
-) -> Result<ComposeAnswer, ServerFnError> {
-    use super::team::guard;
-    use crate::commands::{compose as command, CommandError};
-    let (ctx, caller) = crate::api::context::caller()?;
-    let id = guard::id(&environment, "environment")?;
-    let done = if dry_run {
-        command::preview(ctx.deps(), &caller, id, &yaml).await
-    } else {
-        command::import(ctx.deps(), &caller, id, &yaml).await
-    };
+/// A compose form posted without JavaScript (`POST /environments/{id}/compose`), for the
+/// environment tab the server renders in answer: the file as sent, and what came of it
+/// (`Err`: a refusal that is not about the file, such as the caller's role).
+#[derive(Debug, Clone)]
+pub struct PostedCompose {
+    pub environment: uuid::Uuid,
+    pub yaml: String,
+    pub answer: Result<ComposeAnswer, String>,
+}
+
+/// A preview's or an import's outcome as the page shows it: the plan, or every problem of
+/// a refused file; any other refusal as it was.
+#[cfg(feature = "ssr")]
+pub fn answer(
+    done: Result<ComposePlan, crate::commands::CommandError>,
+) -> Result<ComposeAnswer, crate::commands::CommandError> {
+    use crate::commands::CommandError;
     match done {
         Ok(plan) => Ok(ComposeAnswer {
             plan: Some(plan),
@@ -43,6 +45,24 @@ pub async fn import_compose(
                 })
                 .collect(),
         }),
-        Err(e) => Err(guard::refused("environment", e)),
+        Err(e) => Err(e),
     }
+}
+
+#[server(name = ImportCompose, prefix = "/api", endpoint = "import_compose")]
+pub async fn import_compose(
+    environment: String,
+    yaml: String,
+    dry_run: bool,
+) -> Result<ComposeAnswer, ServerFnError> {
+    use super::team::guard;
+    use crate::commands::compose as command;
+    let (ctx, caller) = crate::api::context::caller()?;
+    let id = guard::id(&environment, "environment")?;
+    let done = if dry_run {
+        command::preview(ctx.deps(), &caller, id, &yaml).await
+    } else {
+        command::import(ctx.deps(), &caller, id, &yaml).await
+    };
+    answer(done).map_err(|e| guard::refused("environment", e))
 }

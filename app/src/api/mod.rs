@@ -7,6 +7,7 @@ pub mod backups;
 pub mod compose;
 #[cfg(feature = "ssr")]
 pub mod context;
+pub mod environment_repository;
 pub mod jobs;
 pub mod notifications;
 pub mod projects;

@@ -1,13 +1,18 @@
 //! Compose files into and out of an environment: a preview of what an import does, the
 //! import itself (services created or updated, each deployed as a service edit deploys
-//! it), and the export. The translation is [`crate::domain::compose`]; this is the adapter
-//! to the environment's stored services. Developers import; viewers export.
+//! it, all in one transaction), and the export. The translation is
+//! [`crate::domain::compose`]; this is the adapter to the environment's stored services
+//! and its git repository (which `build:` sections build from). Developers import;
+//! viewers export.
 
+use crate::commands::environment_repository::opened as repository;
 use crate::commands::{service, Caller, CommandError, Deps};
 use crate::domain::compose::{
-    self, ComposeApp, ComposePlan, ComposeProblem, DefinedService, ImportChange,
+    self, BuildRepository, ComposeApp, ComposePlan, ComposeProblem, ComposeService, DefinedService,
+    ImportChange,
 };
-use crate::domain::service::FieldError;
+use crate::domain::environment_repository::EnvironmentRepository;
+use crate::domain::service::{repo_origin, FieldError, ServiceSpec};
 use crate::domain::Permission;
 use crate::store::audit::{record, Target};
 use crate::store::projects as store;
@@ -32,14 +37,16 @@ pub async fn preview(
     Ok(plan)
 }
 
-/// Imports `yaml` into `environment`: each new service is created and deployed, each
-/// changed one updated (and rolled out as its change asks), the others left as they are
-/// (an import never deletes). The whole file is checked before anything is stored: a
-/// refused file changes nothing. Audited per service (`service.create`,
-/// `service.update`) and once as `environment.compose_import`.
+/// Imports `yaml` into `environment`: each new service is created and deployed (a
+/// `build:` one built from the environment's repository), each changed one updated (and
+/// rolled out as its change asks), the others left as they are (an import never deletes).
+/// All or nothing: the whole file is checked first, then every service and the audit
+/// entries (`service.create`, `service.update` per service, `environment.compose_import`)
+/// are stored in one transaction; a refusal at store time (a name or domain taken
+/// meanwhile) keeps none of them. Deployments and builds start when it commits.
 ///
 /// # Errors
-/// As [`preview`].
+/// As [`preview`]; and what storing a service can answer (`Taken`, `Conflict`).
 pub async fn import(
     deps: Deps<'_>,
     caller: &Caller,
@@ -48,21 +55,24 @@ pub async fn import(
 ) -> Result<ComposePlan, CommandError> {
     let actor = caller.may(Permission::ManageServices)?;
     let (app, existing, mut plan) = read(deps, caller, environment, yaml).await?;
+    let env = store::environment(deps.pool, actor.team_id, environment).await?;
+    let mut tx = deps.pool.begin().await?;
     for service in &app.services {
         let name = &service.spec.name;
-        match existing.iter().find(|(_, d)| &d.spec.name == name) {
+        tx = match existing.iter().find(|(_, d)| &d.spec.name == name) {
             None => {
-                service::create(deps, caller, Some(environment), service.spec.clone()).await?;
+                let spec = service.spec.clone();
+                let created = service::create_in(deps, tx, caller, Some(environment), spec).await;
+                created.map_err(|e| at_service(e, name))?.1
             }
             Some((id, old)) => {
                 let new = compose::as_stored(service, &old.spec);
-                service::update(deps, caller, *id, new).await?;
+                let updated = service::update_in(deps, tx, caller, *id, new).await;
+                updated.map_err(|e| at_service(e, name))?.1
             }
-        }
+        };
     }
-    let env = store::environment(deps.pool, actor.team_id, environment).await?;
     let names: Vec<&str> = app.services.iter().map(|s| s.spec.name.as_str()).collect();
-    let mut tx = deps.pool.begin().await?;
     record(
         &mut tx,
         &actor,
@@ -86,7 +96,14 @@ pub async fn export(
     caller.may(Permission::ReadServices)?;
     let services = defined(deps, caller.actor.team_id, environment).await?;
     let services: Vec<DefinedService> = services.into_iter().map(|(_, d)| d).collect();
-    Ok(compose::export(&services))
+    let repo =
+        crate::store::environment_repository::get(deps.pool, caller.actor.team_id, environment)
+            .await?
+            .map(|r| BuildRepository {
+                repository: r.repo,
+                branch: r.branch,
+            });
+    Ok(compose::export(&services, repo.as_ref()))
 }
 
 /// The environment's services (secrets open), by id.
@@ -133,14 +150,14 @@ async fn read(
             .collect();
     let mut app = compose::import(yaml, &shared).map_err(invalid)?;
     let mut problems = Vec::new();
+    let repo = repository(deps, caller.actor.team_id, environment).await?;
     for service in &mut app.services {
         let at = format!("services.{}", service.spec.name);
-        if service.build.is_some() {
-            problems.push(ComposeProblem::new(
-                format!("{at}.build"),
-                "An environment has no git repository to build from: build the image \
-                 elsewhere and name it in `image`.",
-            ));
+        let old = existing
+            .iter()
+            .find(|(_, d)| d.spec.name == service.spec.name);
+        if let Err(p) = build_source(service, repo.as_ref(), old.map(|(_, d)| &d.spec)) {
+            problems.push(ComposeProblem::new(format!("{at}.build"), p));
         }
         if !service.depends_on.is_empty() {
             app.notes.push(ComposeProblem::new(
@@ -162,6 +179,8 @@ async fn read(
     if !problems.is_empty() {
         return Err(invalid(problems));
     }
+    let specs: Vec<ServiceSpec> = app.services.iter().map(|s| s.spec.clone()).collect();
+    crate::commands::variables::check_services(deps, environment, &specs).await?;
     let stored: Vec<DefinedService> = existing.iter().map(|(_, d)| d.clone()).collect();
     let changes: Vec<ImportChange> = compose::diff(&stored, &app);
     let plan = ComposePlan {
@@ -171,6 +190,58 @@ async fn read(
         notes: app.notes.clone(),
     };
     Ok((app, existing, plan))
+}
+
+/// Sets the git source of a service with `build:`: the file's `x-berth.git` repository
+/// (with the stored service's credentials when it builds from the same host), else the
+/// environment's repository with its credentials; the file's context, Dockerfile
+/// (relative to the context, as in Compose) and arguments. Why not, for `…build`.
+fn build_source(
+    service: &mut ComposeService,
+    environment: Option<&EnvironmentRepository>,
+    stored: Option<&ServiceSpec>,
+) -> Result<(), String> {
+    let Some(b) = &service.build else {
+        return Ok(());
+    };
+    let git = match (&b.repository, environment) {
+        (Some(own), _) => {
+            let credentials = stored
+                .and_then(|s| s.git.as_ref())
+                .filter(|g| repo_origin(&g.repo) == repo_origin(&own.repository))
+                .and_then(|g| g.credentials.clone());
+            b.git_source(&own.repository, &own.branch, credentials)
+        }
+        (None, Some(repo)) => repo.git_source(&b.context, &b.dockerfile, &b.args),
+        (None, None) => {
+            return Err(
+                "This environment has no git repository to build from: set one \
+                        (the environment's Repository, or PUT \
+                        /api/v1/environments/{id}/repository), or build the image elsewhere \
+                        and name it in `image`."
+                    .to_owned(),
+            )
+        }
+    };
+    service.spec.image.clear();
+    service.spec.git = Some(git);
+    Ok(())
+}
+
+/// A refusal of storing service `name` (a field of its spec, a host port or domain taken
+/// meanwhile) at its place in the file: `services.<name>.<field>`.
+fn at_service(e: CommandError, name: &str) -> CommandError {
+    let fields = match e {
+        CommandError::Invalid(fields) => fields,
+        CommandError::Taken(taken) => vec![taken.field_error()],
+        other => return other,
+    };
+    CommandError::Invalid(
+        fields
+            .into_iter()
+            .map(|f| FieldError::new(format!("services.{name}.{}", f.field), f.message))
+            .collect(),
+    )
 }
 
 fn invalid(problems: Vec<ComposeProblem>) -> CommandError {

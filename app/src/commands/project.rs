@@ -61,10 +61,12 @@ pub async fn delete(deps: Deps<'_>, caller: &Caller, id: Uuid) -> Result<(), Com
 /// its variables (secrets opened with the source's key and sealed again for the copy),
 /// drops domains and host ports (answered in `dropped`), mounts the same volume names,
 /// which are new and empty under the new environment's prefix, and is deployed like a new
-/// service (a git service is built from its branch head). Audited `environment.create`
-/// and `service.create` per copy. All or nothing: the environment, its shared variables,
-/// every copy and every audit entry are written in one transaction, and the worker sees
-/// the copies' deployments once it commits.
+/// service (a git service is built from its branch head). The environment's git
+/// repository is copied too (its secret sealed again for the copy). Audited
+/// `environment.create`, `environment.repository` and `service.create` per copy. All or
+/// nothing: the environment, its shared variables and repository, every copy and every
+/// audit entry are written in one transaction, and the worker sees the copies'
+/// deployments once it commits.
 pub async fn create_environment(
     deps: Deps<'_>,
     caller: &Caller,
@@ -94,6 +96,7 @@ pub async fn create_environment(
         .await?;
     if let Some(from) = form.clone_from {
         copy_shared_variables(deps, &actor, &mut tx, from, id).await?;
+        crate::commands::environment_repository::copy(deps, &actor, &mut tx, from, id).await?;
     }
     let (mut services, mut dropped) = (Vec::new(), Vec::new());
     for (source_id, mut spec) in specs {

@@ -149,6 +149,50 @@ pub async fn check_service(
     refuse_new_problems(&before, &after, &Scope::Service(spec.name.clone()), "env")
 }
 
+/// Checks services going into `environment` together (a compose import: `specs` with
+/// secrets open, new or replacing the stored ones of their names) against the environment
+/// as it would be with all of them, so that they may refer to each other. A problem of one
+/// of them is a 422 on `services.<name>.environment.<KEY>`; one they bring to another
+/// service of the environment, on `services`.
+pub async fn check_services(
+    deps: Deps<'_>,
+    environment: Uuid,
+    specs: &[ServiceSpec],
+) -> Result<(), CommandError> {
+    let before = store::snapshot(deps.pool, deps.secrets, environment).await?;
+    let mut after = before.clone();
+    for spec in specs {
+        store::with_service(&mut after, spec);
+    }
+    let old: Vec<Problem> = check(&before);
+    let same = |a: &Problem, b: &Problem| a.variable == b.variable && a.kind == b.kind;
+    let errors: Vec<FieldError> = check(&after)
+        .into_iter()
+        .filter_map(|p| {
+            let mine = match &p.variable.scope {
+                Scope::Service(name) => specs.iter().find(|s| &s.name == name),
+                Scope::Shared => None,
+            };
+            match mine {
+                Some(spec) => {
+                    let key = spec.env.get(p.index).map_or("", |v| v.key.as_str());
+                    let at = format!("services.{}.environment.{key}", spec.name);
+                    Some(FieldError::new(at, p.kind.message()))
+                }
+                None if !old.iter().any(|o| same(o, &p)) => {
+                    Some(FieldError::new("services", p.to_string()))
+                }
+                None => None,
+            }
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(CommandError::Invalid(errors))
+    }
+}
+
 /// Refuses every problem of `after` that involves `scope` (the list being saved, named
 /// `list[i].value`), and every other problem `after` has that `before` had not (named on
 /// `list`, with the variable it breaks).

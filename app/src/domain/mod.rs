@@ -6,6 +6,7 @@ pub mod backup_destination;
 pub mod compose;
 pub mod dependencies;
 pub mod digraph;
+pub mod environment_repository;
 pub mod form_error;
 pub mod instance;
 pub mod jobs;

@@ -127,6 +127,9 @@ pub struct EnvironmentView {
     pub network: String,
     /// How many services it holds.
     pub services: i64,
+    /// The git repository its compose imports build from (credentials masked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<super::environment_repository::EnvironmentRepository>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 

@@ -10,6 +10,7 @@ pub mod builds;
 pub mod change;
 pub mod credential_binding;
 pub mod deployments;
+pub mod environment_repository;
 pub mod invitations;
 pub mod jobs;
 pub mod notifications;

@@ -5,6 +5,7 @@
 
 use super::audit::{record, Actor, Target};
 use super::StoreError;
+use crate::domain::environment_repository::EnvironmentRepository;
 use crate::domain::project::{
     environment_network, environment_volume_prefix, team_network, team_volume_prefix,
     EnvironmentView, Placement, ProjectForm, ProjectView, ServicePlace, DEFAULT_PROJECT,
@@ -34,6 +35,7 @@ struct EnvironmentRow {
     name: String,
     network: String,
     services: i64,
+    repository: Option<sqlx::types::Json<EnvironmentRepository>>,
     created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -45,12 +47,14 @@ impl From<EnvironmentRow> for EnvironmentView {
             name: r.name,
             network: r.network,
             services: r.services,
+            repository: r.repository.map(|r| r.0.masked()),
             created_at: r.created_at,
         }
     }
 }
 
-const ENVIRONMENT_COLUMNS: &str = "e.id, e.project_id, e.name, e.network, e.created_at,
+const ENVIRONMENT_COLUMNS: &str =
+    "e.id, e.project_id, e.name, e.network, e.created_at, e.repository,
     (SELECT count(*) FROM services s WHERE s.environment_id = e.id) AS services";
 
 /// The team's projects by name (`only`: just that one), each with its environments.

@@ -4,6 +4,7 @@ pub mod api_v1;
 mod auth_forms;
 mod body_deadline;
 mod client_ip;
+mod compose_form;
 mod csrf;
 pub(crate) mod db_gate;
 mod health;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/team", post(team_forms::switch))
         .route("/auth/teams", post(team_forms::create))
         .route("/auth/accept", post(team_forms::accept))
+        .route("/environments/{id}/compose", post(compose_form::post))
         .merge(api_v1::router())
         .merge(hooks::router())
         .route("/api/{*fn_name}", get(pages::server_fn).post(pages::server_fn))

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod compose_build;
 mod failing_build;
 mod fixtures;
 mod form_hooks;

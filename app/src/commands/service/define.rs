@@ -7,13 +7,11 @@ use crate::domain::service::{
     keep_stored_secrets, spec_change, wording, Change, EventKind, ServiceSpec,
 };
 use crate::domain::Permission;
-use crate::store::audit::Actor;
-use crate::store::change::{new_template, ServiceChange};
+use crate::store::change::{new_template, ServiceChange, Tx};
 use crate::store::spec_secrets::{open_env, seal_env};
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 /// Creates a service and its first deployment (a git service: its first build) in
@@ -24,18 +22,52 @@ pub async fn create(
     deps: Deps<'_>,
     caller: &Caller,
     environment: Option<Uuid>,
-    mut spec: ServiceSpec,
+    spec: ServiceSpec,
 ) -> Result<Uuid, CommandError> {
-    let actor = caller.may(Permission::ManageServices)?;
+    let tx = deps.pool.begin().await?;
+    let (id, tx) = define_new(deps, tx, caller, environment, spec, Origin::New).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`create`] inside the caller's transaction `tx`, handed back uncommitted (its first
+/// deployment or build starts when the caller commits). The service's references are
+/// left to the caller, which checks all the services it stores together
+/// (`variables::check_services`): inside one transaction each would miss the others.
+pub async fn create_in(
+    deps: Deps<'_>,
+    tx: Tx,
+    caller: &Caller,
+    environment: Option<Uuid>,
+    spec: ServiceSpec,
+) -> Result<(Uuid, Tx), CommandError> {
+    define_new(deps, tx, caller, environment, spec, Origin::Import).await
+}
+
+async fn define_new(
+    deps: Deps<'_>,
+    tx: Tx,
+    caller: &Caller,
+    environment: Option<Uuid>,
+    mut spec: ServiceSpec,
+    origin: Origin<'_>,
+) -> Result<(Uuid, Tx), CommandError> {
+    caller.may(Permission::ManageServices)?;
     spec.normalise();
     spec.validate().map_err(CommandError::Invalid)?;
     check_reachable(deps, &spec).await?;
-    check_service(deps, actor.team_id, environment, &spec).await?;
-    let tx = deps.pool.begin().await?;
-    let change = insert(deps, actor, tx, environment, spec, None).await?;
-    let id = change.id;
-    change.commit().await?;
-    Ok(id)
+    insert(deps, tx, caller, environment, spec, origin).await
+}
+
+/// Where a new service comes from: what its audit entry says, and whether its references
+/// are checked here.
+enum Origin<'a> {
+    /// A form or the API: checked here.
+    New,
+    /// A compose import: checked by the caller, for the whole file at once.
+    Import,
+    /// A clone's copy of `<environment>/<service>`: checked in its source environment.
+    Copy(&'a str),
 }
 
 /// A clone's copy of a service (`spec`: valid, secrets open) into `environment`, written
@@ -46,27 +78,43 @@ pub async fn create(
 pub async fn insert_copy(
     deps: Deps<'_>,
     caller: &Caller,
-    tx: Transaction<'static, Postgres>,
+    tx: Tx,
     environment: Uuid,
     spec: ServiceSpec,
     from: &str,
-) -> Result<Transaction<'static, Postgres>, CommandError> {
-    let actor = caller.may(Permission::ManageServices)?;
-    let change = insert(deps, actor, tx, Some(environment), spec, Some(from)).await?;
-    Ok(change.into_transaction())
+) -> Result<Tx, CommandError> {
+    let (_, tx) = insert(
+        deps,
+        tx,
+        caller,
+        Some(environment),
+        spec,
+        Origin::Copy(from),
+    )
+    .await?;
+    Ok(tx)
 }
 
-/// Writes a valid new service (`spec`: secrets open) in `tx` and queues its first
-/// deployment or build; `cloned_from` names the service it is a copy of (for its audit
-/// entry). The change, not committed.
+/// Stores a valid new service (`spec`: secrets open) in `tx` and queues its first
+/// deployment or build.
 async fn insert(
     deps: Deps<'_>,
-    actor: Actor,
-    tx: Transaction<'static, Postgres>,
+    tx: Tx,
+    caller: &Caller,
     environment: Option<Uuid>,
     spec: ServiceSpec,
-    cloned_from: Option<&str>,
-) -> Result<ServiceChange, CommandError> {
+    origin: Origin<'_>,
+) -> Result<(Uuid, Tx), CommandError> {
+    let actor = caller.may(Permission::ManageServices)?;
+    // A clone's copies were checked in their source environment (and go in one by one,
+    // so a copy may refer to one that is not in yet).
+    if matches!(origin, Origin::New) {
+        check_service(deps, actor.team_id, environment, &spec).await?;
+    }
+    let cloned_from = match origin {
+        Origin::Copy(from) => Some(from),
+        Origin::New | Origin::Import => None,
+    };
     let id = Uuid::new_v4();
     let mut sealed = spec;
     if sealed.git.is_some() {
@@ -88,7 +136,7 @@ async fn insert(
         summary["cloned_from"] = json!(from);
     }
     change.audit("service.create", summary).await?;
-    Ok(change)
+    Ok((id, change.release()))
 }
 
 /// Replaces a service's definition (typed fields normalised first, see
@@ -112,13 +160,41 @@ pub async fn update_if(
     deps: Deps<'_>,
     caller: &Caller,
     id: Uuid,
-    mut spec: ServiceSpec,
+    spec: ServiceSpec,
     current: impl FnOnce(DateTime<Utc>) -> bool,
 ) -> Result<Change, CommandError> {
+    let tx = deps.pool.begin().await?;
+    let (kind, tx) = redefine(deps, tx, caller, id, spec, current, Origin::New).await?;
+    tx.commit().await?;
+    Ok(kind)
+}
+
+/// [`update`] inside the caller's transaction `tx`, handed back uncommitted (a rollout or
+/// build starts when the caller commits). References are left to the caller, as for
+/// [`create_in`].
+pub async fn update_in(
+    deps: Deps<'_>,
+    tx: Tx,
+    caller: &Caller,
+    id: Uuid,
+    spec: ServiceSpec,
+) -> Result<(Change, Tx), CommandError> {
+    redefine(deps, tx, caller, id, spec, |_| true, Origin::Import).await
+}
+
+async fn redefine(
+    deps: Deps<'_>,
+    tx: Tx,
+    caller: &Caller,
+    id: Uuid,
+    mut spec: ServiceSpec,
+    current: impl FnOnce(DateTime<Utc>) -> bool,
+    origin: Origin<'_>,
+) -> Result<(Change, Tx), CommandError> {
     let actor = caller.may(Permission::ManageServices)?;
     spec.normalise();
     spec.validate().map_err(CommandError::Invalid)?;
-    let mut change = ServiceChange::lock(deps.pool, actor, id).await?;
+    let mut change = ServiceChange::lock_in(tx, actor, id).await?;
     if !current(change.updated_at) {
         return Err(CommandError::Stale);
     }
@@ -136,14 +212,16 @@ pub async fn update_if(
     if spec.name != stored.name {
         return Err(CommandError::field("name", "A service cannot be renamed."));
     }
-    let environment = crate::store::variables::environment_of(deps.pool, id).await?;
-    check_service(deps, change.actor.team_id, Some(environment), &spec).await?;
+    if matches!(origin, Origin::New) {
+        let environment = crate::store::variables::environment_of(deps.pool, id).await?;
+        check_service(deps, change.actor.team_id, Some(environment), &spec).await?;
+    }
     if adopt_stored_image(&mut spec, &stored) {
         return rebuild(deps, change, &stored, spec).await;
     }
     let kind = classify(&stored, &spec);
     if kind == Change::None {
-        return Ok(kind);
+        return Ok((kind, change.release()));
     }
     let summary = spec_change(&stored, &spec);
     let mut sealed = spec;
@@ -170,8 +248,7 @@ pub async fn update_if(
     };
     let message = wording::edited(&who, kind, &stored, &sealed);
     change.event(event, &message).await?;
-    change.commit().await?;
-    Ok(kind)
+    Ok((kind, change.release()))
 }
 
 /// A git repository Berth may fetch from: not an internal address (unless the instance
@@ -195,7 +272,7 @@ async fn rebuild(
     mut change: ServiceChange,
     stored: &ServiceSpec,
     mut spec: ServiceSpec,
-) -> Result<Change, CommandError> {
+) -> Result<(Change, Tx), CommandError> {
     let summary = spec_change(stored, &spec);
     seal_env(&mut spec, change.id, deps.secrets);
     change.store_spec(&spec).await?;
@@ -205,8 +282,7 @@ async fn rebuild(
     let git = spec.git.as_ref().expect("a git service");
     let message = wording::git_source_edited(&who, git);
     change.event(EventKind::Change, &message).await?;
-    change.commit().await?;
-    Ok(Change::Rollout)
+    Ok((Change::Rollout, change.release()))
 }
 
 /// Changes only the replica count (0–50): a deployment that replaces no container.

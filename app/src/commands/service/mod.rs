@@ -6,6 +6,6 @@ mod define;
 mod run;
 mod source;
 
-pub use define::{create, insert_copy, scale, update, update_if};
+pub use define::{create, create_in, insert_copy, scale, update, update_if, update_in};
 pub use run::{delete, redeploy, rollback, start, stop};
 pub use source::{deploy_now, push, rotate_webhook_secret};

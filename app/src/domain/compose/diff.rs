@@ -4,7 +4,9 @@
 //! running containers.
 
 use super::{ComposeApp, ComposeService, DefinedService, ImportChange};
-use crate::domain::service::{classify, keep_stored_order, spec_change, HealthProbe, ServiceSpec};
+use crate::domain::service::{
+    classify, keep_stored_order, repo_origin, spec_change, HealthProbe, ServiceSpec,
+};
 
 /// One entry per service of `imported` (in the file's order), then one per service of
 /// `existing` the file does not name. Give `existing` with secrets open, so that a secret
@@ -59,7 +61,17 @@ pub fn as_stored(service: &ComposeService, stored: &ServiceSpec) -> ServiceSpec 
         new.registry_auth = stored.registry_auth.clone();
     }
     if let (Some(build), Some(git)) = (&service.build, &stored.git) {
-        new.git = Some(build.git_source(&git.repo, &git.branch, git.credentials.clone()));
+        // The caller sets the source from the environment's repository; without it the
+        // stored one (or the file's x-berth.git), with the stored credentials for its host.
+        if new.git.is_none() {
+            let (repo, branch) = match &build.repository {
+                Some(r) => (r.repository.as_str(), r.branch.as_str()),
+                None => (git.repo.as_str(), git.branch.as_str()),
+            };
+            let same_host = repo_origin(repo) == repo_origin(&git.repo);
+            let credentials = git.credentials.clone().filter(|_| same_host);
+            new.git = Some(build.git_source(repo, branch, credentials));
+        }
         new.image = stored.image.clone();
         new.registry_auth = stored.registry_auth.clone();
     }

@@ -5,20 +5,23 @@
 
 use super::interpolate::escape;
 use super::units;
-use super::DefinedService;
-use crate::domain::service::{HealthProbe, PullPolicy, RestartPolicy, ServiceSpec};
+use super::{BuildRepository, DefinedService};
+use crate::domain::service::{GitSource, HealthProbe, PullPolicy, RestartPolicy, ServiceSpec};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
 /// The compose file of `services`. A secret variable's value is the placeholder
 /// `${<SERVICE>_<KEY>}` (`api` + `DB_PASSWORD` → `${API_DB_PASSWORD}`), listed in the
 /// header: define those as shared variables of the environment the file is imported into.
-pub fn export(services: &[DefinedService]) -> String {
+/// A git service that builds from `repository` (the environment's repository and branch)
+/// is a plain `build:`; one that builds from another repository or branch also names it
+/// under `x-berth.git` (`repository`, `branch`). Git credentials are never written.
+pub fn export(services: &[DefinedService], repository: Option<&BuildRepository>) -> String {
     let mut out = String::new();
     header(&mut out, services);
     out.push_str("services:\n");
     for s in services {
-        service(&mut out, s);
+        service(&mut out, s, repository);
     }
     let volumes: BTreeSet<&str> = services
         .iter()
@@ -68,8 +71,9 @@ fn header(out: &mut String, services: &[DefinedService]) {
     let creds = services.iter().any(|s| s.spec.registry_auth.is_some());
     if built {
         out.push_str(
-            "# A build names a folder of the environment's repository; the repository and\n\
-             # branch are the environment's own, not written here.\n",
+            "# A build names a folder of the environment's repository (the repository and\n\
+             # branch are the environment's own, not written here), or of the one its\n\
+             # x-berth.git names. Git credentials are not written.\n",
         );
     }
     if creds {
@@ -81,7 +85,16 @@ fn header(out: &mut String, services: &[DefinedService]) {
     );
 }
 
-fn service(out: &mut String, s: &DefinedService) {
+/// The repository a git service builds from when it is not `environment`'s.
+fn other_repository<'a>(
+    git: &'a GitSource,
+    environment: Option<&BuildRepository>,
+) -> Option<(&'a str, &'a str)> {
+    let same = environment.is_some_and(|r| r.repository == git.repo && r.branch == git.branch);
+    (!same).then_some((git.repo.as_str(), git.branch.as_str()))
+}
+
+fn service(out: &mut String, s: &DefinedService, repository: Option<&BuildRepository>) {
     let spec = &s.spec;
     let _ = writeln!(out, "  {}:", key(&spec.name));
     match &spec.git {
@@ -152,7 +165,11 @@ fn service(out: &mut String, s: &DefinedService) {
         };
         let _ = writeln!(out, "    pull_policy: {name}");
     }
-    berth_extension(out, spec);
+    let other = spec
+        .git
+        .as_ref()
+        .and_then(|g| other_repository(g, repository));
+    berth_extension(out, spec, other);
 }
 
 fn healthcheck(out: &mut String, spec: &ServiceSpec) {
@@ -194,7 +211,7 @@ fn deploy(out: &mut String, spec: &ServiceSpec) {
     }
 }
 
-fn berth_extension(out: &mut String, spec: &ServiceSpec) {
+fn berth_extension(out: &mut String, spec: &ServiceSpec, git: Option<(&str, &str)>) {
     let http_check = spec.health_check.as_ref().and_then(|h| match &h.probe {
         HealthProbe::Http { path, port } => Some((path, port, &h.host)),
         _ => None,
@@ -213,10 +230,19 @@ fn berth_extension(out: &mut String, spec: &ServiceSpec) {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    if spec.http.is_none() && http_check.is_none() && secrets.is_empty() && shared.is_empty() {
+    let nothing = spec.http.is_none() && http_check.is_none() && git.is_none();
+    if nothing && secrets.is_empty() && shared.is_empty() {
         return;
     }
     out.push_str("    x-berth:\n");
+    if let Some((repo, branch)) = git {
+        let _ = writeln!(
+            out,
+            "      git:\n        repository: {}\n        branch: {}",
+            q(repo),
+            q(branch)
+        );
+    }
     if let Some(r) = &spec.http {
         let _ = writeln!(
             out,

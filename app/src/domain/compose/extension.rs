@@ -5,6 +5,7 @@ use super::problems::{child, Problems};
 use super::refuse;
 use super::translate::Draft;
 use super::yaml::Node;
+use super::BuildRepository;
 use crate::domain::service::{HealthCheck, HealthProbe, HttpRoute};
 
 /// Berth's HTTP probe, from `x-berth.http_check`.
@@ -24,6 +25,7 @@ pub fn berth_extension(d: &mut Draft, value: &Node, at: &str, problems: &mut Pro
         match key.as_str() {
             "http" => d.spec.http = http_route(v, &path, problems),
             "http_check" => d.http_check = http_check(v, &path, problems),
+            "git" => d.build_repository = build_repository(v, &path, problems).map(|r| (r, path)),
             "secret_env" | "shared_volumes" => {
                 let names = problems.texts(v, &path).unwrap_or_default();
                 let named = names
@@ -37,6 +39,28 @@ pub fn berth_extension(d: &mut Draft, value: &Node, at: &str, problems: &mut Pro
                 }
             }
             k => problems.add(path, refuse::nested_key("x-berth", k)),
+        }
+    }
+}
+
+/// `x-berth.git: {repository, branch}`: a build from that repository, not the
+/// environment's (checked with the rules of a git service's source once read).
+fn build_repository(value: &Node, at: &str, problems: &mut Problems) -> Option<BuildRepository> {
+    let entries = problems.map(value, at)?;
+    let (mut repository, mut branch) = (None, None);
+    for (key, v) in entries {
+        let path = child(at, key);
+        match key.as_str() {
+            "repository" => repository = problems.text(v, &path),
+            "branch" => branch = problems.text(v, &path),
+            k => problems.add(path, refuse::nested_key("x-berth.git", k)),
+        }
+    }
+    match (repository, branch) {
+        (Some(repository), Some(branch)) => Some(BuildRepository { repository, branch }),
+        _ => {
+            problems.add(at, "Give the repository and the branch a build comes from.");
+            None
         }
     }
 }
@@ -86,6 +110,12 @@ fn http_check(value: &Node, at: &str, problems: &mut Problems) -> Option<HttpChe
 /// What needs several sections: the health check (`healthcheck` and Berth's HTTP probe),
 /// secret variables and shared volumes.
 pub fn finish(d: &mut Draft, problems: &mut Problems) {
+    if let Some((repository, at)) = d.build_repository.take() {
+        match d.build.as_mut() {
+            Some(b) => b.repository = Some(repository),
+            None => problems.add(at, "Says where a build comes from: give build too."),
+        }
+    }
     let health_at = child(&d.path, "healthcheck");
     match (d.health.take(), d.http_check.take()) {
         (Some((_, true)), Some(_)) => problems.add(

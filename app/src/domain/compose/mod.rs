@@ -31,8 +31,12 @@
 //! before parsing, aliases may add at most 10 000 values, nesting is at most 32 deep.
 //!
 //! A `build` section names a folder of the environment's git repository, with the file
-//! taken to be at the repository's root; the spec of such a service has no image and no
-//! git source: the caller sets `spec.git` from [`ComposeBuild::git_source`].
+//! taken to be at the repository's root — or, with `x-berth.git` (`repository`, `branch`),
+//! of that repository (export writes it for a git service that does not build from the
+//! environment's). The spec of such a service has no image and no git source: the caller
+//! sets `spec.git` from [`ComposeBuild::git_source`]. `image` next to `build` is refused:
+//! Compose would tag the built image with that name, and on an engine shared by every
+//! team a name of the file's choosing could replace an image other services run.
 
 #[cfg(feature = "ssr")]
 mod depends;
@@ -122,6 +126,18 @@ pub struct ComposeBuild {
     /// Relative to the context.
     pub dockerfile: String,
     pub args: Vec<BuildArg>,
+    /// `x-berth.git`: built from this repository and branch, not the environment's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<BuildRepository>,
+}
+
+/// Where a build comes from when it is not the environment's repository (`x-berth.git`).
+/// Credentials are never in a file: a private one gets them on the service after import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BuildRepository {
+    pub repository: String,
+    pub branch: String,
 }
 
 impl ComposeBuild {

@@ -102,6 +102,7 @@ pub fn build(d: &mut Draft, value: &Node, at: &str, problems: &mut Problems) {
         context: ".".to_owned(),
         dockerfile: "Dockerfile".to_owned(),
         args: Vec::new(),
+        repository: None,
     };
     match value {
         Node::Scalar(s) => b.context = s.clone(),

@@ -28,6 +28,8 @@ pub struct Draft<'a> {
     /// `healthcheck` and `x-berth.http_check` meet once both are read.
     pub health: Option<(HealthCheck, bool)>,
     pub http_check: Option<extension::HttpCheck>,
+    /// `x-berth.git`, with its path, until `build` is read too.
+    pub build_repository: Option<(super::BuildRepository, String)>,
     /// Names from `x-berth.secret_env` and `x-berth.shared_volumes`, with their paths.
     pub secret_env: Vec<(String, String)>,
     pub shared_volumes: Vec<(String, String)>,
@@ -56,6 +58,7 @@ pub fn service(
         origins: Origins::default(),
         health: None,
         http_check: None,
+        build_repository: None,
         secret_env: Vec::new(),
         shared_volumes: Vec::new(),
         declared_volumes,
@@ -95,12 +98,14 @@ pub fn service(
         }
     }
     if d.build.is_some() && image_given {
-        d.spec.image.clear();
-        notes.push(ComposeProblem::new(
+        // Compose would tag the built image with this name: on an engine every team shares,
+        // a name of the file's choosing could replace an image other services run.
+        problems.add(
             child(&path, "image"),
-            "With build, Compose tags the image it builds with this name; Berth names the \
-             images it builds itself, so the name is not used.",
-        ));
+            "Give build or image, not both: Berth tags the images it builds itself \
+             (berth/<team>/<service>:<commit>). Remove image to build from the repository, \
+             or remove build to run an image built elsewhere.",
+        );
     }
     if d.build.is_none() && !image_given {
         problems.add(
@@ -166,19 +171,21 @@ fn restart(spec: &mut ServiceSpec, value: &Node, at: &str, problems: &mut Proble
     };
 }
 
-/// The API's rules, on the spec as it will be stored (a build service checked with a
-/// stand-in repository: the environment gives the real one).
+/// The API's rules, on the spec as it will be stored (a build service checked with its
+/// `x-berth.git` repository, else a stand-in: the environment gives the real one).
 fn check_spec(d: &Draft, problems: &mut Problems) {
     let mut spec = d.spec.clone();
+    let own = d.build.as_ref().and_then(|b| b.repository.as_ref());
     if let Some(build) = &d.build {
-        spec.git = Some(build.git_source("https://example.com/repository.git", "main", None));
+        spec.git = Some(match own {
+            Some(r) => build.git_source(&r.repository, &r.branch, None),
+            None => build.git_source("https://example.com/repository.git", "main", None),
+        });
     }
     let Err(errors) = spec.validate() else { return };
     for FieldError { field, message } in errors {
-        if ["git.repo", "git.branch", "git.credentials"]
-            .iter()
-            .any(|f| field.starts_with(f))
-        {
+        let stand_in = ["git.repo", "git.branch"].contains(&field.as_str()) && own.is_none();
+        if stand_in || field.starts_with("git.credentials") {
             continue;
         }
         problems.add(compose_path(d, &field), message);
@@ -216,6 +223,8 @@ fn compose_path(d: &Draft, field: &str) -> String {
         "replicas" => p("deploy.replicas"),
         "cpu_millis" => p("deploy.resources.limits.cpus"),
         "memory_mb" => p("deploy.resources.limits.memory"),
+        "git.repo" => p("x-berth.git.repository"),
+        "git.branch" => p("x-berth.git.branch"),
         "git.context" => p("build.context"),
         "git.dockerfile" => p("build.dockerfile"),
         "git.build_args" => p("build.args"),

@@ -1,16 +1,35 @@
 //! An environment tab's "Import compose file": paste a file (or pick one: it is read in
 //! the browser into the text box), Preview shows what an import would create or change —
 //! or every problem by path — and Create applies it. Export downloads the environment as
-//! a compose file.
+//! a compose file. Without JavaScript the form posts to `/environments/{id}/compose`,
+//! which answers with this tab rendered on the server, the file kept and the outcome
+//! shown (see [`PostedCompose`]).
 
 use super::super::team::error_text;
-use crate::api::compose::{ComposeAnswer, ImportCompose};
+use crate::api::compose::{ComposeAnswer, ImportCompose, PostedCompose};
 use crate::domain::compose::ImportChange;
 use leptos::prelude::*;
 
 #[component]
 pub fn ComposeImport(environment: String, create: bool) -> impl IntoView {
+    // Only in the page the server renders in answer to a plain form post (never hydrated).
+    let posted =
+        use_context::<PostedCompose>().filter(|p| p.environment.to_string() == environment);
     let yaml = RwSignal::new(String::new());
+    // The posted file goes back into the box as its text (that page is never hydrated);
+    // otherwise the box is the signal's.
+    let textarea = match posted.as_ref().map(|p| p.yaml.clone()) {
+        Some(text) => view! {
+            <textarea id="compose-yaml" name="yaml" rows="12" spellcheck="false">{text}</textarea>
+        }
+        .into_any(),
+        None => view! {
+            <textarea id="compose-yaml" name="yaml" rows="12" spellcheck="false"
+                prop:value=move || yaml.get()
+                on:input=move |ev| yaml.set(event_target_value(&ev))></textarea>
+        }
+        .into_any(),
+    };
     let act = ServerAction::<ImportCompose>::new();
     let env = StoredValue::new(environment.clone());
     let send = move |dry_run: bool| {
@@ -21,27 +40,30 @@ pub fn ComposeImport(environment: String, create: bool) -> impl IntoView {
         });
     };
     let export = format!("/api/v1/environments/{environment}/compose");
+    let post_to = format!("/environments/{environment}/compose");
     view! {
         <section class="compose" id="compose">
             <h3>"Compose file"</h3>
             <a href=export download="docker-compose.yml" id="compose-export">"Export"</a>
             {create.then(|| view! {
-                <div class="form" id="compose-import">
-                    <label>"Import compose file"
-                        <textarea id="compose-yaml" rows="12" spellcheck="false"
-                            prop:value=move || yaml.get()
-                            on:input=move |ev| yaml.set(event_target_value(&ev))></textarea>
-                    </label>
+                <form method="post" action=post_to class="form" id="compose-import">
+                    <label>"Import compose file" {textarea}</label>
                     <label>"or upload one "
                         <input type="file" id="compose-file" accept=".yml,.yaml,text/yaml"
                             on:change=move |ev| read_file(ev, yaml) />
                     </label>
                     <div class="inline">
-                        <button type="button" class="ghost" id="compose-preview" on:click=move |_| send(true)>"Preview"</button>
-                        <button type="button" id="compose-create" on:click=move |_| send(false)>"Create"</button>
+                        <button type="submit" name="intent" value="preview" class="ghost" id="compose-preview"
+                            on:click=move |ev| { ev.prevent_default(); send(true) }>"Preview"</button>
+                        <button type="submit" name="intent" value="import" id="compose-create"
+                            on:click=move |ev| { ev.prevent_default(); send(false) }>"Create"</button>
                     </div>
-                </div>
+                </form>
             }.into_any())}
+            {posted.map(|p| match p.answer {
+                Ok(a) => view! { <ComposeResult a=a /> }.into_any(),
+                Err(e) => view! { <p class="banner error">{e}</p> }.into_any(),
+            })}
             {move || act.value().get().map(|answer| match answer {
                 Ok(a) => view! { <ComposeResult a=a /> }.into_any(),
                 Err(e) => view! { <p class="banner error">{error_text(&e)}</p> }.into_any(),

@@ -4,6 +4,7 @@
 
 use super::super::services::ServiceTable;
 use super::super::team::{error_text, failure};
+use crate::api::environment_repository::{RemoveEnvironmentRepository, SaveEnvironmentRepository};
 use crate::api::projects::{
     project_console, CreateEnvironment, DeleteEnvironment, DeleteProject, EnvironmentTab,
     ProjectConsole, RenameEnvironment, SaveProject,
@@ -23,6 +24,8 @@ struct Actions {
     create_env: ServerAction<CreateEnvironment>,
     rename_env: ServerAction<RenameEnvironment>,
     delete_env: ServerAction<DeleteEnvironment>,
+    save_repo: ServerAction<SaveEnvironmentRepository>,
+    remove_repo: ServerAction<RemoveEnvironmentRepository>,
 }
 
 #[component]
@@ -37,6 +40,8 @@ pub fn ProjectPage() -> impl IntoView {
         create_env: ServerAction::new(),
         rename_env: ServerAction::new(),
         delete_env: ServerAction::new(),
+        save_repo: ServerAction::new(),
+        remove_repo: ServerAction::new(),
     };
     let finished = move || {
         (
@@ -45,6 +50,7 @@ pub fn ProjectPage() -> impl IntoView {
             acts.create_env.version().get(),
             acts.rename_env.version().get(),
             acts.delete_env.version().get(),
+            acts.save_repo.version().get() + acts.remove_repo.version().get(),
         )
     };
     let console = Resource::new(finished, |(id, ..)| project_console(id));
@@ -199,6 +205,7 @@ fn Environment(t: EnvironmentTab, manage: bool, create: bool, acts: Actions) -> 
     let id = e.id.to_string();
     let (rename_id, delete_id) = (id.clone(), id.clone());
     let (vars_project, vars_env) = (e.project_id.to_string(), id.clone());
+    let (repo_project, repo_env) = (e.project_id.to_string(), id.clone());
     let (key, current_name) = (e.name.clone(), e.name.clone());
     view! {
         <section class="card environment" id="environment" data-environment=key>
@@ -215,6 +222,8 @@ fn Environment(t: EnvironmentTab, manage: bool, create: bool, acts: Actions) -> 
                 view! { <ServiceTable services=t.services /> }.into_any()
             }}
             <super::variables::SharedVariables project=vars_project environment=vars_env />
+            <super::repository::RepositoryForm project=repo_project environment=repo_env
+                repository=e.repository.clone() can_edit=create save=acts.save_repo remove=acts.remove_repo />
             <super::compose::ComposeImport environment=id.clone() create=create />
             {manage.then(|| view! {
                 <div class="inline-form">

@@ -59,6 +59,9 @@ pub struct EarlierDeployment {
     pub image_digest: Option<String>,
 }
 
+/// A transaction a change is made in.
+pub type Tx = Transaction<'static, Postgres>;
+
 /// One change to one service, in one transaction, its row locked (`FOR UPDATE`) from the
 /// start. Dropped without [`ServiceChange::commit`], nothing of it is kept.
 pub struct ServiceChange {
@@ -89,7 +92,23 @@ impl ServiceChange {
         actor: Actor,
         id: Uuid,
     ) -> Result<(Self, bool), StoreError> {
-        let mut tx = pool.begin().await?;
+        Self::lock_even_deleting_in(pool.begin().await?, actor, id).await
+    }
+
+    /// [`ServiceChange::lock`] inside the caller's transaction `tx` (see
+    /// [`ServiceChange::release`]).
+    pub async fn lock_in(tx: Tx, actor: Actor, id: Uuid) -> Result<Self, StoreError> {
+        match Self::lock_even_deleting_in(tx, actor, id).await? {
+            (_, true) => Err(StoreError::Deleting),
+            (change, false) => Ok(change),
+        }
+    }
+
+    async fn lock_even_deleting_in(
+        mut tx: Tx,
+        actor: Actor,
+        id: Uuid,
+    ) -> Result<(Self, bool), StoreError> {
         let row = sqlx::query(
             "SELECT s.spec, s.deleting, s.updated_at,
                     (SELECT template FROM deployments d WHERE d.service_id = s.id
@@ -118,9 +137,9 @@ impl ServiceChange {
     /// [`StoreError::NotFound`]; `None`: the team's default project's `production`, made
     /// when missing); a name the environment already uses is [`Taken::Name`].
     /// The change is made in `tx`, the caller's open transaction (a clone puts all its
-    /// copies in one: [`ServiceChange::into_transaction`] hands it back).
+    /// copies in one: [`ServiceChange::release`] hands it back).
     pub async fn insert(
-        mut tx: Transaction<'static, Postgres>,
+        mut tx: Tx,
         actor: Actor,
         id: Uuid,
         environment: Option<Uuid>,
@@ -328,13 +347,15 @@ impl ServiceChange {
         Ok(())
     }
 
-    /// The change's transaction, not committed: the caller's next steps go into it.
-    pub fn into_transaction(self) -> Transaction<'static, Postgres> {
-        self.tx
-    }
-
     pub async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
         Ok(())
+    }
+
+    /// The change's transaction, uncommitted, for the caller to add more changes to (a
+    /// compose import stores all its services in one) and commit: nothing of it is kept
+    /// before, and the worker and builder are woken (`NOTIFY`) only when it commits.
+    pub fn release(self) -> Tx {
+        self.tx
     }
 }

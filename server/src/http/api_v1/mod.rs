@@ -8,6 +8,7 @@ mod backup_destination;
 mod backups;
 mod boundary;
 mod deployments;
+mod environment_repository;
 mod error;
 mod instance;
 mod jobs;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(instance::router())
         .merge(notifications::router())
         .merge(projects::router())
+        .merge(environment_repository::router())
         .merge(openapi::router())
         .route("/api/v1/{*rest}", any(boundary::no_such_endpoint))
         .layer(from_fn(boundary::refuse_control_characters))

@@ -328,8 +328,38 @@ fn version_name_and_extensions_are_accepted_and_noted() {
 }
 
 #[test]
-fn image_next_to_build_is_noted_not_used() {
-    let app = ok("services:\n  app:\n    build: .\n    image: me/app:latest\n");
-    assert_eq!(app.services[0].spec.image, "");
-    assert!(app.notes.iter().any(|n| n.path == "services.app.image"));
+fn image_next_to_build_is_refused() {
+    let problems = refused("services:\n  app:\n    build: .\n    image: me/app:latest\n");
+    has(&problems, "services.app.image", "not both");
+}
+
+#[test]
+fn a_build_from_another_repository() {
+    let app = one("services:
+  app:
+    build: {context: web}
+    x-berth:
+      git: {repository: \"https://git.example.com/other.git\", branch: release}
+");
+    let b = app.build.unwrap();
+    assert_eq!(
+        b.repository,
+        Some(BuildRepository {
+            repository: "https://git.example.com/other.git".into(),
+            branch: "release".into()
+        })
+    );
+    let problems = refused(
+        "services:
+  app:
+    build: .
+    x-berth: {git: {repository: \"ext::sh\", branch: \"-x\"}}
+  web:
+    image: nginx:1
+    x-berth: {git: {repository: \"https://git.example.com/a.git\", branch: main}}
+",
+    );
+    has(&problems, "services.app.x-berth.git.repository", "helper");
+    has(&problems, "services.app.x-berth.git.branch", "'-'");
+    has(&problems, "services.web.x-berth.git", "give build too");
 }

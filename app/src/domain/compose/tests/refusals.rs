@@ -94,10 +94,11 @@ volumes:
         ("services.web.depends_on.db.restart", "depends_on"),
         ("services.web.ports[0].host_ip", "a port"),
         ("volumes.data.driver", "creates named volumes itself"),
+        ("services.web.image", "not both"),
     ] {
         has(&problems, path, words);
     }
-    assert_eq!(problems.len(), 10, "{problems:#?}");
+    assert_eq!(problems.len(), 11, "{problems:#?}");
 }
 
 #[test]

@@ -81,6 +81,14 @@ fn environment() -> Vec<DefinedService> {
     ]
 }
 
+/// The environment's repository, which `api-v2` builds from.
+fn shop_repository() -> BuildRepository {
+    BuildRepository {
+        repository: "https://git.example.com/shop.git".into(),
+        branch: "main".into(),
+    }
+}
+
 /// The shared variables an import of the export needs: one per secret.
 fn secrets() -> BTreeMap<String, String> {
     vars(&[
@@ -93,7 +101,7 @@ fn secrets() -> BTreeMap<String, String> {
 #[test]
 fn export_then_import_gives_the_same_definitions() {
     let services = environment();
-    let yaml = export(&services);
+    let yaml = export(&services, Some(&shop_repository()));
     let app = ok_with(&yaml, &secrets());
     assert_eq!(app.services.len(), 3);
     assert_eq!(app.volumes, ["assets", "pgdata", "uploads"]);
@@ -117,7 +125,7 @@ fn export_then_import_gives_the_same_definitions() {
 
 #[test]
 fn export_never_writes_a_secret_and_says_how_to_give_them() {
-    let yaml = export(&environment());
+    let yaml = export(&environment(), Some(&shop_repository()));
     for secret in ["s3cr3t", "p@ss", "hunter2"] {
         assert!(!yaml.contains(secret), "{secret} in\n{yaml}");
     }
@@ -141,7 +149,7 @@ fn a_plain_export_reads_as_plain_compose() {
         ),
         depends_on: vec![],
     };
-    let yaml = export(&[s]);
+    let yaml = export(&[s], None);
     assert!(!yaml.contains("x-berth:"), "{yaml}");
     assert!(
         yaml.contains("  cache:\n    image: \"redis:7\"\n    ports:\n      - \"6379\"\n"),
@@ -154,7 +162,7 @@ fn a_plain_export_reads_as_plain_compose() {
 #[test]
 fn the_preview_of_a_re_import() {
     let existing = environment();
-    let mut yaml = export(&existing);
+    let mut yaml = export(&existing, Some(&shop_repository()));
     yaml = yaml.replace("\"postgres:16@sha256:", "\"postgres:17@sha256:");
     yaml = yaml.replace("      replicas: 3\n", "      replicas: 5\n");
     yaml = yaml.replace(
@@ -208,4 +216,43 @@ fn the_preview_of_a_re_import() {
     assert!(
         matches!(&changes[0], ImportChange::Update { fields, .. } if fields.contains(&"depends_on".to_owned()))
     );
+}
+
+#[test]
+fn a_build_from_another_repository_travels_in_x_berth() {
+    let services = environment();
+    // The environment builds from another repository (or has none): api-v2 names its own.
+    for repository in [
+        None,
+        Some(BuildRepository {
+            repository: "https://git.example.com/x.git".into(),
+            branch: "main".into(),
+        }),
+    ] {
+        let yaml = export(&services, repository.as_ref());
+        assert!(
+            yaml.contains("      git:\n        repository: \"https://git.example.com/shop.git\"\n        branch: \"main\"\n"),
+            "{yaml}"
+        );
+        let app = ok_with(&yaml, &secrets());
+        let api = &app.services[1];
+        assert_eq!(
+            api.build
+                .as_ref()
+                .unwrap()
+                .repository
+                .as_ref()
+                .unwrap()
+                .repository,
+            "https://git.example.com/shop.git"
+        );
+        assert_eq!(
+            as_stored(api, &services[1].spec),
+            services[1].spec,
+            "\n{yaml}"
+        );
+    }
+    // From the environment's own repository: a plain build, no x-berth.git.
+    let yaml = export(&services, Some(&shop_repository()));
+    assert!(!yaml.contains("      git:\n"), "{yaml}");
 }
