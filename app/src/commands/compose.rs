@@ -48,7 +48,10 @@ pub async fn import(
 ) -> Result<ComposePlan, CommandError> {
     let actor = caller.may(Permission::ManageServices)?;
     let (app, existing, mut plan) = read(deps, caller, environment, yaml).await?;
-    for service in &app.services {
+    // Dependencies first: a service is checked against the environment as it is, so what
+    // it depends on must be there already; the worker then starts them in this order.
+    let order = dependency_order(&app);
+    for service in order {
         let name = &service.spec.name;
         match existing.iter().find(|(_, d)| &d.spec.name == name) {
             None => {
@@ -100,13 +103,7 @@ async fn defined(
     let mut out = Vec::new();
     for (id, mut spec) in store::environment_specs(deps.pool, team, environment).await? {
         open_env(&mut spec, id, deps.secrets).map_err(|e| StoreError::Secret(e.to_string()))?;
-        out.push((
-            id,
-            DefinedService {
-                spec,
-                depends_on: Vec::new(),
-            },
-        ));
+        out.push((id, DefinedService { spec }));
     }
     Ok(out)
 }
@@ -142,14 +139,6 @@ async fn read(
                  elsewhere and name it in `image`.",
             ));
         }
-        if !service.depends_on.is_empty() {
-            app.notes.push(ComposeProblem::new(
-                format!("{at}.depends_on"),
-                "Not kept: the environment's services are deployed together, in no \
-                 particular order.",
-            ));
-            service.depends_on.clear();
-        }
         service.spec.normalise();
         if let Err(errors) = service.spec.validate() {
             problems.extend(
@@ -171,6 +160,23 @@ async fn read(
         notes: app.notes.clone(),
     };
     Ok((app, existing, plan))
+}
+
+/// The file's services, dependencies before their dependents (the file's order when the
+/// file has no order, which `read` refused already).
+fn dependency_order(app: &ComposeApp) -> Vec<&compose::ComposeService> {
+    let graph = app
+        .services
+        .iter()
+        .map(|s| (s.spec.name.as_str(), s.spec.depends_on.as_slice()));
+    match crate::domain::dependencies::waves(graph) {
+        Ok(waves) => waves
+            .into_iter()
+            .flatten()
+            .filter_map(|name| app.services.iter().find(|s| s.spec.name == name))
+            .collect(),
+        Err(_) => app.services.iter().collect(),
+    }
 }
 
 fn invalid(problems: Vec<ComposeProblem>) -> CommandError {

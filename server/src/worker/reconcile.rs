@@ -4,6 +4,7 @@
 //! it converged. A service being deleted is finalised instead ([`delete`](super::delete)).
 
 use super::context::{Goal, Next, ReconcileError, Worker};
+use super::gate::Gated;
 use super::plan::rollout::{decide, RolloutFacts, Source};
 use super::plan::{plan, Plan};
 use super::rollout::{AfterSteps, OpenRollout};
@@ -78,7 +79,11 @@ impl Worker {
         if svc.deleting {
             return self.finalize_delete(&svc, &observed).await;
         }
-        let rollout = self.read_rollout(&svc).await?;
+        let (rollout, waiting) = match self.dependency_gate(&svc, self.read_rollout(&svc).await?).await? {
+            Gated::Open(rollout) => (rollout, false),
+            Gated::Waiting => (None, true),
+            Gated::Failed => return Ok(Next::After(Duration::ZERO)),
+        };
 
         // Plan: the rollout's steps and where the containers come from, then (with the
         // containers' readiness) the container actions.
@@ -151,7 +156,7 @@ impl Worker {
                 Ok(Next::Idle)
             }
             Some(g) if g.rolling => Ok(Next::After(ROLLOUT_POLL)),
-            _ if acted => Ok(Next::After(Duration::from_secs(1))),
+            _ if acted || waiting => Ok(Next::After(Duration::from_secs(1))),
             _ => Ok(Next::Idle),
         }
     }

@@ -1,5 +1,6 @@
 //! Creating a service and changing its definition.
 
+use crate::commands::dependencies;
 use crate::commands::variables::check_service;
 use crate::commands::{Caller, CommandError, Deps};
 use crate::domain::service::{
@@ -57,6 +58,7 @@ async fn insert(
     // so a copy may refer to one that is not in yet).
     if cloned_from.is_none() {
         check_service(deps, actor.team_id, environment, &spec).await?;
+        dependencies::check_service(deps, actor.team_id, environment, &spec).await?;
     }
     let id = Uuid::new_v4();
     let mut sealed = spec;
@@ -130,6 +132,7 @@ pub async fn update_if(
     }
     let environment = crate::store::variables::environment_of(deps.pool, id).await?;
     check_service(deps, change.actor.team_id, Some(environment), &spec).await?;
+    dependencies::check_service(deps, change.actor.team_id, Some(environment), &spec).await?;
     if adopt_stored_image(&mut spec, &stored) {
         return rebuild(deps, change, &stored, spec).await;
     }

@@ -22,13 +22,10 @@ pub fn diff(existing: &[DefinedService], imported: &ComposeApp) -> Vec<ImportCha
             .as_object()
             .map(|o| o.keys().cloned().collect())
             .unwrap_or_default();
-        if old.depends_on != service.depends_on {
-            fields.push("depends_on".to_owned());
-        }
         if fields.is_empty() {
             out.push(ImportChange::Unchanged { service: name });
         } else {
-            // Only `depends_on` differing is `none`: no container is touched.
+            // Only `depends_on` differing replaces no container (`reroute`).
             out.push(ImportChange::Update {
                 service: name,
                 fields,

@@ -216,6 +216,7 @@ fn Environment(t: EnvironmentTab, manage: bool, create: bool, acts: Actions) -> 
             }}
             <super::variables::SharedVariables project=vars_project environment=vars_env />
             <super::compose::ComposeImport environment=id.clone() create=create />
+            {create.then(|| view! { <super::redeploy::RedeployEnvironmentButton project=e.project_id.to_string() environment=id.clone() /> })}
             {manage.then(|| view! {
                 <div class="inline-form">
                     <ActionForm action=acts.rename_env attr:class="inline">

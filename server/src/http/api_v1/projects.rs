@@ -55,6 +55,10 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(redeploy_outdated),
         )
         .route(
+            "/api/v1/environments/{id}/redeploy",
+            axum::routing::post(redeploy_environment),
+        )
+        .route(
             "/api/v1/environments/{id}/compose",
             get(export_compose)
                 .post(import_compose)
@@ -218,6 +222,18 @@ async fn redeploy_outdated(
     let id = parse_id(&id)?;
     let done = variables::redeploy_outdated(s.deps(), &caller, id).await?;
     Ok(Json(done).into_response())
+}
+
+async fn redeploy_environment(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let caller = m.caller();
+    caller.may(Permission::ManageServices)?;
+    let id = parse_id(&id)?;
+    let done = app::commands::dependencies::redeploy_environment(s.deps(), &caller, id).await?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(done)).into_response())
 }
 
 /// `POST /environments/{id}/compose?dry_run=true|false` (false when absent).

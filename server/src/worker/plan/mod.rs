@@ -4,6 +4,7 @@
 //! a unit test.
 
 pub mod crash;
+pub mod depends;
 pub mod deadline;
 pub mod rollout;
 

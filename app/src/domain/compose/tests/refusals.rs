@@ -21,12 +21,6 @@ fn unsafe_keys_are_refused_by_name() {
         ("extends: {service: base}", "extends", "in full"),
         ("secrets: [token]", "secrets", "secret variable"),
         ("configs: [conf]", "configs", "shared variable"),
-        (
-            "entrypoint: [\"/init\"]",
-            "entrypoint",
-            "keeps the image's entrypoint",
-        ),
-        ("labels: {a: b}", "labels", "own container labels"),
         ("user: root", "user", "does not support"),
         ("imagee: typo", "imagee", "Not a Compose service key"),
     ];

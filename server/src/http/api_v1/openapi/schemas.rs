@@ -76,6 +76,7 @@ use utoipa::OpenApi;
     EnvironmentCreated,
     app::commands::variables::SharedVariables,
     app::commands::variables::RedeployedOutdated,
+    app::commands::dependencies::RedeployedEnvironment,
     ComposeFile,
     ComposePlan,
 )))]
