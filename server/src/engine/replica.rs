@@ -251,8 +251,9 @@ mod tests {
         let labels = body.labels.unwrap();
         assert_eq!(labels["com.example.team"], "payments");
         assert_eq!(labels[LABEL_SERVICE], service_id.to_string());
-        spec.entrypoint.clear();
-        let r = ReplicaTemplate { spec: &spec, ..r };
+        let mut plain = spec.clone();
+        plain.entrypoint.clear();
+        let r = ReplicaTemplate { spec: &plain, ..r };
         assert_eq!(container_body(&r, "n", "i").entrypoint, None);
     }
 }

@@ -66,7 +66,13 @@ impl Worker {
         );
         match decision {
             Gate::Go => {
-                if self.waiting_told.lock().expect("not poisoned").remove(&row.id).is_some() {
+                let waited = self
+                    .waiting_told
+                    .lock()
+                    .expect("not poisoned")
+                    .remove(&row.id)
+                    .is_some();
+                if waited {
                     self.log(row.id, None, "Dependencies are up; starting.").await;
                 }
                 Ok(Gated::Open(rollout))

@@ -2,24 +2,17 @@
 //! reads them. The keys' rules (no `berth.*`, no Docker-reserved ones) are the spec's,
 //! checked with the rest of it and reported at the label's path.
 
-use super::problems::{child, Problems};
+use super::problems::{child, kind, Problems};
 use super::translate::Draft;
 use super::yaml::Node;
 
 pub fn read(d: &mut Draft, value: &Node, at: &str, problems: &mut Problems) {
-    let mut add = |d: &mut Draft, key: String, value: String, path: String, problems: &mut Problems| {
-        if d.spec.labels.contains_key(&key) {
-            return problems.add(path, format!("{key} is set twice."));
-        }
-        d.origins.labels.push((key.clone(), path));
-        d.spec.labels.insert(key, value);
-    };
     match value {
         Node::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
                 let path = format!("{at}[{i}]");
                 if let Some(text) = problems.text(item, &path) {
-                    let (key, value) = text.split_once('=').unwrap_or((&text, ""));
+                    let (key, value) = text.split_once('=').unwrap_or((text.as_str(), ""));
                     add(d, key.to_owned(), value.to_owned(), path, problems);
                 }
             }
@@ -41,8 +34,16 @@ pub fn read(d: &mut Draft, value: &Node, at: &str, problems: &mut Problems) {
             at,
             format!(
                 "A list of key=value or a mapping is expected, not {}.",
-                super::problems::kind(other)
+                kind(other)
             ),
         ),
     }
+}
+
+fn add(d: &mut Draft, key: String, value: String, path: String, problems: &mut Problems) {
+    if d.spec.labels.contains_key(&key) {
+        return problems.add(path, format!("{key} is set twice."));
+    }
+    d.origins.labels.push((key.clone(), path));
+    d.spec.labels.insert(key, value);
 }

@@ -74,8 +74,8 @@ pub struct ServiceSpec {
     pub entrypoint: Vec<String>,
     /// Container labels of the user's own (`com.example.team: payments`). Keys under
     /// `berth.` (Berth's) and Docker's reserved namespaces (`com.docker.`, `io.docker.`,
-    /// `org.dockerproject.`) are refused; Berth's labels are set on top of these.
-    #[cfg_attr(feature = "ssr", schema(max_properties = 50))]
+    /// `org.dockerproject.`) are refused; Berth's labels are set on top of these. At most
+    /// 50; a key has 1–128 letters, digits, `.`, `-`, `_` or `/`; a value at most 1 KiB.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
     /// Services of the same environment that must be up before this one's deployments
