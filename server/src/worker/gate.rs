@@ -1,19 +1,19 @@
 //! The dependency gate applied: a pending deployment with `depends_on` is held back (not
-//! held, not pulled, no container created) until [`plan::depends::gate`] says go, and
-//! fails with the reason when waiting cannot help. Re-decided every pass from Postgres.
+//! held, its env not resolved, its image not pulled, no container created) until
+//! [`plan::depends::gate`](super::plan::depends::gate) says go, and fails with the reason
+//! when waiting cannot help. Re-decided every pass from Postgres.
 
 use super::context::{ReconcileError, Worker};
 use super::plan::depends::{gate, waiting_line, Gate, Upstream};
-use super::plan::rollout::RolloutFacts;
-use super::rollout::OpenRollout;
 use app::domain::service::{DeploymentState, EventKind};
 use app::store::{dependencies as store, worker::DesiredService};
 use chrono::Utc;
 
-/// What the gate left of the open rollout.
+/// What the gate decided for the service's open rollout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Gated {
-    /// The rollout goes on as read (none, not pending, no dependencies, or all are up).
-    Open(Option<(OpenRollout, RolloutFacts)>),
+    /// The rollout (if any) goes on: none is pending, it has no dependencies, or all are up.
+    Open,
     /// It waits: plan as if there were none, and look again soon.
     Waiting,
     /// It failed (recorded): look again at once.
@@ -21,20 +21,14 @@ pub(super) enum Gated {
 }
 
 impl Worker {
-    /// The gate for `rollout` of `svc`.
+    /// The gate for the open rollout of `svc`.
     pub(super) async fn dependency_gate(
         &self,
         svc: &DesiredService,
-        rollout: Option<(OpenRollout, RolloutFacts)>,
     ) -> Result<Gated, ReconcileError> {
-        let row = match &rollout {
-            Some((open, _))
-                if open.row.state == DeploymentState::Pending
-                    && !open.row.spec.depends_on.is_empty() =>
-            {
-                open.row.clone()
-            }
-            _ => return Ok(Gated::Open(rollout)),
+        let row = match &svc.rollout {
+            Some(row) if row.state == DeploymentState::Pending && !row.spec.depends_on.is_empty() => row,
+            _ => return Ok(Gated::Open),
         };
         let names: Vec<String> = row
             .spec
@@ -75,7 +69,7 @@ impl Worker {
                 if waited {
                     self.log(row.id, None, "Dependencies are up; starting.").await;
                 }
-                Ok(Gated::Open(rollout))
+                Ok(Gated::Open)
             }
             Gate::Wait(waiting) => {
                 let line = waiting_line(&waiting);
@@ -94,7 +88,7 @@ impl Worker {
             }
             Gate::Fail(why) => {
                 self.waiting_told.lock().expect("not poisoned").remove(&row.id);
-                self.fail_rollout(svc, &row, &why).await?;
+                self.fail_rollout(svc, row, &why).await?;
                 Ok(Gated::Failed)
             }
         }

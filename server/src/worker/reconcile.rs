@@ -79,10 +79,17 @@ impl Worker {
         if svc.deleting {
             return self.finalize_delete(&svc, &observed).await;
         }
-        let (rollout, waiting) = match self.dependency_gate(&svc, self.read_rollout(&svc).await?).await? {
-            Gated::Open(rollout) => (rollout, false),
-            Gated::Waiting => (None, true),
+        // A deployment waiting for its dependencies is not read (its env is resolved when
+        // its rollout begins, after the wait): the live version runs meanwhile.
+        let waiting = match self.dependency_gate(&svc).await? {
+            Gated::Open => false,
+            Gated::Waiting => true,
             Gated::Failed => return Ok(Next::After(Duration::ZERO)),
+        };
+        let rollout = if waiting {
+            None
+        } else {
+            self.read_rollout(&svc).await?
         };
 
         // Plan: the rollout's steps and where the containers come from, then (with the
