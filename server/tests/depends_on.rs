@@ -121,9 +121,9 @@ async fn api_starts_only_after_db_is_healthy(pool: PgPool) {
       POSTGRES_PASSWORD: pw
     healthcheck:
       test: [\"CMD\", \"/usr/lib/postgresql/15/bin/pg_isready\", \"-h\", \"127.0.0.1\", \"-U\", \"postgres\"]
-      interval: 1s
+      interval: 2s
       timeout: 3s
-      retries: 60
+      retries: 30
 ",
         image = api.image
     );
@@ -148,42 +148,53 @@ async fn api_starts_only_after_db_is_healthy(pool: PgPool) {
         );
     }
 
-    let api_view = api
-        .until(api_id, 120, "api running", |v| {
-            v["containers"].as_array().is_some_and(|c| {
-                c.len() == 1 && c[0]["state"] == "running"
-            })
-        })
-        .await;
+    // Watched until api runs: whenever api has a container, db is healthy (api is read
+    // first, so a db healthy only later would show).
+    let start = Instant::now();
+    let api_view = loop {
+        let a = api.service(api_id).await;
+        let d = api.service(db_id).await;
+        let api_containers = a["containers"].as_array().map_or(0, Vec::len);
+        let db_healthy = d["containers"][0]["health"] == "healthy";
+        assert!(
+            api_containers == 0 || db_healthy,
+            "api has a container while db is not healthy:\n{a:#}\n{d:#}"
+        );
+        if a["containers"][0]["state"] == "running" {
+            break a;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "api never ran:\n{a:#}\n{d:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     let db_view = api
         .until(db_id, 10, "db healthy", |v| {
             v["containers"][0]["health"] == "healthy"
         })
         .await;
 
-    // Docker's own record: api started after db's first passing health check ended.
+    // Docker's own record: api started after db's first passing health check ended (when
+    // db's health log, which keeps the last 5 checks, still holds the failing ones before
+    // it), and after db started in any case.
     let db_container = db_view["containers"][0]["id"].as_str().unwrap();
     let api_container = api_view["containers"][0]["id"].as_str().unwrap();
+    let inspect = |id: &str, what: &str| docker(&["inspect", "-f", what, id]);
     let health: Value =
-        serde_json::from_str(&docker(&["inspect", "-f", "{{json .State.Health}}", db_container]))
-            .unwrap();
-    let healthy_at = health["Log"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["ExitCode"] == 0)
-        .map(|l| time(l["End"].as_str().unwrap()))
-        .expect("a passing check is in db's health log (it keeps the last 5)");
-    let api_started = time(&docker(&[
-        "inspect",
-        "-f",
-        "{{json .State.StartedAt}}",
-        api_container,
-    ]));
-    assert!(
-        api_started > healthy_at,
-        "api started {api_started}, db healthy at {healthy_at}"
-    );
+        serde_json::from_str(&inspect(db_container, "{{json .State.Health}}")).unwrap();
+    let checks = health["Log"].as_array().unwrap();
+    let first_pass = checks.iter().position(|l| l["ExitCode"] == 0).unwrap();
+    let api_started = time(&inspect(api_container, "{{json .State.StartedAt}}"));
+    let db_started = time(&inspect(db_container, "{{json .State.StartedAt}}"));
+    assert!(api_started > db_started, "api {api_started}, db {db_started}");
+    if first_pass > 0 {
+        let healthy_at = time(checks[first_pass]["End"].as_str().unwrap());
+        assert!(
+            api_started > healthy_at,
+            "api started {api_started}, db healthy at {healthy_at}"
+        );
+    }
 
     // The wait is on api's deployment log and its timeline.
     let id = waiting["id"].as_str().unwrap();
