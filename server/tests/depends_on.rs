@@ -20,7 +20,11 @@ use std::time::{Duration, Instant};
 /// A project's `production` environment id.
 async fn production(api: &Api, name: &str) -> String {
     let (status, project) = api
-        .call(Method::POST, "/api/v1/projects", Some(json!({ "name": name })))
+        .call(
+            Method::POST,
+            "/api/v1/projects",
+            Some(json!({ "name": name })),
+        )
         .await;
     assert_eq!(status, 201, "{project}");
     project["environments"][0]["id"]
@@ -187,7 +191,10 @@ async fn api_starts_only_after_db_is_healthy(pool: PgPool) {
     let first_pass = checks.iter().position(|l| l["ExitCode"] == 0).unwrap();
     let api_started = time(&inspect(api_container, "{{json .State.StartedAt}}"));
     let db_started = time(&inspect(db_container, "{{json .State.StartedAt}}"));
-    assert!(api_started > db_started, "api {api_started}, db {db_started}");
+    assert!(
+        api_started > db_started,
+        "api {api_started}, db {db_started}"
+    );
     if first_pass > 0 {
         let healthy_at = time(checks[first_pass]["End"].as_str().unwrap());
         assert!(
@@ -236,16 +243,14 @@ async fn api_starts_only_after_db_is_healthy(pool: PgPool) {
     assert_eq!(db_done["state"], "succeeded", "{db_done:#}");
     assert!(
         time(api_done["started_at"].as_str().unwrap())
-            >= time(db_done["finished_at"].as_str().unwrap())
-                - chrono::Duration::seconds(2),
+            >= time(db_done["finished_at"].as_str().unwrap()) - chrono::Duration::seconds(2),
         "api's rollout began once db's new deployment was up:\n{api_done:#}\n{db_done:#}"
     );
-    let audited: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM audit_log WHERE action = 'environment.redeploy'",
-    )
-    .fetch_one(&api.server.pool)
-    .await
-    .unwrap();
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'environment.redeploy'")
+            .fetch_one(&api.server.pool)
+            .await
+            .unwrap();
     assert_eq!(audited, 1);
 }
 
@@ -312,7 +317,10 @@ async fn a_cycle_is_refused_at_save_and_at_import_and_nothing_is_created(pool: P
     assert_eq!(status, 422, "{body}");
     let text = body.to_string();
     assert!(text.contains("depends_on[0].service"), "{body}");
-    assert!(text.contains("depends_on forms a cycle: a → b → a"), "{body}");
+    assert!(
+        text.contains("depends_on forms a cycle: a → b → a"),
+        "{body}"
+    );
     // A missing service, at create: nothing created.
     let (status, body) = api
         .call(
@@ -323,7 +331,10 @@ async fn a_cycle_is_refused_at_save_and_at_import_and_nothing_is_created(pool: P
         )
         .await;
     assert_eq!(status, 422, "{body}");
-    assert!(body.to_string().contains("queue, which is not a service"), "{body}");
+    assert!(
+        body.to_string().contains("queue, which is not a service"),
+        "{body}"
+    );
     assert_eq!(api.server.count("services").await, 2);
     // Deleting what another depends on is refused, naming it.
     let (status, body) = api

@@ -45,7 +45,10 @@ pub async fn check_service(
 
 /// The problems of the environment (`services`, with `spec` among them) that involve
 /// `spec`'s service, each on the entry at fault.
-fn own_problems(services: &[(Uuid, String, Vec<DependsOn>)], spec: &ServiceSpec) -> Vec<FieldError> {
+fn own_problems(
+    services: &[(Uuid, String, Vec<DependsOn>)],
+    spec: &ServiceSpec,
+) -> Vec<FieldError> {
     problems(services.iter().map(|(_, n, d)| (n.as_str(), d.as_slice())))
         .into_iter()
         .filter(|p| p.involves(&spec.name))
@@ -58,7 +61,9 @@ fn own_problems(services: &[(Uuid, String, Vec<DependsOn>)], spec: &ServiceSpec)
                     spec.depends_on
                         .iter()
                         .position(|d| d.service == next)
-                        .map_or("depends_on".to_owned(), |i| format!("depends_on[{i}].service"))
+                        .map_or("depends_on".to_owned(), |i| {
+                            format!("depends_on[{i}].service")
+                        })
                 }
                 missing => missing.field(&spec.depends_on),
             };
@@ -187,7 +192,10 @@ mod tests {
                     "depends_on[0].service",
                     "api depends on cache, which is not a service of this environment"
                 ),
-                ("depends_on[1].service", "depends_on forms a cycle: api → db → api"),
+                (
+                    "depends_on[1].service",
+                    "depends_on forms a cycle: api → db → api"
+                ),
             ]
         );
     }

@@ -27,7 +27,11 @@ impl Worker {
         svc: &DesiredService,
     ) -> Result<Gated, ReconcileError> {
         let row = match &svc.rollout {
-            Some(row) if row.state == DeploymentState::Pending && !row.spec.depends_on.is_empty() => row,
+            Some(row)
+                if row.state == DeploymentState::Pending && !row.spec.depends_on.is_empty() =>
+            {
+                row
+            }
             _ => return Ok(Gated::Open),
         };
         let names: Vec<String> = row
@@ -67,7 +71,8 @@ impl Worker {
                     .remove(&row.id)
                     .is_some();
                 if waited {
-                    self.log(row.id, None, "Dependencies are up; starting.").await;
+                    self.log(row.id, None, "Dependencies are up; starting.")
+                        .await;
                 }
                 Ok(Gated::Open)
             }
@@ -87,7 +92,10 @@ impl Worker {
                 Ok(Gated::Waiting)
             }
             Gate::Fail(why) => {
-                self.waiting_told.lock().expect("not poisoned").remove(&row.id);
+                self.waiting_told
+                    .lock()
+                    .expect("not poisoned")
+                    .remove(&row.id);
                 self.fail_rollout(svc, row, &why).await?;
                 Ok(Gated::Failed)
             }

@@ -18,7 +18,7 @@ pub fn diff(existing: &[DefinedService], imported: &ComposeApp) -> Vec<ImportCha
             continue;
         };
         let new = as_stored(service, &old.spec);
-        let mut fields: Vec<String> = spec_change(&old.spec, &new)
+        let fields: Vec<String> = spec_change(&old.spec, &new)
             .as_object()
             .map(|o| o.keys().cloned().collect())
             .unwrap_or_default();

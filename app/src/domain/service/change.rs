@@ -245,7 +245,9 @@ mod tests {
         entrypoint.entrypoint = vec!["/bin/tini".into(), "--".into()];
         assert_eq!(classify(&web(), &entrypoint), Change::Rollout);
         let mut labels = web();
-        labels.labels.insert("com.example.tier".into(), "front".into());
+        labels
+            .labels
+            .insert("com.example.tier".into(), "front".into());
         assert_eq!(classify(&web(), &labels), Change::Rollout);
         entrypoint.depends_on = deps.depends_on.clone();
         assert_eq!(classify(&web(), &entrypoint), Change::Rollout);

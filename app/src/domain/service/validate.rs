@@ -21,7 +21,8 @@ const MAX_LABEL_VALUE_BYTES: usize = 1024;
 pub const MAX_DEPENDS_ON: usize = 20;
 /// Label namespaces that are not the user's: Berth's own (it finds its containers by
 /// them) and the ones Docker reserves.
-const RESERVED_LABEL_PREFIXES: &[&str] = &["berth.", "com.docker.", "io.docker.", "org.dockerproject."];
+const RESERVED_LABEL_PREFIXES: &[&str] =
+    &["berth.", "com.docker.", "io.docker.", "org.dockerproject."];
 
 /// A service name is a DNS label (it names the service on its team's network).
 pub fn validate_service_name(name: &str) -> Result<(), &'static str> {
@@ -114,7 +115,13 @@ impl ServiceSpec {
 
     /// Each argument named by its index (`entrypoint[1]`).
     fn check_entrypoint(&self, errors: &mut Vec<FieldError>) {
-        check_count("entrypoint", self.entrypoint.len(), MAX_ARGS, "arguments", errors);
+        check_count(
+            "entrypoint",
+            self.entrypoint.len(),
+            MAX_ARGS,
+            "arguments",
+            errors,
+        );
         if self.entrypoint.first().is_some_and(|a| a.is_empty()) {
             errors.push(FieldError::new(
                 "entrypoint[0]",

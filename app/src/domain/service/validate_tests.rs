@@ -365,7 +365,10 @@ fn depends_on_entries_name_other_services_once() {
     assert_eq!(
         got[1..],
         [
-            ("depends_on[2].service", "A service cannot depend on itself."),
+            (
+                "depends_on[2].service",
+                "A service cannot depend on itself."
+            ),
             ("depends_on[3].service", "db is listed twice."),
         ]
     );

@@ -62,11 +62,18 @@ pub fn gate(
         };
         match u.state {
             Some(DeploymentState::Failed | DeploymentState::RolledBack) => {
-                let why = u.reason.as_deref().unwrap_or("its deployment did not go live");
+                let why = u
+                    .reason
+                    .as_deref()
+                    .unwrap_or("its deployment did not go live");
                 return Gate::Fail(format!("{} failed: {why}", d.service));
             }
             _ if !is_up(d.condition, u) => {
-                let why = if u.stopped { "stopped" } else { d.condition.word() };
+                let why = if u.stopped {
+                    "stopped"
+                } else {
+                    d.condition.word()
+                };
                 waiting.push(format!("{} ({why})", d.service));
             }
             _ => {}
@@ -162,7 +169,10 @@ mod tests {
             decide(&[on("db", Healthy)], &[db(InProgress, 1, 1)]),
             Gate::Go
         );
-        assert_eq!(decide(&[on("db", Healthy)], &[db(Succeeded, 1, 1)]), Gate::Go);
+        assert_eq!(
+            decide(&[on("db", Healthy)], &[db(Succeeded, 1, 1)]),
+            Gate::Go
+        );
     }
 
     #[test]

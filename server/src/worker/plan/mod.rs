@@ -4,8 +4,8 @@
 //! a unit test.
 
 pub mod crash;
-pub mod depends;
 pub mod deadline;
+pub mod depends;
 pub mod rollout;
 
 use crate::engine::Observed;

@@ -339,7 +339,9 @@ fn image_next_to_build_is_noted_not_used() {
 fn entrypoint_as_a_list_or_a_string_split_like_command() {
     let s = one(&web("    entrypoint: [\"/bin/tini\", \"--\"]\n"));
     assert_eq!(s.spec.entrypoint, ["/bin/tini", "--"]);
-    let s = one(&web("    entrypoint: /docker-entrypoint.sh 'a b'\n    command: [serve]\n"));
+    let s = one(&web(
+        "    entrypoint: /docker-entrypoint.sh 'a b'\n    command: [serve]\n",
+    ));
     assert_eq!(s.spec.entrypoint, ["/docker-entrypoint.sh", "a b"]);
     assert_eq!(s.spec.command, ["serve"]);
     has(
@@ -351,7 +353,9 @@ fn entrypoint_as_a_list_or_a_string_split_like_command() {
 
 #[test]
 fn labels_as_a_list_or_a_map_and_reserved_keys_refused_by_path() {
-    let s = one(&web("    labels: [\"com.example.team=payments\", \"tier\"]\n"));
+    let s = one(&web(
+        "    labels: [\"com.example.team=payments\", \"tier\"]\n",
+    ));
     let labels: Vec<(&str, &str)> = s
         .spec
         .labels
@@ -359,7 +363,9 @@ fn labels_as_a_list_or_a_map_and_reserved_keys_refused_by_path() {
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     assert_eq!(labels, [("com.example.team", "payments"), ("tier", "")]);
-    let s = one(&web("    labels:\n      com.example.team: payments\n      empty:\n"));
+    let s = one(&web(
+        "    labels:\n      com.example.team: payments\n      empty:\n",
+    ));
     assert_eq!(s.spec.labels["com.example.team"], "payments");
     assert_eq!(s.spec.labels["empty"], "");
     let problems = refused(&web(

@@ -169,7 +169,12 @@ fn a_cycle_and_a_missing_service_in_depends_on() {
         "services.web.depends_on",
         "cycle: web → api → db → web",
     );
-    has(&problems, "services.solo.depends_on", "cycle: solo → solo");
+    // Waiting for itself is a rule of the service alone.
+    has(
+        &problems,
+        "services.solo.depends_on",
+        "A service cannot depend on itself.",
+    );
     assert_eq!(problems.len(), 3, "{problems:#?}");
 }
 

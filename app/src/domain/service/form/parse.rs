@@ -5,8 +5,8 @@ use super::super::{
     PortSpec, Protocol, PullPolicy, RestartPolicy, ServiceSpec, VolumeMount,
 };
 use super::text::read_items;
-use crate::domain::dependencies::{DependsCondition, DependsOn};
 use super::{form_field, ServiceForm};
+use crate::domain::dependencies::{DependsCondition, DependsOn};
 
 /// The items of a list field (one per line, or quoted), each problem against `field`.
 fn list(field: &str, text: &str, errors: &mut Vec<FieldError>) -> Vec<String> {
