@@ -8,13 +8,16 @@ use sqlx::types::Json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+/// A service's id, name and stored `depends_on` (absent in specs stored before it).
+type DependenciesRow = (Uuid, String, Option<Json<Vec<DependsOn>>>);
+
 /// The environment's services (those being deleted left out), by id and name, each with
 /// its stored `depends_on`; sorted by name.
 pub async fn in_environment(
     pool: &PgPool,
     environment_id: Uuid,
 ) -> Result<Vec<(Uuid, String, Vec<DependsOn>)>, StoreError> {
-    let rows: Vec<(Uuid, String, Option<Json<Vec<DependsOn>>>)> = sqlx::query_as(
+    let rows: Vec<DependenciesRow> = sqlx::query_as(
         "SELECT id, name, spec->'depends_on' FROM services
           WHERE environment_id = $1 AND NOT deleting ORDER BY name",
     )
