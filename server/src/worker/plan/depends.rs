@@ -161,7 +161,7 @@ mod tests {
     fn healthy_waits_for_ready_replicas_started_only_for_running_ones() {
         let starting = db(InProgress, 1, 0);
         assert_eq!(
-            decide(&[on("db", Healthy)], &[starting.clone()]),
+            decide(&[on("db", Healthy)], std::slice::from_ref(&starting)),
             Gate::Wait(vec!["db (healthy)".into()])
         );
         assert_eq!(decide(&[on("db", Started)], &[starting]), Gate::Go);
@@ -207,7 +207,7 @@ mod tests {
             ..db(InProgress, 2, 1)
         };
         assert_eq!(
-            decide(&[on("db", Healthy)], &[two.clone()]),
+            decide(&[on("db", Healthy)], std::slice::from_ref(&two)),
             Gate::Wait(vec!["db (healthy)".into()])
         );
         assert_eq!(decide(&[on("db", Started)], &[two]), Gate::Go);
