@@ -100,13 +100,10 @@ async fn a_compose_file_is_previewed_imported_and_exported(pool: PgPool) {
         json!([{"action": "create", "service": "web"}, {"action": "create", "service": "worker"}])
     );
     assert_eq!(plan["volumes"], json!(["data"]));
-    assert!(
-        plan["notes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|n| n["path"] == "services.worker.depends_on"),
-        "{plan}"
+    assert_eq!(
+        plan["notes"],
+        json!([]),
+        "depends_on is kept now, not noted"
     );
     assert_eq!(api.server.count("services").await, 0);
 

@@ -1,6 +1,6 @@
 //! Server functions behind an environment's "Shared variables" section and its
-//! "Redeploy outdated services" action: the same commands as
-//! `/api/v1/environments/{id}/variables` and `…/redeploy-outdated`.
+//! "Redeploy outdated services" and "Redeploy environment" actions: the same commands as
+//! `/api/v1/environments/{id}/variables` and `…/redeploy-outdated` and `…/redeploy`.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -88,6 +88,23 @@ pub async fn redeploy_outdated_services(
     let (ctx, caller) = crate::api::context::caller()?;
     let id = guard::id(&environment, "environment")?;
     let done = crate::commands::variables::redeploy_outdated(ctx.deps(), &caller, id)
+        .await
+        .map_err(|e| guard::refused("environment", e))?;
+    if crate::api::services::guard::without_js() {
+        leptos_axum::redirect(&format!("/projects/{project}?env={id}"));
+    }
+    Ok(done.services)
+}
+
+/// Redeploys every service of the environment (dependency order); answers their names.
+#[server(name = RedeployEnvironment, prefix = "/api", endpoint = "redeploy_environment")]
+pub async fn redeploy_environment(
+    project: String,
+    environment: String,
+) -> Result<Vec<String>, ServerFnError> {
+    let (ctx, caller) = crate::api::context::caller()?;
+    let id = guard::id(&environment, "environment")?;
+    let done = crate::commands::dependencies::redeploy_environment(ctx.deps(), &caller, id)
         .await
         .map_err(|e| guard::refused("environment", e))?;
     if crate::api::services::guard::without_js() {

@@ -57,7 +57,9 @@ pub async fn import(
     let (app, existing, mut plan) = read(deps, caller, environment, yaml).await?;
     let env = store::environment(deps.pool, actor.team_id, environment).await?;
     let mut tx = deps.pool.begin().await?;
-    for service in &app.services {
+    // Dependencies first (`read` checked the file's depends_on as a whole); the worker then
+    // starts them in this order.
+    for service in dependency_order(&app) {
         let name = &service.spec.name;
         tx = match existing.iter().find(|(_, d)| &d.spec.name == name) {
             None => {
@@ -117,13 +119,7 @@ async fn defined(
     let mut out = Vec::new();
     for (id, mut spec) in store::environment_specs(deps.pool, team, environment).await? {
         open_env(&mut spec, id, deps.secrets).map_err(|e| StoreError::Secret(e.to_string()))?;
-        out.push((
-            id,
-            DefinedService {
-                spec,
-                depends_on: Vec::new(),
-            },
-        ));
+        out.push((id, DefinedService { spec }));
     }
     Ok(out)
 }
@@ -158,14 +154,6 @@ async fn read(
             .find(|(_, d)| d.spec.name == service.spec.name);
         if let Err(p) = build_source(service, repo.as_ref(), old.map(|(_, d)| &d.spec)) {
             problems.push(ComposeProblem::new(format!("{at}.build"), p));
-        }
-        if !service.depends_on.is_empty() {
-            app.notes.push(ComposeProblem::new(
-                format!("{at}.depends_on"),
-                "Not kept: the environment's services are deployed together, in no \
-                 particular order.",
-            ));
-            service.depends_on.clear();
         }
         service.spec.normalise();
         if let Err(errors) = service.spec.validate() {
@@ -242,6 +230,23 @@ fn at_service(e: CommandError, name: &str) -> CommandError {
             .map(|f| FieldError::new(format!("services.{name}.{}", f.field), f.message))
             .collect(),
     )
+}
+
+/// The file's services, dependencies before their dependents (the file's order when the
+/// file has no order, which `read` refused already).
+fn dependency_order(app: &ComposeApp) -> Vec<&ComposeService> {
+    let graph = app
+        .services
+        .iter()
+        .map(|s| (s.spec.name.as_str(), s.spec.depends_on.as_slice()));
+    match crate::domain::dependencies::waves(graph) {
+        Ok(waves) => waves
+            .into_iter()
+            .flatten()
+            .filter_map(|name| app.services.iter().find(|s| s.spec.name == name))
+            .collect(),
+        Err(_) => app.services.iter().collect(),
+    }
 }
 
 fn invalid(problems: Vec<ComposeProblem>) -> CommandError {

@@ -6,6 +6,7 @@
 pub mod backup;
 pub mod backup_destination;
 pub mod compose;
+pub mod dependencies;
 pub mod environment_repository;
 mod error;
 pub mod instance;

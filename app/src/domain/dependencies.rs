@@ -42,6 +42,14 @@ impl DependsCondition {
             DependsCondition::ServiceHealthy => "service_healthy",
         }
     }
+
+    /// What a person reads: `started` or `healthy`.
+    pub fn word(self) -> &'static str {
+        match self {
+            DependsCondition::ServiceStarted => "started",
+            DependsCondition::ServiceHealthy => "healthy",
+        }
+    }
 }
 
 /// Why the services cannot be put in order.

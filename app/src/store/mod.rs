@@ -9,6 +9,7 @@ pub mod bearer_secret;
 pub mod builds;
 pub mod change;
 pub mod credential_binding;
+pub mod dependencies;
 pub mod deployments;
 pub mod environment_repository;
 pub mod invitations;

@@ -85,7 +85,14 @@ pub(super) fn container_body(
     instance: &str,
 ) -> ContainerCreateBody {
     let spec = r.spec;
-    let labels = HashMap::from([
+    // The user's labels first, Berth's over them: validation keeps them apart already,
+    // and none of Berth's may ever be overridden.
+    let mut labels: HashMap<String, String> = spec
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    labels.extend([
         (LABEL_MANAGED.to_owned(), "true".to_owned()),
         (LABEL_INSTANCE.to_owned(), instance.to_owned()),
         (LABEL_TEAM.to_owned(), r.team_id.to_string()),
@@ -151,6 +158,7 @@ pub(super) fn container_body(
     ContainerCreateBody {
         image: Some(r.image.to_owned()),
         cmd: (!spec.command.is_empty()).then(|| spec.command.clone()),
+        entrypoint: (!spec.entrypoint.is_empty()).then(|| spec.entrypoint.clone()),
         env: Some(env_list(spec)),
         labels: Some(labels),
         exposed_ports: Some(spec.ports.iter().map(port_key).collect()),
@@ -205,5 +213,47 @@ mod tests {
         assert_eq!(mounts[0].read_only, Some(true));
         assert_eq!(mounts[0].typ, Some(MountType::VOLUME));
         assert_eq!(env_list(&spec), ["A=x=y\nz", "B="]);
+    }
+
+    #[test]
+    fn the_entrypoint_and_the_users_labels_go_in_and_berths_labels_win() {
+        let mut spec: ServiceSpec = serde_json::from_value(serde_json::json!({
+            "name": "api", "image": "app:1",
+            "entrypoint": ["/bin/tini", "--"], "command": ["serve"],
+            "labels": {"com.example.team": "payments"}
+        }))
+        .unwrap();
+        // Refused by validation; here to show the engine's own order holds regardless.
+        spec.labels
+            .insert(LABEL_SERVICE.to_owned(), "not-this-one".to_owned());
+        let placement = Placement {
+            environment_id: Uuid::new_v4(),
+            network: "berth-env-x".to_owned(),
+            volume_prefix: "berth-0123456789ab".to_owned(),
+        };
+        let service_id = Uuid::new_v4();
+        let r = ReplicaTemplate {
+            team_id: Uuid::new_v4(),
+            placement: &placement,
+            service_id,
+            deployment_id: Uuid::new_v4(),
+            template: "t1",
+            replica: ReplicaIndex(1),
+            image: "sha256:abc",
+            spec: &spec,
+        };
+        let body = container_body(&r, "berth-env-x", "i");
+        assert_eq!(
+            body.entrypoint,
+            Some(vec!["/bin/tini".to_owned(), "--".to_owned()])
+        );
+        assert_eq!(body.cmd, Some(vec!["serve".to_owned()]));
+        let labels = body.labels.unwrap();
+        assert_eq!(labels["com.example.team"], "payments");
+        assert_eq!(labels[LABEL_SERVICE], service_id.to_string());
+        let mut plain = spec.clone();
+        plain.entrypoint.clear();
+        let r = ReplicaTemplate { spec: &plain, ..r };
+        assert_eq!(container_body(&r, "n", "i").entrypoint, None);
     }
 }

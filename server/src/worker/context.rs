@@ -35,6 +35,9 @@ pub struct Worker {
     /// Since when this process has seen each (service, container) unhealthy without a
     /// break: the clock of [`WorkerSettings::unhealthy_replace_after`].
     pub(super) unhealthy_since: Arc<Mutex<UnhealthyClock>>,
+    /// What each waiting deployment was last told it waits for (see `gate`), so the
+    /// line is written once per change.
+    pub(super) waiting_told: Arc<Mutex<HashMap<Uuid, String>>>,
 }
 
 /// Since when each (service, container id) has been seen unhealthy without a break.
@@ -51,6 +54,7 @@ impl Worker {
             instance: Uuid::new_v4(),
             pulls: Pulls::default(),
             unhealthy_since: Arc::default(),
+            waiting_told: Arc::default(),
         }
     }
 

@@ -6,12 +6,14 @@
 //!
 //! One pass, in order ([`reconcile`]): read what should run and what runs → plan (pure:
 //! [`plan::rollout`] decides what the open rollout needs, [`plan`] the container actions) →
-//! record what was observed, once ([`observe`]) → act (the rollout's bookkeeping in
+//! record what was observed, once ([`observe`]); a pending deployment waits for its
+//! dependencies first ([`gate`]) → act (the rollout's bookkeeping in
 //! [`rollout`], its image in [`image`] and [`pulls`], the containers in [`act`]). [`scheduler`] runs the passes.
 
 mod act;
 mod context;
 mod delete;
+mod gate;
 mod image;
 mod leader;
 mod observe;

@@ -4,6 +4,7 @@
 //! it converged. A service being deleted is finalised instead ([`delete`](super::delete)).
 
 use super::context::{Goal, Next, ReconcileError, Worker};
+use super::gate::Gated;
 use super::plan::rollout::{decide, RolloutFacts, Source};
 use super::plan::{plan, Plan};
 use super::rollout::{AfterSteps, OpenRollout};
@@ -78,7 +79,18 @@ impl Worker {
         if svc.deleting {
             return self.finalize_delete(&svc, &observed).await;
         }
-        let rollout = self.read_rollout(&svc).await?;
+        // A deployment waiting for its dependencies is not read (its env is resolved when
+        // its rollout begins, after the wait): the live version runs meanwhile.
+        let waiting = match self.dependency_gate(&svc).await? {
+            Gated::Open => false,
+            Gated::Waiting => true,
+            Gated::Failed => return Ok(Next::After(Duration::ZERO)),
+        };
+        let rollout = if waiting {
+            None
+        } else {
+            self.read_rollout(&svc).await?
+        };
 
         // Plan: the rollout's steps and where the containers come from, then (with the
         // containers' readiness) the container actions.
@@ -151,7 +163,7 @@ impl Worker {
                 Ok(Next::Idle)
             }
             Some(g) if g.rolling => Ok(Next::After(ROLLOUT_POLL)),
-            _ if acted => Ok(Next::After(Duration::from_secs(1))),
+            _ if acted || waiting => Ok(Next::After(Duration::from_secs(1))),
             _ => Ok(Next::Idle),
         }
     }

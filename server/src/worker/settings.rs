@@ -12,6 +12,9 @@ pub struct WorkerSettings {
     /// A rollout's image pull not finished by then fails the rollout; the deadline above
     /// starts once the image is present.
     pub pull_timeout: Duration,
+    /// How long a deployment may wait for the services it depends on (`depends_on`)
+    /// before it fails; its deadline above starts when the wait ends.
+    pub dependency_wait: Duration,
     /// How often every service is reconciled even without a trigger.
     pub resync_interval: Duration,
     /// SIGTERM → SIGKILL grace when a container is stopped.
@@ -40,6 +43,7 @@ impl Default for WorkerSettings {
         WorkerSettings {
             deploy_timeout: Duration::from_secs(300),
             pull_timeout: Duration::from_secs(600),
+            dependency_wait: Duration::from_secs(900),
             resync_interval: Duration::from_secs(15),
             stop_grace: Duration::from_secs(10),
             unhealthy_replace_after: Some(Duration::from_secs(60)),

@@ -1,5 +1,6 @@
 //! Creating a service and changing its definition.
 
+use crate::commands::dependencies;
 use crate::commands::variables::check_service;
 use crate::commands::{Caller, CommandError, Deps};
 use crate::domain::service::{
@@ -110,6 +111,7 @@ async fn insert(
     // so a copy may refer to one that is not in yet).
     if matches!(origin, Origin::New) {
         check_service(deps, actor.team_id, environment, &spec).await?;
+        dependencies::check_service(deps, actor.team_id, environment, &spec).await?;
     }
     let cloned_from = match origin {
         Origin::Copy(from) => Some(from),
@@ -215,6 +217,7 @@ async fn redefine(
     if matches!(origin, Origin::New) {
         let environment = crate::store::variables::environment_of(deps.pool, id).await?;
         check_service(deps, change.actor.team_id, Some(environment), &spec).await?;
+        dependencies::check_service(deps, change.actor.team_id, Some(environment), &spec).await?;
     }
     if adopt_stored_image(&mut spec, &stored) {
         return rebuild(deps, change, &stored, spec).await;

@@ -56,6 +56,7 @@ pub async fn delete(
         return Ok(change.volumes_on_delete().await?);
     }
     crate::commands::variables::check_delete(deps, id, &change.stored.name).await?;
+    crate::commands::dependencies::check_delete(deps, id, &change.stored.name).await?;
     change.mark_deleting(volumes).await?;
     let names: Vec<String> = change
         .stored

@@ -6,11 +6,11 @@ use super::problems::{child, kind, Problems};
 use super::refuse;
 use super::translate::Draft;
 use super::yaml::Node;
-use super::{Dependency, DependsOnCondition};
+use crate::domain::dependencies::{DependsCondition, DependsOn};
 
 /// Problems at `services.<name>.depends_on…` for unknown services and for each cycle
 /// (named once, as `a → b → a`, at the first service of the file on it).
-pub fn check(services: &[(String, Vec<Dependency>)], problems: &mut Problems) {
+pub fn check(services: &[(String, Vec<DependsOn>)], problems: &mut Problems) {
     let index = |name: &str| services.iter().position(|(n, _)| n == name);
     for (name, deps) in services {
         for dep in deps.iter().filter(|d| index(&d.service).is_none()) {
@@ -39,7 +39,7 @@ pub fn check(services: &[(String, Vec<Dependency>)], problems: &mut Problems) {
 
 fn visit(
     at: usize,
-    services: &[(String, Vec<Dependency>)],
+    services: &[(String, Vec<DependsOn>)],
     index: &dyn Fn(&str) -> Option<usize>,
     state: &mut [u8],
     path: &mut Vec<usize>,
@@ -87,7 +87,7 @@ fn visit(
 
 /// `[db, cache]` (started) or `{db: {condition: service_healthy}}`.
 pub fn read(d: &mut Draft, value: &Node, at: &str, problems: &mut Problems) {
-    let started = DependsOnCondition::ServiceStarted;
+    let started = DependsCondition::ServiceStarted;
     match value {
         Node::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
@@ -108,7 +108,7 @@ pub fn read(d: &mut Draft, value: &Node, at: &str, problems: &mut Problems) {
                                 condition = match problems.text(o, &opt).as_deref() {
                                     Some("service_started") => Some(started),
                                     Some("service_healthy") => {
-                                        Some(DependsOnCondition::ServiceHealthy)
+                                        Some(DependsCondition::ServiceHealthy)
                                     }
                                     Some("service_completed_successfully") => {
                                         problems.add(opt, "Berth services run until stopped: service_completed_successfully is not supported (use a scheduled job or a one-off command).");
@@ -152,12 +152,12 @@ pub fn read(d: &mut Draft, value: &Node, at: &str, problems: &mut Problems) {
 fn add_dependency(
     d: &mut Draft,
     service: String,
-    condition: DependsOnCondition,
+    condition: DependsCondition,
     path: &str,
     problems: &mut Problems,
 ) {
-    if d.depends_on.iter().any(|x| x.service == service) {
+    if d.spec.depends_on.iter().any(|x| x.service == service) {
         return problems.add(path, format!("{service} is listed twice."));
     }
-    d.depends_on.push(Dependency { service, condition });
+    d.spec.depends_on.push(DependsOn { service, condition });
 }

@@ -20,17 +20,14 @@ pub fn diff(existing: &[DefinedService], imported: &ComposeApp) -> Vec<ImportCha
             continue;
         };
         let new = as_stored(service, &old.spec);
-        let mut fields: Vec<String> = spec_change(&old.spec, &new)
+        let fields: Vec<String> = spec_change(&old.spec, &new)
             .as_object()
             .map(|o| o.keys().cloned().collect())
             .unwrap_or_default();
-        if old.depends_on != service.depends_on {
-            fields.push("depends_on".to_owned());
-        }
         if fields.is_empty() {
             out.push(ImportChange::Unchanged { service: name });
         } else {
-            // Only `depends_on` differing is `none`: no container is touched.
+            // Only `depends_on` differing replaces no container (`reroute`).
             out.push(ImportChange::Update {
                 service: name,
                 fields,

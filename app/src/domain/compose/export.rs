@@ -113,8 +113,17 @@ fn service(out: &mut String, s: &DefinedService, repository: Option<&BuildReposi
             let _ = writeln!(out, "    image: {}", q(&spec.image));
         }
     }
+    if !spec.entrypoint.is_empty() {
+        let _ = writeln!(out, "    entrypoint: {}", flow(&spec.entrypoint));
+    }
     if !spec.command.is_empty() {
         let _ = writeln!(out, "    command: {}", flow(&spec.command));
+    }
+    if !spec.labels.is_empty() {
+        out.push_str("    labels:\n");
+        for (k, v) in &spec.labels {
+            let _ = writeln!(out, "      {}: {}", key(k), q(v));
+        }
     }
     if !spec.env.is_empty() {
         out.push_str("    environment:\n");
@@ -136,9 +145,9 @@ fn service(out: &mut String, s: &DefinedService, repository: Option<&BuildReposi
             format!("{}:{}{ro}", v.name, v.path)
         }),
     );
-    if !s.depends_on.is_empty() {
+    if !spec.depends_on.is_empty() {
         out.push_str("    depends_on:\n");
-        for d in &s.depends_on {
+        for d in &spec.depends_on {
             let _ = writeln!(
                 out,
                 "      {}:\n        condition: {}",

@@ -69,7 +69,7 @@ pub fn import(
                     let deps = services
                         .iter()
                         .find(|s| s.spec.name == *name)
-                        .map(|s| s.depends_on.clone())
+                        .map(|s| s.spec.depends_on.clone())
                         .unwrap_or_default();
                     (name.clone(), deps)
                 })

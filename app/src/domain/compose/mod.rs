@@ -3,10 +3,12 @@
 //! dry-run preview) and export are thin adapters over three functions:
 //!
 //! - [`import`]`(yaml, shared)` reads a file into a [`ComposeApp`] — one [`ServiceSpec`]
-//!   per service, plus what the spec does not hold yet (the `build` section, `depends_on`)
-//!   — with `${VAR}` interpolated from `shared` (the environment's shared variables).
-//!   Every problem is collected, each at its path (`services.web.volumes[0]`), and nothing
-//!   is returned when there is one: a refused file creates nothing.
+//!   per service (its `depends_on`, `entrypoint` and `labels` included), plus what the
+//!   spec does not hold (the `build` section) — with `${VAR}` interpolated from `shared`
+//!   (the environment's shared variables). Every problem is collected, each at its path
+//!   (`services.web.volumes[0]`), and nothing is returned when there is one: a refused
+//!   file creates nothing. A `depends_on` naming a service the file does not define, or
+//!   closing a cycle, is such a problem (`services.api.depends_on.cache`).
 //! - [`diff`]`(existing, &app)` previews a (re-)import: which services are created,
 //!   updated (which fields, and whether containers are replaced), unchanged, or left as
 //!   they are because the file does not name them (import never deletes).
@@ -15,20 +17,22 @@
 //!   (named in a comment at the top of the file) to define as a shared variable.
 //!
 //! What is read (Compose specification names): `services.*.{image, build (context,
-//! dockerfile, args), command, environment (list or map), ports, expose, volumes (named
-//! volumes), depends_on (list, or map with condition service_started | service_healthy),
-//! healthcheck (test, interval, timeout, retries, start_period, disable), deploy.replicas,
-//! deploy.resources.limits (cpus, memory), restart, pull_policy}` and top-level
-//! `volumes`; `version` and `name` are accepted and ignored (a note says so), as are
-//! `x-*` extension fields (anchors live there) — except a service's `x-berth`, where
-//! [`export`] keeps what Compose cannot say: domains (`http`), Berth's HTTP probe
-//! (`http_check`), which variables are secret (`secret_env`) and shared volumes
+//! dockerfile, args), command, entrypoint (a list, or a string split like a shell's words —
+//! never run by a shell), environment (list or map), labels (list of `key=value`, or map;
+//! `berth.*` and Docker's reserved `com.docker.*` keys refused), ports, expose, volumes
+//! (named volumes), depends_on (list, or map with condition service_started |
+//! service_healthy), healthcheck (test, interval, timeout, retries, start_period,
+//! disable), deploy.replicas, deploy.resources.limits (cpus, memory), restart,
+//! pull_policy}` and top-level `volumes`; `version` and `name` are accepted and ignored (a
+//! note says so), as are `x-*` extension fields (anchors live there) — except a service's
+//! `x-berth`, where [`export`] keeps what Compose cannot say: domains (`http`), Berth's
+//! HTTP probe (`http_check`), which variables are secret (`secret_env`) and shared volumes
 //! (`shared_volumes`). Refused, each by path: bind mounts and anonymous volumes,
 //! `privileged`, `network_mode`, `networks`, `cap_add`, `env_file`, `devices`, `pid`,
-//! `ipc`, `security_opt`, `extends`, `secrets`, `configs`, `entrypoint` and `labels`
-//! (a service spec has no place for them yet), every other key Berth does not support or
-//! that is not Compose's, and wrong types. The input is bounded: over 1 MiB is refused
-//! before parsing, aliases may add at most 10 000 values, nesting is at most 32 deep.
+//! `ipc`, `security_opt`, `extends`, `secrets`, `configs`, every other key Berth does not
+//! support or that is not Compose's, and wrong types. The input is bounded: over 1 MiB is
+//! refused before parsing, aliases may add at most 10 000 values, nesting is at most 32
+//! deep.
 //!
 //! A `build` section names a folder of the environment's git repository, with the file
 //! taken to be at the repository's root — or, with `x-berth.git` (`repository`, `branch`),
@@ -52,6 +56,8 @@ mod health;
 mod import;
 #[cfg(feature = "ssr")]
 mod interpolate;
+#[cfg(feature = "ssr")]
+mod labels;
 #[cfg(feature = "ssr")]
 mod mounts;
 #[cfg(feature = "ssr")]
@@ -112,9 +118,6 @@ pub struct ComposeService {
     pub spec: ServiceSpec,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build: Option<ComposeBuild>,
-    /// In the file's order; each names a service of the same file.
-    #[serde(default)]
-    pub depends_on: Vec<Dependency>,
 }
 
 /// A service built from the environment's git repository.
@@ -159,40 +162,11 @@ impl ComposeBuild {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct Dependency {
-    /// The name of a service of the same environment.
-    pub service: String,
-    pub condition: DependsOnCondition,
-}
-
-/// When a dependency counts as ready (Compose's names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum DependsOnCondition {
-    /// Its containers are running.
-    ServiceStarted,
-    /// Its containers pass their health check.
-    ServiceHealthy,
-}
-
-impl DependsOnCondition {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DependsOnCondition::ServiceStarted => "service_started",
-            DependsOnCondition::ServiceHealthy => "service_healthy",
-        }
-    }
-}
-
-/// A service as Berth keeps it, for [`export`] and [`diff`]: its spec (secrets open) and
-/// its dependencies.
+/// A service as Berth keeps it, for [`export`] and [`diff`]: its spec (secrets open;
+/// `depends_on` included).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DefinedService {
     pub spec: ServiceSpec,
-    pub depends_on: Vec<Dependency>,
 }
 
 /// What importing a file does to one service of the environment.
@@ -203,7 +177,8 @@ pub enum ImportChange {
     /// A new service.
     Create { service: String },
     /// An existing service whose definition changes: the top-level spec fields that differ
-    /// (`image`, `env`, …, and `depends_on`), and what that does to its containers.
+    /// (`image`, `env`, `depends_on`, …), and what that does to its containers (a change of
+    /// `depends_on` alone replaces none).
     Update {
         service: String,
         fields: Vec<String>,

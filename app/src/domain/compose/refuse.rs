@@ -99,15 +99,6 @@ pub fn service_key(key: &str) -> String {
             "Berth names containers itself; the service name is the service's address on \
              the environment's network."
         }
-        "entrypoint" => {
-            "Berth keeps the image's entrypoint: its command only replaces the image's \
-             command (CMD). Put the program in command if the image has no entrypoint, or \
-             build an image with the entrypoint you need."
-        }
-        "labels" => {
-            "Berth sets its own container labels and adds no others (to route a domain, give \
-             the service a domain in Berth)."
-        }
         k if OTHER_SERVICE_KEYS.contains(&k) => "Berth does not support this Compose key.",
         _ => "Not a Compose service key (a typo?).",
     };

@@ -5,8 +5,8 @@
 use super::problems::{child, ComposeProblem, Problems};
 use super::refuse;
 use super::yaml::Node;
-use super::{depends, extension, health, mounts, sections};
-use super::{ComposeBuild, ComposeService, Dependency};
+use super::{depends, extension, health, labels, mounts, sections};
+use super::{ComposeBuild, ComposeService};
 use crate::domain::service::{FieldError, HealthCheck, RestartPolicy, ServiceSpec};
 use std::collections::BTreeMap;
 
@@ -16,6 +16,8 @@ pub struct Origins {
     pub env: Vec<String>,
     pub ports: Vec<String>,
     pub volumes: Vec<String>,
+    /// `(key, path)` of each label.
+    pub labels: Vec<(String, String)>,
 }
 
 /// A service as it is being read.
@@ -23,7 +25,6 @@ pub struct Draft<'a> {
     pub path: String,
     pub spec: ServiceSpec,
     pub build: Option<ComposeBuild>,
-    pub depends_on: Vec<Dependency>,
     pub origins: Origins,
     /// `healthcheck` and `x-berth.http_check` meet once both are read.
     pub health: Option<(HealthCheck, bool)>,
@@ -54,7 +55,6 @@ pub fn service(
         path: path.clone(),
         spec: empty_spec(name),
         build: None,
-        depends_on: Vec::new(),
         origins: Origins::default(),
         health: None,
         http_check: None,
@@ -80,6 +80,12 @@ pub fn service(
                     d.spec.command = argv;
                 }
             }
+            "entrypoint" => {
+                if let Some(argv) = sections::argv(value, &at, problems) {
+                    d.spec.entrypoint = argv;
+                }
+            }
+            "labels" => labels::read(&mut d, value, &at, problems),
             "environment" => sections::environment(&mut d, value, &at, problems),
             "ports" => sections::ports(&mut d, value, &at, problems),
             "expose" => sections::expose(&mut d, value, &at, problems),
@@ -121,7 +127,6 @@ pub fn service(
     Some(ComposeService {
         spec: d.spec,
         build: d.build,
-        depends_on: d.depends_on,
     })
 }
 
@@ -144,6 +149,9 @@ fn empty_spec(name: &str) -> ServiceSpec {
         registry_auth: None,
         pull_policy: None,
         http: None,
+        entrypoint: Vec::new(),
+        labels: Default::default(),
+        depends_on: Vec::new(),
     }
 }
 
@@ -216,6 +224,14 @@ fn compose_path(d: &Draft, field: &str) -> String {
     };
     if let Some(path) = found {
         return path;
+    }
+    if let Some(key) = field.strip_prefix("labels.") {
+        if let Some(path) = d.origins.labels.iter().find(|(k, _)| k == key) {
+            return path.1.clone();
+        }
+    }
+    if field.starts_with("entrypoint") || field.starts_with("depends_on") {
+        return p(field.split('[').next().unwrap_or(field));
     }
     let http_check = d.http_check.is_some();
     match field {

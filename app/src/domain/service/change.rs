@@ -16,8 +16,8 @@ pub enum Change {
     None,
     /// Only the replica count: containers are added or removed, none replaced.
     Scale,
-    /// The HTTP route (and maybe the replica count): the proxy is told, no container is
-    /// replaced.
+    /// The HTTP route or the `depends_on` (and maybe the replica count): the proxy is
+    /// told, no container is replaced.
     Reroute,
     /// A rolling deployment replaces every container.
     Rollout,
@@ -130,7 +130,9 @@ pub fn adopt_stored_image(new: &mut ServiceSpec, stored: &ServiceSpec) -> bool {
 
 /// How the running service follows the edit from `stored` to `new`. A new HTTP port must
 /// be proven by new replicas (health-checked on it) before traffic moves there, so only
-/// domain and redirect changes keep the containers.
+/// domain and redirect changes keep the containers. `depends_on` orders deployments and is
+/// nothing a container carries: changing it alone replaces none. The entrypoint and the
+/// labels are part of a container's definition: changing them rolls out.
 pub fn classify(stored: &ServiceSpec, new: &ServiceSpec) -> Change {
     if new == stored {
         return Change::None;
@@ -139,10 +141,11 @@ pub fn classify(stored: &ServiceSpec, new: &ServiceSpec) -> Change {
     let same_containers = ServiceSpec {
         replicas: stored.replicas,
         http: stored.http.clone(),
+        depends_on: stored.depends_on.clone(),
         ..new.clone()
     } == *stored
         && port(new) == port(stored);
-    if same_containers && new.http == stored.http {
+    if same_containers && new.http == stored.http && new.depends_on == stored.depends_on {
         Change::Scale
     } else if same_containers {
         Change::Reroute
@@ -225,6 +228,42 @@ mod tests {
         assert_eq!(keys, ["TOKEN", "MODE", "NEW"]);
         new.env.pop();
         assert_eq!(classify(&web(), &new), Change::None);
+    }
+
+    #[test]
+    fn depends_on_alone_replaces_no_container_but_entrypoint_and_labels_do() {
+        let mut deps = web();
+        deps.depends_on = vec![crate::domain::dependencies::DependsOn {
+            service: "db".into(),
+            condition: crate::domain::dependencies::DependsCondition::ServiceHealthy,
+        }];
+        assert_eq!(classify(&web(), &deps), Change::Reroute);
+        assert_eq!(classify(&deps, &web()), Change::Reroute);
+        deps.replicas = 4;
+        assert_eq!(classify(&web(), &deps), Change::Reroute);
+        let mut entrypoint = web();
+        entrypoint.entrypoint = vec!["/bin/tini".into(), "--".into()];
+        assert_eq!(classify(&web(), &entrypoint), Change::Rollout);
+        let mut labels = web();
+        labels
+            .labels
+            .insert("com.example.tier".into(), "front".into());
+        assert_eq!(classify(&web(), &labels), Change::Rollout);
+        entrypoint.depends_on = deps.depends_on.clone();
+        assert_eq!(classify(&web(), &entrypoint), Change::Rollout);
+    }
+
+    #[test]
+    fn a_stored_spec_without_the_new_fields_reads_and_writes_the_same() {
+        // Specs stored before these fields existed: read with them empty, written without
+        // them, so templates (and containers) of existing services are unchanged.
+        let stored = json!({"name": "web", "image": "app:1", "command": [], "env": [],
+            "ports": [], "replicas": 1, "cpu_millis": null, "memory_mb": null,
+            "health_check": null, "restart_policy": "unless-stopped", "volumes": [],
+            "registry_auth": null});
+        let s = spec(stored.clone());
+        assert!(s.entrypoint.is_empty() && s.labels.is_empty() && s.depends_on.is_empty());
+        assert_eq!(serde_json::to_value(&s).unwrap(), stored);
     }
 
     #[test]

@@ -43,6 +43,16 @@ impl ServiceSpec {
         if let Some(auth) = self.registry_auth.as_mut() {
             line(&mut auth.username);
         }
+        for d in &mut self.depends_on {
+            d.service = dns_name(&d.service);
+        }
+        // Label keys are tidied; their values are data, as env values are.
+        if self.labels.keys().any(|k| single_line(k) != *k) {
+            self.labels = std::mem::take(&mut self.labels)
+                .into_iter()
+                .map(|(k, v)| (single_line(&k), v))
+                .collect();
+        }
         for volume in &mut self.volumes {
             line(&mut volume.name);
             line(&mut volume.path);

@@ -1,4 +1,6 @@
+use crate::domain::dependencies::DependsOn;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A service's desired definition. Unknown fields are refused, so a typo in an API call
 /// (or an attempt to pass `privileged`) is an error, not silently ignored.
@@ -64,6 +66,23 @@ pub struct ServiceSpec {
     /// Public HTTP: domains the edge proxy routes to the ready replicas.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpRoute>,
+    /// Replaces the image's entrypoint (Docker's `Entrypoint`), as a list; never a shell
+    /// string. Empty: the image's own. With an entrypoint set, Docker drops the image's
+    /// default command, so give `command` too when the program needs arguments.
+    #[cfg_attr(feature = "ssr", schema(max_items = 64))]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entrypoint: Vec<String>,
+    /// Container labels of the user's own (`com.example.team: payments`). Keys under
+    /// `berth.` (Berth's) and Docker's reserved namespaces (`com.docker.`, `io.docker.`,
+    /// `org.dockerproject.`) are refused; Berth's labels are set on top of these. At most
+    /// 50; a key has 1–128 letters, digits, `.`, `-`, `_` or `/`; a value at most 1 KiB.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Services of the same environment that must be up before this one's deployments
+    /// start: a deployment waits for them (see the README's Dependencies).
+    #[cfg_attr(feature = "ssr", schema(max_items = 20))]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<DependsOn>,
 }
 
 /// How the edge proxy (Caddy) reaches a service. Changing it alone replaces no container.

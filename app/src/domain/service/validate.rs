@@ -15,6 +15,14 @@ const MAX_PORTS: usize = 20;
 const MAX_VOLUMES: usize = 20;
 const MAX_ARGS: usize = 64;
 const MAX_ARG_BYTES: usize = 4096;
+pub const MAX_LABELS: usize = 50;
+const MAX_LABEL_KEY_BYTES: usize = 128;
+const MAX_LABEL_VALUE_BYTES: usize = 1024;
+pub const MAX_DEPENDS_ON: usize = 20;
+/// Label namespaces that are not the user's: Berth's own (it finds its containers by
+/// them) and the ones Docker reserves.
+const RESERVED_LABEL_PREFIXES: &[&str] =
+    &["berth.", "com.docker.", "io.docker.", "org.dockerproject."];
 
 /// A service name is a DNS label (it names the service on its team's network).
 pub fn validate_service_name(name: &str) -> Result<(), &'static str> {
@@ -51,6 +59,9 @@ impl ServiceSpec {
             ));
         }
         check_argv("command", &self.command, true, &mut errors);
+        self.check_entrypoint(&mut errors);
+        self.check_labels(&mut errors);
+        self.check_depends_on(&mut errors);
         self.check_env(&mut errors);
         self.check_ports(&mut errors);
         if self.replicas > MAX_REPLICAS {
@@ -99,6 +110,91 @@ impl ServiceSpec {
             Ok(())
         } else {
             Err(errors)
+        }
+    }
+
+    /// Each argument named by its index (`entrypoint[1]`).
+    fn check_entrypoint(&self, errors: &mut Vec<FieldError>) {
+        check_count(
+            "entrypoint",
+            self.entrypoint.len(),
+            MAX_ARGS,
+            "arguments",
+            errors,
+        );
+        if self.entrypoint.first().is_some_and(|a| a.is_empty()) {
+            errors.push(FieldError::new(
+                "entrypoint[0]",
+                "The program name cannot be empty.",
+            ));
+        }
+        for (i, a) in self.entrypoint.iter().enumerate() {
+            if a.len() > MAX_ARG_BYTES || a.contains('\0') {
+                errors.push(FieldError::new(
+                    format!("entrypoint[{i}]"),
+                    "An argument can be at most 4096 bytes, without NUL characters.",
+                ));
+            }
+        }
+    }
+
+    /// Each label named by its key (`labels.com.example.team`).
+    fn check_labels(&self, errors: &mut Vec<FieldError>) {
+        check_count("labels", self.labels.len(), MAX_LABELS, "labels", errors);
+        for (key, value) in &self.labels {
+            let field = format!("labels.{key}");
+            let k = key.as_bytes();
+            let shaped = !k.is_empty()
+                && k.len() <= MAX_LABEL_KEY_BYTES
+                && k[0].is_ascii_alphanumeric()
+                && k.iter()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b'/'));
+            let lower = key.to_ascii_lowercase();
+            if !shaped {
+                errors.push(FieldError::new(
+                    field,
+                    "A label key has 1–128 letters, digits, '.', '-', '_' or '/', and starts with a letter or digit.",
+                ));
+            } else if let Some(prefix) = RESERVED_LABEL_PREFIXES
+                .iter()
+                .find(|p| lower.starts_with(*p))
+            {
+                errors.push(FieldError::new(
+                    field,
+                    format!("Keys under {prefix} are reserved (Berth's own labels and Docker's); use your own namespace, e.g. com.example.{}.", &key[prefix.len()..]),
+                ));
+            } else if value.len() > MAX_LABEL_VALUE_BYTES || value.contains('\0') {
+                errors.push(FieldError::new(
+                    field,
+                    "A label value can be at most 1024 bytes, without NUL characters.",
+                ));
+            }
+        }
+    }
+
+    /// The entries themselves; whether the services exist (and form no cycle) is the
+    /// environment's check (`dependencies::problems`).
+    fn check_depends_on(&self, errors: &mut Vec<FieldError>) {
+        check_count(
+            "depends_on",
+            self.depends_on.len(),
+            MAX_DEPENDS_ON,
+            "dependencies",
+            errors,
+        );
+        let mut seen = HashSet::new();
+        for (i, d) in self.depends_on.iter().enumerate() {
+            let field = format!("depends_on[{i}].service");
+            if let Err(m) = validate_service_name(&d.service) {
+                errors.push(FieldError::new(field, m));
+            } else if d.service == self.name {
+                errors.push(FieldError::new(field, "A service cannot depend on itself."));
+            } else if !seen.insert(d.service.as_str()) {
+                errors.push(FieldError::new(
+                    field,
+                    format!("{} is listed twice.", d.service),
+                ));
+            }
         }
     }
 

@@ -303,3 +303,75 @@ fn commands_are_lists() {
         "a list is passed as-is, no shell involved in Berth"
     );
 }
+
+#[test]
+fn an_entrypoint_is_a_list_named_by_index() {
+    let mut s = spec();
+    s.entrypoint = vec!["/bin/sh".into(), "-c".into()];
+    assert!(s.validate().is_ok());
+    s.entrypoint = vec!["".into(), "ok".into(), "a\0b".into()];
+    assert_eq!(fields(&s), ["entrypoint[0]", "entrypoint[2]"]);
+    s.entrypoint = vec!["x".into(); 65];
+    assert_eq!(fields(&s), ["entrypoint"]);
+}
+
+#[test]
+fn labels_keep_out_of_reserved_namespaces() {
+    let mut s = spec();
+    s.labels = [("com.example.team", "payments"), ("tier", "")]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    assert!(s.validate().is_ok());
+    for bad in [
+        "berth.service",
+        "Berth.managed",
+        "com.docker.compose.project",
+        "io.docker.x",
+        "org.dockerproject.y",
+        "",
+        "-x",
+        "a b",
+        &"k".repeat(129),
+    ] {
+        let mut s = spec();
+        s.labels.insert(bad.to_owned(), "v".into());
+        assert_eq!(fields(&s), [format!("labels.{bad}")], "{bad:?}");
+    }
+    let mut s = spec();
+    s.labels.insert("big".into(), "v".repeat(1025));
+    assert_eq!(fields(&s), ["labels.big"]);
+    s.labels = (0..51).map(|i| (format!("k{i}"), String::new())).collect();
+    assert_eq!(fields(&s), ["labels"]);
+}
+
+#[test]
+fn depends_on_entries_name_other_services_once() {
+    use crate::domain::dependencies::{DependsCondition, DependsOn};
+    let on = |name: &str| DependsOn {
+        service: name.into(),
+        condition: DependsCondition::ServiceHealthy,
+    };
+    let mut s = spec();
+    s.depends_on = vec![on("db"), on("cache")];
+    assert!(s.validate().is_ok());
+    s.depends_on = vec![on("db"), on("Not A Name"), on("web"), on("db")];
+    let errors = s.validate().unwrap_err();
+    let got: Vec<(&str, &str)> = errors
+        .iter()
+        .map(|e| (e.field.as_str(), e.message.as_str()))
+        .collect();
+    assert_eq!(got[0].0, "depends_on[1].service");
+    assert_eq!(
+        got[1..],
+        [
+            (
+                "depends_on[2].service",
+                "A service cannot depend on itself."
+            ),
+            ("depends_on[3].service", "db is listed twice."),
+        ]
+    );
+    s.depends_on = (0..21).map(|i| on(&format!("s{i}"))).collect();
+    assert_eq!(fields(&s), ["depends_on"]);
+}

@@ -11,6 +11,18 @@ pub fn route_summary(route: Option<&HttpRoute>) -> String {
     }
 }
 
+/// "db (healthy), cache (started)", or "none".
+pub fn depends_summary(depends_on: &[crate::domain::dependencies::DependsOn]) -> String {
+    if depends_on.is_empty() {
+        return "none".to_owned();
+    }
+    depends_on
+        .iter()
+        .map(|d| format!("{} ({})", d.service, d.condition.word()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Where a new service's first version comes from: "image app:1" or "building main from …".
 pub fn source(spec: &ServiceSpec) -> String {
     match &spec.git {
@@ -34,6 +46,10 @@ pub fn edited(who: &str, change: Change, before: &ServiceSpec, after: &ServiceSp
         Change::Scale => format!(
             "Scaled from {} to {} replica(s){who}.",
             before.replicas, after.replicas
+        ),
+        Change::Reroute if before.http == after.http => format!(
+            "Dependencies edited{who}: {}; no container replaced.",
+            depends_summary(&after.depends_on)
         ),
         Change::Reroute => format!(
             "HTTP route edited{who}: {}; no container replaced.",
@@ -101,9 +117,23 @@ mod tests {
             edited("", Change::Rollout, &before, &after),
             "Definition edited: image a:2; rolling out."
         );
+        after.depends_on = vec![crate::domain::dependencies::DependsOn {
+            service: "db".into(),
+            condition: crate::domain::dependencies::DependsCondition::ServiceHealthy,
+        }];
         assert_eq!(
             edited("", Change::Reroute, &before, &after),
-            "HTTP route edited: no domains; no container replaced."
+            "Dependencies edited: db (healthy); no container replaced."
+        );
+        after.http = Some(HttpRoute {
+            domains: vec!["a.example.com".into()],
+            port: 80,
+            https_redirect: true,
+            www_redirect: false,
+        });
+        assert_eq!(
+            edited("", Change::Reroute, &before, &after),
+            "HTTP route edited: a.example.com → port 80; no container replaced."
         );
     }
 

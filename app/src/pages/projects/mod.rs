@@ -3,6 +3,7 @@
 
 mod compose;
 mod project;
+mod redeploy;
 mod repository;
 mod variables;
 

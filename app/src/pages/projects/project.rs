@@ -225,6 +225,7 @@ fn Environment(t: EnvironmentTab, manage: bool, create: bool, acts: Actions) -> 
             <super::repository::RepositoryForm project=repo_project environment=repo_env
                 repository=e.repository.clone() can_edit=create save=acts.save_repo remove=acts.remove_repo />
             <super::compose::ComposeImport environment=id.clone() create=create />
+            {create.then(|| view! { <super::redeploy::RedeployEnvironmentButton project=e.project_id.to_string() environment=id.clone() /> })}
             {manage.then(|| view! {
                 <div class="inline-form">
                     <ActionForm action=acts.rename_env attr:class="inline">

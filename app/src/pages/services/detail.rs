@@ -135,6 +135,9 @@ fn ServiceHeader(
                 <dt>"Environment"</dt><dd>{s.spec.env.iter().map(|v| v.key.clone()).collect::<Vec<_>>().join(", ")}</dd>
                 <dt>"Volumes"</dt><dd id="volumes">{volume_list(&s.spec)}</dd>
                 <dt>"Rollout"</dt><dd id="rollout-kind">{rollout_kind(&s.spec)}</dd>
+                <dt>"Depends on"</dt><dd id="depends-on">{crate::domain::service::wording::depends_summary(&s.spec.depends_on)}</dd>
+                {(!s.spec.entrypoint.is_empty()).then(|| view! { <dt>"Entrypoint"</dt><dd id="entrypoint"><code>{format!("{:?}", s.spec.entrypoint)}</code></dd> })}
+                {(!s.spec.labels.is_empty()).then(|| view! { <dt>"Labels"</dt><dd id="labels">{s.spec.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")}</dd> })}
             </dl>
             {if manage {
                 view! {

@@ -162,6 +162,18 @@ fn ServiceFormView(initial: ServiceForm, errors: Vec<FieldError>, id: String) ->
                 <textarea name="form[command]" rows="2">{f.command}</textarea>
             </label>
             {hint("command")}
+            <label>"Entrypoint" <small class="muted">"replaces the image's entrypoint, one argument per line, quoted as the command; empty keeps the image's"</small>
+                <textarea name="form[entrypoint]" rows="2">{f.entrypoint}</textarea>
+            </label>
+            {hint("entrypoint")}
+            <label>"Depends on" <small class="muted">"services of this environment that must be up first, one per line: db (running) or db:healthy (its health check passing)"</small>
+                <textarea name="form[depends_on]" rows="2">{f.depends_on}</textarea>
+            </label>
+            {hint("depends_on")}
+            <label>"Labels" <small class="muted">"container labels, key=value per line; keys under berth. and com.docker. are reserved"</small>
+                <textarea name="form[labels]" rows="2">{f.labels}</textarea>
+            </label>
+            {hint("labels")}
             <div class="row">
                 <label>"Replicas" <input name="form[replicas]" type="number" min="0" max="50" value=f.replicas /></label>
                 <label>"CPU (cores)" <input name="form[cpu]" value=f.cpu placeholder="no limit" /></label>

@@ -55,6 +55,10 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(redeploy_outdated),
         )
         .route(
+            "/api/v1/environments/{id}/redeploy",
+            axum::routing::post(redeploy_environment),
+        )
+        .route(
             "/api/v1/environments/{id}/compose",
             get(export_compose)
                 .post(import_compose)
@@ -202,6 +206,16 @@ async fn redeploy_outdated(
     let (caller, id) = m.caller_and_id(Permission::ManageServices, &id)?;
     let done = variables::redeploy_outdated(s.deps(), &caller, id).await?;
     Ok(Json(done).into_response())
+}
+
+async fn redeploy_environment(
+    State(s): State<AppState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (caller, id) = m.caller_and_id(Permission::ManageServices, &id)?;
+    let done = app::commands::dependencies::redeploy_environment(s.deps(), &caller, id).await?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(done)).into_response())
 }
 
 /// `POST /environments/{id}/compose?dry_run=true|false` (false when absent).

@@ -5,6 +5,7 @@
 
 pub mod crash;
 pub mod deadline;
+pub mod depends;
 pub mod rollout;
 
 use crate::engine::Observed;

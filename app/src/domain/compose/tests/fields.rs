@@ -125,6 +125,7 @@ fn depends_on_as_a_list_or_with_conditions() {
 ");
     let deps = |i: usize| -> Vec<(String, DependsOnCondition)> {
         app.services[i]
+            .spec
             .depends_on
             .iter()
             .map(|d| (d.service.clone(), d.condition))
@@ -362,4 +363,59 @@ fn a_build_from_another_repository() {
     has(&problems, "services.app.x-berth.git.repository", "helper");
     has(&problems, "services.app.x-berth.git.branch", "'-'");
     has(&problems, "services.web.x-berth.git", "give build too");
+}
+
+#[test]
+fn entrypoint_as_a_list_or_a_string_split_like_command() {
+    let s = one(&web("    entrypoint: [\"/bin/tini\", \"--\"]\n"));
+    assert_eq!(s.spec.entrypoint, ["/bin/tini", "--"]);
+    let s = one(&web(
+        "    entrypoint: /docker-entrypoint.sh 'a b'\n    command: [serve]\n",
+    ));
+    assert_eq!(s.spec.entrypoint, ["/docker-entrypoint.sh", "a b"]);
+    assert_eq!(s.spec.command, ["serve"]);
+    has(
+        &refused(&web("    entrypoint: \"sh -c 'unclosed\"\n")),
+        "services.web.entrypoint",
+        "unclosed quote",
+    );
+}
+
+#[test]
+fn labels_as_a_list_or_a_map_and_reserved_keys_refused_by_path() {
+    let s = one(&web(
+        "    labels: [\"com.example.team=payments\", \"tier\"]\n",
+    ));
+    let labels: Vec<(&str, &str)> = s
+        .spec
+        .labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(labels, [("com.example.team", "payments"), ("tier", "")]);
+    let s = one(&web(
+        "    labels:\n      com.example.team: payments\n      empty:\n",
+    ));
+    assert_eq!(s.spec.labels["com.example.team"], "payments");
+    assert_eq!(s.spec.labels["empty"], "");
+    let problems = refused(&web(
+        "    labels:\n      berth.service: x\n      com.docker.compose.project: y\n",
+    ));
+    has(&problems, "services.web.labels.berth.service", "reserved");
+    has(
+        &problems,
+        "services.web.labels.com.docker.compose.project",
+        "reserved",
+    );
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    has(
+        &refused(&web("    labels: [\"a=1\", \"a=2\"]\n")),
+        "services.web.labels[1]",
+        "set twice",
+    );
+    has(
+        &refused(&web("    labels: yes\n")),
+        "services.web.labels",
+        "list of key=value or a mapping",
+    );
 }

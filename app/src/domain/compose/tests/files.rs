@@ -26,7 +26,8 @@ fn the_issues_three_services_web_api_db() {
     assert_eq!(web.spec.ports[0].host, None);
     assert_eq!(api.spec.ports[0].container, 9000);
     let dep = |s: &ComposeService| -> Vec<(String, DependsOnCondition)> {
-        s.depends_on
+        s.spec
+            .depends_on
             .iter()
             .map(|d| (d.service.clone(), d.condition))
             .collect()
@@ -121,7 +122,7 @@ fn a_typical_postgres_and_app_file() {
     );
     assert_eq!(web.spec.ports[0].host, Some(8000));
     assert_eq!(
-        web.depends_on[0].condition,
+        web.spec.depends_on[0].condition,
         DependsOnCondition::ServiceHealthy
     );
     let noted: Vec<&str> = app.notes.iter().map(|n| n.path.as_str()).collect();

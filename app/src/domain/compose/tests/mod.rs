@@ -1,6 +1,7 @@
 //! The translator as a person meets it: files in, definitions or named problems out.
 
 use super::*;
+use crate::domain::dependencies::DependsCondition as DependsOnCondition;
 use crate::domain::service::{HealthProbe, PortSpec, Protocol, RestartPolicy, VolumeMount};
 use std::collections::BTreeMap;
 

@@ -21,12 +21,6 @@ fn unsafe_keys_are_refused_by_name() {
         ("extends: {service: base}", "extends", "in full"),
         ("secrets: [token]", "secrets", "secret variable"),
         ("configs: [conf]", "configs", "shared variable"),
-        (
-            "entrypoint: [\"/init\"]",
-            "entrypoint",
-            "keeps the image's entrypoint",
-        ),
-        ("labels: {a: b}", "labels", "own container labels"),
         ("user: root", "user", "does not support"),
         ("imagee: typo", "imagee", "Not a Compose service key"),
     ];
@@ -176,7 +170,12 @@ fn a_cycle_and_a_missing_service_in_depends_on() {
         "services.web.depends_on",
         "cycle: web → api → db → web",
     );
-    has(&problems, "services.solo.depends_on", "cycle: solo → solo");
+    // Waiting for itself is a rule of the service alone.
+    has(
+        &problems,
+        "services.solo.depends_on",
+        "A service cannot depend on itself.",
+    );
     assert_eq!(problems.len(), 3, "{problems:#?}");
 }
 

@@ -59,25 +59,27 @@ fn environment() -> Vec<DefinedService> {
         "restart_policy": "no",
         "pull_policy": "never"
     }));
+    let on = |service: &str, condition| crate::domain::dependencies::DependsOn {
+        service: service.into(),
+        condition,
+    };
+    let mut web = web;
+    web.depends_on = vec![on("api-v2", DependsOnCondition::ServiceStarted)];
+    web.entrypoint = vec!["/bin/tini".into(), "--".into(), "with space".into()];
+    web.labels = [
+        ("com.example.team", "shop"),
+        ("com.example/quoted", "a: \"b\" $HOME"),
+        ("empty", ""),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let mut api = api;
+    api.depends_on = vec![on("db", DependsOnCondition::ServiceHealthy)];
     vec![
-        DefinedService {
-            spec: web,
-            depends_on: vec![Dependency {
-                service: "api-v2".into(),
-                condition: DependsOnCondition::ServiceStarted,
-            }],
-        },
-        DefinedService {
-            spec: api,
-            depends_on: vec![Dependency {
-                service: "db".into(),
-                condition: DependsOnCondition::ServiceHealthy,
-            }],
-        },
-        DefinedService {
-            spec: db,
-            depends_on: vec![],
-        },
+        DefinedService { spec: web },
+        DefinedService { spec: api },
+        DefinedService { spec: db },
     ]
 }
 
@@ -110,7 +112,6 @@ fn export_then_import_gives_the_same_definitions() {
         // What Compose cannot hold comes from the stored service (registry password, git
         // repository): as an import over them would store it.
         assert_eq!(as_stored(new, &old.spec), old.spec, "\n{yaml}");
-        assert_eq!(new.depends_on, old.depends_on);
     }
     assert_eq!(
         diff(&services, &app),
@@ -147,7 +148,6 @@ fn a_plain_export_reads_as_plain_compose() {
         spec: spec(
             serde_json::json!({"name": "cache", "image": "redis:7", "ports": [{"container": 6379}]}),
         ),
-        depends_on: vec![],
     };
     let yaml = export(&[s], None);
     assert!(!yaml.contains("x-berth:"), "{yaml}");
@@ -173,7 +173,6 @@ fn the_preview_of_a_re_import() {
     let mut with_extra = existing.clone();
     with_extra.push(DefinedService {
         spec: spec(serde_json::json!({"name": "legacy", "image": "old:1"})),
-        depends_on: vec![],
     });
     let changes = diff(&with_extra, &app);
     assert_eq!(
@@ -200,10 +199,11 @@ fn the_preview_of_a_re_import() {
             },
         ]
     );
-    // A changed secret is an update of env, a changed dependency is named too.
+    // A changed secret is an update of env; a changed dependency is named too, and
+    // replaces no container.
     let mut other = existing.clone();
     other[2].spec.env[0].value = "old".into();
-    other[0].depends_on.clear();
+    other[0].spec.depends_on.clear();
     let changes = diff(&other, &app);
     assert!(
         changes.contains(&ImportChange::Update {
@@ -213,8 +213,13 @@ fn the_preview_of_a_re_import() {
         }),
         "{changes:#?}"
     );
-    assert!(
-        matches!(&changes[0], ImportChange::Update { fields, .. } if fields.contains(&"depends_on".to_owned()))
+    assert_eq!(
+        changes[0],
+        ImportChange::Update {
+            service: "web".into(),
+            fields: vec!["depends_on".into(), "replicas".into()],
+            change: Change::Reroute
+        }
     );
 }
 

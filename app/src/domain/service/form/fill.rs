@@ -3,6 +3,7 @@
 use super::super::{GitCredentials, HealthProbe, Protocol, RestartPolicy, ServiceSpec};
 use super::text::{write_list, write_pairs};
 use super::ServiceForm;
+use crate::domain::dependencies::DependsCondition;
 
 impl ServiceForm {
     /// The form pre-filled from a stored spec; secret values are left out (kept unless
@@ -19,6 +20,12 @@ impl ServiceForm {
             name: spec.name.clone(),
             image: spec.image.clone(),
             command: write_list(&spec.command),
+            entrypoint: write_list(&spec.entrypoint),
+            labels: write_pairs(spec.labels.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            depends_on: join(&mut spec.depends_on.iter().map(|d| match d.condition {
+                DependsCondition::ServiceStarted => d.service.clone(),
+                DependsCondition::ServiceHealthy => format!("{}:healthy", d.service),
+            })),
             env: env_lines(false),
             secret_env: env_lines(true),
             ports: join(&mut spec.ports.iter().map(|p| {

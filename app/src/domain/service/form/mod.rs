@@ -24,6 +24,12 @@ pub struct ServiceForm {
     pub image: String,
     /// One argument per line; `"…"` for one with newlines or spaces at its ends.
     pub command: String,
+    /// As `command`; empty: the image's entrypoint.
+    pub entrypoint: String,
+    /// `key=value`, one per line, quoted as `env`.
+    pub labels: String,
+    /// `db` (started) or `db:healthy`, one per line.
+    pub depends_on: String,
     /// `KEY=value`, one per line; `KEY="…"` for a value with newlines (a PEM key).
     pub env: String,
     /// As `env`; `KEY=` alone keeps the value already stored.

@@ -6,6 +6,7 @@ use super::super::{
 };
 use super::text::read_items;
 use super::{form_field, ServiceForm};
+use crate::domain::dependencies::{DependsCondition, DependsOn};
 
 /// The items of a list field (one per line, or quoted), each problem against `field`.
 fn list(field: &str, text: &str, errors: &mut Vec<FieldError>) -> Vec<String> {
@@ -139,6 +140,8 @@ impl ServiceForm {
                 None
             }),
         };
+        let depends_on = self.parse_depends_on(&mut errors);
+        let labels = pairs("labels", &self.labels, &mut errors).collect();
         let health_check = self.parse_health(&mut errors);
         let http = self.parse_route(&mut errors);
         let git = self.parse_git(&mut errors);
@@ -171,6 +174,9 @@ impl ServiceForm {
             },
             pull_policy,
             http,
+            entrypoint: list("entrypoint", &self.entrypoint, &mut errors),
+            labels,
+            depends_on,
         };
         spec.normalise();
         if let Err(spec_errors) = spec.validate() {
@@ -183,6 +189,35 @@ impl ServiceForm {
         } else {
             Err(errors)
         }
+    }
+
+    /// `db` or `db:started` (the default), `db:healthy`; one per line.
+    fn parse_depends_on(&self, errors: &mut Vec<FieldError>) -> Vec<DependsOn> {
+        let mut out = Vec::new();
+        for (n, line) in lines(&self.depends_on) {
+            let (service, condition) = match line.trim().split_once(':') {
+                None => (line.trim(), Some(DependsCondition::ServiceStarted)),
+                Some((s, c)) => (
+                    s.trim(),
+                    match c.trim() {
+                        "started" | "service_started" => Some(DependsCondition::ServiceStarted),
+                        "healthy" | "service_healthy" => Some(DependsCondition::ServiceHealthy),
+                        _ => None,
+                    },
+                ),
+            };
+            match condition {
+                Some(condition) => out.push(DependsOn {
+                    service: service.to_owned(),
+                    condition,
+                }),
+                None => errors.push(FieldError::new(
+                    "depends_on",
+                    format!("Line {n}: write a service name, optionally with :started or :healthy (db:healthy)."),
+                )),
+            }
+        }
+        out
     }
 
     /// No repository: an image service.

@@ -285,7 +285,9 @@ fn tricky_spec() -> ServiceSpec {
         .collect();
     serde_json::from_value(serde_json::json!({
         "name": "tricky", "image": "",
-        "command": args, "env": env,
+        "command": args, "env": env, "entrypoint": args,
+        "labels": {"com.example.a": TRICKY[0], "com.example.b": TRICKY[TRICKY.len() - 1], "tier": ""},
+        "depends_on": [{"service": "db", "condition": "service_healthy"}, {"service": "cache"}],
         "health_check": {"probe": {"kind": "command", "argv": args}, "interval_s": 7},
         "registry_auth": {"username": "ada@example.com", "password": "pw"},
         "volumes": [{"name": "data", "path": "/var/lib/data", "read_only": true},
@@ -409,4 +411,45 @@ fn the_form_normalises_as_the_api_does() {
     api.normalise();
     assert_eq!(f.parse().unwrap(), api);
     assert_eq!(api.name, "web");
+}
+
+#[test]
+fn depends_on_lines_name_their_condition_and_a_bad_one_names_its_line() {
+    use crate::domain::dependencies::DependsCondition;
+    let f = ServiceForm {
+        depends_on: "db:healthy\n\n Cache \nqueue:started".into(),
+        entrypoint: "/bin/tini\n--".into(),
+        labels: "com.example.team=payments".into(),
+        ..form()
+    };
+    let spec = f.parse().unwrap();
+    let deps: Vec<_> = spec
+        .depends_on
+        .iter()
+        .map(|d| (d.service.as_str(), d.condition))
+        .collect();
+    assert_eq!(
+        deps,
+        [
+            ("db", DependsCondition::ServiceHealthy),
+            ("cache", DependsCondition::ServiceStarted),
+            ("queue", DependsCondition::ServiceStarted)
+        ]
+    );
+    assert_eq!(spec.entrypoint, ["/bin/tini", "--"]);
+    assert_eq!(spec.labels["com.example.team"], "payments");
+    let bad = ServiceForm {
+        depends_on: "db\ndb:ready".into(),
+        labels: "berth.service=x".into(),
+        ..form()
+    };
+    let errors = bad.parse().unwrap_err();
+    let got: Vec<(&str, &str)> = errors
+        .iter()
+        .map(|e| (e.field.as_str(), e.message.as_str()))
+        .collect();
+    assert_eq!(got[0].0, "depends_on");
+    assert!(got[0].1.starts_with("Line 2:"), "{got:?}");
+    // A spec rule, placed on its form field.
+    assert_eq!(got[1].0, "labels");
 }

@@ -77,6 +77,7 @@ use utoipa::OpenApi;
     app::domain::environment_repository::EnvironmentRepository,
     app::commands::variables::SharedVariables,
     app::commands::variables::RedeployedOutdated,
+    app::commands::dependencies::RedeployedEnvironment,
     ComposeFile,
     ComposePlan,
 )))]
