@@ -217,6 +217,14 @@ async fn refused_files_name_each_problem_and_create_nothing(pool: PgPool) {
             web("    depends_on: [cache]\n"),
             vec!["services.web.depends_on"],
         ),
+        (
+            // A reference to a service that is nowhere (db, valid, is not created either).
+            format!(
+                "services:\n  db:\n    image: {image}\n  web:\n    image: {image}\n    \
+                 environment:\n      CACHE_URL: \"redis://${{{{ cache.HOST }}}}:6379\"\n"
+            ),
+            vec!["services.web.environment.CACHE_URL"],
+        ),
         (web("    build: .\n"), vec!["services.web.build"]),
         (
             // Two problems in one file: both named.

@@ -5,9 +5,10 @@
 
 use crate::commands::{service, Caller, CommandError, Deps};
 use crate::domain::compose::{
-    self, ComposeApp, ComposePlan, ComposeProblem, DefinedService, ImportChange,
+    self, ComposeApp, ComposePlan, ComposeProblem, ComposeService, DefinedService, ImportChange,
 };
 use crate::domain::service::FieldError;
+use crate::domain::variables::{check, referenced_services, EnvironmentVariables, Scope};
 use crate::domain::Permission;
 use crate::store::audit::{record, Target};
 use crate::store::projects as store;
@@ -48,7 +49,10 @@ pub async fn import(
 ) -> Result<ComposePlan, CommandError> {
     let actor = caller.may(Permission::ManageServices)?;
     let (app, existing, mut plan) = read(deps, caller, environment, yaml).await?;
-    for service in &app.services {
+    // Each service is saved against the environment as it is then: the ones it refers to
+    // go first.
+    let after = references_after(deps, environment, &app).await?;
+    for service in saving_order(&app, &after) {
         let name = &service.spec.name;
         match existing.iter().find(|(_, d)| &d.spec.name == name) {
             None => {
@@ -159,6 +163,9 @@ async fn read(
             );
         }
     }
+    if problems.is_empty() {
+        problems = reference_problems(deps, environment, &app).await?;
+    }
     if !problems.is_empty() {
         return Err(invalid(problems));
     }
@@ -171,6 +178,62 @@ async fn read(
         notes: app.notes.clone(),
     };
     Ok((app, existing, plan))
+}
+
+/// The environment's variables as they would be with the file's services in place.
+async fn references_after(
+    deps: Deps<'_>,
+    environment: Uuid,
+    app: &ComposeApp,
+) -> Result<EnvironmentVariables, CommandError> {
+    let mut after = crate::store::variables::snapshot(deps.pool, deps.secrets, environment).await?;
+    for service in &app.services {
+        crate::store::variables::with_service(&mut after, &service.spec);
+    }
+    Ok(after)
+}
+
+/// The references the file would break, checked on the environment as it would be after
+/// the import (so a service may refer to one defined later in the file): a problem of a
+/// file's variable at `services.<name>.environment.<KEY>`, one the file brings to a stored
+/// service at `services`, naming that service's variable.
+async fn reference_problems(
+    deps: Deps<'_>,
+    environment: Uuid,
+    app: &ComposeApp,
+) -> Result<Vec<ComposeProblem>, CommandError> {
+    let before = crate::store::variables::snapshot(deps.pool, deps.secrets, environment).await?;
+    let old = check(&before);
+    let after = references_after(deps, environment, app).await?;
+    let in_file = |name: &str| app.services.iter().any(|s| s.spec.name == name);
+    Ok(check(&after)
+        .into_iter()
+        .filter_map(|p| match &p.variable.scope {
+            Scope::Service(name) if in_file(name) => Some(ComposeProblem::new(
+                format!("services.{name}.environment.{}", p.variable.key),
+                p.kind.message(),
+            )),
+            _ if !old.contains(&p) => Some(ComposeProblem::new("services", p.to_string())),
+            _ => None,
+        })
+        .collect())
+}
+
+/// The file's services, each after the services of the file it refers to (file order
+/// otherwise; a cycle between services is broken at its first one in the file).
+fn saving_order<'a>(app: &'a ComposeApp, after: &EnvironmentVariables) -> Vec<&'a ComposeService> {
+    let mut left: Vec<&ComposeService> = app.services.iter().collect();
+    let mut order = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        let waits = |s: &ComposeService| {
+            referenced_services(&s.spec.name, after)
+                .iter()
+                .any(|r| left.iter().any(|l| &l.spec.name == r))
+        };
+        let next = left.iter().position(|s| !waits(s)).unwrap_or(0);
+        order.push(left.remove(next));
+    }
+    order
 }
 
 fn invalid(problems: Vec<ComposeProblem>) -> CommandError {
