@@ -237,12 +237,12 @@ fn resolve_in(from: &str, name: &str) -> Option<String> {
     ok.then_some(text)
 }
 
-/// `GET http://127.0.0.1:8000<path>` inside container `from`: `status body`.
+/// `GET http://127.0.0.1:8000<path>` inside container `from`: `status [body]`.
 fn get_inside(from: &str, path: &str) -> String {
     let script = "import sys, urllib.request, urllib.error\n\
         try:\n    r = urllib.request.urlopen('http://127.0.0.1:8000' + sys.argv[1], timeout=10)\n\
         except urllib.error.HTTPError as e:\n    r = e\n\
-        print(r.status, r.read().decode(), end='')";
+        print(f'{r.status} [{r.read().decode()}]')";
     python_in(from, script, &[path]).1
 }
 
@@ -449,12 +449,12 @@ async fn a_three_service_application_runs_isolated_changes_its_password_and_clon
     let mut answer = String::new();
     for _ in 0..50 {
         answer = get_inside(&stage_web_c, "/upstream/notes");
-        if answer.starts_with("200") {
+        if answer.starts_with("200 ") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    assert_eq!(answer, "200 ", "staging's db is its own, empty");
+    assert_eq!(answer, "200 []", "staging's db is its own, empty");
     assert_eq!(
         s.until_answer("/upstream/notes", 200, 10).await,
         "kept in pgdata\n"

@@ -8,7 +8,7 @@ use crate::domain::compose::{
     self, ComposeApp, ComposePlan, ComposeProblem, ComposeService, DefinedService, ImportChange,
 };
 use crate::domain::service::FieldError;
-use crate::domain::variables::{check, referenced_services, EnvironmentVariables, Scope};
+use crate::domain::variables::{check, referenced_first, EnvironmentVariables, Scope};
 use crate::domain::Permission;
 use crate::store::audit::{record, Target};
 use crate::store::projects as store;
@@ -219,21 +219,12 @@ async fn reference_problems(
         .collect())
 }
 
-/// The file's services, each after the services of the file it refers to (file order
-/// otherwise; a cycle between services is broken at its first one in the file).
+/// The file's services, each after the services it refers to (see `referenced_first`).
 fn saving_order<'a>(app: &'a ComposeApp, after: &EnvironmentVariables) -> Vec<&'a ComposeService> {
-    let mut left: Vec<&ComposeService> = app.services.iter().collect();
-    let mut order = Vec::with_capacity(left.len());
-    while !left.is_empty() {
-        let waits = |s: &ComposeService| {
-            referenced_services(&s.spec.name, after)
-                .iter()
-                .any(|r| left.iter().any(|l| &l.spec.name == r))
-        };
-        let next = left.iter().position(|s| !waits(s)).unwrap_or(0);
-        order.push(left.remove(next));
-    }
-    order
+    referenced_first(after)
+        .iter()
+        .filter_map(|name| app.services.iter().find(|s| &s.spec.name == name))
+        .collect()
 }
 
 fn invalid(problems: Vec<ComposeProblem>) -> CommandError {
