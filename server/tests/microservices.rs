@@ -466,7 +466,10 @@ async fn a_three_service_application_runs_isolated_changes_its_password_and_clon
     assert_eq!(resolve_in(&api_c, "db"), Some(ip(&db)));
     assert_eq!(resolve_in(&stage_api_c, "db"), Some(ip(&stage_db)));
     assert!(connects(&api_c, &ip(&db), 5432), "production's own db");
-    assert!(connects(&stage_api_c, &ip(&stage_db), 5432), "staging's own db");
+    assert!(
+        connects(&stage_api_c, &ip(&stage_db), 5432),
+        "staging's own db"
+    );
     assert!(
         !connects(&stage_api_c, &ip(&db), 5432),
         "staging reached production's db"
