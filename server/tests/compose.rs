@@ -222,6 +222,14 @@ async fn refused_files_name_each_problem_and_create_nothing(pool: PgPool) {
         // Compose would tag the built image `image`: refused (see the README).
         (web("    build: .\n"), vec!["services.web.image"]),
         (
+            // A reference to a service that is nowhere (db, valid, is not created either).
+            format!(
+                "services:\n  db:\n    image: {image}\n  web:\n    image: {image}\n    \
+                 environment:\n      CACHE_URL: \"redis://${{{{ cache.HOST }}}}:6379\"\n"
+            ),
+            vec!["services.web.environment.CACHE_URL"],
+        ),
+        (
             // Two problems in one file: both named.
             web("    privileged: true\n    volumes: [\"/:/root\"]\n"),
             vec!["services.web.privileged", "services.web.volumes[0]"],

@@ -87,10 +87,16 @@ pub async fn create_environment(
         }
         None => None,
     };
-    let (source_name, specs) = match source {
+    let (source_name, mut specs) = match source {
         Some((name, specs)) => (Some(name), specs),
         None => (None, Vec::new()),
     };
+    if let Some(from) = form.clone_from {
+        // Each copy deploys as soon as it is stored: the ones it refers to go in first.
+        let source = crate::store::variables::snapshot(deps.pool, deps.secrets, from).await?;
+        let order = crate::domain::variables::referenced_first(&source);
+        specs.sort_by_key(|(_, spec)| order.iter().position(|n| n == &spec.name));
+    }
     let mut tx = deps.pool.begin().await?;
     let id = store::create_environment(&mut tx, &actor, project_id, &name, source_name.as_deref())
         .await?;
@@ -112,6 +118,8 @@ pub async fn create_environment(
         tx = service::insert_copy(deps, caller, tx, id, spec, &from).await?;
     }
     tx.commit().await?;
+    services.sort();
+    dropped.sort_by(|a, b| a.service.cmp(&b.service));
     Ok(EnvironmentCreated {
         environment: store::environment(deps.pool, team, id).await?,
         services,

@@ -32,13 +32,18 @@ pub const POSTGRES_PORT: u16 = 5432;
 pub const WEB_PORT: u16 = 8000;
 
 /// The PostgreSQL image's entrypoint: creates the cluster on first start (superuser
-/// `postgres`, password from `POSTGRES_PASSWORD`, password logins from anywhere), then runs
-/// the server as PID 1 under the `postgres` account, so `docker stop` shuts it down
-/// cleanly.
+/// `postgres`, password from `POSTGRES_PASSWORD`, password logins from anywhere); on every
+/// later start sets the superuser's password from `POSTGRES_PASSWORD` again (initdb applies
+/// it only once, and a changed password must take effect on a redeploy): through a
+/// temporary server on the local socket only, where psql reads the value from the
+/// environment (`\getenv`) and quotes it itself (`:'pw'`), so no command is built from it.
+/// Then runs the server as PID 1 under the `postgres` account, so `docker stop` shuts it
+/// down cleanly.
 const POSTGRES_ENTRYPOINT: &str = r#"#!/bin/sh
 set -eu
 bin=/usr/lib/postgresql/15/bin
 : "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}"
+as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
 mkdir -p "$PGDATA" /run/postgresql
 chown postgres:postgres "$PGDATA" /run/postgresql
 chmod 700 "$PGDATA"
@@ -46,12 +51,21 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   pwfile=$(mktemp)
   printf '%s\n' "$POSTGRES_PASSWORD" > "$pwfile"
   chown postgres "$pwfile"
-  setpriv --reuid=postgres --regid=postgres --init-groups -- \
-    "$bin/initdb" -D "$PGDATA" -U postgres --pwfile="$pwfile" --auth=scram-sha-256 \
+  as_postgres "$bin/initdb" -D "$PGDATA" -U postgres --pwfile="$pwfile" --auth=scram-sha-256 \
     --encoding=UTF8 --locale=C.UTF-8 >/dev/null
   rm -f "$pwfile"
   echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
   echo "initdb: cluster created in $PGDATA"
+else
+  hba=$(mktemp)
+  echo "local all postgres peer" > "$hba"
+  chown postgres "$hba"
+  as_postgres "$bin/pg_ctl" -D "$PGDATA" -w -s -o "-c listen_addresses= -c hba_file=$hba" start
+  printf '%s\n' '\getenv pw POSTGRES_PASSWORD' "ALTER ROLE postgres PASSWORD :'pw';" |
+    as_postgres "$bin/psql" -X -q -v ON_ERROR_STOP=1 -U postgres -d postgres
+  as_postgres "$bin/pg_ctl" -D "$PGDATA" -w -s -m fast stop
+  rm -f "$hba"
+  echo "entrypoint: password of postgres set from POSTGRES_PASSWORD"
 fi
 exec setpriv --reuid=postgres --regid=postgres --init-groups -- \
   "$bin/postgres" -D "$PGDATA" -c listen_addresses='*' "$@"
@@ -60,8 +74,12 @@ exec setpriv --reuid=postgres --regid=postgres --init-groups -- \
 /// The web app: `GET /` answers `hello from <hostname> version <APP_VERSION>`; a request
 /// whose `Host` (without port) is not in `ALLOWED_HOSTS` (comma-separated; empty allows
 /// all) answers 400, as Django does. With `DATABASE_URL`: `GET /notes` lists the notes
-/// table one per line, `POST /notes` (form field `note`) adds one.
-const WEB_APP: &str = r#"import os, socket
+/// table one per line, `POST /notes` (form field `note`) adds one; when the database
+/// refuses (a wrong password, no server) they answer 503 `database error: <its message>`.
+/// With `UPSTREAM_URL` (another service, e.g. `http://api:8000`): `GET /upstream/<path>`
+/// answers what `GET <UPSTREAM_URL>/<path>` answers (status and body), or 502
+/// `upstream unreachable: <reason>`.
+const WEB_APP: &str = r#"import os, socket, urllib.error, urllib.request
 import psycopg2
 from flask import Flask, abort, request
 
@@ -85,6 +103,11 @@ def db():
     return psycopg2.connect(os.environ["DATABASE_URL"])
 
 
+@app.errorhandler(psycopg2.OperationalError)
+def database_error(e):
+    return f"database error: {e}".strip() + "\n", 503, {"Content-Type": "text/plain"}
+
+
 @app.route("/notes", methods=["GET", "POST"])
 def notes():
     with db() as conn, conn.cursor() as cur:
@@ -94,6 +117,20 @@ def notes():
         cur.execute("SELECT note FROM notes ORDER BY id")
         rows = [r[0] for r in cur.fetchall()]
     return "".join(f"{r}\n" for r in rows), 200, {"Content-Type": "text/plain"}
+
+
+@app.get("/upstream/<path:path>")
+def upstream(path):
+    base = os.environ.get("UPSTREAM_URL")
+    if not base:
+        abort(404, "UPSTREAM_URL is not set")
+    try:
+        with urllib.request.urlopen(f"{base.rstrip('/')}/{path}", timeout=5) as r:
+            return r.read(), r.status, {"Content-Type": "text/plain"}
+    except urllib.error.HTTPError as e:
+        return e.read(), e.code, {"Content-Type": "text/plain"}
+    except (urllib.error.URLError, OSError) as e:
+        return f"upstream unreachable: {getattr(e, 'reason', e)}\n", 502, {"Content-Type": "text/plain"}
 
 
 if __name__ == "__main__":

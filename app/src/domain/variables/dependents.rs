@@ -117,3 +117,22 @@ pub fn referenced_services(service: &str, env: &EnvironmentVariables) -> Vec<Str
     }
     found.into_iter().collect()
 }
+
+/// The names of `env`'s services, each after the services it refers to
+/// ([`referenced_services`]), so that services stored one by one, each deployed at once,
+/// find the ones they refer to already there. Otherwise in `env`'s order; services that
+/// refer to each other (a cycle of services, not of variables) go in that order too.
+pub fn referenced_first(env: &EnvironmentVariables) -> Vec<String> {
+    let mut left: Vec<(&str, Vec<String>)> = env
+        .services
+        .iter()
+        .map(|s| (s.name.as_str(), referenced_services(&s.name, env)))
+        .collect();
+    let mut order = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        let waits = |uses: &[String]| uses.iter().any(|u| left.iter().any(|(n, _)| n == u));
+        let next = left.iter().position(|(_, uses)| !waits(uses)).unwrap_or(0);
+        order.push(left.remove(next).0.to_owned());
+    }
+    order
+}

@@ -40,7 +40,7 @@ mod resolve;
 mod syntax;
 
 pub use check::check;
-pub use dependents::{dependents, referenced_services, Changed};
+pub use dependents::{dependents, referenced_first, referenced_services, Changed};
 pub use resolve::{resolve, ResolveError, MAX_RESOLVED_BYTES};
 pub use syntax::{is_variable_name, parse, references, Reference, Scope, Segment, SyntaxError};
 

@@ -822,3 +822,25 @@ fn referenced_services_are_the_map_edges() {
     assert_eq!(referenced_services("api", &e), vec!["db", "web"]);
     assert_eq!(referenced_services("web", &e), vec!["api"]);
 }
+
+#[test]
+fn services_referred_to_come_first() {
+    // api (through a shared variable) → db; worker and web → api.
+    let e = chain_env();
+    assert_eq!(
+        referenced_first(&e),
+        vec!["db", "api", "worker", "web", "cron"]
+    );
+    let file_order = env(
+        vec![],
+        vec![
+            service("web", vec![var("U", "http://${{ api.HOST }}")]),
+            service("api", vec![var("D", "${{ db.HOST }}")]),
+            service("db", vec![]),
+        ],
+    );
+    assert_eq!(referenced_first(&file_order), vec!["db", "api", "web"]);
+    // web and api refer to each other (api → web.URL): in their order, after db.
+    let cycle = web_api_db();
+    assert_eq!(referenced_first(&cycle), vec!["db", "web", "api"]);
+}
