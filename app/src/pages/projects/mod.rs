@@ -3,6 +3,7 @@
 
 mod compose;
 mod project;
+mod service_map;
 mod variables;
 
 pub use project::ProjectPage;
