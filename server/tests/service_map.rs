@@ -93,7 +93,9 @@ async fn the_map_draws_the_services_their_status_and_references(pool: PgPool) {
     for (name, id) in [("db", &db), ("api", &api_id), ("web", &web)] {
         let a = node(&svg, name);
         assert!(
-            a.starts_with(&format!("<a href=\"/services/{id}\" class=\"map-node running\"")),
+            a.starts_with(&format!(
+                "<a href=\"/services/{id}\" class=\"map-node running\""
+            )),
             "{a}"
         );
         assert!(a.contains(&format!(">{name}</text>")), "{a}");
@@ -136,7 +138,10 @@ async fn the_map_draws_the_services_their_status_and_references(pool: PgPool) {
 
     // Signed out: 401.
     let r = reqwest::Client::new()
-        .get(api.server.url(&format!("/api/v1/environments/{env}/map.svg")))
+        .get(
+            api.server
+                .url(&format!("/api/v1/environments/{env}/map.svg")),
+        )
         .send()
         .await
         .unwrap();

@@ -74,6 +74,7 @@ pub async fn compose_to_map(c: &Client, image: &TickerImage) -> anyhow::Result<(
     );
     centre(c, "#service-map").await?;
     shot(c, "43-service-map").await?;
+    unchanged_map_is_left_alone(c, image).await?;
 
     // A click on a box opens its service.
     let node = "#service-map a.map-node[data-service=api]";
@@ -98,6 +99,64 @@ pub async fn compose_to_map(c: &Client, image: &TickerImage) -> anyhow::Result<(
     ensure!(place == "shop / micro", "the service's place: {place}");
     wait_hydrated(c).await?;
     shot(c, "44-service-from-map").await?;
+    Ok(())
+}
+
+/// A change elsewhere in the team re-reads the page (here: a service created in
+/// `production`, whose tab then counts it); this map did not change, so its drawing is
+/// the same element as before (a mark set on it by script survives).
+async fn unchanged_map_is_left_alone(c: &Client, image: &TickerImage) -> anyhow::Result<()> {
+    c.execute(
+        "document.querySelector('#service-map svg').berthMark = true;",
+        vec![],
+    )
+    .await?;
+    let tab = "#environments a[data-environment=production]";
+    let href = wait_for(c, tab)
+        .await?
+        .attr("href")
+        .await?
+        .context("the production tab links to it")?;
+    let production = href
+        .split_once("env=")
+        .map(|(_, id)| id.to_owned())
+        .context("the tab names its environment")?;
+    let before = text_of(c, tab).await?;
+    let status = c
+        .execute_async(
+            "const [env, image, done] = arguments;
+             fetch('/api/v1/services', { method: 'POST', headers: { 'content-type': 'application/json' },
+               body: JSON.stringify({ name: 'extra', image, environment_id: env }) })
+               .then(r => done(r.status), e => done(String(e)));",
+            vec![serde_json::json!(production), serde_json::json!(image.tag)],
+        )
+        .await?;
+    ensure!(status == 201, "creating a service in production: {status}");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let now = text_of(c, tab).await?;
+        if now != before {
+            ensure!(
+                now.starts_with("production (2)"),
+                "the production tab: {now}"
+            );
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the page did not re-read the project after a change: {now}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let kept = c
+        .execute(
+            "return document.querySelector('#service-map svg').berthMark === true;",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        kept.as_bool() == Some(true),
+        "the unchanged map was drawn again"
+    );
     Ok(())
 }
 
@@ -232,5 +291,7 @@ async fn click_when_still(c: &Client, css: &str) -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    Err(last.map(anyhow::Error::from).unwrap_or_else(|| anyhow::anyhow!("no click")))
+    Err(last
+        .map(anyhow::Error::from)
+        .unwrap_or_else(|| anyhow::anyhow!("no click")))
 }
