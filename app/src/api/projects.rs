@@ -17,11 +17,14 @@ pub struct ProjectsConsole {
     pub projects: Vec<ProjectView>,
 }
 
-/// One environment tab of a project page: the environment and its services.
+/// One environment tab of a project page: the environment, its services, and their map.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EnvironmentTab {
     pub environment: EnvironmentView,
     pub services: Vec<ServiceView>,
+    /// The service map as one `<svg>` element, drawn on the server and escaped there
+    /// (`domain::service_map::render_svg`): the page puts it in as inner HTML.
+    pub map: String,
 }
 
 /// A project page.
@@ -69,9 +72,11 @@ pub async fn project_console(id: String) -> Result<ProjectConsole, ServerFnError
         crate::commands::variables::mark_needs_redeploy(ctx.deps(), &mut services)
             .await
             .map_err(refused)?;
+        let map = crate::commands::service_map::render(ctx.deps(), environment.id, &services).await;
         tabs.push(EnvironmentTab {
             environment,
             services,
+            map,
         });
     }
     Ok(ProjectConsole {

@@ -16,6 +16,7 @@ pub mod outbound;
 pub mod project;
 pub mod s3;
 pub mod service;
+pub mod service_map;
 pub mod team;
 pub mod variables;
 

@@ -138,6 +138,25 @@ pub async fn first_run_sign_out_and_in(
     git_service(c, repo).await
 }
 
+/// The first run without the detours: the owner and team created from the setup page,
+/// signed in on the overview, hydrated. For scenarios that start from a fresh berth.
+pub async fn owner_signed_in(c: &Client, base: &str) -> anyhow::Result<()> {
+    c.goto(&format!("{base}/setup")).await?;
+    wait_hydrated(c).await?;
+    fill(c, "#name", NAME).await?;
+    fill(c, "#email", EMAIL).await?;
+    fill(c, "#password", PASSWORD).await?;
+    fill(c, "#team_name", TEAM).await?;
+    c.find(Locator::Css("#create-owner")).await?.click().await?;
+    wait_for(c, "#current-user").await?;
+    ensure!(
+        path_of(c).await? == "/",
+        "after first run: {}",
+        path_of(c).await?
+    );
+    wait_hydrated(c).await
+}
+
 /// With JavaScript off the forms still post and redirect.
 pub async fn without_javascript(c: &Client, base: &str) -> anyhow::Result<()> {
     c.goto(&format!("{base}/login")).await?;

@@ -1,9 +1,9 @@
 //! Berth as a person uses it, in real Chromium against the release build: first run,
 //! hydration, sign-out, wrong password, sign-in, defining a service, watching one live,
-//! real applications (PostgreSQL with a volume, a Host-checking Flask app), a project with
-//! a cloned environment, inviting a
-//! developer who joins and deploys, the audit log. Screenshots of every page go
-//! to target/e2e-screenshots/.
+//! real applications (PostgreSQL with a volume, a Host-checking Flask app), inviting a
+//! developer who joins and deploys, the audit log; and, on a berth of its own, a project
+//! with a cloned environment and a compose file turned into a running application drawn
+//! as a service map. Screenshots of every page go to target/e2e-screenshots/.
 
 mod backups;
 #[path = "../../../server/tests/common/debian_images.rs"]
@@ -16,6 +16,7 @@ mod notifications;
 mod page;
 mod projects;
 mod real_apps;
+mod service_map;
 mod services;
 mod team;
 
@@ -80,9 +81,6 @@ async fn first_run_login_logout_in_chromium() -> anyhow::Result<()> {
                 r = scheduled_jobs(&c, &image).await;
             }
             if r.is_ok() {
-                r = projects::projects(&c, &image).await;
-            }
-            if r.is_ok() {
                 r = team_flow(&c, &driver, &base, &image).await;
             }
             if r.is_err() {
@@ -100,6 +98,36 @@ async fn first_run_login_logout_in_chromium() -> anyhow::Result<()> {
         })
         .await
     }
+    .await;
+    if result.is_err() {
+        eprintln!("berth log:\n{}", berth.log());
+    }
+    result
+}
+
+/// Projects on a berth of their own (`cargo test -p e2e projects`): a project with a
+/// cloned environment, then a compose file pasted into a new environment, previewed,
+/// created, its service map turning green, and a service opened from the map.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn projects_compose_and_service_map_in_chromium() -> anyhow::Result<()> {
+    // Made before berth starts so that it is dropped after berth stops (see above).
+    let image = TickerImage::build()?;
+    let berth = Berth::start()?;
+    let driver = Chromedriver::start()?;
+    let base = berth.base.clone();
+    let result = in_browser(&driver, true, |c| async {
+        let mut r = first_run::owner_signed_in(&c, &base).await;
+        if r.is_ok() {
+            r = projects::projects(&c, &image).await;
+        }
+        if r.is_ok() {
+            r = service_map::compose_to_map(&c, &image).await;
+        }
+        if r.is_err() {
+            let _ = shot(&c, "failure-projects").await;
+        }
+        (c, r)
+    })
     .await;
     if result.is_err() {
         eprintln!("berth log:\n{}", berth.log());

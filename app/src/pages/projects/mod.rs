@@ -5,6 +5,7 @@ mod compose;
 mod project;
 mod redeploy;
 mod repository;
+mod service_map;
 mod variables;
 
 pub use project::ProjectPage;

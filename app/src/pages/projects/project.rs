@@ -217,9 +217,12 @@ fn Environment(t: EnvironmentTab, manage: bool, create: bool, acts: Actions) -> 
                 })}
             </header>
             {if t.services.is_empty() {
-                view! { <p class="muted" id="no-services">"No services in this environment yet."</p> }.into_any()
+                view! { <p class="muted" id="no-services">"No services in this environment yet. Once it has some, their map appears here."</p> }.into_any()
             } else {
-                view! { <ServiceTable services=t.services /> }.into_any()
+                view! {
+                    <super::service_map::ServiceMap svg=t.map />
+                    <ServiceTable services=t.services />
+                }.into_any()
             }}
             <super::variables::SharedVariables project=vars_project environment=vars_env />
             <super::repository::RepositoryForm project=repo_project environment=repo_env

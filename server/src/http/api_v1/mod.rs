@@ -18,6 +18,7 @@ mod notifications;
 mod openapi;
 mod page;
 mod projects;
+mod service_map;
 mod services;
 mod team;
 
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(notifications::router())
         .merge(projects::router())
         .merge(environment_repository::router())
+        .merge(service_map::router())
         .merge(openapi::router())
         .route("/api/v1/{*rest}", any(boundary::no_such_endpoint))
         .layer(from_fn(boundary::refuse_control_characters))

@@ -317,6 +317,7 @@ mod tests {
             include_str!("../live.rs"),
             include_str!("../team.rs"),
             include_str!("../instance.rs"),
+            include_str!("../service_map.rs"),
         ];
         let mut routed = 0;
         for src in sources {
