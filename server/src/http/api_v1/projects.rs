@@ -215,7 +215,12 @@ async fn redeploy_environment(
 ) -> Result<Response, ApiError> {
     let (caller, id) = m.caller_and_id(Permission::ManageServices, &id)?;
     let done = app::commands::dependencies::redeploy_environment(s.deps(), &caller, id).await?;
-    Ok((axum::http::StatusCode::ACCEPTED, Json(done)).into_response())
+    let answer = (axum::http::StatusCode::ACCEPTED, Json(done)).into_response();
+    // A 202 names what to watch: the environment's services (their deployments).
+    Ok(super::services::with_location(
+        answer,
+        format!("/api/v1/environments/{id}/services"),
+    ))
 }
 
 /// `POST /environments/{id}/compose?dry_run=true|false` (false when absent).
