@@ -3,7 +3,7 @@
 //! the environment (`GET /api/v1/environments/{id}`, credentials masked).
 
 use super::boundary::JsonBody;
-use super::member::{parse_id, Member};
+use super::member::Member;
 use super::ApiError;
 use crate::http::state::AppState;
 use app::commands::environment_repository as command;
@@ -29,9 +29,7 @@ async fn replace(
     Path(id): Path<String>,
     b: JsonBody,
 ) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageServices)?;
-    let id = parse_id(&id)?;
+    let (caller, id) = m.caller_and_id(Permission::ManageServices, &id)?;
     let repo: EnvironmentRepository = b.parse()?;
     Ok(Json(command::set(s.deps(), &caller, id, repo).await?).into_response())
 }
@@ -41,8 +39,6 @@ async fn remove(
     m: Member,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let caller = m.caller();
-    caller.may(Permission::ManageServices)?;
-    let id = parse_id(&id)?;
+    let (caller, id) = m.caller_and_id(Permission::ManageServices, &id)?;
     Ok(Json(command::remove(s.deps(), &caller, id).await?).into_response())
 }
