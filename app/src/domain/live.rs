@@ -26,6 +26,13 @@ pub enum LiveTopic {
     JobOutput,
 }
 
+impl LiveTopic {
+    /// Whether the change can alter what a services list shows (status, replicas, spec).
+    pub fn is_status(self) -> bool {
+        matches!(self, Self::Services | Self::Containers | Self::Deployments)
+    }
+}
+
 /// What a database trigger announces on [`LIVE_CHANNEL`] (the payload, as JSON). The live
 /// pages and the worker both listen to it: one wake-up mechanism for both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

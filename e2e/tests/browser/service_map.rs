@@ -32,6 +32,7 @@ fn compose_file(image: &str) -> String {
 pub async fn compose_to_map(c: &Client, image: &TickerImage) -> anyhow::Result<()> {
     new_empty_environment(c, "micro").await?;
     preview(c, &compose_file(&image.tag)).await?;
+    draft_survives_a_reread(c, image).await?;
     create(c).await?;
 
     // The map shows every service by itself, then every box turns green (running).
@@ -102,51 +103,15 @@ pub async fn compose_to_map(c: &Client, image: &TickerImage) -> anyhow::Result<(
     Ok(())
 }
 
-/// A change elsewhere in the team re-reads the page (here: a service created in
-/// `production`, whose tab then counts it); this map did not change, so its drawing is
-/// the same element as before (a mark set on it by script survives).
+/// A change elsewhere in the team re-reads the page; this map did not change, so its
+/// drawing is the same element as before (a mark set on it by script survives).
 async fn unchanged_map_is_left_alone(c: &Client, image: &TickerImage) -> anyhow::Result<()> {
     c.execute(
         "document.querySelector('#service-map svg').berthMark = true;",
         vec![],
     )
     .await?;
-    let tab = "#environments a[data-environment=production]";
-    let href = wait_for(c, tab)
-        .await?
-        .attr("href")
-        .await?
-        .context("the production tab links to it")?;
-    let production = href
-        .split_once("env=")
-        .map(|(_, id)| id.to_owned())
-        .context("the tab names its environment")?;
-    let before = text_of(c, tab).await?;
-    let status = c
-        .execute_async(
-            "const [env, image, done] = arguments;
-             fetch('/api/v1/services', { method: 'POST', headers: { 'content-type': 'application/json' },
-               body: JSON.stringify({ name: 'extra', image, environment_id: env }) })
-               .then(r => done(r.status), e => done(String(e)));",
-            vec![serde_json::json!(production), serde_json::json!(image.tag)],
-        )
-        .await?;
-    ensure!(status == 201, "creating a service in production: {status}");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let now = text_of(c, tab).await?;
-        if now != before {
-            ensure!(
-                now.starts_with("production (2)"),
-                "the production tab: {now}"
-            );
-            break;
-        }
-        if Instant::now() > deadline {
-            bail!("the page did not re-read the project after a change: {now}");
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    add_service_elsewhere(c, image, "extra").await?;
     let kept = c
         .execute(
             "return document.querySelector('#service-map svg').berthMark === true;",
@@ -158,6 +123,57 @@ async fn unchanged_map_is_left_alone(c: &Client, image: &TickerImage) -> anyhow:
         "the unchanged map was drawn again"
     );
     Ok(())
+}
+
+/// Creates a service named `name` in `production` through the API (as another member
+/// would), then waits until this page re-read the project: the production tab counts one
+/// more service.
+async fn add_service_elsewhere(c: &Client, image: &TickerImage, name: &str) -> anyhow::Result<()> {
+    let tab = "#environments a[data-environment=production]";
+    let href = wait_for(c, tab)
+        .await?
+        .attr("href")
+        .await?
+        .context("the production tab links to it")?;
+    let production = href
+        .split_once("env=")
+        .map(|(_, id)| id.to_owned())
+        .context("the tab names its environment")?;
+    let before = text_of(c, tab).await?;
+    let count = |label: &str| -> Option<usize> {
+        label
+            .strip_prefix("production (")?
+            .strip_suffix(')')?
+            .parse()
+            .ok()
+    };
+    let was = count(&before).with_context(|| format!("the production tab: {before}"))?;
+    let status = c
+        .execute_async(
+            "const [env, image, name, done] = arguments;
+             fetch('/api/v1/services', { method: 'POST', headers: { 'content-type': 'application/json' },
+               body: JSON.stringify({ name, image, environment_id: env }) })
+               .then(r => done(r.status), e => done(String(e)));",
+            vec![
+                serde_json::json!(production),
+                serde_json::json!(image.tag),
+                serde_json::json!(name),
+            ],
+        )
+        .await?;
+    ensure!(status == 201, "creating {name} in production: {status}");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let now = text_of(c, tab).await?;
+        if now != before {
+            ensure!(count(&now) == Some(was + 1), "the production tab: {now}");
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the page did not re-read the project after a change: {now}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// New environment → empty: its tab opens, saying it has no services (no empty map).
@@ -199,53 +215,59 @@ async fn new_empty_environment(c: &Client, name: &str) -> anyhow::Result<()> {
 }
 
 /// Pastes `yaml` into the text box and asks for a preview; it must list the three
-/// services as created. A live refresh of the page re-renders the compose card (and
-/// empties the box), so a paste that did not make it to a preview is tried again.
+/// services as created.
 async fn preview(c: &Client, yaml: &str) -> anyhow::Result<()> {
-    for attempt in 1..=3 {
-        paste(c, yaml).await?;
-        centre(c, "#compose-preview").await?;
-        c.find(Locator::Css("#compose-preview"))
-            .await?
-            .click()
-            .await?;
-        let plan = c
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css("#compose-plan"))
-            .await;
-        let Ok(plan) = plan else {
-            eprintln!("compose preview: no plan after attempt {attempt}, pasting again");
-            continue;
-        };
-        let text = plan.text().await?;
-        ensure!(text.contains("Preview"), "the preview's heading: {text}");
-        for name in SERVICES {
-            let line = text_of(c, &format!("#compose-plan li[data-service={name}]")).await?;
-            ensure!(line == format!("{name}: created"), "preview line: {line}");
-        }
-        centre(c, "#compose-plan").await?;
-        shot(c, "42-compose-preview").await?;
-        ensure!(
-            c.find_all(Locator::Css("#service-map")).await?.is_empty(),
-            "a preview creates nothing"
-        );
-        return Ok(());
+    paste(c, yaml).await?;
+    centre(c, "#compose-preview").await?;
+    c.find(Locator::Css("#compose-preview"))
+        .await?
+        .click()
+        .await?;
+    let plan = c
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("#compose-plan"))
+        .await
+        .context("the preview shows")?;
+    let text = plan.text().await?;
+    ensure!(text.contains("Preview"), "the preview's heading: {text}");
+    for name in SERVICES {
+        let line = text_of(c, &format!("#compose-plan li[data-service={name}]")).await?;
+        ensure!(line == format!("{name}: created"), "preview line: {line}");
     }
-    bail!("the compose preview never showed")
+    centre(c, "#compose-plan").await?;
+    shot(c, "42-compose-preview").await?;
+    ensure!(
+        c.find_all(Locator::Css("#service-map")).await?.is_empty(),
+        "a preview creates nothing"
+    );
+    Ok(())
 }
 
-/// Create: the services are created (the import's answer, or their boxes on the map).
-async fn create(c: &Client) -> anyhow::Result<()> {
-    let still_there = c
+/// A re-read of the page (a change elsewhere in the team) keeps the pasted file and its
+/// preview: the page owns the draft, not the tab it renders again.
+async fn draft_survives_a_reread(c: &Client, image: &TickerImage) -> anyhow::Result<()> {
+    add_service_elsewhere(c, image, "side").await?;
+    let kept = c
         .find(Locator::Css("#compose-yaml"))
         .await?
         .prop("value")
         .await?
-        .is_some_and(|v| v.contains("services:"));
-    if !still_there {
-        bail!("the pasted file was emptied before Create");
-    }
+        .unwrap_or_default();
+    ensure!(
+        kept.contains("services:"),
+        "the pasted file was emptied by a re-read of the page: {kept:?}"
+    );
+    let plan = text_of(c, "#compose-plan").await?;
+    ensure!(
+        plan.contains("Preview"),
+        "the preview after a re-read: {plan}"
+    );
+    Ok(())
+}
+
+/// Create: the services are created (the import's answer, or their boxes on the map).
+async fn create(c: &Client) -> anyhow::Result<()> {
     centre(c, "#compose-create").await?;
     c.find(Locator::Css("#compose-create"))
         .await?

@@ -10,12 +10,50 @@ use crate::api::compose::{ComposeAnswer, ImportCompose, PostedCompose};
 use crate::domain::compose::ImportChange;
 use leptos::prelude::*;
 
+/// The compose box's text and its last answer. The project page owns it and provides it as
+/// a context: the tab below is rendered again on every re-read of the page (each live
+/// change), and a draft made there would empty the box and its preview each time.
+#[derive(Clone, Copy)]
+pub struct ComposeDraft {
+    environment: StoredValue<String>,
+    yaml: RwSignal<String>,
+    act: ServerAction<ImportCompose>,
+}
+
+impl ComposeDraft {
+    pub fn new() -> Self {
+        Self {
+            environment: StoredValue::new(String::new()),
+            yaml: RwSignal::new(String::new()),
+            act: ServerAction::new(),
+        }
+    }
+
+    /// This draft for `environment`: kept while its tab shows, emptied for another one.
+    fn of(self, environment: &str) -> Self {
+        if self.environment.with_value(|e| e != environment) {
+            self.environment.set_value(environment.to_owned());
+            self.yaml.set(String::new());
+            self.act.clear();
+        }
+        self
+    }
+}
+
+impl Default for ComposeDraft {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[component]
 pub fn ComposeImport(environment: String, create: bool) -> impl IntoView {
     // Only in the page the server renders in answer to a plain form post (never hydrated).
     let posted =
         use_context::<PostedCompose>().filter(|p| p.environment.to_string() == environment);
-    let yaml = RwSignal::new(String::new());
+    let ComposeDraft { yaml, act, .. } = use_context::<ComposeDraft>()
+        .unwrap_or_default()
+        .of(&environment);
     // The posted file goes back into the box as its text (that page is never hydrated);
     // otherwise the box is the signal's.
     let textarea = match posted.as_ref().map(|p| p.yaml.clone()) {
@@ -30,7 +68,6 @@ pub fn ComposeImport(environment: String, create: bool) -> impl IntoView {
         }
         .into_any(),
     };
-    let act = ServerAction::<ImportCompose>::new();
     let env = StoredValue::new(environment.clone());
     let send = move |dry_run: bool| {
         act.dispatch(ImportCompose {

@@ -54,7 +54,9 @@ pub fn ProjectPage() -> impl IntoView {
         )
     };
     let console = Resource::new(finished, |(id, ..)| project_console(id));
-    refresh_on_live(|_| true, move || console.refetch());
+    // The tab shows services' status: log lines and job runs do not change it.
+    refresh_on_live(|c| c.topic.is_status(), move || console.refetch());
+    provide_context(super::compose::ComposeDraft::new());
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(created)) = acts.create_env.value().get() {

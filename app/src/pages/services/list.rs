@@ -7,7 +7,7 @@ use leptos_router::components::A;
 #[component]
 pub fn ServicesPage() -> impl IntoView {
     let services = Resource::new(|| (), |_| list_services());
-    refresh_on_live(|_| true, move || services.refetch());
+    refresh_on_live(|c| c.topic.is_status(), move || services.refetch());
     view! {
         <AppLayout title="Services">
             <header class="page-header">
