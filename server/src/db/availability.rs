@@ -2,7 +2,7 @@
 //! probe and the supervisor of the embedded Postgres.
 //!
 //! It turns *down* when the supervisor reports the embedded server gone, or when a check
-//! started by a failing request ([`DatabaseHealth::suspect`]) cannot connect within 1 s.
+//! started by a failing request ([`DatabaseHealth::suspect`]) cannot connect within 3 s.
 //! While down, a checker connects every 0.5 s (a fresh connection, not the pool, so a
 //! busy pool is never mistaken for an outage) and turns the signal *up* on the first
 //! success (at once when the supervisor has restarted the server). Requests look at the
@@ -18,7 +18,11 @@ use std::sync::{
 use std::time::Duration;
 use tokio::sync::watch;
 
-const CHECK_TIMEOUT: Duration = Duration::from_secs(1);
+/// As long as the pool's acquire timeout (`db::pool_options`): on a loaded machine a fresh
+/// connection can take over a second (1 s turned a busy moment into a false outage, and
+/// every request into a 503). A stopped server refuses at once, so an outage is still seen
+/// at once.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 const CHECK_EVERY: Duration = Duration::from_millis(500);
 
 #[derive(Clone)]
