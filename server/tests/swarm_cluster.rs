@@ -228,7 +228,7 @@ async fn three_nodes_spread_reach_each_other_and_survive_a_lost_worker() {
             .await;
         assert_eq!(code, 0, "nc {ip}: {answer}");
         assert!(
-            answer.starts_with("HTTP/1.0 200") && answer.contains(&task.container[..12]),
+            answer.starts_with("HTTP/1.1 200 OK") && answer.contains(&task.container[..12]),
             "task {ip} on node {} answers with its hostname: {answer:?}",
             task.node
         );
