@@ -178,17 +178,18 @@ fn NodeRow(n: NodeView, may_change: bool, acts: Actions) -> impl IntoView {
                     Availability::Pause => "Pause",
                     Availability::Drain => "Drain",
                 };
+                let node_id = id.clone();
                 view! {
                     <ActionForm action=acts.availability attr:class="inline">
-                        <input type="hidden" name="id" value=id.clone() />
+                        <input type="hidden" name="id" value=node_id />
                         <input type="hidden" name="availability" value=a.as_str() />
                         <button type="submit" class=format!("node-{}", a.as_str())>{word}</button>
                     </ActionForm>
                 }
             }).collect_view()}
-            {removable.then(|| view! {
+            {removable.then(move || view! {
                 <ActionForm action=acts.remove attr:class="inline">
-                    <input type="hidden" name="id" value=id.clone() />
+                    <input type="hidden" name="id" value=id />
                     <button type="submit" class="danger node-remove">"Remove"</button>
                 </ActionForm>
             })}
@@ -198,11 +199,12 @@ fn NodeRow(n: NodeView, may_change: bool, acts: Actions) -> impl IntoView {
         .labels
         .iter()
         .map(|(k, v)| {
-            let remove = may_change.then(|| {
+            let (node_id, key) = (id.clone(), k.clone());
+            let remove = may_change.then(move || {
                 view! {
                     <ActionForm action=acts.remove_label attr:class="inline">
-                        <input type="hidden" name="id" value=id.clone() />
-                        <input type="hidden" name="key" value=k.clone() />
+                        <input type="hidden" name="id" value=node_id />
+                        <input type="hidden" name="key" value=key />
                         <button type="submit" class="link label-remove" title="Remove this label">"×"</button>
                     </ActionForm>
                 }
