@@ -4,6 +4,7 @@
 pub mod api;
 pub mod berth_process;
 pub mod browser_form;
+pub mod cluster;
 pub mod debian_images;
 pub mod docker;
 pub mod git_repo;

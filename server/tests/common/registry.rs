@@ -17,6 +17,7 @@ pub const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
 
 /// A running registry; killed and its storage removed on drop.
 pub struct Registry {
+    addr: std::net::SocketAddr,
     port: u16,
     child: Child,
     dir: tempfile::TempDir,
@@ -32,24 +33,38 @@ pub struct Login {
 impl Registry {
     /// An open registry (anyone may push and pull).
     pub async fn start() -> Registry {
-        Self::launch(None).await
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], free_port()));
+        Self::launch(addr, None, &std::env::temp_dir()).await
+    }
+
+    /// An open registry listening on `addr` (e.g. a test cluster's bridge address, where
+    /// other daemons reach it), its storage in a folder under `parent`. [`Registry::host`]
+    /// still names `localhost:PORT`: the caller forwards that port to `addr` when the
+    /// machine's engine must reach it.
+    pub async fn start_on(addr: std::net::SocketAddr, parent: &std::path::Path) -> Registry {
+        Self::launch(addr, None, parent).await
     }
 
     /// A registry that asks for `user`/`password` (htpasswd, bcrypt) on every request.
     pub async fn start_with_auth(user: &str, password: &str) -> Registry {
-        Self::launch(Some((user, password))).await
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], free_port()));
+        Self::launch(addr, Some((user, password)), &std::env::temp_dir()).await
     }
 
-    async fn launch(auth: Option<(&str, &str)>) -> Registry {
+    async fn launch(
+        addr: std::net::SocketAddr,
+        auth: Option<(&str, &str)>,
+        parent: &std::path::Path,
+    ) -> Registry {
         let dir = tempfile::Builder::new()
             .prefix("berth-registry-")
-            .tempdir()
+            .tempdir_in(parent)
             .unwrap();
-        let port = free_port();
+        let port = addr.port();
         let storage = dir.path().join("storage");
         std::fs::create_dir(&storage).unwrap();
         let mut config = format!(
-            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
             storage.display()
         );
         if let Some((user, password)) = auth {
@@ -76,14 +91,19 @@ impl Registry {
             .stderr(log)
             .spawn()
             .expect("docker-registry is installed by scripts/setup");
-        let registry = Registry { port, child, dir };
+        let registry = Registry {
+            addr,
+            port,
+            child,
+            dir,
+        };
         registry.wait_ready().await;
         registry
     }
 
     /// Waits until `GET /v2/` answers (200 open, 401 with auth).
     async fn wait_ready(&self) {
-        let url = format!("http://127.0.0.1:{}/v2/", self.port);
+        let url = format!("http://{}/v2/", self.addr);
         let began = Instant::now();
         loop {
             if let Ok(r) = reqwest::get(&url).await {
