@@ -114,6 +114,7 @@ fn Overview(o: NodesOverview, acts: Actions) -> impl IntoView {
                 {move || failure(acts.rotate.value().get())}
             </section>
         }
+        .into_any()
     });
     view! {
         <section class="card" id="nodes">
@@ -194,6 +195,7 @@ fn NodeRow(n: NodeView, may_change: bool, acts: Actions) -> impl IntoView {
                 </ActionForm>
             })}
         }
+        .into_any()
     });
     let labels = n
         .labels
@@ -209,7 +211,7 @@ fn NodeRow(n: NodeView, may_change: bool, acts: Actions) -> impl IntoView {
                     </ActionForm>
                 }
             });
-            view! { <span class="badge node-label">{format!("{k}={v}")}{remove}</span> " " }
+            view! { <span class="badge node-label">{format!("{k}={v}")}{remove}</span> " " }.into_any()
         })
         .collect_view();
     view! {
@@ -226,6 +228,7 @@ fn NodeRow(n: NodeView, may_change: bool, acts: Actions) -> impl IntoView {
             <td class="actions">{buttons}</td>
         </tr>
     }
+    .into_any()
 }
 
 #[component]
