@@ -1,5 +1,5 @@
 use crate::pages::{
-    AuditLogPage, DashboardPage, EditServicePage, InvitePage, LoginPage, NewServicePage,
+    AuditLogPage, DashboardPage, EditServicePage, InvitePage, LoginPage, NewServicePage, NodesPage,
     NotFoundPage, NotificationsPage, PlaceholderPage, ProjectPage, ProjectsPage, ServiceDetailPage,
     ServicesPage, SettingsPage, SetupPage, TeamPage, Upcoming,
 };
@@ -72,6 +72,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                 <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async />
                 <Route path=path!("/projects") view=ProjectsPage ssr=SsrMode::Async />
+                <Route path=path!("/nodes") view=NodesPage ssr=SsrMode::Async />
                 <Route path=path!("/projects/:id") view=ProjectPage ssr=SsrMode::Async />
                 <Route path=path!("/services") view=ServicesPage ssr=SsrMode::Async />
                 <Route path=path!("/services/new") view=NewServicePage ssr=SsrMode::Async />

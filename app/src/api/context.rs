@@ -55,6 +55,8 @@ pub struct ServerContext {
     pub git_local_root: Option<String>,
     /// BERTH_TIME_ZONE: job schedules are read and previewed in it.
     pub time_zone: chrono_tz::Tz,
+    /// The swarm's nodes, through Berth's engine (the Nodes page).
+    pub swarm: Arc<dyn crate::commands::node::Swarm>,
 }
 
 impl ServerContext {

@@ -9,6 +9,7 @@ pub mod compose;
 pub mod context;
 pub mod environment_repository;
 pub mod jobs;
+pub mod nodes;
 pub mod notifications;
 pub mod projects;
 pub mod services;

@@ -6,14 +6,21 @@ use crate::domain::instance::InstanceSettings;
 use crate::store::{audit, settings};
 use serde_json::json;
 
+/// Whether the caller (a token: its creator) is the instance owner, the account that set
+/// Berth up: the one rule for everything that belongs to the installation, not to a team.
+pub(crate) async fn is_owner(deps: Deps<'_>, caller: &Caller) -> Result<bool, CommandError> {
+    let owner = settings::instance_owner(deps.pool).await?;
+    Ok(owner.is_some() && owner == caller.actor.user_id())
+}
+
 /// `Forbidden` unless the caller (a token: its creator) is the instance owner.
 async fn must_be_owner(deps: Deps<'_>, caller: &Caller) -> Result<(), CommandError> {
-    let owner = settings::instance_owner(deps.pool).await?;
-    match (owner, caller.actor.user_id()) {
-        (Some(owner), Some(user)) if owner == user => Ok(()),
-        _ => Err(CommandError::ForbiddenBecause(
+    if is_owner(deps, caller).await? {
+        Ok(())
+    } else {
+        Err(CommandError::ForbiddenBecause(
             "Only the instance owner can see and change the instance settings.".into(),
-        )),
+        ))
     }
 }
 

@@ -11,6 +11,7 @@ pub mod environment_repository;
 mod error;
 pub mod instance;
 pub mod jobs;
+pub mod node;
 pub mod notifications;
 pub mod outbound;
 pub mod project;

@@ -12,6 +12,7 @@ pub mod instance;
 pub mod jobs;
 pub mod live;
 pub mod log_line;
+pub mod node;
 pub mod notification;
 pub mod outbound;
 pub mod permission;

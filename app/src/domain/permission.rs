@@ -35,10 +35,13 @@ pub enum Permission {
     /// Create, rename, delete projects and environments; clone an environment (its
     /// services are created like new ones).
     ManageProjects,
+    /// See the swarm's nodes and the join command without its token (the token and every
+    /// change to nodes belong to the instance owner: `commands::node`).
+    ReadNodes,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         Permission::ReadServices,
         Permission::RunBackups,
         Permission::ManageBackups,
@@ -52,6 +55,7 @@ impl Permission {
         Permission::ReadNotifications,
         Permission::ManageNotifications,
         Permission::ManageProjects,
+        Permission::ReadNodes,
     ];
 
     /// The least powerful role that has it.
@@ -67,7 +71,8 @@ impl Permission {
             | Permission::ReadAudit
             | Permission::ManageTeam
             | Permission::ManageNotifications
-            | Permission::ManageProjects => Role::Admin,
+            | Permission::ManageProjects
+            | Permission::ReadNodes => Role::Admin,
             Permission::OwnTeam => Role::Owner,
         }
     }
@@ -142,6 +147,7 @@ mod tests {
             (Permission::ReadNotifications, [true, true, true, true]),
             (Permission::ManageNotifications, [true, true, false, false]),
             (Permission::ManageProjects, [true, true, false, false]),
+            (Permission::ReadNodes, [true, true, false, false]),
         ];
         for (p, allowed) in table {
             for (role, want) in Role::ALL.into_iter().zip(allowed) {

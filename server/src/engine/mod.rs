@@ -6,6 +6,7 @@ mod events;
 mod image;
 mod job;
 mod networks;
+mod nodes;
 mod observe;
 mod observed;
 mod pull;

@@ -164,6 +164,7 @@ impl AppState {
             passwords: Arc::new(crate::auth::password::Argon2Passwords),
             git_local_root: self.settings.git_local_root.clone(),
             time_zone: self.settings.time_zone,
+            swarm: Arc::new(self.engine.clone()),
         }
     }
 }

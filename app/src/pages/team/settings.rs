@@ -109,6 +109,8 @@ pub fn InstanceSettingsForm(settings: InstanceSettings, acts: super::Actions) ->
                 <button type="submit" id="save-instance">"Save"</button>
             </ActionForm>
             {move || failure(save.value().get())}
+            <p><a href="/nodes" id="nodes-link">"Nodes (Docker Swarm) →"</a>
+                <span class="muted">" the machines Berth's engine runs services on: add, drain, label, remove."</span></p>
         </section>
     }
 }

@@ -14,6 +14,7 @@ mod instance;
 mod jobs;
 mod live;
 mod member;
+mod nodes;
 mod notifications;
 mod openapi;
 mod page;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(live::router())
         .merge(team::router())
         .merge(instance::router())
+        .merge(nodes::router())
         .merge(notifications::router())
         .merge(projects::router())
         .merge(environment_repository::router())

@@ -109,12 +109,24 @@ fn success(o: &Operation) -> Value {
     ok
 }
 
+/// A path parameter's schema: a uuid, but for the swarm's node ids (25 of `[0-9a-z]`) and
+/// node label keys (`domain::node::validate_label_key`'s characters).
+fn path_schema(path: &str, name: &str) -> Value {
+    match (path.starts_with("/api/v1/nodes/"), name) {
+        (true, "id") => json!({"type": "string", "pattern": "^[0-9a-z]{25}$"}),
+        (true, "key") => {
+            json!({"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[A-Za-z0-9._-]+$"})
+        }
+        _ => json!({"type": "string", "format": "uuid"}),
+    }
+}
+
 fn parameters(o: &Operation) -> Vec<Value> {
     let mut params: Vec<Value> = o
         .path
         .split('/')
         .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
-        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": path_schema(o.path, name)}))
         .collect();
     // Longer filters are not refused: their first 100 characters are used.
     let text = json!({"type": "string"});
@@ -192,7 +204,8 @@ fn operation(o: &Operation) -> Value {
         "422".into(),
         error("Invalid input (or a control character anywhere in it); nothing changed."),
     );
-    if o.method != "get" {
+    // The swarm's reads also answer 409 when the engine is no swarm manager.
+    if o.method != "get" || o.path.starts_with("/api/v1/nodes/") {
         responses.insert(
             "409".into(),
             error("Conflicts with the current state (a name taken, a service being deleted, …)."),
@@ -318,6 +331,7 @@ mod tests {
             include_str!("../team.rs"),
             include_str!("../instance.rs"),
             include_str!("../service_map.rs"),
+            include_str!("../nodes.rs"),
         ];
         let mut routed = 0;
         for src in sources {

@@ -8,6 +8,7 @@ use app::domain::backup_destination::{ConnectionTest, DestinationForm, Destinati
 use app::domain::compose::{ComposeFile, ComposePlan};
 use app::domain::instance::InstanceSettings;
 use app::domain::jobs::{CommandInput, JobInput, JobRunView, JobView};
+use app::domain::node::{AvailabilityBody, JoinCommand, LabelBody, NodeList, NodeView};
 use app::domain::notification::{ChannelForm, ChannelView, DeliveryView};
 use app::domain::project::{
     EnvironmentCreated, EnvironmentForm, EnvironmentView, ProjectForm, ProjectView,
@@ -80,6 +81,11 @@ use utoipa::OpenApi;
     app::commands::dependencies::RedeployedEnvironment,
     ComposeFile,
     ComposePlan,
+    NodeList,
+    NodeView,
+    JoinCommand,
+    AvailabilityBody,
+    LabelBody,
 )))]
 struct Derived;
 
@@ -106,6 +112,8 @@ const REQUEST_BODIES: &[&str] = &[
     "ChannelForm",
     "JobInput",
     "CommandInput",
+    "AvailabilityBody",
+    "LabelBody",
 ];
 
 /// Text without the characters `boundary::refused_char` refuses.
