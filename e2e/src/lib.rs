@@ -150,13 +150,51 @@ impl Berth {
     }
 }
 
+/// The docker CLI's output lines (none when it fails).
+fn docker_lines(args: &[&str]) -> Vec<String> {
+    Command::new("docker")
+        .args(args)
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 impl Drop for Berth {
     fn drop(&mut self) {
         self.stop();
-        for network in berth_networks() {
-            if self.networks_before.contains(&network) {
-                continue;
+        let own: Vec<String> = berth_networks()
+            .into_iter()
+            .filter(|n| !self.networks_before.contains(n))
+            .collect();
+        // Every container of this berth, by its instance label (read from its networks):
+        // one created just before berth stopped is in state `created`, attached to none.
+        let mut instances: Vec<String> = own
+            .iter()
+            .flat_map(|n| {
+                docker_lines(&[
+                    "network",
+                    "inspect",
+                    "--format",
+                    "{{index .Labels \"berth.instance\"}}",
+                    n,
+                ])
+            })
+            .collect();
+        instances.sort();
+        instances.dedup();
+        for instance in &instances {
+            let label = format!("label=berth.instance={instance}");
+            for container in docker_lines(&["ps", "-aq", "--filter", &label]) {
+                let _ = quiet_docker(&["rm", "-f", &container]);
             }
+        }
+        for network in own {
             // The test's containers may still be attached (their fixtures go after berth).
             let attached = Command::new("docker")
                 .args(["ps", "-aq", "--filter", &format!("network={network}")])
