@@ -154,6 +154,11 @@ pub struct Config {
     #[arg(long, env = "BERTH_GIT_LOCAL_ROOT")]
     pub git_local_root: Option<PathBuf>,
 
+    /// What runs the services' replicas: `engine` (containers on BERTH_DOCKER_HOST's
+    /// engine) or `swarm` (a Swarm service each; the engine must be a swarm manager).
+    #[arg(long, env = "BERTH_ORCHESTRATOR", value_enum, default_value = "engine")]
+    pub orchestrator: crate::worker::Orchestrator,
+
     /// Log format.
     #[arg(long, env = "BERTH_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -263,7 +268,7 @@ impl Config {
             None => format!("embedded in {}", self.data_dir.join("postgres").display()),
         };
         format!(
-            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?} header_read_timeout={:?} body_read_timeout={:?} deploy_timeout={:?} pull_timeout={:?} unhealthy_replace_after={:?} stop_grace={:?} resync_interval={:?} caddy_admin={} proxy_tls={} drain_delay={:?} build_concurrency={} build_timeout={:?} keep_images={} git_local_root={} time_zone={}",
+            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?} header_read_timeout={:?} body_read_timeout={:?} deploy_timeout={:?} pull_timeout={:?} unhealthy_replace_after={:?} stop_grace={:?} resync_interval={:?} caddy_admin={} proxy_tls={} drain_delay={:?} build_concurrency={} build_timeout={:?} keep_images={} git_local_root={} time_zone={} orchestrator={:?}",
             self.addr,
             self.data_dir.display(),
             db,
@@ -286,6 +291,7 @@ impl Config {
             self.keep_images,
             self.git_local_root().as_deref().unwrap_or("-"),
             self.time_zone,
+            self.orchestrator,
         )
     }
 }

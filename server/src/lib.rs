@@ -53,6 +53,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
         let options = site::leptos_options(&site_root, config.addr);
         let settings = worker::WorkerSettings {
+            orchestrator: config.orchestrator,
             deploy_timeout: config.deploy_timeout,
             pull_timeout: config.pull_timeout,
             unhealthy_replace_after: Some(config.unhealthy_replace_after),

@@ -1,4 +1,5 @@
-//! Docker's event stream, narrowed to the lifecycle of Berth's containers.
+//! Docker's event stream, narrowed to the lifecycle of Berth's containers (and, on a swarm
+//! manager, to its services and nodes).
 
 use super::client::Engine;
 use super::containers::ContainerError;
@@ -45,5 +46,22 @@ impl Engine {
                 .and_then(|a| a.attributes)
                 .and_then(|attrs| attrs.get(LABEL_SERVICE).and_then(|s| s.parse().ok())))
         }))
+    }
+
+    /// On a swarm manager: one item per service or node event (a service created, updated
+    /// or removed, a node down, drained or back). They name no Berth service: the worker
+    /// looks at every service.
+    pub async fn swarm_events(
+        &self,
+    ) -> Result<impl Stream<Item = Result<(), ContainerError>>, ContainerError> {
+        let docker = self.client().await?;
+        let filters = std::collections::HashMap::from([(
+            "type",
+            vec!["service".to_owned(), "node".to_owned()],
+        )]);
+        let options = EventsOptionsBuilder::default().filters(&filters).build();
+        Ok(docker
+            .events(Some(options))
+            .map(|event| event.map(|_| ()).map_err(ContainerError::from)))
     }
 }

@@ -12,6 +12,8 @@ mod observed;
 mod pull;
 mod pull_progress;
 mod replica;
+mod swarm;
+mod swarm_spec;
 mod volume_archive;
 mod volumes;
 
@@ -27,5 +29,7 @@ pub use observed::{
 pub use pull::LocalImage;
 pub use pull_progress::PullProgress;
 pub use replica::{team_network, team_volume, ReplicaTemplate};
+pub use swarm::{credentials as swarm_credentials, SwarmService, UpdateState};
+pub use swarm_spec::{overlay_network, swarm_service_name, SwarmTemplate};
 pub use volume_archive::{ARCHIVE_ROOT, LABEL_BACKUP_HELPER};
 pub use volumes::VolumeRemoval;

@@ -51,6 +51,8 @@ pub struct Observed {
     /// The output of Docker's last health probe (`State.Health.Log`, last entry), cleaned
     /// and cut to [`HEALTH_OUTPUT_CHARS`].
     pub health_output: Option<String>,
+    /// The Swarm node (hostname) that runs it; `None` on a single engine.
+    pub node: Option<String>,
 }
 
 /// Characters of a health probe's output kept.
@@ -154,6 +156,7 @@ impl Observed {
             oom_killed: false,
             memory_limit: None,
             health_output: None,
+            node: None,
         }
     }
 }

@@ -79,6 +79,33 @@ pub fn env_list(spec: &ServiceSpec) -> Vec<String> {
         .collect()
 }
 
+/// The spec's health check as Docker runs it inside the container: its command, or the
+/// image's own check turned off; `None` for Berth's HTTP probe (run from outside) or no
+/// check (the image's own applies).
+pub(super) fn health_config(spec: &ServiceSpec) -> Option<HealthConfig> {
+    spec.health_check.as_ref().and_then(|h| match &h.probe {
+        HealthProbe::Command { argv } => Some(HealthConfig {
+            test: Some(
+                std::iter::once("CMD".to_owned())
+                    .chain(argv.iter().cloned())
+                    .collect(),
+            ),
+            interval: Some(i64::from(h.interval_s) * 1_000_000_000),
+            timeout: Some(i64::from(h.timeout_s) * 1_000_000_000),
+            retries: Some(i64::from(h.retries)),
+            start_period: Some(i64::from(h.start_period_s) * 1_000_000_000),
+            start_interval: None,
+        }),
+        // Berth probes HTTP itself, from outside the container.
+        HealthProbe::Http { .. } => None,
+        // The image's own HEALTHCHECK turned off.
+        HealthProbe::None => Some(HealthConfig {
+            test: Some(vec!["NONE".to_owned()]),
+            ..Default::default()
+        }),
+    })
+}
+
 pub(super) fn container_body(
     r: &ReplicaTemplate<'_>,
     network: &str,
@@ -128,27 +155,7 @@ pub(super) fn container_body(
             })
         })
         .collect();
-    let healthcheck = spec.health_check.as_ref().and_then(|h| match &h.probe {
-        HealthProbe::Command { argv } => Some(HealthConfig {
-            test: Some(
-                std::iter::once("CMD".to_owned())
-                    .chain(argv.iter().cloned())
-                    .collect(),
-            ),
-            interval: Some(i64::from(h.interval_s) * 1_000_000_000),
-            timeout: Some(i64::from(h.timeout_s) * 1_000_000_000),
-            retries: Some(i64::from(h.retries)),
-            start_period: Some(i64::from(h.start_period_s) * 1_000_000_000),
-            start_interval: None,
-        }),
-        // Berth probes HTTP itself, from outside the container.
-        HealthProbe::Http { .. } => None,
-        // The image's own HEALTHCHECK turned off.
-        HealthProbe::None => Some(HealthConfig {
-            test: Some(vec!["NONE".to_owned()]),
-            ..Default::default()
-        }),
-    });
+    let healthcheck = health_config(spec);
     let restart = match spec.restart_policy {
         RestartPolicy::No => RestartPolicyNameEnum::NO,
         RestartPolicy::OnFailure => RestartPolicyNameEnum::ON_FAILURE,

@@ -25,7 +25,8 @@ mod resolved_env;
 mod rollout;
 mod scheduler;
 mod settings;
+mod swarm;
 mod triggers;
 
 pub use context::{Next, Worker};
-pub use settings::WorkerSettings;
+pub use settings::{Orchestrator, WorkerSettings};

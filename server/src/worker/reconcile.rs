@@ -8,6 +8,7 @@ use super::gate::Gated;
 use super::plan::rollout::{decide, RolloutFacts, Source};
 use super::plan::{plan, Plan};
 use super::rollout::{AfterSteps, OpenRollout};
+use super::settings::Orchestrator;
 use app::domain::service::{RestartPolicy, ServiceSpec};
 use app::store::{
     spec_secrets::open_env,
@@ -30,6 +31,9 @@ impl Worker {
         let mut ids: HashSet<Uuid> = store::service_ids(&self.pool).await?.into_iter().collect();
         let (named, unnamed) = self.engine.managed_services().await?;
         ids.extend(named);
+        if self.settings.orchestrator == Orchestrator::Swarm {
+            ids.extend(self.engine.swarm_service_ids().await?);
+        }
         for container in unnamed {
             tracing::info!(%container, "removing a Berth-labelled container that names no service");
             self.engine.remove(&container, self.grace()).await?;
@@ -44,7 +48,12 @@ impl Worker {
         let swept = async {
             let made = self.engine.managed_networks().await?;
             let kept = app::store::projects::networks(&self.pool).await?;
-            for network in made.into_iter().filter(|n| !kept.contains(n)) {
+            // An environment's overlay (Swarm mode) is its network's name with `-swarm`.
+            let is_kept = |n: &String| {
+                kept.iter()
+                    .any(|k| k == n || n.strip_suffix("-swarm") == Some(k.as_str()))
+            };
+            for network in made.into_iter().filter(|n| !is_kept(n)) {
                 if self.engine.remove_network(&network).await? {
                     tracing::info!(%network, "removed the network of a deleted environment");
                 }
@@ -58,6 +67,9 @@ impl Worker {
 
     #[tracing::instrument(name = "reconcile", skip(self), fields(service = %id))]
     pub(super) async fn reconcile(&self, id: Uuid) -> Result<Next, ReconcileError> {
+        if self.settings.orchestrator == Orchestrator::Swarm {
+            return self.reconcile_swarm(id).await;
+        }
         // Read: what runs, and what should.
         let observed = self.engine.managed_containers(Some(id)).await?;
         let Some(svc) = store::desired(&self.pool, id).await? else {
@@ -170,7 +182,7 @@ impl Worker {
 
     /// The open rollout, with its spec opened and what the plan needs to know of it: its
     /// clock, its lease, whether the engine has its image, and how its containers are known.
-    async fn read_rollout(
+    pub(super) async fn read_rollout(
         &self,
         svc: &DesiredService,
     ) -> Result<Option<(OpenRollout, RolloutFacts)>, ReconcileError> {
@@ -204,7 +216,7 @@ impl Worker {
     }
 
     /// The deployment whose containers should run, as the plan chose it.
-    fn goal(
+    pub(super) fn goal(
         &self,
         svc: &DesiredService,
         rollout: Option<&OpenRollout>,

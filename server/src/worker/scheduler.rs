@@ -28,6 +28,9 @@ impl Worker {
         let mut sources = JoinSet::new();
         sources.spawn(triggers::announcements(self.pool.clone(), tx.clone()));
         sources.spawn(triggers::docker_events(self.engine.clone(), tx.clone()));
+        if self.settings.orchestrator == super::Orchestrator::Swarm {
+            sources.spawn(triggers::swarm_events(self.engine.clone(), tx.clone()));
+        }
         sources.spawn(triggers::resync_timer(
             self.settings.resync_interval,
             tx.clone(),

@@ -5,8 +5,21 @@ use crate::{
 };
 use std::time::Duration;
 
+/// What runs a service's replicas (`BERTH_ORCHESTRATOR`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Orchestrator {
+    /// Containers on the one engine Berth speaks to (the default).
+    #[default]
+    Engine,
+    /// A Docker Swarm service per Berth service, on the swarm whose manager Berth speaks
+    /// to: Swarm schedules, restarts and reschedules the tasks.
+    Swarm,
+}
+
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
+    /// What runs the replicas: containers on the engine, or Swarm services.
+    pub orchestrator: Orchestrator,
     /// A rollout whose new replicas are not all ready by then is rolled back.
     pub deploy_timeout: Duration,
     /// A rollout's image pull not finished by then fails the rollout; the deadline above
@@ -41,6 +54,7 @@ pub struct WorkerSettings {
 impl Default for WorkerSettings {
     fn default() -> Self {
         WorkerSettings {
+            orchestrator: Orchestrator::Engine,
             deploy_timeout: Duration::from_secs(300),
             pull_timeout: Duration::from_secs(600),
             dependency_wait: Duration::from_secs(900),

@@ -72,6 +72,27 @@ pub async fn docker_events(engine: Engine, tx: UnboundedSender<Trigger>) {
     }
 }
 
+/// In Swarm mode: the manager's service and node events (a task moved because its node
+/// went down shows first as a node event) make the worker look at every service.
+pub async fn swarm_events(engine: Engine, tx: UnboundedSender<Trigger>) {
+    loop {
+        match engine.swarm_events().await {
+            Ok(events) => {
+                let mut events = std::pin::pin!(events);
+                while let Some(event) = events.next().await {
+                    if let Err(e) = event {
+                        tracing::warn!(error = %e, "worker: Swarm event stream broke");
+                        break;
+                    }
+                    let _ = tx.send(Trigger::All);
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "worker: Swarm events unavailable"),
+        }
+        tokio::time::sleep(RECONNECT).await;
+    }
+}
+
 pub async fn resync_timer(every: Duration, tx: UnboundedSender<Trigger>) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

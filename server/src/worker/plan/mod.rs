@@ -7,6 +7,7 @@ pub mod crash;
 pub mod deadline;
 pub mod depends;
 pub mod rollout;
+pub mod swarm;
 
 use crate::engine::Observed;
 use app::domain::service::ReplicaIndex;

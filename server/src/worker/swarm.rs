@@ -1,0 +1,199 @@
+//! One reconcile of one service in Swarm mode (`BERTH_ORCHESTRATOR=swarm`). The same
+//! rollout bookkeeping as on one engine (lease, pull, deadline, failure and rollback with
+//! the reason, history), but the replicas are a Swarm service's tasks: Berth sets the
+//! service to the deployment that should run ([`plan_swarm`]) and Swarm replaces, restarts
+//! and reschedules the tasks across the nodes. Replicas a single engine ran for the
+//! service before the switch are removed once its Swarm service has converged.
+
+use super::context::{Goal, Next, ReconcileError, Worker};
+use super::gate::Gated;
+use super::observe::Probed;
+use super::plan::rollout::decide;
+use super::plan::swarm::{plan_swarm, SwarmAction, SwarmTarget};
+use super::rollout::AfterSteps;
+use crate::engine::{
+    overlay_network, swarm_credentials, Observed, SwarmService, SwarmTemplate,
+};
+use app::store::worker::{self as store, DesiredService};
+use chrono::Utc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// How often a service is looked at while Swarm converges.
+const CONVERGE_POLL: Duration = Duration::from_millis(500);
+
+impl Worker {
+    #[tracing::instrument(name = "reconcile_swarm", skip(self), fields(service = %id))]
+    pub(super) async fn reconcile_swarm(&self, id: Uuid) -> Result<Next, ReconcileError> {
+        // Read: what Swarm runs (and what a single engine still runs), and what should.
+        let current = self.engine.swarm_service(id).await?;
+        let tasks = match &current {
+            Some(c) => self.engine.swarm_tasks(&c.id).await?,
+            None => Vec::new(),
+        };
+        let local = self.engine.managed_containers(Some(id)).await?;
+        let Some(svc) = store::desired(&self.pool, id).await? else {
+            self.pulls.stop_others(id, None);
+            self.engine.remove_swarm_service(id).await?;
+            for c in &local {
+                self.engine.remove(&c.id, self.grace()).await?;
+            }
+            return Ok(Next::Idle);
+        };
+        let wanted = svc.rollout.as_ref().filter(|_| !svc.deleting).map(|r| r.id);
+        self.pulls.stop_others(id, wanted);
+        if svc.deleting {
+            self.engine.remove_swarm_service(id).await?;
+            return self.finalize_delete(&svc, &local).await;
+        }
+        let waiting = match self.dependency_gate(&svc).await? {
+            Gated::Open => false,
+            Gated::Waiting => true,
+            Gated::Failed => return Ok(Next::After(Duration::ZERO)),
+        };
+        let rollout = if waiting {
+            None
+        } else {
+            self.read_rollout(&svc).await?
+        };
+
+        // Plan: the rollout's steps (as on one engine), then the call to Swarm.
+        let facts = rollout.as_ref().map(|(_, facts)| facts);
+        let decision = decide(facts, &tasks, svc.live.is_some(), self.instance, Utc::now());
+        let rollout = rollout.map(|(open, _)| open);
+        let goal = self.goal(&svc, rollout.as_ref(), decision.source)?;
+        let probed = task_readiness(&tasks);
+        self.record(&svc, &tasks, &probed).await?;
+
+        if let Some(r) = &rollout {
+            match self
+                .rollout_steps(&svc, r, &decision.steps, &tasks, &probed)
+                .await?
+            {
+                AfterSteps::LookAgain => return Ok(Next::After(Duration::ZERO)),
+                AfterSteps::Wait => return Ok(Next::After(Duration::from_secs(1))),
+                AfterSteps::Continue => {}
+            }
+        }
+        let target = goal.as_ref().map(|g| SwarmTarget {
+            deployment: g.deployment.id,
+            template: g.deployment.template.clone(),
+            replicas: g.replicas(svc.stopped),
+        });
+        let plan = plan_swarm(target.as_ref(), current.as_ref(), &tasks);
+        if let (Some(why), Some(g)) = (&plan.failed, &goal) {
+            if g.rolling {
+                let reason = format!("Swarm paused the update: {why}");
+                self.fail_rollout(&svc, &g.deployment, &reason).await?;
+                return Ok(Next::After(Duration::ZERO));
+            }
+        }
+
+        // Act.
+        let put = match (plan.action, &goal) {
+            (SwarmAction::Create | SwarmAction::Update, Some(g)) => {
+                self.put_swarm_service(&svc, g, current.as_ref()).await
+            }
+            (SwarmAction::Remove, _) => self.engine.remove_swarm_service(id).await,
+            _ => Ok(()),
+        };
+        if let Err(e) = put {
+            match &goal {
+                Some(g) if g.rolling && e.is_permanent() => {
+                    self.fail_rollout(&svc, &g.deployment, &e.to_string())
+                        .await?;
+                    return Ok(Next::After(Duration::ZERO));
+                }
+                _ => return Err(e.into()),
+            }
+        }
+        if plan.converged {
+            // The single engine's replicas from before the switch to Swarm mode.
+            for c in &local {
+                tracing::info!(container = %c.name, "removing a single-engine replica: Swarm runs the service now");
+                self.engine.remove(&c.id, self.grace()).await?;
+            }
+        }
+        if let Some(proxy) = &self.proxy {
+            proxy.poke();
+        }
+        match goal {
+            Some(g) if g.rolling && plan.converged => {
+                self.complete_rollout(&svc, &g.deployment, g.replicas(svc.stopped))
+                    .await?;
+                Ok(Next::Idle)
+            }
+            _ if !plan.converged || waiting => Ok(Next::After(CONVERGE_POLL)),
+            _ => Ok(Next::Idle),
+        }
+    }
+
+    /// Creates or updates the service's Swarm service to run `g`, on its environment's
+    /// overlay network, with the registry credentials the nodes need for its image.
+    async fn put_swarm_service(
+        &self,
+        svc: &DesiredService,
+        g: &Goal,
+        current: Option<&SwarmService>,
+    ) -> Result<(), crate::engine::ContainerError> {
+        let network = overlay_network(&svc.placement);
+        self.engine
+            .ensure_overlay_network(svc.team_id, &svc.placement, &network)
+            .await?;
+        let image = self.swarm_image(g).await?;
+        // A scale keeps the template: its tasks keep the label of the deployment that
+        // introduced it, so Swarm does not replace them.
+        let template_deployment = current
+            .filter(|c| c.template == g.deployment.template)
+            .and_then(|c| c.template_deployment)
+            .unwrap_or(g.deployment.id);
+        let template = SwarmTemplate {
+            team_id: svc.team_id,
+            placement: &svc.placement,
+            service_id: svc.id,
+            deployment_id: g.deployment.id,
+            template_deployment,
+            template: &g.deployment.template,
+            image: &image,
+            spec: &g.spec,
+            replicas: g.replicas(svc.stopped),
+            stop_grace: self.settings.stop_grace,
+        };
+        let credentials = swarm_credentials(g.spec.registry_auth.as_ref(), &image);
+        self.engine
+            .put_swarm_service(&template, &network, current, credentials)
+            .await
+    }
+
+    /// What every node runs: the spec's reference when it names a digest, else the
+    /// registry digest the pull recorded for it (`repo@sha256:…`), so every node runs the
+    /// same bits; an image only this engine has (never pushed) keeps its reference.
+    async fn swarm_image(&self, g: &Goal) -> Result<String, crate::engine::ContainerError> {
+        let reference = &g.spec.image;
+        if reference.contains('@') {
+            return Ok(reference.clone());
+        }
+        if let Some(id) = &g.deployment.image_id {
+            if let Some(local) = self.engine.local_image(id).await? {
+                if let Some(pinned) = local.digest_for(reference) {
+                    return Ok(pinned);
+                }
+            }
+        }
+        Ok(reference.clone())
+    }
+}
+
+/// A task is ready when Swarm reports it running: a task whose container has a health
+/// check stays `starting` until the check passes.
+fn task_readiness(tasks: &[Observed]) -> Probed {
+    let mut probed = Probed::default();
+    for t in tasks {
+        probed.ready.insert(t.id.clone(), t.state == "running");
+        probed.health.insert(t.id.clone(), t.health.clone());
+        if let Some(note) = &t.health_output {
+            probed.notes.insert(t.id.clone(), note.clone());
+        }
+    }
+    probed
+}
