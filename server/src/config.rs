@@ -394,6 +394,9 @@ mod tests {
         assert_eq!(c.header_read_timeout, Duration::from_secs(10));
         assert_eq!(c.body_read_timeout, Duration::from_secs(30));
         assert!(!c.secure_cookies());
+        assert_eq!(c.orchestrator, crate::worker::Orchestrator::Engine);
+        let swarm = Config::try_parse_from(["berth", "--orchestrator", "swarm"]).unwrap();
+        assert_eq!(swarm.orchestrator, crate::worker::Orchestrator::Swarm);
         assert!(
             c.proxy_settings().is_none(),
             "no routing unless Caddy is named"

@@ -20,7 +20,8 @@ pub struct RouteSource {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upstream {
     pub container_id: String,
-    /// `ip:port` on the team network.
+    /// `ip:port` on the environment's network; in Swarm mode the task's node address and
+    /// the port Swarm published its HTTP port on.
     pub dial: String,
 }
 
@@ -49,7 +50,8 @@ pub async fn route_sources(pool: &PgPool) -> Result<Vec<RouteSource>, StoreError
         });
     }
     let ready = sqlx::query(
-        "SELECT c.service_id, c.id, c.ip, (dep.spec->'http'->>'port')::int AS port
+        "SELECT c.service_id, c.id,
+                coalesce(c.dial, c.ip || ':' || (dep.spec->'http'->>'port')) AS dial
          FROM containers c
          JOIN services s ON s.id = c.service_id AND NOT s.deleting
          CROSS JOIN LATERAL (
@@ -57,7 +59,8 @@ pub async fn route_sources(pool: &PgPool) -> Result<Vec<RouteSource>, StoreError
              WHERE d.service_id = c.service_id AND d.template = c.template
              ORDER BY d.number DESC LIMIT 1) dep
          WHERE c.state = 'running' AND coalesce(c.health, 'healthy') = 'healthy'
-           AND c.ip IS NOT NULL AND dep.spec->'http'->>'port' IS NOT NULL
+           AND (c.dial IS NOT NULL
+                OR (c.ip IS NOT NULL AND dep.spec->'http'->>'port' IS NOT NULL))
          ORDER BY c.service_id, c.replica, c.id",
     )
     .fetch_all(pool)
@@ -72,11 +75,9 @@ pub async fn route_sources(pool: &PgPool) -> Result<Vec<RouteSource>, StoreError
         let Some(&i) = index.get(&service) else {
             continue;
         };
-        let ip: String = row.get("ip");
-        let port: i32 = row.get("port");
         sources[i].upstreams.push(Upstream {
             container_id: row.get("id"),
-            dial: format!("{ip}:{port}"),
+            dial: row.get("dial"),
         });
     }
     Ok(sources)

@@ -63,6 +63,7 @@ struct ContainerRow {
     ip: Option<String>,
     observed_at: DateTime<Utc>,
     note: Option<String>,
+    node: Option<String>,
 }
 
 impl From<ContainerRow> for ContainerView {
@@ -82,6 +83,7 @@ impl From<ContainerRow> for ContainerView {
             ip: r.ip,
             observed_at: r.observed_at,
             note: r.note,
+            node: r.node,
         }
     }
 }
@@ -176,7 +178,7 @@ async fn views_in(
     let mut latest: Vec<DeploymentView> = super::deployments::latest(pool, team_id, only).await?;
     let mut containers: Vec<ContainerRow> = sqlx::query_as(
         "SELECT service_id, id, name, replica, deployment_id, state, health, exit_code,
-                restart_count, started_at, crash_looping, last_logs, ip, observed_at, note
+                restart_count, started_at, crash_looping, last_logs, ip, observed_at, note, node
          FROM containers WHERE team_id = $1 AND ($2::uuid IS NULL OR service_id = $2)
          ORDER BY replica, name",
     )

@@ -53,6 +53,9 @@ pub struct Observed {
     pub health_output: Option<String>,
     /// The Swarm node (hostname) that runs it; `None` on a single engine.
     pub node: Option<String>,
+    /// Swarm mode, a routed service: `node-address:published-port` the edge proxy dials
+    /// (the task's HTTP port published on its node). `None`: dial `ip` and the route's port.
+    pub dial: Option<String>,
 }
 
 /// Characters of a health probe's output kept.
@@ -157,6 +160,7 @@ impl Observed {
             memory_limit: None,
             health_output: None,
             node: None,
+            dial: None,
         }
     }
 }

@@ -97,6 +97,36 @@ impl SwarmService {
     }
 }
 
+/// What a task needs to know of its node: its hostname and address.
+struct SwarmNode {
+    hostname: String,
+    /// The address other machines reach it at; a manager may report `0.0.0.0` in its
+    /// status, so its manager address is taken then.
+    address: String,
+}
+
+impl From<bollard::models::Node> for SwarmNode {
+    fn from(n: bollard::models::Node) -> Self {
+        let status = n.status.and_then(|s| s.addr).unwrap_or_default();
+        let manager = n
+            .manager_status
+            .and_then(|m| m.addr)
+            .and_then(|a| a.rsplit_once(':').map(|(host, _)| host.to_owned()));
+        let address = match (status.as_str(), manager) {
+            ("" | "0.0.0.0", Some(m)) => m,
+            _ => status,
+        };
+        SwarmNode {
+            hostname: n
+                .description
+                .and_then(|d| d.hostname)
+                .or(n.id)
+                .unwrap_or_default(),
+            address,
+        }
+    }
+}
+
 /// A task's state as a container's (`Observed::state`): `running`; `created` on its way
 /// there (new … starting, including a health check not yet passed); `exited` once over.
 fn task_state(state: Option<&TaskState>) -> &'static str {
@@ -117,7 +147,7 @@ fn task_state(state: Option<&TaskState>) -> &'static str {
 /// A task as a replica: its container's id (the task's id before it has a container), the
 /// template and deployment from its labels, its slot as the replica index (slot 1 is
 /// replica 0), and the node it runs on.
-fn task_replica(t: Task, nodes: &HashMap<String, String>) -> Observed {
+fn task_replica(t: Task, nodes: &HashMap<String, SwarmNode>, route_port: Option<u16>) -> Observed {
     let labels = t
         .spec
         .as_ref()
@@ -129,6 +159,21 @@ fn task_replica(t: Task, nodes: &HashMap<String, String>) -> Observed {
     let state = task_state(status.state.as_ref());
     let task_id = t.id.unwrap_or_default();
     let slot = t.slot.and_then(|s| u32::try_from(s).ok()).unwrap_or(0);
+    let node = t.node_id.as_ref().and_then(|n| nodes.get(n));
+    let published = status
+        .port_status
+        .as_ref()
+        .and_then(|p| p.ports.as_ref())
+        .and_then(|ports| {
+            ports
+                .iter()
+                .find(|p| route_port.is_some_and(|r| p.target_port == Some(i64::from(r))))
+                .and_then(|p| p.published_port)
+        });
+    let dial = match (node, published) {
+        (Some(n), Some(port)) if !n.address.is_empty() => Some(format!("{}:{port}", n.address)),
+        _ => None,
+    };
     let since: Option<DateTime<Utc>> = status
         .timestamp
         .as_ref()
@@ -144,7 +189,8 @@ fn task_replica(t: Task, nodes: &HashMap<String, String>) -> Observed {
         health: (status.state == Some(TaskState::STARTING)).then(|| "starting".to_owned()),
         exit_code: container.exit_code,
         started_at: since.filter(|_| state == "running"),
-        node: t.node_id.and_then(|n| nodes.get(&n).cloned()),
+        node: node.map(|n| n.hostname.clone()),
+        dial,
         health_output: status.err.filter(|e| !e.is_empty()),
         ..Default::default()
     }
@@ -199,8 +245,12 @@ impl Engine {
     }
 
     /// The tasks Swarm wants running for Swarm service `swarm_id`, as replicas (each with
-    /// the hostname of its node).
-    pub async fn swarm_tasks(&self, swarm_id: &str) -> Result<Vec<Observed>, ContainerError> {
+    /// the hostname of its node and, for `route_port`, the address the proxy dials).
+    pub async fn swarm_tasks(
+        &self,
+        swarm_id: &str,
+        route_port: Option<u16>,
+    ) -> Result<Vec<Observed>, ContainerError> {
         let docker = self.client().await?;
         let filters = HashMap::from([
             ("service", vec![swarm_id.to_owned()]),
@@ -208,16 +258,16 @@ impl Engine {
         ]);
         let options = ListTasksOptionsBuilder::default().filters(&filters).build();
         let tasks = docker.list_tasks(Some(options)).await?;
-        let nodes: HashMap<String, String> = docker
+        let nodes: HashMap<String, SwarmNode> = docker
             .list_nodes(None::<ListNodesOptions>)
             .await?
             .into_iter()
-            .filter_map(|n| {
-                let hostname = n.description.and_then(|d| d.hostname)?;
-                Some((n.id?, hostname))
-            })
+            .filter_map(|n| Some((n.id.clone()?, SwarmNode::from(n))))
             .collect();
-        Ok(tasks.into_iter().map(|t| task_replica(t, &nodes)).collect())
+        Ok(tasks
+            .into_iter()
+            .map(|t| task_replica(t, &nodes, route_port))
+            .collect())
     }
 
     /// Creates the Swarm service of `template` on `network` (`current` is `None`) or

@@ -13,13 +13,14 @@ use super::observed::{
 };
 use super::replica::{env_list, health_config, volume_mounts};
 use app::domain::project::Placement;
-use app::domain::service::{Protocol, RestartPolicy, ServiceSpec};
+use app::domain::service::{NodePlacement, Protocol, RestartPolicy, ServiceSpec};
 use bollard::models::{
     EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum,
     EndpointSpec, EndpointSpecModeEnum, Limit, NetworkAttachmentConfig,
     ServiceSpec as SwarmServiceSpec, ServiceSpecMode, ServiceSpecModeReplicated,
     ServiceSpecUpdateConfig, ServiceSpecUpdateConfigFailureActionEnum,
     ServiceSpecUpdateConfigOrderEnum, TaskSpec, TaskSpecContainerSpec, TaskSpecResources,
+    TaskSpecPlacement, TaskSpecPlacementPreferences, TaskSpecPlacementSpread,
     TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum,
 };
 use std::collections::HashMap;
@@ -66,6 +67,26 @@ pub struct SwarmTemplate<'a> {
     pub replicas: u32,
     /// SIGTERM → SIGKILL grace when a task stops.
     pub stop_grace: Duration,
+}
+
+/// The spec's placement as Swarm's: constraints as written (validated already), the spread
+/// preference, the maximum per node.
+fn task_placement(p: &NodePlacement) -> TaskSpecPlacement {
+    TaskSpecPlacement {
+        constraints: Some(p.constraints.clone()),
+        preferences: Some(
+            p.spread
+                .iter()
+                .map(|label| TaskSpecPlacementPreferences {
+                    spread: Some(TaskSpecPlacementSpread {
+                        spread_descriptor: Some(label.clone()),
+                    }),
+                })
+                .collect(),
+        ),
+        max_replicas: p.max_per_node.map(i64::from),
+        ..Default::default()
+    }
 }
 
 fn nanos(d: Duration) -> i64 {
@@ -132,7 +153,7 @@ pub fn swarm_service_spec(t: &SwarmTemplate<'_>, network: &str, instance: &str) 
     } else {
         ServiceSpecUpdateConfigOrderEnum::START_FIRST
     };
-    let ports = spec
+    let mut ports: Vec<EndpointPortConfig> = spec
         .ports
         .iter()
         .filter_map(|p| {
@@ -149,6 +170,23 @@ pub fn swarm_service_spec(t: &SwarmTemplate<'_>, network: &str, instance: &str) 
             })
         })
         .collect();
+    // The HTTP port of a routed service, on a port of its node's choosing, for the edge
+    // proxy to dial from outside the overlay (unless a host port publishes it already).
+    if let Some(route) = &spec.http {
+        let published = spec
+            .ports
+            .iter()
+            .any(|p| p.container == route.port && p.host.is_some() && p.protocol != Protocol::Udp);
+        if !published {
+            ports.push(EndpointPortConfig {
+                protocol: Some(EndpointPortConfigProtocolEnum::TCP),
+                target_port: Some(i64::from(route.port)),
+                published_port: None,
+                publish_mode: Some(EndpointPortConfigPublishModeEnum::HOST),
+                ..Default::default()
+            });
+        }
+    }
     let container = TaskSpecContainerSpec {
         image: Some(t.image.to_owned()),
         labels: Some(task_labels(t, instance)),
@@ -178,6 +216,7 @@ pub fn swarm_service_spec(t: &SwarmTemplate<'_>, network: &str, instance: &str) 
                 delay: Some(nanos(RESTART_DELAY)),
                 ..Default::default()
             }),
+            placement: Some(task_placement(&spec.placement)),
             networks: Some(vec![NetworkAttachmentConfig {
                 target: Some(network.to_owned()),
                 aliases: Some(vec![spec.name.clone()]),
@@ -302,6 +341,36 @@ mod tests {
         assert_eq!(ports[1].protocol, Some(EndpointPortConfigProtocolEnum::UDP));
         let restart = out.task_template.unwrap().restart_policy.unwrap();
         assert_eq!(restart.condition, Some(TaskSpecRestartPolicyConditionEnum::NONE));
+    }
+
+    #[test]
+    fn placement_goes_to_swarm_as_written() {
+        let s = spec(serde_json::json!({
+            "name": "api", "image": "app:1",
+            "placement": {"constraints": ["node.labels.zone==eu-1"], "spread": "node.labels.rack", "max_per_node": 2}
+        }));
+        let p = placement();
+        let out = swarm_service_spec(&template(&p, &s), "n", "i");
+        let placement = out.task_template.unwrap().placement.unwrap();
+        assert_eq!(placement.constraints, Some(vec!["node.labels.zone==eu-1".to_owned()]));
+        let spread = placement.preferences.unwrap()[0].spread.clone().unwrap();
+        assert_eq!(spread.spread_descriptor.as_deref(), Some("node.labels.rack"));
+        assert_eq!(placement.max_replicas, Some(2));
+    }
+
+    #[test]
+    fn a_routed_port_is_published_on_a_port_of_the_nodes_choosing() {
+        let s = spec(serde_json::json!({
+            "name": "web", "image": "web:1", "ports": [{"container": 8080}],
+            "http": {"domains": ["web.example.com"], "port": 8080}
+        }));
+        let p = placement();
+        let out = swarm_service_spec(&template(&p, &s), "n", "i");
+        let ports = out.endpoint_spec.unwrap().ports.unwrap();
+        assert_eq!(ports.len(), 1);
+        assert_eq!(ports[0].target_port, Some(8080));
+        assert_eq!(ports[0].published_port, None);
+        assert_eq!(ports[0].publish_mode, Some(EndpointPortConfigPublishModeEnum::HOST));
     }
 
     #[test]

@@ -106,6 +106,8 @@ impl Worker {
                 last_logs,
                 ip: c.ip.clone(),
                 note: probed.notes.get(&c.id).cloned(),
+                node: c.node.clone(),
+                dial: c.dial.clone(),
             });
         }
         store::record_containers(&self.pool, svc.id, svc.team_id, &records).await?;

@@ -27,12 +27,18 @@ impl Worker {
     pub(super) async fn reconcile_swarm(&self, id: Uuid) -> Result<Next, ReconcileError> {
         // Read: what Swarm runs (and what a single engine still runs), and what should.
         let current = self.engine.swarm_service(id).await?;
+        let local = self.engine.managed_containers(Some(id)).await?;
+        let desired = store::desired(&self.pool, id).await?;
+        let route_port = desired
+            .as_ref()
+            .and_then(|d| d.rollout.as_ref().or(d.live.as_ref()))
+            .and_then(|d| d.spec.http.as_ref())
+            .map(|h| h.port);
         let tasks = match &current {
-            Some(c) => self.engine.swarm_tasks(&c.id).await?,
+            Some(c) => self.engine.swarm_tasks(&c.id, route_port).await?,
             None => Vec::new(),
         };
-        let local = self.engine.managed_containers(Some(id)).await?;
-        let Some(svc) = store::desired(&self.pool, id).await? else {
+        let Some(svc) = desired else {
             self.pulls.stop_others(id, None);
             self.engine.remove_swarm_service(id).await?;
             for c in &local {
@@ -62,7 +68,8 @@ impl Worker {
         let decision = decide(facts, &tasks, svc.live.is_some(), self.instance, Utc::now());
         let rollout = rollout.map(|(open, _)| open);
         let goal = self.goal(&svc, rollout.as_ref(), decision.source)?;
-        let probed = task_readiness(&tasks);
+        let routed = goal.as_ref().is_some_and(|g| g.spec.http.is_some());
+        let probed = task_readiness(&tasks, routed).await;
         self.record(&svc, &tasks, &probed).await?;
 
         if let Some(r) = &rollout {
@@ -80,7 +87,7 @@ impl Worker {
             template: g.deployment.template.clone(),
             replicas: g.replicas(svc.stopped),
         });
-        let plan = plan_swarm(target.as_ref(), current.as_ref(), &tasks);
+        let plan = plan_swarm(target.as_ref(), current.as_ref(), &tasks, &probed.ready);
         if let (Some(why), Some(g)) = (&plan.failed, &goal) {
             if g.rolling {
                 let reason = format!("Swarm paused the update: {why}");
@@ -184,16 +191,36 @@ impl Worker {
     }
 }
 
-/// A task is ready when Swarm reports it running: a task whose container has a health
-/// check stays `starting` until the check passes.
-fn task_readiness(tasks: &[Observed]) -> Probed {
-    let mut probed = Probed::default();
+/// A task is ready when Swarm reports it running (a task whose container has a health
+/// check stays `starting` until the check passes) and, for a `routed` service, accepts
+/// connections on the address the edge proxy dials, so the proxy never gets it earlier.
+async fn task_readiness(tasks: &[Observed], routed: bool) -> Probed {
+    let checks = tasks.iter().map(|t| async move {
+        let ready = t.state == "running"
+            && match (&t.dial, routed) {
+                (_, false) => true,
+                (Some(dial), true) => dial_ok(dial).await,
+                (None, true) => false,
+            };
+        (t.id.clone(), ready)
+    });
+    let mut probed = Probed {
+        ready: futures::future::join_all(checks).await.into_iter().collect(),
+        ..Default::default()
+    };
     for t in tasks {
-        probed.ready.insert(t.id.clone(), t.state == "running");
         probed.health.insert(t.id.clone(), t.health.clone());
         if let Some(note) = &t.health_output {
             probed.notes.insert(t.id.clone(), note.clone());
         }
     }
     probed
+}
+
+/// Whether `address:port` accepts a TCP connection within 2 s.
+async fn dial_ok(dial: &str) -> bool {
+    match dial.rsplit_once(':').and_then(|(a, p)| Some((a, p.parse::<u16>().ok()?))) {
+        Some((address, port)) => super::probe::tcp_ok(address, port, Duration::from_secs(2)).await,
+        None => false,
+    }
 }

@@ -98,6 +98,18 @@ impl TestServer {
         Self::start_full(pool, settings, None, Some(worker)).await
     }
 
+    /// The server and its worker in Swarm mode, on the swarm manager at `manager` (a unix
+    /// socket path, e.g. `Cluster::manager_socket`).
+    pub async fn start_swarm(
+        pool: PgPool,
+        manager: &std::path::Path,
+        mut worker: WorkerSettings,
+    ) -> TestServer {
+        worker.orchestrator = server::worker::Orchestrator::Swarm;
+        let host = format!("unix://{}", manager.display());
+        Self::start_full(pool, Settings::default(), Some(&host), Some(worker)).await
+    }
+
     async fn start_full(
         pool: PgPool,
         mut settings: Settings,

@@ -152,6 +152,7 @@ fn empty_spec(name: &str) -> ServiceSpec {
         entrypoint: Vec::new(),
         labels: Default::default(),
         depends_on: Vec::new(),
+        placement: Default::default(),
     }
 }
 

@@ -82,6 +82,9 @@ pub struct ContainerView {
     /// answered 400", or the last output of the image's HEALTHCHECK). `None`: nothing.
     #[serde(default)]
     pub note: Option<String>,
+    /// The Swarm node (hostname) that runs it; `None` on a single engine.
+    #[serde(default)]
+    pub node: Option<String>,
 }
 
 /// How a container its memory limit killed is described: "killed: out of memory (limit
@@ -134,6 +137,7 @@ mod tests {
             ip: None,
             observed_at: Utc::now(),
             note: None,
+            node: None,
         }
     }
 

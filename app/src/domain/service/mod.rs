@@ -10,6 +10,7 @@ mod git_source;
 mod host_name;
 mod image_ref;
 mod metrics;
+mod node_placement;
 mod normalise;
 mod progress;
 mod pull_policy;
@@ -36,6 +37,7 @@ pub use git_source::{
 pub use host_name::{validate_host_name, ProxyListen, MAX_DOMAINS};
 pub use image_ref::{parse_image_ref, registry_host, ImageRef};
 pub use metrics::{cpu_percent, sum_rounds, ContainerMetrics, MetricSample, ServiceMetrics};
+pub use node_placement::{parse_constraint, NodePlacement, MAX_CONSTRAINTS, MAX_PER_NODE};
 pub use normalise::{dns_name, single_line};
 pub use progress::{progress, DeployStep, StepState};
 pub use pull_policy::PullPolicy;

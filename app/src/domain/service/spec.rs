@@ -1,3 +1,4 @@
+use super::NodePlacement;
 use crate::domain::dependencies::DependsOn;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -83,6 +84,9 @@ pub struct ServiceSpec {
     #[cfg_attr(feature = "ssr", schema(max_items = 20))]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<DependsOn>,
+    /// Where Swarm may run the replicas (Swarm mode; a single engine ignores it).
+    #[serde(default, skip_serializing_if = "NodePlacement::is_empty")]
+    pub placement: NodePlacement,
 }
 
 /// How the edge proxy (Caddy) reaches a service. Changing it alone replaces no container.

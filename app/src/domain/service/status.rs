@@ -366,6 +366,7 @@ mod tests {
             ip: None,
             observed_at: Utc::now(),
             note: None,
+            node: None,
         }
     }
 

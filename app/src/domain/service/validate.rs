@@ -62,6 +62,7 @@ impl ServiceSpec {
         self.check_entrypoint(&mut errors);
         self.check_labels(&mut errors);
         self.check_depends_on(&mut errors);
+        self.placement.check(&mut errors);
         self.check_env(&mut errors);
         self.check_ports(&mut errors);
         if self.replicas > MAX_REPLICAS {

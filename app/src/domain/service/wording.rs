@@ -23,6 +23,26 @@ pub fn depends_summary(depends_on: &[crate::domain::dependencies::DependsOn]) ->
         .join(", ")
 }
 
+/// "node.labels.zone==eu-1, node.role!=manager; spread over node.labels.rack; at most 2
+/// per node", or "anywhere".
+pub fn placement_summary(p: &super::NodePlacement) -> String {
+    let mut parts = Vec::new();
+    if !p.constraints.is_empty() {
+        parts.push(p.constraints.join(", "));
+    }
+    if let Some(label) = &p.spread {
+        parts.push(format!("spread over {label}"));
+    }
+    if let Some(max) = p.max_per_node {
+        parts.push(format!("at most {max} per node"));
+    }
+    if parts.is_empty() {
+        "anywhere".to_owned()
+    } else {
+        parts.join("; ")
+    }
+}
+
 /// Where a new service's first version comes from: "image app:1" or "building main from …".
 pub fn source(spec: &ServiceSpec) -> String {
     match &spec.git {

@@ -137,6 +137,7 @@ fn ServiceHeader(
                 <dt>"Rollout"</dt><dd id="rollout-kind">{rollout_kind(&s.spec)}</dd>
                 <dt>"Depends on"</dt><dd id="depends-on">{crate::domain::service::wording::depends_summary(&s.spec.depends_on)}</dd>
                 {(!s.spec.entrypoint.is_empty()).then(|| view! { <dt>"Entrypoint"</dt><dd id="entrypoint"><code>{format!("{:?}", s.spec.entrypoint)}</code></dd> })}
+                {(!s.spec.placement.is_empty()).then(|| view! { <dt>"Placement"</dt><dd id="placement">{crate::domain::service::wording::placement_summary(&s.spec.placement)}</dd> })}
                 {(!s.spec.labels.is_empty()).then(|| view! { <dt>"Labels"</dt><dd id="labels">{s.spec.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")}</dd> })}
             </dl>
             {if manage {
@@ -276,9 +277,9 @@ fn Containers(containers: Vec<ContainerView>) -> impl IntoView {
                                 let logs = c.last_logs.clone().filter(|_| c.crash_looping);
                                 let up = (c.state == "running").then_some(c.started_at).flatten();
                                 view! {
-                                    <tr data-state=c.state.clone() data-replica=ReplicaIndex::label(c.replica) data-id=c.id.clone() data-restarts=c.restart_count>
+                                    <tr data-state=c.state.clone() data-replica=ReplicaIndex::label(c.replica) data-id=c.id.clone() data-restarts=c.restart_count data-node=c.node.clone().unwrap_or_default()>
                                         <td>{ReplicaIndex::label(c.replica)}</td>
-                                        <td><code>{c.name.clone()}</code></td>
+                                        <td><code>{c.name.clone()}</code>{c.node.clone().map(|n| view! { <br /><small class="muted container-node">"on node " {n}</small> })}</td>
                                         <td>{c.state.clone()}{c.crash_looping.then(|| view! { " " <span class="badge crash-looping">"crash-looping"</span> })}{c.note.clone().map(|n| view! { <br /><small class="muted container-note">{n}</small> })}</td>
                                         <td>{c.health.clone().unwrap_or_else(|| "—".into())}</td>
                                         <td>{c.restart_count}</td>

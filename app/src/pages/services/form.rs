@@ -174,6 +174,21 @@ fn ServiceFormView(initial: ServiceForm, errors: Vec<FieldError>, id: String) ->
                 <textarea name="form[labels]" rows="2">{f.labels}</textarea>
             </label>
             {hint("labels")}
+            <fieldset class="placement">
+                <legend>"Placement" <small class="muted">"Swarm mode: which nodes may run the replicas (a single engine ignores it)"</small></legend>
+                <label>"Constraints" <small class="muted">"one per line: node.labels.zone==eu-1, node.role!=manager, node.hostname==…"</small>
+                    <textarea name="form[placement_constraints]" rows="2">{f.placement_constraints}</textarea>
+                </label>
+                <div class="row">
+                    <label>"Spread over" <small class="muted">"a node label, e.g. node.labels.zone"</small>
+                        <input name="form[placement_spread]" value=f.placement_spread placeholder="no preference" />
+                    </label>
+                    <label>"Max replicas per node"
+                        <input name="form[placement_max_per_node]" type="number" min="1" max="100" value=f.placement_max_per_node placeholder="no limit" />
+                    </label>
+                </div>
+                {hint("placement_constraints")}{hint("placement_spread")}{hint("placement_max_per_node")}
+            </fieldset>
             <div class="row">
                 <label>"Replicas" <input name="form[replicas]" type="number" min="0" max="50" value=f.replicas /></label>
                 <label>"CPU (cores)" <input name="form[cpu]" value=f.cpu placeholder="no limit" /></label>

@@ -28,6 +28,10 @@ pub struct ContainerRecord {
     pub ip: Option<String>,
     /// What is wrong with it, in words (out of memory, a failing health check's answer).
     pub note: Option<String>,
+    /// The Swarm node (hostname) that runs it; `None` on a single engine.
+    pub node: Option<String>,
+    /// What the edge proxy dials for it in Swarm mode (`address:port`); `None`: its `ip`.
+    pub dial: Option<String>,
 }
 
 /// Replaces what is recorded about a service's containers with what was just observed.
@@ -96,14 +100,14 @@ pub async fn record_containers(
     for c in observed {
         sqlx::query(
             "INSERT INTO containers (id, service_id, team_id, deployment_id, template, replica, name,
-                 state, health, exit_code, restart_count, started_at, crash_looping, last_logs, ip, observed_at, note)
+                 state, health, exit_code, restart_count, started_at, crash_looping, last_logs, ip, observed_at, note, node, dial)
              VALUES ($1, $2, $3,
-                 (SELECT id FROM deployments WHERE id = $4), $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now(), $16)
+                 (SELECT id FROM deployments WHERE id = $4), $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now(), $16, $17, $18)
              ON CONFLICT (id) DO UPDATE SET state = excluded.state, health = excluded.health,
                  exit_code = excluded.exit_code, restart_count = excluded.restart_count,
                  started_at = excluded.started_at, crash_looping = excluded.crash_looping,
                  last_logs = coalesce(excluded.last_logs, containers.last_logs), ip = excluded.ip,
-                 observed_at = now(), note = excluded.note",
+                 observed_at = now(), note = excluded.note, node = excluded.node, dial = excluded.dial",
         )
         .bind(&c.id)
         .bind(service_id)
@@ -121,6 +125,8 @@ pub async fn record_containers(
         .bind(&c.last_logs)
         .bind(&c.ip)
         .bind(c.note.as_deref().map(clip_note))
+        .bind(&c.node)
+        .bind(&c.dial)
         .execute(&mut *tx)
         .await?;
     }

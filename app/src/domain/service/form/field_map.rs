@@ -21,6 +21,11 @@ pub fn form_field(spec_field: &str, spec: &ServiceSpec) -> String {
             }
         }
         "cpu_millis" => "cpu".into(),
+        "placement" => match spec_field {
+            "placement.spread" => "placement_spread".into(),
+            "placement.max_per_node" => "placement_max_per_node".into(),
+            _ => "placement_constraints".into(),
+        },
         "git" => match spec_field {
             "git.repo" => "git_repo".into(),
             "git.branch" => "git_branch".into(),

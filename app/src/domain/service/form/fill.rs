@@ -26,6 +26,13 @@ impl ServiceForm {
                 DependsCondition::ServiceStarted => d.service.clone(),
                 DependsCondition::ServiceHealthy => format!("{}:healthy", d.service),
             })),
+            placement_constraints: spec.placement.constraints.join("\n"),
+            placement_spread: spec.placement.spread.clone().unwrap_or_default(),
+            placement_max_per_node: spec
+                .placement
+                .max_per_node
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
             env: env_lines(false),
             secret_env: env_lines(true),
             ports: join(&mut spec.ports.iter().map(|p| {

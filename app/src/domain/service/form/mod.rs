@@ -30,6 +30,12 @@ pub struct ServiceForm {
     pub labels: String,
     /// `db` (started) or `db:healthy`, one per line.
     pub depends_on: String,
+    /// Swarm constraints (`node.labels.zone==eu-1`), one per line.
+    pub placement_constraints: String,
+    /// A node label to spread the replicas over (`node.labels.zone`); empty: none.
+    pub placement_spread: String,
+    /// At most this many replicas on one node; empty: no limit.
+    pub placement_max_per_node: String,
     /// `KEY=value`, one per line; `KEY="…"` for a value with newlines (a PEM key).
     pub env: String,
     /// As `env`; `KEY=` alone keeps the value already stored.

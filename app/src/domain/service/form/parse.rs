@@ -2,7 +2,7 @@
 
 use super::super::{
     BuildArg, EnvVar, FieldError, GitCredentials, GitSource, HealthCheck, HealthProbe, HttpRoute,
-    PortSpec, Protocol, PullPolicy, RestartPolicy, ServiceSpec, VolumeMount,
+    NodePlacement, PortSpec, Protocol, PullPolicy, RestartPolicy, ServiceSpec, VolumeMount,
 };
 use super::text::read_items;
 use super::{form_field, ServiceForm};
@@ -141,6 +141,7 @@ impl ServiceForm {
             }),
         };
         let depends_on = self.parse_depends_on(&mut errors);
+        let placement = self.parse_placement(&mut errors);
         let labels = pairs("labels", &self.labels, &mut errors).collect();
         let health_check = self.parse_health(&mut errors);
         let http = self.parse_route(&mut errors);
@@ -177,6 +178,7 @@ impl ServiceForm {
             entrypoint: list("entrypoint", &self.entrypoint, &mut errors),
             labels,
             depends_on,
+            placement,
         };
         spec.normalise();
         if let Err(spec_errors) = spec.validate() {
@@ -188,6 +190,29 @@ impl ServiceForm {
             Ok(spec)
         } else {
             Err(errors)
+        }
+    }
+
+    /// Constraints one per line; the spread label and the maximum per node, each optional.
+    fn parse_placement(&self, errors: &mut Vec<FieldError>) -> NodePlacement {
+        let spread = self.placement_spread.trim();
+        let max = self.placement_max_per_node.trim();
+        NodePlacement {
+            constraints: lines(&self.placement_constraints)
+                .map(|(_, line)| line.trim().to_owned())
+                .collect(),
+            spread: (!spread.is_empty()).then(|| spread.to_owned()),
+            max_per_node: if max.is_empty() {
+                None
+            } else if let Ok(n) = max.parse() {
+                Some(n)
+            } else {
+                errors.push(FieldError::new(
+                    "placement_max_per_node",
+                    "A whole number of replicas, or empty for no limit.",
+                ));
+                None
+            },
         }
     }
 
