@@ -1,19 +1,28 @@
 //! Berth in Swarm mode (`BERTH_ORCHESTRATOR=swarm`) against a real three-node swarm of
-//! extra daemons (`common::cluster`): a service deployed through the API becomes one Swarm
-//! service whose six tasks spread over the three nodes, pinned by registry digest; the
-//! service page's replicas name their nodes; a scale keeps the running tasks; a new
-//! definition rolls out and succeeds only once every new task runs; a definition whose
-//! tasks fail is rolled back with Swarm's reason while the live one keeps running; a
-//! deleted service leaves no Swarm service behind.
+//! extra daemons (`common::cluster`) and a real Caddy: a routed service deployed through
+//! the API becomes one Swarm service whose six tasks spread over the three nodes, pinned by
+//! registry digest, each reached through Caddy; the service page's replicas name their
+//! nodes; its name resolves across nodes, and another team's task can reach none of it; a
+//! scale keeps the running tasks; a new definition rolls out without a failed request
+//! through Caddy, with berth restarted half-way, and succeeds only once every new task
+//! runs; a definition whose tasks fail is rolled back with Swarm's reason; a constraint
+//! pins the replicas to a labelled node; a drained node and a lost node lose their
+//! replicas to the others, with no duplicate when the node returns; a deleted service
+//! leaves no Swarm service behind.
 
 mod common;
 
 use bollard::models::TaskState;
 use bollard::query_parameters::{ListServicesOptionsBuilder, ListTasksOptionsBuilder};
 use common::api::Api;
-use common::cluster::{busybox_image, Cluster};
+use common::cluster::Cluster;
+use common::images::build_httpd;
 use common::registry::ImageGuard;
 use common::{quick_worker, TestServer};
+use server::proxy::local_caddy::LocalCaddy as Caddy;
+use server::worker::{Orchestrator, WorkerSettings};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use std::collections::{BTreeSet, HashMap};
@@ -63,6 +72,92 @@ fn nodes_of(view: &Value) -> BTreeSet<String> {
         .collect()
 }
 
+/// The container hostnames (Docker's short ids) that answered through Caddy, asking until
+/// `n` different ones answered (at most 300 requests).
+async fn answering(caddy: &Caddy, host: &str, n: usize) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    for _ in 0..300 {
+        if let Some((200, body)) = caddy.get(host, "/cgi-bin/env").await {
+            if let Some(name) = body.lines().find_map(|l| l.strip_prefix("HOSTNAME=")) {
+                seen.insert(name.to_owned());
+            }
+        }
+        if seen.len() >= n {
+            break;
+        }
+    }
+    seen
+}
+
+/// Requests through Caddy until `stop`, counting the answers that are not 200.
+fn hammer(port: u16, host: &'static str, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<(usize, usize)> {
+    tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        let (mut sent, mut failed) = (0, 0);
+        while !stop.load(Ordering::Relaxed) {
+            let answer = client
+                .get(format!("http://127.0.0.1:{port}/index.html"))
+                .header("host", host)
+                .timeout(Duration::from_secs(10))
+                .send()
+                .await;
+            sent += 1;
+            if !matches!(&answer, Ok(r) if r.status() == 200) {
+                failed += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        (sent, failed)
+    })
+}
+
+/// The index of the node whose hostname is `hostname`.
+fn node_index(cluster: &Cluster, hostname: &str) -> usize {
+    (0..cluster.node_count())
+        .find(|&i| cluster.hostname(i) == hostname)
+        .unwrap_or_else(|| panic!("no node {hostname}"))
+}
+
+/// A running replica of `view`: its node's index and its container id.
+fn a_replica(cluster: &Cluster, view: &Value) -> (usize, String) {
+    let c = running(view)[0];
+    (
+        node_index(cluster, c["node"].as_str().unwrap()),
+        c["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// A service of a second team ("B"), created through the store as the API would.
+async fn another_teams_service(pool: &PgPool, spec: Value) -> uuid::Uuid {
+    let team: uuid::Uuid =
+        sqlx::query_scalar("INSERT INTO teams (name, slug) VALUES ('B', 'b') RETURNING id")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let secrets = server::secrets::SecretBox::from_key_bytes(&[9u8; 32]).unwrap();
+    let caller = app::commands::Caller {
+        actor: app::store::audit::Actor::worker(team),
+        role: app::domain::Role::Owner,
+    };
+    let deps = app::commands::Deps {
+        pool,
+        secrets: &secrets,
+        git_local_root: None,
+    };
+    let spec = serde_json::from_value(spec).unwrap();
+    app::commands::service::create(deps, &caller, None, spec)
+        .await
+        .unwrap()
+}
+
+fn swarm_worker(caddy: &Caddy) -> WorkerSettings {
+    WorkerSettings {
+        orchestrator: Orchestrator::Swarm,
+        proxy: Some(caddy.settings()),
+        ..quick_worker()
+    }
+}
+
 fn settled(view: &Value, number: u64, state: &str) -> bool {
     view["latest_deployment"]["number"] == number && view["latest_deployment"]["state"] == state
 }
@@ -72,26 +167,30 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
     let began = Instant::now();
     let mut images = ImageGuard::default();
     let tag = common::images::unique_tag("swarm-mode");
-    images.0.push(busybox_image(&tag));
+    build_httpd(&server::engine::Engine::new(None), &tag, "hello from swarm\n").await;
+    images.0.push(tag.clone());
     let mut cluster = Cluster::start(2).await;
     let reference = cluster.push(&tag).await;
-    let server = TestServer::start_swarm(pool, &cluster.manager_socket(), quick_worker()).await;
+    let caddy = Caddy::start().await.unwrap();
+    let server =
+        TestServer::start_swarm(pool, &cluster.manager_socket(), swarm_worker(&caddy)).await;
     let client = server.owner().await;
-    let api = Api {
+    let mut api = Api {
         server,
         client,
         image: reference.clone(),
     };
-    eprintln!("cluster and berth up in {:.1?}", began.elapsed());
+    eprintln!("cluster, caddy and berth up in {:.1?}", began.elapsed());
 
     // Six replicas, deployed through the API, spread by Swarm over the three nodes.
     let t = Instant::now();
+    let host = "web.swarm.test";
     let spec = json!({
         "name": "web",
         "image": reference,
         "replicas": 6,
-        "command": ["httpd", "-f", "-p", "8080", "-h", "/"],
-        "env": [{"key": "GREETING", "value": "one"}]
+        "env": [{"key": "GREETING", "value": "one"}],
+        "http": {"domains": [host], "port": 8080}
     });
     let id = api.create(spec.clone()).await;
     let view = api
@@ -124,6 +223,61 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
         "{log:#?}"
     );
 
+    // Caddy reaches every replica, on whichever node it runs.
+    let short: BTreeSet<String> = ids(&running(&view))
+        .iter()
+        .map(|id| id[..12].to_owned())
+        .collect();
+    let answered = answering(&caddy, host, 6).await;
+    assert_eq!(answered, short, "each of the six replicas answers through Caddy");
+
+    // Its name resolves on every node of its environment's overlay; a task of another
+    // team (its own environment, its own overlay) can neither resolve nor reach it.
+    let (node, container) = a_replica(&cluster, &view);
+    let (code, body) = cluster
+        .exec(node, &container, &["/bin/busybox", "wget", "-q", "-O-", "http://web:8080/"], None)
+        .await;
+    assert_eq!((code, body.as_str()), (0, "hello from swarm\n"));
+    let (_, web_ip) = cluster
+        .exec(node, &container, &["/bin/busybox", "hostname", "-i"], None)
+        .await;
+    let web_ip = web_ip.split_whitespace().next().unwrap_or_default().to_owned();
+    assert!(web_ip.starts_with("10.210."), "an overlay address: {web_ip:?}");
+    let intruder = another_teams_service(
+        &api.server.pool,
+        json!({"name": "intruder", "image": reference, "replicas": 1}),
+    )
+    .await;
+    let waited = Instant::now();
+    let intruder_task = loop {
+        let row: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT id, node FROM containers WHERE service_id = $1 AND state = 'running'",
+        )
+        .bind(intruder)
+        .fetch_optional(&api.server.pool)
+        .await
+        .unwrap();
+        if let Some((id, Some(node))) = row {
+            break (node_index(&cluster, &node), id);
+        }
+        assert!(waited.elapsed() < Duration::from_secs(60), "team B's service never ran");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let (code, out) = cluster
+        .exec(intruder_task.0, &intruder_task.1, &["/bin/busybox", "nslookup", "web"], None)
+        .await;
+    assert_ne!(code, 0, "another team resolves web: {out}");
+    let url = format!("http://{web_ip}:8080/");
+    let (code, out) = cluster
+        .exec(
+            intruder_task.0,
+            &intruder_task.1,
+            &["/bin/busybox", "wget", "-q", "-T", "3", "-O-", &url],
+            None,
+        )
+        .await;
+    assert_ne!(code, 0, "another team reaches web's task at {url}: {out}");
+
     // A scale keeps the template: the three replicas left are three of the six.
     let before = ids(&running(&view));
     let (status, body) = api.act(&id, "scale", Some(json!({"replicas": 3}))).await;
@@ -136,25 +290,39 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
     let after = ids(&running(&view));
     assert!(after.is_subset(&before), "no task replaced by a scale: {before:?} → {after:?}");
 
-    // A new definition rolls out: every task replaced, one Swarm service still.
+    // A new definition rolls out across the nodes without a failed request through
+    // Caddy, berth restarted half-way: every task replaced, one Swarm service still.
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = hammer(caddy.http_port, host, stop.clone());
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let mut changed = spec.clone();
     changed["replicas"] = json!(3);
     changed["env"] = json!([{"key": "GREETING", "value": "two"}]);
     api.put(&id, changed.clone()).await;
+    api.until(&id, 30, "deployment #3 in progress", |v| {
+        v["latest_deployment"]["number"] == 3 && v["latest_deployment"]["state"] == "in_progress"
+    })
+    .await;
+    api.server.restart_worker(swarm_worker(&caddy));
     let view = api
         .until(&id, 90, "deployment #3 (new env) live", |v| {
             settled(v, 3, "succeeded") && running(v).len() == 3
         })
         .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (sent, failed) = load.await.unwrap();
+    eprintln!("rollout across nodes with a berth restart: {sent} requests, {failed} failed");
+    assert_eq!(failed, 0, "{failed} of {sent} requests failed during the rollout");
+    let log = api
+        .deployment_log(view["latest_deployment"]["id"].as_str().unwrap())
+        .await;
+    assert!(log.iter().any(|l| l.contains("resuming")), "{log:#?}");
     let replaced = ids(&running(&view));
     assert!(replaced.is_disjoint(&after), "every task is new: {after:?} → {replaced:?}");
     assert_eq!(swarm_services(&cluster, &id).await.len(), 1);
-    let env = swarm_services(&cluster, &id).await[0]
-        .spec
-        .clone()
-        .and_then(|s| s.task_template?.container_spec?.env)
-        .unwrap_or_default();
-    assert!(env.contains(&"GREETING=two".to_owned()), "{env:?}");
+    let (_, body) = caddy.get(host, "/cgi-bin/env").await.unwrap();
+    assert!(body.contains("GREETING=two"), "{body}");
 
     // Tasks that exit at once: Swarm pauses the update, Berth rolls back with its reason
     // and deployment #3's tasks run again.
@@ -167,6 +335,8 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
         })
         .await;
     let reason = view["latest_deployment"]["reason"].as_str().unwrap_or_default();
+    eprintln!("deployment #4: {reason}");
+    assert!(reason.starts_with("Swarm paused the update: "), "{reason}");
     assert!(reason.contains("deployment #3 keeps serving"), "{reason}");
     assert_eq!(view["live_deployment"], 3);
     api.until(&id, 90, "deployment #3's three tasks running again", |v| {
@@ -178,7 +348,7 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
         .clone()
         .and_then(|s| s.task_template?.container_spec?.args)
         .unwrap_or_default();
-    assert_eq!(args[0], "httpd", "the live definition is back on the Swarm service");
+    assert!(args.is_empty(), "the live definition is back on the Swarm service: {args:?}");
 
     // A constraint pins the replicas to the node labelled through Berth's Nodes API.
     let edge = cluster.node_id(2).to_owned();

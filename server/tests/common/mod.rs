@@ -107,7 +107,11 @@ impl TestServer {
     ) -> TestServer {
         worker.orchestrator = server::worker::Orchestrator::Swarm;
         let host = format!("unix://{}", manager.display());
-        Self::start_full(pool, Settings::default(), Some(&host), Some(worker)).await
+        let settings = Settings {
+            proxy: worker.proxy.as_ref().map(|p| p.listen),
+            ..Settings::default()
+        };
+        Self::start_full(pool, settings, Some(&host), Some(worker)).await
     }
 
     async fn start_full(
