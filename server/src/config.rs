@@ -154,6 +154,11 @@ pub struct Config {
     #[arg(long, env = "BERTH_GIT_LOCAL_ROOT")]
     pub git_local_root: Option<PathBuf>,
 
+    /// The image registry built images are pushed to (`host[:port][/path]`), so every
+    /// Swarm node pulls them by digest; unset: built images stay on this engine.
+    #[arg(long, env = "BERTH_REGISTRY")]
+    pub registry: Option<String>,
+
     /// What runs the services' replicas: `engine` (containers on BERTH_DOCKER_HOST's
     /// engine) or `swarm` (a Swarm service each; the engine must be a swarm manager).
     #[arg(long, env = "BERTH_ORCHESTRATOR", value_enum, default_value = "engine")]
@@ -222,6 +227,7 @@ impl Config {
             timeout: self.build_timeout,
             keep_images: i64::from(self.keep_images),
             git_local_root: self.git_local_root(),
+            registry: self.registry.clone().filter(|r| !r.trim().is_empty()),
         }
     }
 
@@ -268,7 +274,7 @@ impl Config {
             None => format!("embedded in {}", self.data_dir.join("postgres").display()),
         };
         format!(
-            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?} header_read_timeout={:?} body_read_timeout={:?} deploy_timeout={:?} pull_timeout={:?} unhealthy_replace_after={:?} stop_grace={:?} resync_interval={:?} caddy_admin={} proxy_tls={} drain_delay={:?} build_concurrency={} build_timeout={:?} keep_images={} git_local_root={} time_zone={} orchestrator={:?}",
+            "addr={} data_dir={} database={} public_url={} session_idle_timeout={:?} session_lifetime={:?} trusted_proxies={:?} header_read_timeout={:?} body_read_timeout={:?} deploy_timeout={:?} pull_timeout={:?} unhealthy_replace_after={:?} stop_grace={:?} resync_interval={:?} caddy_admin={} proxy_tls={} drain_delay={:?} build_concurrency={} build_timeout={:?} keep_images={} git_local_root={} time_zone={} orchestrator={:?} registry={}",
             self.addr,
             self.data_dir.display(),
             db,
@@ -292,6 +298,7 @@ impl Config {
             self.git_local_root().as_deref().unwrap_or("-"),
             self.time_zone,
             self.orchestrator,
+            self.registry.as_deref().unwrap_or("-"),
         )
     }
 }

@@ -150,12 +150,16 @@ async fn another_teams_service(pool: &PgPool, spec: Value) -> uuid::Uuid {
         .unwrap()
 }
 
-fn swarm_worker(caddy: &Caddy) -> WorkerSettings {
-    WorkerSettings {
+/// Swarm mode, routing through `caddy`, built images pushed to the cluster's registry.
+fn swarm_worker(caddy: &Caddy, cluster: &Cluster) -> WorkerSettings {
+    let mut settings = WorkerSettings {
         orchestrator: Orchestrator::Swarm,
         proxy: Some(caddy.settings()),
         ..quick_worker()
-    }
+    };
+    settings.build.registry = Some(cluster.registry_address());
+    settings.build.git_local_root = Some(common::local_git_root());
+    settings
 }
 
 fn settled(view: &Value, number: u64, state: &str) -> bool {
@@ -173,7 +177,7 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
     let reference = cluster.push(&tag).await;
     let caddy = Caddy::start().await.unwrap();
     let server =
-        TestServer::start_swarm(pool, &cluster.manager_socket(), swarm_worker(&caddy)).await;
+        TestServer::start_swarm(pool, &cluster.manager_socket(), swarm_worker(&caddy, &cluster)).await;
     let client = server.owner().await;
     let mut api = Api {
         server,
@@ -303,7 +307,7 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
         v["latest_deployment"]["number"] == 3 && v["latest_deployment"]["state"] == "in_progress"
     })
     .await;
-    api.server.restart_worker(swarm_worker(&caddy));
+    api.server.restart_worker(swarm_worker(&caddy, &cluster));
     let view = api
         .until(&id, 90, "deployment #3 (new env) live", |v| {
             settled(v, 3, "succeeded") && running(v).len() == 3
@@ -439,5 +443,39 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+
+    // Push to deploy: built on the manager, pushed to the registry, run on a worker by
+    // the digest the push gave.
+    let repo = common::git_repo::Repo::new();
+    repo.commit("main", "built on the manager\n", &common::git_repo::dockerfile(""), "first");
+    let site = api
+        .create(json!({
+            "name": "site",
+            "git": {"repo": repo.url(), "branch": "main"},
+            "placement": {"constraints": ["node.role==worker"]}
+        }))
+        .await;
+    let view = api
+        .until(&site, 120, "the built service live", |v| {
+            settled(v, 1, "succeeded") && running(v).len() == 1
+        })
+        .await;
+    let (node, container) = a_replica(&cluster, &view);
+    assert_ne!(node, 0, "a worker runs it");
+    let (code, body) = cluster
+        .exec(node, &container, &["/bin/busybox", "cat", "/www/index.html"], None)
+        .await;
+    assert_eq!((code, body.as_str()), (0, "built on the manager\n"));
+    let log = api
+        .deployment_log(view["latest_deployment"]["id"].as_str().unwrap())
+        .await;
+    let prefix = format!("Pushed to the registry: {}/berth/", cluster.registry_address());
+    assert!(log.iter().any(|l| l.starts_with(&prefix)), "{log:#?}");
+    let swarm_id = swarm_services(&cluster, &site).await[0].id.clone().unwrap();
+    let image = task_images(&cluster, &swarm_id).await.remove(0);
+    assert!(
+        image.starts_with(&format!("{}/berth/", cluster.registry_address())) && image.contains("@sha256:"),
+        "the task runs the pushed image by digest: {image}"
+    );
     eprintln!("swarm mode test took {:.1?}", began.elapsed());
 }

@@ -35,6 +35,9 @@ pub struct BuildSettings {
     /// Local repositories (file:// and paths) must resolve below this folder; `None`: no
     /// local repositories.
     pub git_local_root: Option<String>,
+    /// Built images are pushed here (`host[:port][/path]`, `BERTH_REGISTRY`) so every
+    /// Swarm node can pull them; `None`: they stay on this engine.
+    pub registry: Option<String>,
 }
 
 impl Default for BuildSettings {
@@ -45,6 +48,7 @@ impl Default for BuildSettings {
             timeout: Duration::from_secs(20 * 60),
             keep_images: 5,
             git_local_root: None,
+            registry: None,
         }
     }
 }
@@ -202,6 +206,17 @@ impl Builder {
             &format!("Built {tag}."),
         )
         .await?;
+        if let Some(registry) = &self.settings.registry {
+            let target = crate::engine::registry_reference(registry, &tag);
+            let pinned = self.engine.push_image(&tag, &target).await?;
+            deployment_log(
+                &self.pool,
+                id,
+                Some(DeployStep::Build),
+                &format!("Pushed to the registry: {pinned}."),
+            )
+            .await?;
+        }
         store::finish_build_ok(&self.pool, id, &tag, &commit).await?;
         self.prune_images(job).await;
         Ok(())
@@ -288,6 +303,10 @@ impl Builder {
             let mut removed = Vec::new();
             for tag in self.engine.image_tags(&repository).await? {
                 if !keep.contains(&tag) {
+                    if let Some(registry) = &self.settings.registry {
+                        let pushed = crate::engine::registry_reference(registry, &tag);
+                        self.engine.remove_image(&pushed).await?;
+                    }
                     self.engine.remove_image(&tag).await?;
                     removed.push(tag);
                 }

@@ -10,6 +10,8 @@ pub enum ImageError {
     Engine(#[from] bollard::errors::Error),
     #[error("could not build image {tag}: {reason}")]
     BuildFailed { tag: String, reason: String },
+    #[error("could not push {target} to the registry: {reason}")]
+    PushFailed { target: String, reason: String },
     #[error("could not assemble the build context: {0}")]
     Context(#[from] std::io::Error),
 }

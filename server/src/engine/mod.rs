@@ -4,6 +4,7 @@ mod client;
 mod containers;
 mod events;
 mod image;
+mod image_push;
 mod job;
 mod networks;
 mod nodes;
@@ -20,6 +21,7 @@ mod volumes;
 pub use client::Engine;
 pub use containers::ContainerError;
 pub use image::{BuildContext, BuildOptions, ImageError};
+pub use image_push::registry_reference;
 pub use job::{JobContainer, JobExit};
 pub use observe::{OutputChunk, Usage};
 pub use observed::{

@@ -173,21 +173,29 @@ impl Worker {
     }
 
     /// What every node runs: the spec's reference when it names a digest, else the
-    /// registry digest the pull recorded for it (`repo@sha256:…`), so every node runs the
-    /// same bits; an image only this engine has (never pushed) keeps its reference.
+    /// registry digest of the image the rollout resolved (`repo@sha256:…`: the pull's, or
+    /// for a built image the push to `BERTH_REGISTRY`), so every node runs the same bits.
+    /// An image only this engine has (never pushed) keeps its reference: only this node
+    /// can run it.
     async fn swarm_image(&self, g: &Goal) -> Result<String, crate::engine::ContainerError> {
-        let reference = &g.spec.image;
-        if reference.contains('@') {
-            return Ok(reference.clone());
+        let local = &g.spec.image;
+        if local.contains('@') {
+            return Ok(local.clone());
         }
+        let in_registry = match &self.settings.build.registry {
+            Some(registry) if g.spec.git.is_some() => {
+                crate::engine::registry_reference(registry, local)
+            }
+            _ => local.clone(),
+        };
         if let Some(id) = &g.deployment.image_id {
-            if let Some(local) = self.engine.local_image(id).await? {
-                if let Some(pinned) = local.digest_for(reference) {
+            if let Some(image) = self.engine.local_image(id).await? {
+                if let Some(pinned) = image.digest_for(&in_registry) {
                     return Ok(pinned);
                 }
             }
         }
-        Ok(reference.clone())
+        Ok(local.clone())
     }
 }
 

@@ -168,6 +168,12 @@ impl Cluster {
             .unwrap_or_else(|| panic!("node {i} is stopped"))
     }
 
+    /// The registry as the nodes reach it (`10.99.<k>.1:P`, allowed without TLS): what
+    /// `BERTH_REGISTRY` is set to for a Berth on the manager.
+    pub fn registry_address(&self) -> String {
+        format!("{}:{}", host::host_ip(self.k), self.registry_port)
+    }
+
     /// Node `i`'s swarm node id.
     pub fn node_id(&self, i: usize) -> &str {
         &self.node_ids[i]
