@@ -48,6 +48,8 @@ pub struct Cluster {
     registry: Option<Registry>,
     registry_port: u16,
     forwarder: Option<tokio::task::JoinHandle<()>>,
+    /// Private registries (`private_registry`) and their forwarders.
+    private: Vec<(Registry, tokio::task::JoinHandle<()>)>,
 }
 
 impl Cluster {
@@ -64,6 +66,7 @@ impl Cluster {
             registry: None,
             registry_port: 0,
             forwarder: None,
+            private: Vec::new(),
         };
         host::create_bridge(k);
         cluster.start_registry().await;
@@ -81,23 +84,35 @@ impl Cluster {
 
     /// The registry on the bridge address and the loopback forwarder to it.
     async fn start_registry(&mut self) {
+        let (listener, target) = self.bridge_port();
+        self.registry = Some(Registry::start_on(target, &host::state_dir(self.k)).await);
+        self.registry_port = target.port();
+        self.forwarder = Some(forward(listener, target));
+    }
+
+    /// A free loopback port, and the same port on the host's bridge address.
+    fn bridge_port(&self) -> (std::net::TcpListener, SocketAddr) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let ip: Ipv4Addr = host::host_ip(self.k).parse().unwrap();
-        let target = SocketAddr::from((ip, port));
-        self.registry = Some(Registry::start_on(target, &host::state_dir(self.k)).await);
-        self.registry_port = port;
-        listener.set_nonblocking(true).unwrap();
-        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-        self.forwarder = Some(tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                tokio::spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-            }
-        }));
+        (listener, SocketAddr::from((ip, port)))
+    }
+
+    /// Another registry on the bridge, asking for `login` on every request (htpasswd),
+    /// forwarded from loopback like the first: the machine's engine pushes to
+    /// `localhost:P` (see [`Registry::push`]), the nodes pull from the answered
+    /// `10.99.<k>.1:P`. It stops with the cluster.
+    pub async fn private_registry(&mut self, login: &super::registry::Login) -> (&Registry, String) {
+        let (listener, target) = self.bridge_port();
+        let registry = Registry::start_on_with_auth(
+            target,
+            &host::state_dir(self.k),
+            &login.username,
+            &login.password,
+        )
+        .await;
+        self.private.push((registry, forward(listener, target)));
+        (&self.private.last().unwrap().0, target.to_string())
     }
 
     /// `swarm init` on node 0 advertising its bridge address; every other node joins as a
@@ -347,6 +362,9 @@ impl Drop for Cluster {
         if let Some(forwarder) = self.forwarder.take() {
             forwarder.abort();
         }
+        for (_, forwarder) in self.private.drain(..) {
+            forwarder.abort();
+        }
         // All daemons at once (each takes seconds to stop its containers), then reaped.
         for node in &mut self.nodes {
             node.terminate();
@@ -355,6 +373,21 @@ impl Drop for Cluster {
         self.registry.take();
         host::teardown(self.k);
     }
+}
+
+/// Copies every connection to `listener` to `target`, until aborted.
+fn forward(listener: std::net::TcpListener, target: SocketAddr) -> tokio::task::JoinHandle<()> {
+    listener.set_nonblocking(true).unwrap();
+    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    })
 }
 
 /// Tags a minimal image on the machine's engine as `tag` (`repo:tag`): only the static

@@ -45,6 +45,16 @@ impl Registry {
         Self::launch(addr, None, parent).await
     }
 
+    /// As [`Registry::start_on`], asking for `user`/`password` on every request.
+    pub async fn start_on_with_auth(
+        addr: std::net::SocketAddr,
+        parent: &std::path::Path,
+        user: &str,
+        password: &str,
+    ) -> Registry {
+        Self::launch(addr, Some((user, password)), parent).await
+    }
+
     /// A registry that asks for `user`/`password` (htpasswd, bcrypt) on every request.
     pub async fn start_with_auth(user: &str, password: &str) -> Registry {
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], free_port()));

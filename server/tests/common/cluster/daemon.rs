@@ -21,7 +21,8 @@ pub struct Node {
 
 impl Node {
     /// Prepares node `i` (network namespace, hostname, config file) without starting it.
-    /// `registry` is `host:port` of the cluster's registry, allowed without TLS.
+    /// `registry` is `host:port` of the cluster's registry, allowed without TLS, as is any
+    /// registry on the cluster's bridge (`Cluster::private_registry`).
     pub fn prepare(k: u8, i: usize, registry: &str) -> Node {
         let dir = host::state_dir(k).join(format!("n{i}"));
         std::fs::create_dir_all(dir.join("data")).unwrap();
@@ -37,7 +38,7 @@ impl Node {
             "pidfile": dir.join("docker.pid"),
             "hosts": [format!("unix://{}", dir.join("docker.sock").display())],
             "cgroup-parent": host::cgroup_parent(k, i),
-            "insecure-registries": [registry],
+            "insecure-registries": [registry, format!("{}/24", host::host_ip(k))],
             "iptables": true,
             "log-driver": "json-file",
             "log-opts": {"max-size": "1m"},
