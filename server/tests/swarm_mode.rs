@@ -19,13 +19,13 @@ use common::cluster::Cluster;
 use common::images::build_httpd;
 use common::registry::ImageGuard;
 use common::{quick_worker, TestServer};
+use serde_json::{json, Value};
 use server::proxy::local_caddy::LocalCaddy as Caddy;
 use server::worker::{Orchestrator, WorkerSettings};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use serde_json::{json, Value};
 use sqlx::PgPool;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// `busybox httpd` ignoring SIGTERM (ignored signals stay ignored across exec).
@@ -34,8 +34,14 @@ const GRACEFUL_HTTPD: &str = "trap '' TERM; /bin/busybox httpd -f -p 8080 -h /ww
 /// Berth's Swarm services for service `id`, as the manager lists them.
 async fn swarm_services(cluster: &Cluster, id: &str) -> Vec<bollard::models::Service> {
     let filters = HashMap::from([("label", vec![format!("berth.service={id}")])]);
-    let options = ListServicesOptionsBuilder::default().filters(&filters).build();
-    cluster.docker(0).list_services(Some(options)).await.unwrap()
+    let options = ListServicesOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    cluster
+        .docker(0)
+        .list_services(Some(options))
+        .await
+        .unwrap()
 }
 
 /// The images of the tasks Swarm wants running for Swarm service `swarm_id`.
@@ -188,13 +194,22 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
     let began = Instant::now();
     let mut images = ImageGuard::default();
     let tag = common::images::unique_tag("swarm-mode");
-    build_httpd(&server::engine::Engine::new(None), &tag, "hello from swarm\n").await;
+    build_httpd(
+        &server::engine::Engine::new(None),
+        &tag,
+        "hello from swarm\n",
+    )
+    .await;
     images.0.push(tag.clone());
     let mut cluster = Cluster::start(2).await;
     let reference = cluster.push(&tag).await;
     let caddy = Caddy::start().await.unwrap();
-    let server =
-        TestServer::start_swarm(pool, &cluster.manager_socket(), swarm_worker(&caddy, &cluster)).await;
+    let server = TestServer::start_swarm(
+        pool,
+        &cluster.manager_socket(),
+        swarm_worker(&caddy, &cluster),
+    )
+    .await;
     let client = server.owner().await;
     let mut api = Api {
         server,
@@ -230,7 +245,10 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
         .collect();
     let expected: BTreeSet<String> = (0..3).map(|i| cluster.hostname(i)).collect();
     let expected: BTreeSet<&str> = expected.iter().map(String::as_str).collect();
-    assert_eq!(nodes, expected, "Swarm spreads the replicas over every node");
+    assert_eq!(
+        nodes, expected,
+        "Swarm spreads the replicas over every node"
+    );
     let services = swarm_services(&cluster, &id).await;
     assert_eq!(services.len(), 1, "one Swarm service per Berth service");
     let swarm_id = services[0].id.clone().unwrap();
@@ -254,20 +272,35 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
         .map(|id| id[..12].to_owned())
         .collect();
     let answered = answering(&caddy, host, 6).await;
-    assert_eq!(answered, short, "each of the six replicas answers through Caddy");
+    assert_eq!(
+        answered, short,
+        "each of the six replicas answers through Caddy"
+    );
 
     // Its name resolves on every node of its environment's overlay; a task of another
     // team (its own environment, its own overlay) can neither resolve nor reach it.
     let (node, container) = a_replica(&cluster, &view);
     let (code, body) = cluster
-        .exec(node, &container, &["/bin/busybox", "wget", "-q", "-O-", "http://web:8080/"], None)
+        .exec(
+            node,
+            &container,
+            &["/bin/busybox", "wget", "-q", "-O-", "http://web:8080/"],
+            None,
+        )
         .await;
     assert_eq!((code, body.as_str()), (0, "hello from swarm\n"));
     let (_, web_ip) = cluster
         .exec(node, &container, &["/bin/busybox", "hostname", "-i"], None)
         .await;
-    let web_ip = web_ip.split_whitespace().next().unwrap_or_default().to_owned();
-    assert!(web_ip.starts_with("10.210."), "an overlay address: {web_ip:?}");
+    let web_ip = web_ip
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        web_ip.starts_with("10.210."),
+        "an overlay address: {web_ip:?}"
+    );
     let intruder = another_teams_service(
         &api.server.pool,
         json!({"name": "intruder", "image": reference, "replicas": 1}),
@@ -285,11 +318,19 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
         if let Some((id, Some(node))) = row {
             break (node_index(&cluster, &node), id);
         }
-        assert!(waited.elapsed() < Duration::from_secs(60), "team B's service never ran");
+        assert!(
+            waited.elapsed() < Duration::from_secs(60),
+            "team B's service never ran"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
     let (code, out) = cluster
-        .exec(intruder_task.0, &intruder_task.1, &["/bin/busybox", "nslookup", "web"], None)
+        .exec(
+            intruder_task.0,
+            &intruder_task.1,
+            &["/bin/busybox", "nslookup", "web"],
+            None,
+        )
         .await;
     assert_ne!(code, 0, "another team resolves web: {out}");
     let url = format!("http://{web_ip}:8080/");
@@ -313,7 +354,10 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
         })
         .await;
     let after = ids(&running(&view));
-    assert!(after.is_subset(&before), "no task replaced by a scale: {before:?} → {after:?}");
+    assert!(
+        after.is_subset(&before),
+        "no task replaced by a scale: {before:?} → {after:?}"
+    );
 
     // A new definition rolls out across the nodes without a failed request through
     // Caddy, berth restarted half-way: every task replaced, one Swarm service still.
@@ -341,13 +385,19 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
         "rollout across nodes with a berth restart: {sent} requests, {} failed",
         failed.len()
     );
-    assert!(failed.is_empty(), "of {sent} requests, these failed: {failed:#?}");
+    assert!(
+        failed.is_empty(),
+        "of {sent} requests, these failed: {failed:#?}"
+    );
     let log = api
         .deployment_log(view["latest_deployment"]["id"].as_str().unwrap())
         .await;
     assert!(log.iter().any(|l| l.contains("resuming")), "{log:#?}");
     let replaced = ids(&running(&view));
-    assert!(replaced.is_disjoint(&after), "every task is new: {after:?} → {replaced:?}");
+    assert!(
+        replaced.is_disjoint(&after),
+        "every task is new: {after:?} → {replaced:?}"
+    );
     assert_eq!(swarm_services(&cluster, &id).await.len(), 1);
     let (_, body) = caddy.get(host, "/cgi-bin/env").await.unwrap();
     assert!(body.contains("GREETING=two"), "{body}");
@@ -363,7 +413,9 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
             settled(v, 4, "rolled_back")
         })
         .await;
-    let reason = view["latest_deployment"]["reason"].as_str().unwrap_or_default();
+    let reason = view["latest_deployment"]["reason"]
+        .as_str()
+        .unwrap_or_default();
     eprintln!("deployment #4: {reason}");
     assert!(reason.starts_with("Swarm paused the update: "), "{reason}");
     assert!(reason.contains("deployment #3 keeps serving"), "{reason}");
@@ -377,7 +429,10 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
         .clone()
         .and_then(|s| s.task_template?.container_spec?.args)
         .unwrap_or_default();
-    assert!(args.is_empty(), "the live definition is back on the Swarm service: {args:?}");
+    assert!(
+        args.is_empty(),
+        "the live definition is back on the Swarm service: {args:?}"
+    );
 
     // A constraint pins the replicas to the node labelled through Berth's Nodes API.
     let edge = cluster.node_id(2).to_owned();
@@ -397,9 +452,16 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
             settled(v, 5, "succeeded") && running(v).len() == 3
         })
         .await;
-    assert_eq!(view["spec"]["placement"]["constraints"][0], "node.labels.zone==edge");
+    assert_eq!(
+        view["spec"]["placement"]["constraints"][0],
+        "node.labels.zone==edge"
+    );
     let hosts = nodes_of(&view);
-    assert_eq!(hosts, BTreeSet::from([cluster.hostname(2)]), "all on the labelled node");
+    assert_eq!(
+        hosts,
+        BTreeSet::from([cluster.hostname(2)]),
+        "all on the labelled node"
+    );
 
     // Unpinned, then node 1 drained through Berth: its replicas move, and the page says
     // where they run now.
@@ -434,7 +496,11 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
     // A worker's engine stops: Swarm reschedules its replicas on the others, Berth shows
     // them there; when it comes back, nothing runs twice.
     let view = api.service(&id).await;
-    let lost = if nodes_of(&view).contains(&cluster.hostname(2)) { 2 } else { 1 };
+    let lost = if nodes_of(&view).contains(&cluster.hostname(2)) {
+        2
+    } else {
+        1
+    };
     let lost_name = cluster.hostname(lost);
     let t = Instant::now();
     cluster.stop_node(lost);
@@ -442,14 +508,25 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
         running(v).len() == 3 && !nodes_of(v).contains(&lost_name)
     })
     .await;
-    eprintln!("replicas rescheduled off a lost node in {:.1?}", t.elapsed());
+    eprintln!(
+        "replicas rescheduled off a lost node in {:.1?}",
+        t.elapsed()
+    );
     cluster.start_node(lost).await;
     cluster
-        .wait_node_state(lost, bollard::models::NodeState::READY, Duration::from_secs(60))
+        .wait_node_state(
+            lost,
+            bollard::models::NodeState::READY,
+            Duration::from_secs(60),
+        )
         .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let view = api.service(&id).await;
-    assert_eq!(running(&view).len(), 3, "no duplicate after the node came back: {view:#}");
+    assert_eq!(
+        running(&view).len(),
+        3,
+        "no duplicate after the node came back: {view:#}"
+    );
     let services = swarm_services(&cluster, &id).await;
     assert_eq!(services.len(), 1);
     let swarm_id = services[0].id.clone().unwrap();
@@ -457,7 +534,11 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
 
     // Deleted: its Swarm service goes, and with it every task.
     let (status, body) = api
-        .call(reqwest::Method::DELETE, &format!("/api/v1/services/{id}"), None)
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/services/{id}"),
+            None,
+        )
         .await;
     assert!(status == 202 || status == 204, "{status} {body}");
     let waited = Instant::now();
@@ -472,7 +553,12 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
     // Push to deploy: built on the manager, pushed to the registry, run on a worker by
     // the digest the push gave.
     let repo = common::git_repo::Repo::new();
-    repo.commit("main", "built on the manager\n", &common::git_repo::dockerfile(""), "first");
+    repo.commit(
+        "main",
+        "built on the manager\n",
+        &common::git_repo::dockerfile(""),
+        "first",
+    );
     let site = api
         .create(json!({
             "name": "site",
@@ -488,18 +574,27 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
     let (node, container) = a_replica(&cluster, &view);
     assert_ne!(node, 0, "a worker runs it");
     let (code, body) = cluster
-        .exec(node, &container, &["/bin/busybox", "cat", "/www/index.html"], None)
+        .exec(
+            node,
+            &container,
+            &["/bin/busybox", "cat", "/www/index.html"],
+            None,
+        )
         .await;
     assert_eq!((code, body.as_str()), (0, "built on the manager\n"));
     let log = api
         .deployment_log(view["latest_deployment"]["id"].as_str().unwrap())
         .await;
-    let prefix = format!("Pushed to the registry: {}/berth/", cluster.registry_address());
+    let prefix = format!(
+        "Pushed to the registry: {}/berth/",
+        cluster.registry_address()
+    );
     assert!(log.iter().any(|l| l.starts_with(&prefix)), "{log:#?}");
     let swarm_id = swarm_services(&cluster, &site).await[0].id.clone().unwrap();
     let image = task_images(&cluster, &swarm_id).await.remove(0);
     assert!(
-        image.starts_with(&format!("{}/berth/", cluster.registry_address())) && image.contains("@sha256:"),
+        image.starts_with(&format!("{}/berth/", cluster.registry_address()))
+            && image.contains("@sha256:"),
         "the task runs the pushed image by digest: {image}"
     );
 
@@ -510,7 +605,9 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
     };
     let machine = server::engine::Engine::new(None);
     let (registry, address) = cluster.private_registry(&login).await;
-    let pushed = registry.push(&machine, &tag, "private/web:1", Some(&login)).await;
+    let pushed = registry
+        .push(&machine, &tag, "private/web:1", Some(&login))
+        .await;
     let private = pushed.replacen(&registry.host(), &address, 1);
     let secret = api
         .create(json!({
@@ -528,7 +625,12 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
     let (node, container) = a_replica(&cluster, &view);
     assert_ne!(node, 0, "a worker runs it");
     let (code, body) = cluster
-        .exec(node, &container, &["/bin/busybox", "cat", "/www/index.html"], None)
+        .exec(
+            node,
+            &container,
+            &["/bin/busybox", "cat", "/www/index.html"],
+            None,
+        )
         .await;
     assert_eq!((code, body.as_str()), (0, "hello from swarm\n"));
     eprintln!("swarm mode test took {:.1?}", began.elapsed());

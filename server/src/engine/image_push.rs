@@ -27,7 +27,10 @@ impl Engine {
             _ => (target, "latest"),
         };
         let docker = self.client().await?;
-        let options = TagImageOptionsBuilder::default().repo(repo).tag(tag).build();
+        let options = TagImageOptionsBuilder::default()
+            .repo(repo)
+            .tag(tag)
+            .build();
         docker.tag_image(local, Some(options)).await?;
         let options = PushImageOptionsBuilder::default().tag(tag).build();
         let mut progress = docker.push_image(repo, Some(options), None);

@@ -15,8 +15,7 @@ use app::domain::project::Placement;
 use app::domain::service::{parse_image_ref, RegistryAuth, ReplicaIndex};
 use bollard::auth::DockerCredentials;
 use bollard::models::{
-    NetworkCreateRequest, Service, ServiceUpdateStatusStateEnum,
-    Task, TaskState,
+    NetworkCreateRequest, Service, ServiceUpdateStatusStateEnum, Task, TaskState,
 };
 use bollard::query_parameters::{
     ListNodesOptions, ListServicesOptionsBuilder, ListTasksOptionsBuilder, UpdateServiceOptions,
@@ -218,7 +217,10 @@ impl Engine {
         label_filter(&labels)
     }
 
-    async fn list_swarm_services(&self, service: Option<Uuid>) -> Result<Vec<Service>, ContainerError> {
+    async fn list_swarm_services(
+        &self,
+        service: Option<Uuid>,
+    ) -> Result<Vec<Service>, ContainerError> {
         let options = ListServicesOptionsBuilder::default()
             .filters(&self.own_services_filter(service))
             .build();
@@ -236,7 +238,10 @@ impl Engine {
     }
 
     /// The Swarm service of Berth service `service`, if there is one.
-    pub async fn swarm_service(&self, service: Uuid) -> Result<Option<SwarmService>, ContainerError> {
+    pub async fn swarm_service(
+        &self,
+        service: Uuid,
+    ) -> Result<Option<SwarmService>, ContainerError> {
         Ok(self
             .list_swarm_services(Some(service))
             .await?

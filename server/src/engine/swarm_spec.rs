@@ -19,8 +19,8 @@ use bollard::models::{
     EndpointSpec, EndpointSpecModeEnum, Limit, NetworkAttachmentConfig,
     ServiceSpec as SwarmServiceSpec, ServiceSpecMode, ServiceSpecModeReplicated,
     ServiceSpecUpdateConfig, ServiceSpecUpdateConfigFailureActionEnum,
-    ServiceSpecUpdateConfigOrderEnum, TaskSpec, TaskSpecContainerSpec, TaskSpecResources,
-    TaskSpecPlacement, TaskSpecPlacementPreferences, TaskSpecPlacementSpread,
+    ServiceSpecUpdateConfigOrderEnum, TaskSpec, TaskSpecContainerSpec, TaskSpecPlacement,
+    TaskSpecPlacementPreferences, TaskSpecPlacementSpread, TaskSpecResources,
     TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum,
 };
 use std::collections::HashMap;
@@ -127,7 +127,10 @@ fn task_labels(t: &SwarmTemplate<'_>, instance: &str) -> HashMap<String, String>
             t.placement.environment_id.to_string(),
         ),
         (LABEL_SERVICE.to_owned(), t.service_id.to_string()),
-        (LABEL_DEPLOYMENT.to_owned(), t.template_deployment.to_string()),
+        (
+            LABEL_DEPLOYMENT.to_owned(),
+            t.template_deployment.to_string(),
+        ),
         (LABEL_TEMPLATE.to_owned(), t.template.to_owned()),
     ]);
     labels
@@ -139,7 +142,11 @@ fn task_labels(t: &SwarmTemplate<'_>, instance: &str) -> HashMap<String, String>
 /// a virtual IP: Berth routes to tasks itself, and a VIP needs IPVS, which not every host
 /// has (a network namespace does not). Host ports are therefore published in `host` mode
 /// (the ingress mesh needs a VIP): on the node that runs the task.
-pub fn swarm_service_spec(t: &SwarmTemplate<'_>, network: &str, instance: &str) -> SwarmServiceSpec {
+pub fn swarm_service_spec(
+    t: &SwarmTemplate<'_>,
+    network: &str,
+    instance: &str,
+) -> SwarmServiceSpec {
     let spec = t.spec;
     let condition = match spec.restart_policy {
         RestartPolicy::No => TaskSpecRestartPolicyConditionEnum::NONE,
@@ -289,7 +296,10 @@ mod tests {
         let t = template(&p, &s);
         let out = swarm_service_spec(&t, "berth-env-x-swarm", "inst");
         let update = out.update_config.unwrap();
-        assert_eq!(update.order, Some(ServiceSpecUpdateConfigOrderEnum::START_FIRST));
+        assert_eq!(
+            update.order,
+            Some(ServiceSpecUpdateConfigOrderEnum::START_FIRST)
+        );
         assert_eq!(
             update.failure_action,
             Some(ServiceSpecUpdateConfigFailureActionEnum::PAUSE)
@@ -299,7 +309,10 @@ mod tests {
         assert_eq!(mode.replicas, Some(6));
         let task = out.task_template.unwrap();
         let container = task.container_spec.unwrap();
-        assert_eq!(container.image.as_deref(), Some("10.0.0.1:5000/web@sha256:abc"));
+        assert_eq!(
+            container.image.as_deref(),
+            Some("10.0.0.1:5000/web@sha256:abc")
+        );
         assert_eq!(container.env, Some(vec!["A=1".to_owned()]));
         let labels = container.labels.unwrap();
         assert_eq!(labels["com.example.team"], "payments");
@@ -307,7 +320,10 @@ mod tests {
         assert_eq!(labels[LABEL_DEPLOYMENT], t.template_deployment.to_string());
         assert!(!labels.contains_key(LABEL_MANAGED), "Swarm owns the tasks");
         let service_labels = out.labels.unwrap();
-        assert_eq!(service_labels[LABEL_DEPLOYMENT], t.deployment_id.to_string());
+        assert_eq!(
+            service_labels[LABEL_DEPLOYMENT],
+            t.deployment_id.to_string()
+        );
         assert_eq!(service_labels[LABEL_MANAGED], "true");
         let limits = task.resources.unwrap().limits.unwrap();
         assert_eq!(limits.nano_cpus, Some(500_000_000));
@@ -337,10 +353,16 @@ mod tests {
         assert_eq!(ports.len(), 2);
         assert_eq!(ports[0].published_port, Some(8080));
         assert_eq!(ports[0].target_port, Some(80));
-        assert_eq!(ports[0].publish_mode, Some(EndpointPortConfigPublishModeEnum::HOST));
+        assert_eq!(
+            ports[0].publish_mode,
+            Some(EndpointPortConfigPublishModeEnum::HOST)
+        );
         assert_eq!(ports[1].protocol, Some(EndpointPortConfigProtocolEnum::UDP));
         let restart = out.task_template.unwrap().restart_policy.unwrap();
-        assert_eq!(restart.condition, Some(TaskSpecRestartPolicyConditionEnum::NONE));
+        assert_eq!(
+            restart.condition,
+            Some(TaskSpecRestartPolicyConditionEnum::NONE)
+        );
     }
 
     #[test]
@@ -352,9 +374,15 @@ mod tests {
         let p = placement();
         let out = swarm_service_spec(&template(&p, &s), "n", "i");
         let placement = out.task_template.unwrap().placement.unwrap();
-        assert_eq!(placement.constraints, Some(vec!["node.labels.zone==eu-1".to_owned()]));
+        assert_eq!(
+            placement.constraints,
+            Some(vec!["node.labels.zone==eu-1".to_owned()])
+        );
         let spread = placement.preferences.unwrap()[0].spread.clone().unwrap();
-        assert_eq!(spread.spread_descriptor.as_deref(), Some("node.labels.rack"));
+        assert_eq!(
+            spread.spread_descriptor.as_deref(),
+            Some("node.labels.rack")
+        );
         assert_eq!(placement.max_replicas, Some(2));
     }
 
@@ -370,7 +398,10 @@ mod tests {
         assert_eq!(ports.len(), 1);
         assert_eq!(ports[0].target_port, Some(8080));
         assert_eq!(ports[0].published_port, None);
-        assert_eq!(ports[0].publish_mode, Some(EndpointPortConfigPublishModeEnum::HOST));
+        assert_eq!(
+            ports[0].publish_mode,
+            Some(EndpointPortConfigPublishModeEnum::HOST)
+        );
     }
 
     #[test]
@@ -382,7 +413,10 @@ mod tests {
         let p = placement();
         let out = swarm_service_spec(&template(&p, &s), "n", "i");
         let c = out.task_template.unwrap().container_spec.unwrap();
-        assert_eq!(c.command, Some(vec!["/bin/tini".to_owned(), "--".to_owned()]));
+        assert_eq!(
+            c.command,
+            Some(vec!["/bin/tini".to_owned(), "--".to_owned()])
+        );
         assert_eq!(c.args, Some(vec!["serve".to_owned()]));
     }
 

@@ -11,9 +11,7 @@ use super::observe::Probed;
 use super::plan::rollout::decide;
 use super::plan::swarm::{plan_swarm, SwarmAction, SwarmTarget};
 use super::rollout::AfterSteps;
-use crate::engine::{
-    overlay_network, swarm_credentials, Observed, SwarmService, SwarmTemplate,
-};
+use crate::engine::{overlay_network, swarm_credentials, Observed, SwarmService, SwarmTemplate};
 use app::store::worker::{self as store, DesiredService};
 use chrono::Utc;
 use std::time::Duration;
@@ -213,7 +211,10 @@ async fn task_readiness(tasks: &[Observed], routed: bool) -> Probed {
         (t.id.clone(), ready)
     });
     let mut probed = Probed {
-        ready: futures::future::join_all(checks).await.into_iter().collect(),
+        ready: futures::future::join_all(checks)
+            .await
+            .into_iter()
+            .collect(),
         ..Default::default()
     };
     for t in tasks {
@@ -227,7 +228,10 @@ async fn task_readiness(tasks: &[Observed], routed: bool) -> Probed {
 
 /// Whether `address:port` accepts a TCP connection within 2 s.
 async fn dial_ok(dial: &str) -> bool {
-    match dial.rsplit_once(':').and_then(|(a, p)| Some((a, p.parse::<u16>().ok()?))) {
+    match dial
+        .rsplit_once(':')
+        .and_then(|(a, p)| Some((a, p.parse::<u16>().ok()?)))
+    {
         Some((address, port)) => super::probe::tcp_ok(address, port, Duration::from_secs(2)).await,
         None => false,
     }

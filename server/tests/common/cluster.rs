@@ -102,7 +102,10 @@ impl Cluster {
     /// forwarded from loopback like the first: the machine's engine pushes to
     /// `localhost:P` (see [`Registry::push`]), the nodes pull from the answered
     /// `10.99.<k>.1:P`. It stops with the cluster.
-    pub async fn private_registry(&mut self, login: &super::registry::Login) -> (&Registry, String) {
+    pub async fn private_registry(
+        &mut self,
+        login: &super::registry::Login,
+    ) -> (&Registry, String) {
         let (listener, target) = self.bridge_port();
         let registry = Registry::start_on_with_auth(
             target,

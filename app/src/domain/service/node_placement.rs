@@ -76,7 +76,9 @@ impl NodePlacement {
         {
             errors.push(FieldError::new(
                 "placement.max_per_node",
-                format!("At most 1 to {MAX_PER_NODE} replicas per node; leave it empty for no limit."),
+                format!(
+                    "At most 1 to {MAX_PER_NODE} replicas per node; leave it empty for no limit."
+                ),
             ));
         }
     }
@@ -116,7 +118,9 @@ pub fn parse_constraint(c: &str) -> Result<(&str, bool, &str), String> {
         && !value.contains("!=")
         && value.chars().all(|ch| !ch.is_control());
     if !clean {
-        return Err(format!("{shape} The value is 1–256 characters, on one line."));
+        return Err(format!(
+            "{shape} The value is 1–256 characters, on one line."
+        ));
     }
     Ok((attribute, equal, value))
 }
@@ -128,7 +132,9 @@ mod tests {
     fn errors(p: &NodePlacement) -> Vec<String> {
         let mut e = Vec::new();
         p.check(&mut e);
-        e.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect()
+        e.into_iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect()
     }
 
     #[test]

@@ -133,7 +133,10 @@ mod tests {
         let tasks = [task("a", "running")];
         let p = plan_swarm(None, Some(&current), &tasks, &ready(&tasks));
         assert_eq!(p.action, SwarmAction::Remove);
-        assert_eq!(plan_swarm(None, None, &[], &ready(&[])).action, SwarmAction::Nothing);
+        assert_eq!(
+            plan_swarm(None, None, &[], &ready(&[])).action,
+            SwarmAction::Nothing
+        );
         assert!(plan_swarm(None, None, &[], &ready(&[])).converged);
     }
 
@@ -141,11 +144,17 @@ mod tests {
     fn a_new_template_a_new_count_or_a_new_deployment_updates() {
         let current = service("a", 2, UpdateState::Settled);
         for t in [target("b", 2), target("a", 3)] {
-            assert_eq!(plan_swarm(Some(&t), Some(&current), &[], &ready(&[])).action, SwarmAction::Update);
+            assert_eq!(
+                plan_swarm(Some(&t), Some(&current), &[], &ready(&[])).action,
+                SwarmAction::Update
+            );
         }
         let mut scale = target("a", 2);
         scale.deployment = Uuid::from_u128(8);
-        assert_eq!(plan_swarm(Some(&scale), Some(&current), &[], &ready(&[])).action, SwarmAction::Update);
+        assert_eq!(
+            plan_swarm(Some(&scale), Some(&current), &[], &ready(&[])).action,
+            SwarmAction::Update
+        );
     }
 
     #[test]
@@ -153,14 +162,30 @@ mod tests {
         let t = target("b", 2);
         let tasks = [task("b", "running"), task("b", "running")];
         let updating = service("b", 2, UpdateState::Updating);
-        assert!(!plan_swarm(Some(&t), Some(&updating), &tasks, &ready(&tasks)).converged, "update not settled");
+        assert!(
+            !plan_swarm(Some(&t), Some(&updating), &tasks, &ready(&tasks)).converged,
+            "update not settled"
+        );
         let settled = service("b", 2, UpdateState::Settled);
         assert!(plan_swarm(Some(&t), Some(&settled), &tasks, &ready(&tasks)).converged);
         let starting = [task("b", "running"), task("b", "created")];
-        assert!(!plan_swarm(Some(&t), Some(&settled), &starting, &ready(&starting)).converged, "one still starting");
-        let old_left = [task("b", "running"), task("b", "running"), task("a", "running")];
-        assert!(!plan_swarm(Some(&t), Some(&settled), &old_left, &ready(&old_left)).converged, "an old task runs");
-        assert_eq!(plan_swarm(Some(&t), Some(&settled), &tasks, &ready(&tasks)).action, SwarmAction::Nothing);
+        assert!(
+            !plan_swarm(Some(&t), Some(&settled), &starting, &ready(&starting)).converged,
+            "one still starting"
+        );
+        let old_left = [
+            task("b", "running"),
+            task("b", "running"),
+            task("a", "running"),
+        ];
+        assert!(
+            !plan_swarm(Some(&t), Some(&settled), &old_left, &ready(&old_left)).converged,
+            "an old task runs"
+        );
+        assert_eq!(
+            plan_swarm(Some(&t), Some(&settled), &tasks, &ready(&tasks)).action,
+            SwarmAction::Nothing
+        );
     }
 
     #[test]
