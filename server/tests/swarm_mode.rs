@@ -289,6 +289,10 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
         )
         .await;
     assert_eq!((code, body.as_str()), (0, "hello from swarm\n"));
+    let (code, out) = cluster
+        .exec(node, &container, &["/bin/busybox", "nslookup", "web"], None)
+        .await;
+    assert_eq!(code, 0, "web resolves its own name: {out}");
     let (_, web_ip) = cluster
         .exec(node, &container, &["/bin/busybox", "hostname", "-i"], None)
         .await;
@@ -444,6 +448,21 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
         )
         .await;
     assert_eq!(status, 200, "{body}");
+    let mut bad = changed.clone();
+    bad["placement"] = json!({"constraints": ["zone=edge"], "max_per_node": 0});
+    let (status, body) = api
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/services/{id}"),
+            Some(bad),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let text = body.to_string();
+    assert!(
+        text.contains("placement.constraints[0]") && text.contains("placement.max_per_node"),
+        "{text}"
+    );
     let mut pinned_spec = changed.clone();
     pinned_spec["placement"] = json!({"constraints": ["node.labels.zone==edge"]});
     api.put(&id, pinned_spec).await;

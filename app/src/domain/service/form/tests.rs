@@ -156,6 +156,9 @@ fn errors_name_the_form_field() {
         health_path: "no-slash".into(),
         health_port: "8080".into(),
         volumes: "/etc:/host".into(),
+        placement_constraints: "node.labels.zone=eu".into(),
+        placement_spread: "zone".into(),
+        placement_max_per_node: "many".into(),
         ..form()
     };
     let mut fields: Vec<String> = f
@@ -174,6 +177,9 @@ fn errors_name_the_form_field() {
             "health_path",
             "image",
             "name",
+            "placement_constraints",
+            "placement_max_per_node",
+            "placement_spread",
             "ports",
             "replicas",
             "secret_env",
@@ -288,6 +294,8 @@ fn tricky_spec() -> ServiceSpec {
         "command": args, "env": env, "entrypoint": args,
         "labels": {"com.example.a": TRICKY[0], "com.example.b": TRICKY[TRICKY.len() - 1], "tier": ""},
         "depends_on": [{"service": "db", "condition": "service_healthy"}, {"service": "cache"}],
+        "placement": {"constraints": ["node.labels.zone==eu-1", "node.role!=manager"],
+                      "spread": "node.labels.rack", "max_per_node": 2},
         "health_check": {"probe": {"kind": "command", "argv": args}, "interval_s": 7},
         "registry_auth": {"username": "ada@example.com", "password": "pw"},
         "volumes": [{"name": "data", "path": "/var/lib/data", "read_only": true},
