@@ -26,6 +26,16 @@ async fn people(pool: PgPool, docker_host: Option<&str>) -> (TestServer, Caller,
     (s, owner, admin, developer)
 }
 
+/// Removing node `id` as `who` is refused with `409` and a message saying `why`.
+async fn removal_refused(s: &TestServer, who: &Caller, id: &str, why: &str) {
+    let (status, refused) = call(s, who, "DELETE", &format!("/api/v1/nodes/{id}"), None).await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(
+        refused["message"].as_str().unwrap().contains(why),
+        "{refused}"
+    );
+}
+
 async fn node_audit_entries(s: &TestServer) -> i64 {
     sqlx::query_scalar(
         "SELECT count(*) FROM audit_log WHERE action LIKE 'node.%' OR action LIKE 'swarm.%'",
@@ -271,6 +281,15 @@ async fn a_real_swarm_listed_drained_labelled_and_a_lost_worker_removed(pool: Pg
         assert!(n["cpus"].as_f64().unwrap() > 0.0 && n["memory_bytes"].as_i64().unwrap() > 0);
     }
     assert_eq!(list["nodes"][0]["id"], ids[0], "the manager first");
+    // The page, as the server renders it: every node, and how services run across them.
+    let Caller::Cookie(browser) = &owner else {
+        unreachable!("the owner signs in with a cookie")
+    };
+    let page = s.page(browser, "/nodes").await;
+    for i in 0..3 {
+        assert!(page.contains(&cluster.hostname(i)), "{page}");
+    }
+    assert!(page.contains("BERTH_ORCHESTRATOR=swarm"), "{page}");
 
     // Drain a worker: its tasks move, the list shows it; then active again.
     let reference = cluster.push(&tag).await;
@@ -395,32 +414,8 @@ async fn a_real_swarm_listed_drained_labelled_and_a_lost_worker_removed(pool: Pg
     assert_eq!(again["token"], new_token);
 
     // Only a worker that is down can be removed.
-    let (status, refused) = call(
-        &s,
-        &owner,
-        "DELETE",
-        &format!("/api/v1/nodes/{}", ids[2]),
-        None,
-    )
-    .await;
-    assert_eq!(status, 409, "{refused}");
-    assert!(
-        refused["message"].as_str().unwrap().contains("is ready"),
-        "{refused}"
-    );
-    let (status, refused) = call(
-        &s,
-        &owner,
-        "DELETE",
-        &format!("/api/v1/nodes/{}", ids[0]),
-        None,
-    )
-    .await;
-    assert_eq!(status, 409, "{refused}");
-    assert!(
-        refused["message"].as_str().unwrap().contains("manager"),
-        "{refused}"
-    );
+    removal_refused(&s, &owner, &ids[2], "is ready").await;
+    removal_refused(&s, &owner, &ids[0], "manager").await;
     let t = Instant::now();
     cluster.stop_node(2);
     until(&s, &owner, "node 2 down", Duration::from_secs(30), |l| {

@@ -127,6 +127,8 @@ fn Overview(o: NodesOverview, acts: Actions) -> impl IntoView {
                     {list.nodes.into_iter().map(|n| view! { <NodeRow n=n may_change=may_change acts=acts /> }).collect_view()}
                 </tbody>
             </table>
+            <p class="muted" id="swarm-mode-hint">"Services run as Swarm services across these nodes when Berth runs with "
+                <code>"BERTH_ORCHESTRATOR=swarm"</code>"; otherwise as containers on this engine only. The README's \"Swarm mode\" says how to switch and what happens to running services."</p>
         </section>
         {join}
     }

@@ -154,8 +154,8 @@ pub fn base() -> String {
             args.push(format!("--dpkgopt=path-exclude=/usr/share/{excluded}/*"));
         }
         args.extend([SUITE.to_owned(), rootfs.display().to_string()]);
-        run("mmdebstrap", &args);
-        run(
+        run_ok("mmdebstrap", &args);
+        run_ok(
             "docker",
             &[
                 "import".to_owned(),
@@ -227,7 +227,7 @@ fn app_image(name: &str, dockerfile: &str, files: &[(&str, &str)]) -> String {
         for (path, contents) in files {
             std::fs::write(dir.join(path), contents).unwrap();
         }
-        run(
+        run_ok(
             "docker",
             &[
                 "build".to_owned(),
@@ -263,8 +263,11 @@ fn cached(tag: &str, build: impl FnOnce()) {
     // Dropping the file releases the lock.
 }
 
-fn run(program: &str, args: &[String]) {
-    let out = Command::new(program)
+/// Runs `program` with `args` and panics with its output when it fails (or is missing:
+/// `scripts/setup` installs what the tests run). Here because the e2e tests include this
+/// file alone; the cluster fixture uses it too.
+pub fn run_ok<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(program: &str, args: &[S]) {
+    let out = std::process::Command::new(program)
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("{program}: {e} (installed by scripts/setup)"));
@@ -272,7 +275,7 @@ fn run(program: &str, args: &[String]) {
         out.status.success(),
         "{program} {args:?} failed: {}{}",
         String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&out.stderr).trim()
     );
 }
 

@@ -208,8 +208,9 @@ impl Load {
             .any(|(w, s)| *w == who && s.status == 503)
     }
 
-    /// Waits until the token is served again (a 200 sent after its first failure), at
-    /// most `within` from `since`; answers how long after `since` that was.
+    /// Waits until the token is served again (a 200 sent after its first failure, or
+    /// after the outage began when none failed), at most `within` from `since`; answers
+    /// how long after `since` that was.
     pub async fn served_again(&self, berth: &Berth, since: Instant, within: Duration) -> Duration {
         loop {
             let elapsed = since.elapsed();
@@ -220,10 +221,11 @@ impl Load {
                     .filter(|(who, s)| *who == "token" && s.status != 200)
                     .map(|(_, s)| s.at)
                     .min();
-                first_failure.is_some_and(|f| {
-                    seen.iter()
-                        .any(|(who, s)| *who == "token" && s.status == 200 && s.at > f)
-                })
+                // A token whose requests never failed (each fell between the outage's
+                // checks) was served throughout: a 200 after the outage began is enough.
+                let after = first_failure.unwrap_or_default();
+                seen.iter()
+                    .any(|(who, s)| *who == "token" && s.status == 200 && s.at > after)
             };
             if back {
                 return elapsed;

@@ -6,6 +6,7 @@
 //! Everything here is blocking and std-only: it runs `ip`, `iptables`, `unshare`,
 //! `nsenter` and `hostname` with fixed arguments (no shell, no input in them).
 
+use super::super::debian_images::run_ok as run;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -49,19 +50,6 @@ pub fn node_ip(k: u8, i: usize) -> String {
 /// The cgroup parent of node `i`'s containers (absolute: under every controller's root).
 pub fn cgroup_parent(k: u8, i: usize) -> String {
     format!("/berth-bcl{k}-n{i}")
-}
-
-/// Runs a command and panics with its stderr when it fails.
-pub fn run(program: &str, args: &[&str]) {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program}: {e} (installed by scripts/setup)"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr).trim()
-    );
 }
 
 /// Runs a command whose failure is expected when there is nothing to remove.
