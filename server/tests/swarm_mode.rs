@@ -148,29 +148,6 @@ fn a_replica(cluster: &Cluster, view: &Value) -> (usize, String) {
     )
 }
 
-/// A service of a second team ("B"), created through the store as the API would.
-async fn another_teams_service(pool: &PgPool, spec: Value) -> uuid::Uuid {
-    let team: uuid::Uuid =
-        sqlx::query_scalar("INSERT INTO teams (name, slug) VALUES ('B', 'b') RETURNING id")
-            .fetch_one(pool)
-            .await
-            .unwrap();
-    let secrets = server::secrets::SecretBox::from_key_bytes(&[9u8; 32]).unwrap();
-    let caller = app::commands::Caller {
-        actor: app::store::audit::Actor::worker(team),
-        role: app::domain::Role::Owner,
-    };
-    let deps = app::commands::Deps {
-        pool,
-        secrets: &secrets,
-        git_local_root: None,
-    };
-    let spec = serde_json::from_value(spec).unwrap();
-    app::commands::service::create(deps, &caller, None, spec)
-        .await
-        .unwrap()
-}
-
 /// Swarm mode, routing through `caddy`, built images pushed to the cluster's registry.
 fn swarm_worker(caddy: &Caddy, cluster: &Cluster) -> WorkerSettings {
     let mut settings = WorkerSettings {
@@ -183,6 +160,28 @@ fn swarm_worker(caddy: &Caddy, cluster: &Cluster) -> WorkerSettings {
     settings.build.registry = Some(cluster.registry_address());
     settings.build.git_local_root = Some(common::local_git_root());
     settings
+}
+
+/// Waits until service `id`'s deployment #1 is live with one replica, and checks that a
+/// worker (not the manager) runs it and that it holds `page` as its `/www/index.html`.
+async fn live_on_a_worker(api: &Api, cluster: &Cluster, id: &str, page: &str) -> Value {
+    let view = api
+        .until(id, 120, "deployment #1 live with one replica", |v| {
+            settled(v, 1, "succeeded") && running(v).len() == 1
+        })
+        .await;
+    let (node, container) = a_replica(cluster, &view);
+    assert_ne!(node, 0, "a worker runs it");
+    let (code, body) = cluster
+        .exec(
+            node,
+            &container,
+            &["/bin/busybox", "cat", "/www/index.html"],
+            None,
+        )
+        .await;
+    assert_eq!((code, body.as_str()), (0, page));
+    view
 }
 
 fn settled(view: &Value, number: u64, state: &str) -> bool {
@@ -305,8 +304,10 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
         web_ip.starts_with("10.210."),
         "an overlay address: {web_ip:?}"
     );
-    let intruder = another_teams_service(
+    let team_b = common::other_team(&api.server.pool).await;
+    let intruder = common::create_service_from(
         &api.server.pool,
+        team_b,
         json!({"name": "intruder", "image": reference, "replicas": 1}),
     )
     .await;
@@ -585,22 +586,7 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
             "placement": {"constraints": ["node.role==worker"]}
         }))
         .await;
-    let view = api
-        .until(&site, 120, "the built service live", |v| {
-            settled(v, 1, "succeeded") && running(v).len() == 1
-        })
-        .await;
-    let (node, container) = a_replica(&cluster, &view);
-    assert_ne!(node, 0, "a worker runs it");
-    let (code, body) = cluster
-        .exec(
-            node,
-            &container,
-            &["/bin/busybox", "cat", "/www/index.html"],
-            None,
-        )
-        .await;
-    assert_eq!((code, body.as_str()), (0, "built on the manager\n"));
+    let view = live_on_a_worker(&api, &cluster, &site, "built on the manager\n").await;
     let log = api
         .deployment_log(view["latest_deployment"]["id"].as_str().unwrap())
         .await;
@@ -636,21 +622,6 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
             "placement": {"constraints": ["node.role==worker"]}
         }))
         .await;
-    let view = api
-        .until(&secret, 90, "the private image live on a worker", |v| {
-            settled(v, 1, "succeeded") && running(v).len() == 1
-        })
-        .await;
-    let (node, container) = a_replica(&cluster, &view);
-    assert_ne!(node, 0, "a worker runs it");
-    let (code, body) = cluster
-        .exec(
-            node,
-            &container,
-            &["/bin/busybox", "cat", "/www/index.html"],
-            None,
-        )
-        .await;
-    assert_eq!((code, body.as_str()), (0, "hello from swarm\n"));
+    live_on_a_worker(&api, &cluster, &secret, "hello from swarm\n").await;
     eprintln!("swarm mode test took {:.1?}", began.elapsed());
 }

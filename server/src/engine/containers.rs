@@ -141,23 +141,38 @@ impl Engine {
             .collect())
     }
 
-    /// Creates an environment's network unless it exists.
+    /// Creates an environment's bridge network unless it exists.
     pub async fn ensure_network(
         &self,
         team_id: Uuid,
         placement: &Placement,
     ) -> Result<String, ContainerError> {
-        let docker = self.client().await?;
         let name = placement.network.clone();
+        self.ensure_labelled_network(team_id, placement, &name, false)
+            .await?;
+        Ok(name)
+    }
+
+    /// Creates network `name` of the environment unless it exists: a bridge, or an
+    /// attachable overlay (`overlay`, Swarm mode), labelled as Berth's.
+    pub(super) async fn ensure_labelled_network(
+        &self,
+        team_id: Uuid,
+        placement: &Placement,
+        name: &str,
+        overlay: bool,
+    ) -> Result<(), ContainerError> {
+        let docker = self.client().await?;
         let _one_at_a_time = self.network_lock.lock().await;
-        match docker.inspect_network(&name, None).await {
-            Ok(_) => return Ok(name),
+        match docker.inspect_network(name, None).await {
+            Ok(_) => return Ok(()),
             Err(e) if is_status(&e, 404) => {}
             Err(e) => return Err(e.into()),
         }
         let request = NetworkCreateRequest {
-            name: name.clone(),
-            driver: Some("bridge".into()),
+            name: name.to_owned(),
+            driver: Some(if overlay { "overlay" } else { "bridge" }.into()),
+            attachable: overlay.then_some(true),
             labels: Some(HashMap::from([
                 (LABEL_MANAGED.to_owned(), "true".to_owned()),
                 (LABEL_INSTANCE.to_owned(), self.instance.to_string()),
@@ -170,8 +185,8 @@ impl Engine {
             ..Default::default()
         };
         match docker.create_network(request).await {
-            Ok(_) => Ok(name),
-            Err(e) if is_status(&e, 409) => Ok(name),
+            Ok(_) => Ok(()),
+            Err(e) if is_status(&e, 409) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }

@@ -7,16 +7,14 @@
 use super::client::Engine;
 use super::containers::{is_status, ContainerError};
 use super::observed::{
-    label_filter, Observed, LABEL_DEPLOYMENT, LABEL_ENVIRONMENT, LABEL_INSTANCE, LABEL_MANAGED,
-    LABEL_SERVICE, LABEL_TEAM, LABEL_TEMPLATE,
+    label_filter, Observed, LABEL_DEPLOYMENT, LABEL_INSTANCE, LABEL_MANAGED, LABEL_SERVICE,
+    LABEL_TEMPLATE,
 };
 use super::swarm_spec::{swarm_service_spec, SwarmTemplate};
 use app::domain::project::Placement;
 use app::domain::service::{parse_image_ref, RegistryAuth, ReplicaIndex};
 use bollard::auth::DockerCredentials;
-use bollard::models::{
-    NetworkCreateRequest, Service, ServiceUpdateStatusStateEnum, Task, TaskState,
-};
+use bollard::models::{Service, ServiceUpdateStatusStateEnum, Task, TaskState};
 use bollard::query_parameters::{
     ListNodesOptions, ListServicesOptionsBuilder, ListTasksOptionsBuilder, UpdateServiceOptions,
 };
@@ -327,32 +325,7 @@ impl Engine {
         placement: &Placement,
         name: &str,
     ) -> Result<(), ContainerError> {
-        let docker = self.client().await?;
-        let _one_at_a_time = self.network_lock.lock().await;
-        match docker.inspect_network(name, None).await {
-            Ok(_) => return Ok(()),
-            Err(e) if is_status(&e, 404) => {}
-            Err(e) => return Err(e.into()),
-        }
-        let request = NetworkCreateRequest {
-            name: name.to_owned(),
-            driver: Some("overlay".into()),
-            attachable: Some(true),
-            labels: Some(HashMap::from([
-                (LABEL_MANAGED.to_owned(), "true".to_owned()),
-                (LABEL_INSTANCE.to_owned(), self.instance.to_string()),
-                (LABEL_TEAM.to_owned(), team_id.to_string()),
-                (
-                    LABEL_ENVIRONMENT.to_owned(),
-                    placement.environment_id.to_string(),
-                ),
-            ])),
-            ..Default::default()
-        };
-        match docker.create_network(request).await {
-            Ok(_) => Ok(()),
-            Err(e) if is_status(&e, 409) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        self.ensure_labelled_network(team_id, placement, name, true)
+            .await
     }
 }

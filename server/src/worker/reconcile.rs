@@ -93,15 +93,8 @@ impl Worker {
         }
         // A deployment waiting for its dependencies is not read (its env is resolved when
         // its rollout begins, after the wait): the live version runs meanwhile.
-        let waiting = match self.dependency_gate(&svc).await? {
-            Gated::Open => false,
-            Gated::Waiting => true,
-            Gated::Failed => return Ok(Next::After(Duration::ZERO)),
-        };
-        let rollout = if waiting {
-            None
-        } else {
-            self.read_rollout(&svc).await?
+        let Some((waiting, rollout)) = self.gated_rollout(&svc).await? else {
+            return Ok(Next::After(Duration::ZERO));
         };
 
         // Plan: the rollout's steps and where the containers come from, then (with the
@@ -180,9 +173,24 @@ impl Worker {
         }
     }
 
+    /// The dependency gate, then the open rollout unless its deployment waits for its
+    /// dependencies (its env is resolved when the wait ends; the live version runs
+    /// meanwhile). `None`: the gate failed the deployment, look again at once; else whether
+    /// it waits, and the rollout as read.
+    pub(super) async fn gated_rollout(
+        &self,
+        svc: &DesiredService,
+    ) -> Result<Option<(bool, Option<(OpenRollout, RolloutFacts)>)>, ReconcileError> {
+        Ok(match self.dependency_gate(svc).await? {
+            Gated::Open => Some((false, self.read_rollout(svc).await?)),
+            Gated::Waiting => Some((true, None)),
+            Gated::Failed => None,
+        })
+    }
+
     /// The open rollout, with its spec opened and what the plan needs to know of it: its
     /// clock, its lease, whether the engine has its image, and how its containers are known.
-    pub(super) async fn read_rollout(
+    async fn read_rollout(
         &self,
         svc: &DesiredService,
     ) -> Result<Option<(OpenRollout, RolloutFacts)>, ReconcileError> {

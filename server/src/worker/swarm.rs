@@ -6,7 +6,6 @@
 //! service before the switch are removed once its Swarm service has converged.
 
 use super::context::{Goal, Next, ReconcileError, Worker};
-use super::gate::Gated;
 use super::observe::Probed;
 use super::plan::rollout::decide;
 use super::plan::swarm::{plan_swarm, SwarmAction, SwarmTarget};
@@ -50,15 +49,8 @@ impl Worker {
             self.engine.remove_swarm_service(id).await?;
             return self.finalize_delete(&svc, &local).await;
         }
-        let waiting = match self.dependency_gate(&svc).await? {
-            Gated::Open => false,
-            Gated::Waiting => true,
-            Gated::Failed => return Ok(Next::After(Duration::ZERO)),
-        };
-        let rollout = if waiting {
-            None
-        } else {
-            self.read_rollout(&svc).await?
+        let Some((waiting, rollout)) = self.gated_rollout(&svc).await? else {
+            return Ok(Next::After(Duration::ZERO));
         };
 
         // Plan: the rollout's steps (as on one engine), then the call to Swarm.

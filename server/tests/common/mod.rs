@@ -278,19 +278,36 @@ pub fn location(r: &reqwest::Response) -> String {
 /// A second team ("B") with a service written straight to the database (no worker acts on
 /// it): for checking that one team never sees another's.
 pub async fn other_teams_service(pool: &PgPool, name: &str) -> (uuid::Uuid, uuid::Uuid) {
-    let team: uuid::Uuid =
-        sqlx::query_scalar("INSERT INTO teams (name, slug) VALUES ('B', 'b') RETURNING id")
-            .fetch_one(pool)
-            .await
-            .unwrap();
+    let team = other_team(pool).await;
     let service = create_service(pool, team, name).await;
     (team, service)
 }
 
+/// A second team ("B"), inserted straight into the database.
+pub async fn other_team(pool: &PgPool) -> uuid::Uuid {
+    sqlx::query_scalar("INSERT INTO teams (name, slug) VALUES ('B', 'b') RETURNING id")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
 /// A service of `team` (image `nginx`), created through the store as the API would.
 pub async fn create_service(pool: &PgPool, team: uuid::Uuid, name: &str) -> uuid::Uuid {
+    create_service_from(
+        pool,
+        team,
+        serde_json::json!({"name": name, "image": "nginx"}),
+    )
+    .await
+}
+
+/// A service of `team` with definition `spec`, created through the store as the API would.
+pub async fn create_service_from(
+    pool: &PgPool,
+    team: uuid::Uuid,
+    spec: serde_json::Value,
+) -> uuid::Uuid {
     let secrets = server::secrets::SecretBox::from_key_bytes(&[9u8; 32]).unwrap();
-    let spec = serde_json::from_value(serde_json::json!({"name": name, "image": "nginx"})).unwrap();
     let caller = app::commands::Caller {
         actor: app::store::audit::Actor::worker(team),
         role: app::domain::Role::Owner,
@@ -300,6 +317,7 @@ pub async fn create_service(pool: &PgPool, team: uuid::Uuid, name: &str) -> uuid
         secrets: &secrets,
         git_local_root: None,
     };
+    let spec = serde_json::from_value(spec).unwrap();
     app::commands::service::create(deps, &caller, None, spec)
         .await
         .unwrap()
