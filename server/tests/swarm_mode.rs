@@ -8,13 +8,18 @@
 //! runs; a definition whose tasks fail is rolled back with Swarm's reason; a constraint
 //! pins the replicas to a labelled node; a drained node and a lost node lose their
 //! replicas to the others, with no duplicate when the node returns; a deleted service
-//! leaves no Swarm service behind.
+//! leaves no Swarm service behind. And, with the berth binary on a one-node swarm: an
+//! installation switched from single-engine to Swarm mode keeps serving, and `kill -9` of
+//! berth mid-rollout in Swarm mode converges with no duplicate.
 
 mod common;
 
 use bollard::models::TaskState;
-use bollard::query_parameters::{ListServicesOptionsBuilder, ListTasksOptionsBuilder};
+use bollard::query_parameters::{
+    InspectContainerOptions, ListServicesOptionsBuilder, ListTasksOptionsBuilder,
+};
 use common::api::Api;
+use common::berth_process::{database_url, first_run, free_port, service_view, signed_in, Berth};
 use common::cluster::Cluster;
 use common::images::build_httpd;
 use common::registry::ImageGuard;
@@ -44,8 +49,8 @@ async fn swarm_services(cluster: &Cluster, id: &str) -> Vec<bollard::models::Ser
         .unwrap()
 }
 
-/// The images of the tasks Swarm wants running for Swarm service `swarm_id`.
-async fn task_images(cluster: &Cluster, swarm_id: &str) -> Vec<String> {
+/// The tasks Swarm wants running for Swarm service `swarm_id`.
+async fn desired_tasks(cluster: &Cluster, swarm_id: &str) -> Vec<bollard::models::Task> {
     let filters = HashMap::from([("service", vec![swarm_id.to_owned()])]);
     let options = ListTasksOptionsBuilder::default().filters(&filters).build();
     cluster
@@ -55,6 +60,14 @@ async fn task_images(cluster: &Cluster, swarm_id: &str) -> Vec<String> {
         .unwrap()
         .into_iter()
         .filter(|t| t.desired_state == Some(TaskState::RUNNING))
+        .collect()
+}
+
+/// The images of the tasks Swarm wants running for Swarm service `swarm_id`.
+async fn task_images(cluster: &Cluster, swarm_id: &str) -> Vec<String> {
+    desired_tasks(cluster, swarm_id)
+        .await
+        .into_iter()
         .filter_map(|t| t.spec?.container_spec?.image)
         .collect()
 }
@@ -624,4 +637,194 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
         .await;
     live_on_a_worker(&api, &cluster, &secret, "hello from swarm\n").await;
     eprintln!("swarm mode test took {:.1?}", began.elapsed());
+}
+
+/// The README's switch to Swarm mode, then `kill -9` mid-rollout, with the berth binary
+/// on what becomes the manager: a service the single engine runs gets its Swarm service
+/// from its live deployment when berth restarts with `BERTH_ORCHESTRATOR=swarm`, and its
+/// containers go only once the Swarm service's tasks run (no new deployment). A rollout
+/// whose berth is killed half-way is finished by the next berth: one Swarm service, the
+/// new definition's tasks, deployment #2 succeeded.
+#[sqlx::test(migrations = false)]
+async fn switch_to_swarm_mode_then_kill_9_mid_rollout(pool: PgPool) {
+    let mut images = ImageGuard::default();
+    let tag = common::images::unique_tag("swarm-switch");
+    let machine = server::engine::Engine::new(None);
+    build_httpd(&machine, &tag, "before and after\n").await;
+    images.0.push(tag.clone());
+    let cluster = Cluster::start(0).await;
+    let reference = cluster.push(&tag).await;
+    let manager = cluster.docker(0);
+    let url = database_url(&pool);
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let host = format!("unix://{}", cluster.manager_socket().display());
+    let engine_mode = [("BERTH_DOCKER_HOST", host.as_str())];
+    let swarm_mode = [
+        ("BERTH_DOCKER_HOST", host.as_str()),
+        ("BERTH_ORCHESTRATOR", "swarm"),
+    ];
+
+    let berth = Berth::start_with(&url, data.path(), port, None, &engine_mode).await;
+    let client = first_run(&berth.base).await;
+    let base = berth.base.clone();
+    let created: Value = client
+        .post(format!("{base}/api/v1/services"))
+        .json(&json!({"name": "web", "image": reference, "replicas": 2}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().expect("created").to_owned();
+    let view = poll(
+        &client,
+        &base,
+        &id,
+        "deployment #1 live on one engine",
+        |v| settled(v, 1, "succeeded") && running(v).len() == 2,
+    )
+    .await;
+    assert!(
+        running(&view).iter().all(|c| c["node"].is_null()),
+        "single-engine replicas name no node: {view:#}"
+    );
+    assert!(swarm_services(&cluster, &id).await.is_empty());
+    let before = ids(&running(&view));
+
+    // The switch: berth restarted in Swarm mode. At every look until it is done, the old
+    // containers or the two new tasks run.
+    drop(berth);
+    let mut berth = Berth::start_with(&url, data.path(), port, None, &swarm_mode).await;
+    let client = signed_in(&base).await;
+    let waited = Instant::now();
+    loop {
+        let mut old_running = 0;
+        for c in &before {
+            let inspected = manager
+                .inspect_container(c, None::<InspectContainerOptions>)
+                .await;
+            if inspected.ok().and_then(|c| c.state?.running) == Some(true) {
+                old_running += 1;
+            }
+        }
+        let tasks_running = running_tasks(&cluster, &id).await;
+        assert!(
+            old_running == 2 || tasks_running == 2,
+            "a gap: {old_running} old containers and {tasks_running} tasks running"
+        );
+        let view = service_view(&client, &base, &id).await;
+        let now = ids(&running(&view));
+        if old_running == 0 && now.len() == 2 && now.is_disjoint(&before) {
+            assert!(
+                settled(&view, 1, "succeeded"),
+                "no new deployment: {view:#}"
+            );
+            assert!(
+                running(&view)
+                    .iter()
+                    .all(|c| c["node"] == cluster.hostname(0)),
+                "the tasks run on the manager: {view:#}"
+            );
+            break;
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(90),
+            "not switched: {view:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for c in &before {
+        assert!(
+            manager
+                .inspect_container(c, None::<InspectContainerOptions>)
+                .await
+                .is_err(),
+            "single-engine container {c} removed"
+        );
+    }
+
+    // A rollout whose tasks take ~4 s each to pass their health check; berth killed while
+    // it runs.
+    let changed = json!({
+        "name": "web", "image": reference, "replicas": 2,
+        "entrypoint": ["/bin/busybox", "sh", "-c",
+            "/bin/busybox sleep 3; /bin/busybox touch /ready; exec /bin/busybox httpd -f -p 8080 -h /www"],
+        "env": [{"key": "GREETING", "value": "two"}],
+        "health_check": {"probe": {"kind": "command", "argv": ["/bin/busybox", "test", "-f", "/ready"]}, "interval_s": 1, "start_period_s": 10}
+    });
+    let put = client
+        .put(format!("{base}/api/v1/services/{id}"))
+        .json(&changed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    poll(&client, &base, &id, "deployment #2 in progress", |v| {
+        v["latest_deployment"]["number"] == 2 && v["latest_deployment"]["state"] == "in_progress"
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    berth.kill9();
+    drop(berth);
+    let _berth = Berth::start_with(&url, data.path(), port, None, &swarm_mode).await;
+    let client = signed_in(&base).await;
+    let view = poll(&client, &base, &id, "deployment #2 live", |v| {
+        settled(v, 2, "succeeded") && running(v).len() == 2
+    })
+    .await;
+    assert_eq!(
+        swarm_services(&cluster, &id).await.len(),
+        1,
+        "one Swarm service"
+    );
+    assert_eq!(running_tasks(&cluster, &id).await, 2, "no duplicate task");
+    let container = running(&view)[0]["id"].as_str().unwrap().to_owned();
+    let (code, env) = cluster
+        .exec(0, &container, &["/bin/busybox", "env"], None)
+        .await;
+    assert_eq!(code, 0);
+    assert!(
+        env.contains("GREETING=two"),
+        "the new definition runs: {env}"
+    );
+}
+
+/// Tasks of service `id`'s Swarm service that Swarm wants running and that run.
+async fn running_tasks(cluster: &Cluster, id: &str) -> usize {
+    let Some(swarm_id) = swarm_services(cluster, id)
+        .await
+        .first()
+        .and_then(|s| s.id.clone())
+    else {
+        return 0;
+    };
+    desired_tasks(cluster, &swarm_id)
+        .await
+        .iter()
+        .filter(|t| t.status.as_ref().and_then(|s| s.state.as_ref()) == Some(&TaskState::RUNNING))
+        .count()
+}
+
+/// Polls service `id` through the API until `pred` holds (at most 90 s); the last view.
+async fn poll(
+    client: &reqwest::Client,
+    base: &str,
+    id: &str,
+    what: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    let began = Instant::now();
+    loop {
+        let view = service_view(client, base, id).await;
+        if pred(&view) {
+            return view;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(90),
+            "{what}: not after 90 s: {view:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

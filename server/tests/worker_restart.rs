@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::berth_process::{database_url, first_run, free_port, signed_in, Berth};
+use common::berth_process::{database_url, first_run, free_port, service_view, signed_in, Berth};
 use common::docker::{instance_containers, remove_instance};
 use common::git_repo::{dockerfile, Repo};
 use common::images::{build_httpd, unique_tag};
@@ -14,17 +14,6 @@ use server::proxy::local_caddy::LocalCaddy;
 use sqlx::PgPool;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-async fn view(client: &reqwest::Client, base: &str, id: &str) -> Value {
-    client
-        .get(format!("{base}/api/v1/services/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
 
 #[sqlx::test(migrations = false)]
 async fn a_rollout_survives_kill_9_of_berth(pool: PgPool) {
@@ -86,7 +75,7 @@ async fn a_rollout_survives_kill_9_of_berth(pool: PgPool) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let before = instance_containers(&instance);
-    let v = view(&client, &berth.base, &id).await;
+    let v = service_view(&client, &berth.base, &id).await;
     assert_eq!(v["latest_deployment"]["state"], "in_progress", "{v:#}");
 
     berth.kill9();
@@ -98,7 +87,7 @@ async fn a_rollout_survives_kill_9_of_berth(pool: PgPool) {
     let client = signed_in(&berth.base).await;
     let start = Instant::now();
     let v = loop {
-        let v = view(&client, &berth.base, &id).await;
+        let v = service_view(&client, &berth.base, &id).await;
         if v["latest_deployment"]["state"] == "succeeded" && v["status"]["ready"] == 1 {
             break v;
         }
@@ -210,7 +199,7 @@ async fn a_build_cut_short_by_kill_9_is_built_again(pool: PgPool) {
     let id = created["id"].as_str().unwrap().to_owned();
     let start = Instant::now();
     let deployment = loop {
-        let v = view(&client, &berth.base, &id).await;
+        let v = service_view(&client, &berth.base, &id).await;
         let d = &v["latest_deployment"];
         if d["state"] == "building" {
             let dep = d["id"].as_str().unwrap().to_owned();
@@ -235,7 +224,7 @@ async fn a_build_cut_short_by_kill_9_is_built_again(pool: PgPool) {
     let client = signed_in(&berth.base).await;
     let start = Instant::now();
     let v = loop {
-        let v = view(&client, &berth.base, &id).await;
+        let v = service_view(&client, &berth.base, &id).await;
         if v["latest_deployment"]["state"] == "succeeded" && v["status"]["ready"] == 1 {
             break v;
         }

@@ -19,6 +19,17 @@ impl Berth {
         port: u16,
         caddy: Option<&LocalCaddy>,
     ) -> Berth {
+        Self::start_with(database_url, data_dir, port, caddy, &[]).await
+    }
+
+    /// As [`Berth::start`], with `env` (e.g. `BERTH_DOCKER_HOST`) set last.
+    pub async fn start_with(
+        database_url: &str,
+        data_dir: &std::path::Path,
+        port: u16,
+        caddy: Option<&LocalCaddy>,
+        env: &[(&str, &str)],
+    ) -> Berth {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_berth"));
         for (key, _) in std::env::vars() {
             if key.starts_with("BERTH_") {
@@ -43,6 +54,7 @@ impl Berth {
             .env("BERTH_STOP_GRACE", "1s")
             .env("BERTH_RESYNC_INTERVAL", "2s")
             .env("BERTH_GIT_LOCAL_ROOT", super::local_git_root())
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -118,4 +130,16 @@ pub async fn signed_in(base: &str) -> reqwest::Client {
         .await
         .unwrap();
     client
+}
+
+/// Service `id` as `GET /api/v1/services/{id}` answers it to `client`.
+pub async fn service_view(client: &reqwest::Client, base: &str, id: &str) -> serde_json::Value {
+    client
+        .get(format!("{base}/api/v1/services/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }

@@ -1,12 +1,27 @@
 //! Benchmarks of the `berth` binary next to this one (release build), started on a fresh
 //! data directory with its embedded Postgres, against a busybox `FROM scratch` web image.
-//! `berth-bench deploy|stream|zero-downtime`: see each module.
+//! `berth-bench deploy|stream|zero-downtime|swarm`: see each module.
 //!
 //! Each prints progress on stderr and one JSON object as its last line on stdout.
 
 mod deploy;
 mod stream;
+mod swarm;
 mod zero_downtime;
+
+// The tests' Swarm cluster fixture and what it uses, for `swarm`: the bench runs on the
+// same cluster the tests prove, rather than a second copy of it. Only part is used here.
+#[allow(dead_code)]
+#[path = "../../../tests/common/cluster/mod.rs"]
+mod cluster;
+#[path = "../../../tests/common/debian_images.rs"]
+mod debian_images;
+#[allow(dead_code)]
+#[path = "../../../tests/common/images.rs"]
+mod images;
+#[allow(dead_code)]
+#[path = "../../../tests/common/registry.rs"]
+mod registry;
 
 use anyhow::{bail, Context};
 use reqwest::Client;
@@ -21,34 +36,31 @@ const POLL: Duration = Duration::from_millis(5);
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let what = std::env::args().nth(1).unwrap_or_default();
-    if !["deploy", "stream", "zero-downtime"].contains(&what.as_str()) {
-        bail!("usage: berth-bench deploy|stream|zero-downtime");
+    if !["deploy", "stream", "zero-downtime", "swarm"].contains(&what.as_str()) {
+        bail!("usage: berth-bench deploy|stream|zero-downtime|swarm");
     }
     let dir = tempfile::tempdir()?;
+    if what == "swarm" {
+        // Two berths (single-engine, then Swarm mode) and a cluster: it starts its own.
+        let (figures, image) = swarm::bench(dir.path()).await?;
+        let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
+        println!("{figures}");
+        return Ok(());
+    }
     let port = free_port();
     let caddy = match what.as_str() {
         "zero-downtime" => Some(LocalCaddy::start().await?),
         _ => None,
     };
-    let proxy_env = caddy.as_ref().map(|c| {
-        vec![
-            ("BERTH_CADDY_ADMIN", c.admin.clone()),
-            ("BERTH_PROXY_TLS", "off".to_owned()),
-            ("BERTH_PROXY_HTTP_PORT", c.http_port.to_string()),
-            ("BERTH_DRAIN_DELAY", "2s".to_owned()),
-        ]
-    });
-    let mut berth = start_berth(dir.path(), port, &proxy_env.unwrap_or_default())?;
+    let proxy_env = caddy.as_ref().map(proxy_env);
+    let berth = start_berth(dir.path(), port, &proxy_env.unwrap_or_default())?;
     let outcome = match (what.as_str(), &caddy) {
         ("deploy", _) => deploy::bench(port, berth.id()).await,
         ("stream", _) => stream::bench_stream(port, berth.id()).await,
         (_, Some(caddy)) => zero_downtime::bench(port, caddy).await,
         _ => unreachable!("zero-downtime starts caddy"),
     };
-    let _ = Command::new("kill")
-        .args(["-TERM", &berth.id().to_string()])
-        .status();
-    let _ = berth.wait();
+    drop(berth);
     drop(caddy);
     let (figures, image) = outcome?;
     let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
@@ -63,19 +75,54 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-fn start_berth(data: &std::path::Path, port: u16, env: &[(&str, String)]) -> anyhow::Result<Child> {
+/// Berth's settings for routing through `caddy` (plain HTTP on its port).
+fn proxy_env(caddy: &LocalCaddy) -> Vec<(&'static str, String)> {
+    vec![
+        ("BERTH_CADDY_ADMIN", caddy.admin.clone()),
+        ("BERTH_PROXY_TLS", "off".to_owned()),
+        ("BERTH_PROXY_HTTP_PORT", caddy.http_port.to_string()),
+        ("BERTH_DRAIN_DELAY", "2s".to_owned()),
+    ]
+}
+
+/// A running `berth`; stopped (SIGTERM, then waited for) when dropped, also when the
+/// bench fails half-way.
+struct BerthProcess(Child);
+
+impl BerthProcess {
+    fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for BerthProcess {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child's pid, which `wait` below has not reaped yet.
+        unsafe { libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM) };
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the `berth` next to this binary on `port`, its data (and embedded Postgres)
+/// under `data`, with a 1 s stop grace; `env` comes last and may override any of it.
+fn start_berth(
+    data: &std::path::Path,
+    port: u16,
+    env: &[(&str, String)],
+) -> anyhow::Result<BerthProcess> {
     let exe = std::env::current_exe()?.with_file_name("berth");
-    Command::new(&exe)
-        .envs(env.iter().map(|(k, v)| (k, v)))
+    let child = Command::new(&exe)
         .env_remove("DATABASE_URL")
         .env("BERTH_ADDR", format!("127.0.0.1:{port}"))
         .env("BERTH_DATA_DIR", data.join("data"))
         .env("BERTH_STOP_GRACE", "1s")
         .env("RUST_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .with_context(|| format!("starting {}", exe.display()))
+        .with_context(|| format!("starting {}", exe.display()))?;
+    Ok(BerthProcess(child))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -217,6 +264,14 @@ fn ready(v: &Value, n: u64) -> bool {
 
 /// Berth signed in as a fresh owner, the engine, and the bench image.
 async fn open(port: u16) -> anyhow::Result<(Berth, bollard::Docker, String)> {
+    let berth = sign_up(port).await?;
+    let (docker, image) = bench_image().await?;
+    Ok((berth, docker, image))
+}
+
+/// Waits for the berth on `port` to answer, then sets it up with a fresh owner (and
+/// team), signed in.
+async fn sign_up(port: u16) -> anyhow::Result<Berth> {
     let base = format!("http://127.0.0.1:{port}");
     let http = Client::builder().cookie_store(true).build()?;
     let start = Instant::now();
@@ -237,8 +292,12 @@ async fn open(port: u16) -> anyhow::Result<(Berth, bollard::Docker, String)> {
         .send()
         .await?
         .error_for_status()?;
-    let berth = Berth { base, http };
+    Ok(Berth { base, http })
+}
 
+/// The machine's engine, and the bench image built on it: `busybox httpd` serving
+/// `/www/index.html` ("bench") on port 8080, in a `FROM scratch` image with a unique tag.
+async fn bench_image() -> anyhow::Result<(bollard::Docker, String)> {
     let engine = Engine::new(None);
     let docker = engine.client().await?;
     let image = format!(
@@ -250,7 +309,7 @@ async fn open(port: u16) -> anyhow::Result<(Berth, bollard::Docker, String)> {
         .add_file("busybox", &std::fs::read("/bin/busybox").context("busybox-static")?, 0o755)?
         .add_file("www/index.html", b"bench\n", 0o644)?;
     engine.build_image(&image, ctx, |_| {}).await?;
-    Ok((berth, docker, image))
+    Ok((docker, image))
 }
 
 /// CPU seconds (user + system) the process has used so far.

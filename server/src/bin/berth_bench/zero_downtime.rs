@@ -25,12 +25,13 @@ const CLIENTS: usize = 8;
 /// The loop runs at least this long, whatever the deploys take.
 const MIN_LOAD: Duration = Duration::from_secs(20);
 
+/// What the load loops counted.
 #[derive(Default)]
-struct Tally {
-    requests: AtomicU64,
-    failed: AtomicU64,
-    retried: AtomicU64,
-    first_failures: Mutex<Vec<String>>,
+pub(super) struct Tally {
+    pub requests: AtomicU64,
+    pub failed: AtomicU64,
+    pub retried: AtomicU64,
+    pub first_failures: Mutex<Vec<String>>,
 }
 
 impl Tally {
@@ -43,7 +44,9 @@ impl Tally {
     }
 }
 
-async fn load(url: String, tally: Arc<Tally>, stop: Arc<AtomicBool>) {
+/// Requests `url` with `Host: host` until `stop`, one at a time, each expecting 200 and the
+/// bench page; counted in `tally` (see the module's note on re-sending).
+async fn load(url: String, host: &str, tally: Arc<Tally>, stop: Arc<AtomicBool>) {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .no_proxy()
@@ -51,10 +54,10 @@ async fn load(url: String, tally: Arc<Tally>, stop: Arc<AtomicBool>) {
         .expect("an HTTP client");
     while !stop.load(Ordering::Relaxed) {
         tally.requests.fetch_add(1, Ordering::Relaxed);
-        let mut sent = client.get(&url).header("host", HOST).send().await;
+        let mut sent = client.get(&url).header("host", host).send().await;
         if matches!(&sent, Err(e) if !e.is_timeout()) {
             tally.retried.fetch_add(1, Ordering::Relaxed);
-            sent = client.get(&url).header("host", HOST).send().await;
+            sent = client.get(&url).header("host", host).send().await;
         }
         match sent {
             Ok(r) if r.status() == 200 => match r.text().await {
@@ -65,6 +68,59 @@ async fn load(url: String, tally: Arc<Tally>, stop: Arc<AtomicBool>) {
             Ok(r) => tally.fail(format!("status {}", r.status())),
             Err(e) => tally.fail(format!("{e:?}")),
         }
+    }
+}
+
+/// `CLIENTS` load loops through Caddy to the route of `host`, from [`Load::start`] until
+/// [`Load::finish`].
+pub(super) struct Load {
+    pub tally: Arc<Tally>,
+    pub began: Instant,
+    stop: Arc<AtomicBool>,
+    clients: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Load {
+    /// Waits (up to 30 s) until the route answers 200, then starts the clients.
+    pub(super) async fn start(caddy: &LocalCaddy, host: &'static str) -> anyhow::Result<Load> {
+        let start = Instant::now();
+        while caddy.get(host, "/").await.map(|(s, _)| s) != Some(200) {
+            if start.elapsed() > Duration::from_secs(30) {
+                bail!("the route never answered");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let url = format!("http://127.0.0.1:{}/", caddy.http_port);
+        let tally = Arc::new(Tally::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let clients = (0..CLIENTS)
+            .map(|_| tokio::spawn(load(url.clone(), host, tally.clone(), stop.clone())))
+            .collect();
+        Ok(Load {
+            tally,
+            began: Instant::now(),
+            stop,
+            clients,
+        })
+    }
+
+    /// "after 12.3 s; 4567 requests, 0 failed so far".
+    pub(super) fn so_far(&self) -> String {
+        format!(
+            "after {:.1} s; {} requests, {} failed so far",
+            self.began.elapsed().as_secs_f64(),
+            self.tally.requests.load(Ordering::Relaxed),
+            self.tally.failed.load(Ordering::Relaxed)
+        )
+    }
+
+    /// Stops the clients and waits for them; the counts.
+    pub(super) async fn finish(self) -> anyhow::Result<Arc<Tally>> {
+        self.stop.store(true, Ordering::Relaxed);
+        for c in self.clients {
+            c.await.context("a load task")?;
+        }
+        Ok(self.tally)
     }
 }
 
@@ -114,21 +170,7 @@ async fn load_through_redeploys(
     caddy: &LocalCaddy,
 ) -> anyhow::Result<Value> {
     live(berth, id, 1).await?;
-    let start = Instant::now();
-    while caddy.get(HOST, "/").await.map(|(s, _)| s) != Some(200) {
-        if start.elapsed() > Duration::from_secs(30) {
-            bail!("the route never answered");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-
-    let url = format!("http://127.0.0.1:{}/", caddy.http_port);
-    let tally = Arc::new(Tally::default());
-    let stop = Arc::new(AtomicBool::new(false));
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|_| tokio::spawn(load(url.clone(), tally.clone(), stop.clone())))
-        .collect();
-    let began = Instant::now();
+    let load = Load::start(caddy, HOST).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut number = 1;
     for i in 1..=3 {
@@ -141,12 +183,7 @@ async fn load_through_redeploys(
             .await?;
         number += 1;
         live(berth, id, number).await?;
-        eprintln!(
-            "redeploy {i} live after {:.1} s; {} requests, {} failed so far",
-            began.elapsed().as_secs_f64(),
-            tally.requests.load(Ordering::Relaxed),
-            tally.failed.load(Ordering::Relaxed)
-        );
+        eprintln!("redeploy {i} live {}", load.so_far());
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     berth
@@ -158,15 +195,13 @@ async fn load_through_redeploys(
         .await?;
     number += 1;
     live(berth, id, number).await?;
-    eprintln!("rollback live after {:.1} s", began.elapsed().as_secs_f64());
+    eprintln!("rollback live {}", load.so_far());
+    let began = load.began;
     let rest = MIN_LOAD
         .saturating_sub(began.elapsed())
         .max(Duration::from_secs(2));
     tokio::time::sleep(rest).await;
-    stop.store(true, Ordering::Relaxed);
-    for c in clients {
-        c.await.context("a load task")?;
-    }
+    let tally = load.finish().await?;
     let seconds = began.elapsed().as_secs_f64();
     let requests = tally.requests.load(Ordering::Relaxed);
     let failed = tally.failed.load(Ordering::Relaxed);
