@@ -44,7 +44,7 @@ async fn main() -> anyhow::Result<()> {
         // Two berths (single-engine, then Swarm mode) and a cluster: it starts its own.
         let (figures, image) = swarm::bench(dir.path()).await?;
         let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
-        println!("{figures}");
+        println!("{}", figures?);
         return Ok(());
     }
     let port = free_port();
