@@ -24,8 +24,11 @@ const PROJECTS_MIGRATION: i64 = 20261203000001;
 /// static busybox's `wget` cannot run without the C library's resolver): the body, or
 /// `None` when no connection was made.
 fn fetch_from(from: &str, ip: &str, path: &str) -> Option<String> {
-    let script =
-        format!("printf 'GET {path} HTTP/1.0\\r\\n\\r\\n' | /bin/busybox nc -w 3 {ip} 8080");
+    // `timeout` bounds the connect too: a dropped SYN kept busybox `nc -w 3` waiting for
+    // minutes (the kernel's SYN retries) in one CI run.
+    let script = format!(
+        "printf 'GET {path} HTTP/1.0\\r\\n\\r\\n' | /bin/busybox timeout 5 /bin/busybox nc -w 3 {ip} 8080"
+    );
     let out = Command::new("docker")
         .args(["exec", from, "/bin/busybox", "sh", "-c", &script])
         .output()
