@@ -16,10 +16,12 @@ mod common;
 
 use bollard::models::TaskState;
 use bollard::query_parameters::{
-    InspectContainerOptions, ListServicesOptionsBuilder, ListTasksOptionsBuilder,
+    ListContainersOptionsBuilder, ListServicesOptionsBuilder, ListTasksOptionsBuilder,
 };
 use common::api::Api;
-use common::berth_process::{database_url, first_run, free_port, service_view, signed_in, Berth};
+use common::berth_process::{
+    create_service, database_url, first_run, free_port, service_view, signed_in, Berth,
+};
 use common::cluster::Cluster;
 use common::images::build_httpd;
 use common::registry::ImageGuard;
@@ -546,13 +548,6 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
         t.elapsed()
     );
     cluster.start_node(lost).await;
-    cluster
-        .wait_node_state(
-            lost,
-            bollard::models::NodeState::READY,
-            Duration::from_secs(60),
-        )
-        .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let view = api.service(&id).await;
     assert_eq!(
@@ -668,16 +663,8 @@ async fn switch_to_swarm_mode_then_kill_9_mid_rollout(pool: PgPool) {
     let berth = Berth::start_with(&url, data.path(), port, None, &engine_mode).await;
     let client = first_run(&berth.base).await;
     let base = berth.base.clone();
-    let created: Value = client
-        .post(format!("{base}/api/v1/services"))
-        .json(&json!({"name": "web", "image": reference, "replicas": 2}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().expect("created").to_owned();
+    let spec = json!({"name": "web", "image": reference, "replicas": 2});
+    let id = create_service(&client, &base, &spec).await;
     let view = poll(
         &client,
         &base,
@@ -700,15 +687,7 @@ async fn switch_to_swarm_mode_then_kill_9_mid_rollout(pool: PgPool) {
     let client = signed_in(&base).await;
     let waited = Instant::now();
     loop {
-        let mut old_running = 0;
-        for c in &before {
-            let inspected = manager
-                .inspect_container(c, None::<InspectContainerOptions>)
-                .await;
-            if inspected.ok().and_then(|c| c.state?.running) == Some(true) {
-                old_running += 1;
-            }
-        }
+        let old_running = containers_among(&manager, &before, true).await;
         let tasks_running = running_tasks(&cluster, &id).await;
         assert!(
             old_running == 2 || tasks_running == 2,
@@ -735,15 +714,11 @@ async fn switch_to_swarm_mode_then_kill_9_mid_rollout(pool: PgPool) {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    for c in &before {
-        assert!(
-            manager
-                .inspect_container(c, None::<InspectContainerOptions>)
-                .await
-                .is_err(),
-            "single-engine container {c} removed"
-        );
-    }
+    assert_eq!(
+        containers_among(&manager, &before, false).await,
+        0,
+        "the single-engine containers are removed"
+    );
 
     // A rollout whose tasks take ~4 s each to pass their health check; berth killed while
     // it runs.
@@ -789,6 +764,24 @@ async fn switch_to_swarm_mode_then_kill_9_mid_rollout(pool: PgPool) {
         env.contains("GREETING=two"),
         "the new definition runs: {env}"
     );
+}
+
+/// How many of the containers `ids` exist on `engine` (with `running`: run there), in one
+/// list call.
+async fn containers_among(
+    engine: &bollard::Docker,
+    ids: &BTreeSet<String>,
+    running: bool,
+) -> usize {
+    let mut filters = HashMap::from([("id", ids.iter().cloned().collect::<Vec<_>>())]);
+    if running {
+        filters.insert("status", vec!["running".to_owned()]);
+    }
+    let options = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    engine.list_containers(Some(options)).await.unwrap().len()
 }
 
 /// Tasks of service `id`'s Swarm service that Swarm wants running and that run.

@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::berth_process::{database_url, first_run, free_port, service_view, signed_in, Berth};
+use common::berth_process::{
+    create_service, database_url, first_run, free_port, service_view, signed_in, Berth,
+};
 use common::docker::{instance_containers, remove_instance};
 use common::git_repo::{dockerfile, Repo};
 use common::images::{build_httpd, unique_tag};
@@ -50,22 +52,14 @@ async fn a_rollout_survives_kill_9_of_berth(pool: PgPool) {
     build_httpd(&server::engine::Engine::new(None), &image, "survivor\n").await;
 
     // Healthy only after 5 s, so the rollout is still open when berth dies.
-    let created: Value = client
-        .post(format!("{}/api/v1/services", berth.base))
-        .json(&json!({
-            "name": "slow",
-            "image": image,
-            "command": ["sh", "-c", "sleep 5; exec httpd -f -p 8080 -h /www"],
-            "http": { "domains": ["slow.berth.test"], "port": 8080 },
-            "health_check": { "probe": { "kind": "http", "path": "/", "port": 8080 }, "interval_s": 1 }
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().unwrap().to_owned();
+    let spec = json!({
+        "name": "slow",
+        "image": image,
+        "command": ["sh", "-c", "sleep 5; exec httpd -f -p 8080 -h /www"],
+        "http": { "domains": ["slow.berth.test"], "port": 8080 },
+        "health_check": { "probe": { "kind": "http", "path": "/", "port": 8080 }, "interval_s": 1 }
+    });
+    let id = create_service(&client, &berth.base, &spec).await;
     let start = Instant::now();
     while instance_containers(&instance).is_empty() {
         assert!(
@@ -187,16 +181,8 @@ async fn a_build_cut_short_by_kill_9_is_built_again(pool: PgPool) {
     // A build step that takes a while, so berth dies in the middle of it.
     let slow = dockerfile("RUN [\"/bin/busybox\", \"sleep\", \"6\"]\n");
     repo.commit("main", "built twice\n", &slow, "Slow build");
-    let created: Value = client
-        .post(format!("{}/api/v1/services", berth.base))
-        .json(&json!({ "name": "slowbuild", "git": { "repo": repo.url(), "branch": "main" } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().unwrap().to_owned();
+    let spec = json!({ "name": "slowbuild", "git": { "repo": repo.url(), "branch": "main" } });
+    let id = create_service(&client, &berth.base, &spec).await;
     let start = Instant::now();
     let deployment = loop {
         let v = service_view(&client, &berth.base, &id).await;

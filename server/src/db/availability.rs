@@ -110,7 +110,7 @@ impl DatabaseHealth {
         }
         let this = self.clone();
         tokio::spawn(async move {
-            let mut slow = 0;
+            let mut silent_once = false;
             loop {
                 match this.answers().await {
                     Check::Answered => {
@@ -122,7 +122,7 @@ impl DatabaseHealth {
                     }
                     // A loaded machine can take over 3 s for one fresh connection: a first
                     // silent check is tried again before every request is refused.
-                    Check::Silent if slow == 0 && !this.is_down() => slow += 1,
+                    Check::Silent if !silent_once && !this.is_down() => silent_once = true,
                     Check::Silent | Check::Failed => this.mark_down(),
                 }
                 tokio::select! {

@@ -132,6 +132,27 @@ pub async fn signed_in(base: &str) -> reqwest::Client {
     client
 }
 
+/// Creates a service from `spec` through `POST /api/v1/services`; its id.
+pub async fn create_service(
+    client: &reqwest::Client,
+    base: &str,
+    spec: &serde_json::Value,
+) -> String {
+    let created: serde_json::Value = client
+        .post(format!("{base}/api/v1/services"))
+        .json(spec)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not created: {created}"))
+        .to_owned()
+}
+
 /// Service `id` as `GET /api/v1/services/{id}` answers it to `client`.
 pub async fn service_view(client: &reqwest::Client, base: &str, id: &str) -> serde_json::Value {
     client

@@ -106,17 +106,7 @@ impl TestServer {
         mut worker: WorkerSettings,
     ) -> TestServer {
         worker.orchestrator = server::worker::Orchestrator::Swarm;
-        Self::start_on(pool, manager, worker).await
-    }
-
-    /// The server and its worker (in the worker's own mode) on the engine at `engine` (a
-    /// unix socket path, e.g. `Cluster::manager_socket`).
-    pub async fn start_on(
-        pool: PgPool,
-        engine: &std::path::Path,
-        worker: WorkerSettings,
-    ) -> TestServer {
-        let host = format!("unix://{}", engine.display());
+        let host = format!("unix://{}", manager.display());
         let settings = Settings {
             proxy: worker.proxy.as_ref().map(|p| p.listen),
             ..Settings::default()

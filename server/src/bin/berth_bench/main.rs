@@ -214,6 +214,13 @@ impl Berth {
         Ok(())
     }
 
+    /// `POST /api/v1/services/{id}/redeploy`: a new deployment of the same definition.
+    async fn redeploy(&self, id: &str) -> anyhow::Result<()> {
+        let path = format!("/api/v1/services/{id}/redeploy");
+        self.call(reqwest::Method::POST, &path, None).await?;
+        Ok(())
+    }
+
     async fn create(&self, spec: Value) -> anyhow::Result<String> {
         let v = self
             .call(reqwest::Method::POST, "/api/v1/services", Some(spec))

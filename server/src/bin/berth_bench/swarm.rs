@@ -171,47 +171,15 @@ async fn load_through_redeploys(
     berth: &Berth,
     id: &str,
     caddy: &LocalCaddy,
-    mut view: Value,
+    view: Value,
 ) -> anyhow::Result<Value> {
     let load = Load::start(caddy, HOST).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let mut outcome = Ok(());
-    for number in 2..=4 {
-        let before: Vec<String> = running(&view).into_iter().map(|(c, _)| c).collect();
-        // Failures stop the load first (below), so no client outlives the bench.
-        let redeployed = async {
-            berth
-                .call(
-                    reqwest::Method::POST,
-                    &format!("/api/v1/services/{id}/redeploy"),
-                    None,
-                )
-                .await?;
-            live(berth, id, number).await
-        };
-        view = match redeployed.await {
-            Ok(v) => v,
-            Err(e) => {
-                outcome = Err(e);
-                break;
-            }
-        };
-        let kept = running(&view)
-            .into_iter()
-            .filter(|(c, _)| before.contains(c))
-            .count();
-        if kept > 0 {
-            outcome = Err(anyhow::anyhow!(
-                "redeploy #{number} kept {kept} of the old tasks"
-            ));
-            break;
-        }
-        eprintln!("redeploy {} live {}", number - 1, load.so_far());
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    }
+    // The load stops whatever the redeploys did, so no client outlives the bench.
+    let redeployed = redeploy_three_times(berth, id, view, &load).await;
     let seconds = load.began.elapsed().as_secs_f64();
     let tally = load.finish().await?;
-    outcome?;
+    redeployed?;
     let requests = tally.requests.load(Ordering::Relaxed);
     let failed = tally.failed.load(Ordering::Relaxed);
     let first_failures = tally.first_failures.lock().unwrap().clone();
@@ -222,6 +190,30 @@ async fn load_through_redeploys(
         "retried": tally.retried.load(Ordering::Relaxed),
         "first_failures": first_failures,
     }))
+}
+
+/// Deployments #2 to #4: each a redeploy that must go live having replaced every task.
+async fn redeploy_three_times(
+    berth: &Berth,
+    id: &str,
+    mut view: Value,
+    load: &Load,
+) -> anyhow::Result<()> {
+    for number in 2..=4 {
+        let before: Vec<String> = running(&view).into_iter().map(|(c, _)| c).collect();
+        berth.redeploy(id).await?;
+        view = live(berth, id, number).await?;
+        let kept = running(&view)
+            .into_iter()
+            .filter(|(c, _)| before.contains(c))
+            .count();
+        if kept > 0 {
+            bail!("redeploy #{number} kept {kept} of the old tasks");
+        }
+        eprintln!("redeploy {} live {}", number - 1, load.so_far());
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    Ok(())
 }
 
 /// Three times: a worker that runs replicas is stopped; seconds until six run on the
@@ -251,13 +243,6 @@ async fn node_losses(berth: &Berth, id: &str, cluster: &mut Cluster) -> anyhow::
             t.elapsed().as_secs_f64()
         );
         cluster.start_node(lost).await;
-        cluster
-            .wait_node_state(
-                lost,
-                bollard::models::NodeState::READY,
-                Duration::from_secs(60),
-            )
-            .await;
         // The returned node's old tasks are shut down by Swarm, not run again.
         tokio::time::sleep(Duration::from_secs(3)).await;
         let after = running(&berth.until(id, |_| true).await?).len();

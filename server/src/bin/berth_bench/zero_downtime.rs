@@ -174,13 +174,7 @@ async fn load_through_redeploys(
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut number = 1;
     for i in 1..=3 {
-        berth
-            .call(
-                reqwest::Method::POST,
-                &format!("/api/v1/services/{id}/redeploy"),
-                None,
-            )
-            .await?;
+        berth.redeploy(id).await?;
         number += 1;
         live(berth, id, number).await?;
         eprintln!("redeploy {i} live {}", load.so_far());

@@ -254,10 +254,12 @@ impl Cluster {
     }
 
     /// Starts worker `i`'s daemon again (same data root: it rejoins the swarm by itself)
-    /// and waits until it answers.
+    /// and waits until the manager sees it `ready` (60 s at most; panics otherwise).
     pub async fn start_node(&mut self, i: usize) {
         let client = self.nodes[i].start().await;
         self.clients[i] = Some(client);
+        self.wait_node_state(i, NodeState::READY, Duration::from_secs(60))
+            .await;
     }
 
     /// Pushes the machine engine's image `local` (`repo:tag`) to the cluster's registry and
