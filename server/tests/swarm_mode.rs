@@ -6,7 +6,8 @@
 //! scale keeps the running tasks; a new definition rolls out without a failed request
 //! through Caddy, with berth restarted half-way, and succeeds only once every new task
 //! runs; a definition whose tasks fail is rolled back with Swarm's reason; a constraint
-//! pins the replicas to a labelled node; a drained node and a lost node lose their
+//! pins the replicas to a labelled node; Berth's HTTP health check is probed on each task's
+//! node and gates the deployment; a one-off command reaches the service by name; a drained node and a lost node lose their
 //! replicas to the others, with no duplicate when the node returns; a deleted service
 //! leaves no Swarm service behind. And, with the berth binary on a one-node swarm: an
 //! installation switched from single-engine to Swarm mode keeps serving, and `kill -9` of
@@ -454,6 +455,90 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
         "the live definition is back on the Swarm service: {args:?}"
     );
 
+    // Berth's own HTTP health check, probed on the check's port as each task's node
+    // publishes it: the tasks are recorded healthy and the deployment succeeds. A path the
+    // app does not serve: the new tasks are unhealthy with what the probe got, and at the
+    // deadline the rollout fails with that and deployment #5 serves again.
+    let mut checked = changed.clone();
+    checked["health_check"] = json!({
+        "probe": {"kind": "http", "path": "/index.html", "port": 8080},
+        "interval_s": 1, "timeout_s": 1, "retries": 1
+    });
+    api.put(&id, checked.clone()).await;
+    let five = api
+        .until(&id, 90, "deployment #5 live, its tasks healthy", |v| {
+            settled(v, 5, "succeeded")
+                && running(v).len() == 3
+                && running(v).iter().all(|c| c["health"] == "healthy")
+        })
+        .await["latest_deployment"]["id"]
+        .clone();
+    checked["health_check"]["probe"]["path"] = json!("/missing");
+    api.put(&id, checked).await;
+    let view = api
+        .until(&id, 90, "deployment #6 rolled back", |v| {
+            settled(v, 6, "rolled_back")
+        })
+        .await;
+    let reason = view["latest_deployment"]["reason"]
+        .as_str()
+        .unwrap_or_default();
+    eprintln!("deployment #6: {reason}");
+    assert!(
+        reason.contains("health check GET /missing") && reason.contains("answered 404"),
+        "{reason}"
+    );
+    assert_eq!(view["live_deployment"], 5);
+    api.until(&id, 90, "deployment #5's three tasks healthy again", |v| {
+        running(v).len() == 3
+            && running(v)
+                .iter()
+                .all(|c| c["health"] == "healthy" && c["deployment_id"] == five)
+    })
+    .await;
+
+    // A one-off command runs on Berth's engine (the manager), joined to the environment's
+    // overlay network: it reaches the service by name, on whichever nodes its tasks run.
+    let (status, body) = api
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/services/{id}/commands"),
+            Some(
+                json!({"command": ["/bin/busybox", "wget", "-qO-", "http://web:8080/index.html"]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let run = body["id"].as_str().unwrap().to_owned();
+    let waited = Instant::now();
+    let ended = loop {
+        let (status, r) = api
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/v1/job-runs/{run}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{r}");
+        if r["run"]["state"] != "queued" && r["run"]["state"] != "running" {
+            break r;
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(60),
+            "the command never ended: {r:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(ended["run"]["state"], "succeeded", "{ended:#}");
+    assert!(
+        ended["log"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["line"] == "hello from swarm"),
+        "the command reached the service by name: {ended:#}"
+    );
+
     // A constraint pins the replicas to the node labelled through Berth's Nodes API.
     let edge = cluster.node_id(2).to_owned();
     let (status, body) = api
@@ -484,7 +569,7 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
     api.put(&id, pinned_spec).await;
     let view = api
         .until(&id, 90, "deployment #5 (pinned) live", |v| {
-            settled(v, 5, "succeeded") && running(v).len() == 3
+            settled(v, 7, "succeeded") && running(v).len() == 3
         })
         .await;
     assert_eq!(
@@ -502,7 +587,7 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
     // where they run now.
     api.put(&id, changed.clone()).await;
     api.until(&id, 90, "deployment #6 (unpinned) live", |v| {
-        settled(v, 6, "succeeded") && running(v).len() == 3
+        settled(v, 8, "succeeded") && running(v).len() == 3
     })
     .await;
     let drained = cluster.node_id(1).to_owned();

@@ -1,7 +1,9 @@
 //! One-off containers of scheduled jobs and one-off commands: made from the service's live
 //! image with its env, team network, volumes and limits, labelled with the run
 //! (`berth.job_run`) so the reconciler never counts them as replicas, found again by that
-//! label after a restart, stopped (SIGTERM, then SIGKILL) and removed.
+//! label after a restart, stopped (SIGTERM, then SIGKILL) and removed. In Swarm mode a run
+//! is still one container on Berth's engine (the manager), joined to its environment's
+//! overlay network so that it reaches the environment's services on any node.
 
 use super::client::Engine;
 use super::containers::{is_status, ContainerError};
@@ -37,6 +39,9 @@ pub struct JobContainer<'a> {
     pub spec: &'a ServiceSpec,
     /// argv: the first replaces the image's entrypoint, the rest are its arguments.
     pub command: &'a [String],
+    /// Swarm mode: the run joins its environment's attachable overlay network, where the
+    /// environment's Swarm services are (on a single engine, its bridge network).
+    pub overlay: bool,
 }
 
 /// How a run's container is, found by its label.
@@ -51,7 +56,14 @@ impl Engine {
     /// (a crash between create and start) is reused.
     pub async fn start_job(&self, j: &JobContainer<'_>) -> Result<String, ContainerError> {
         let docker = self.client().await?;
-        let network = self.ensure_network(j.team_id, j.placement).await?;
+        let network = if j.overlay {
+            let network = super::overlay_network(j.placement);
+            self.ensure_overlay_network(j.team_id, j.placement, &network)
+                .await?;
+            network
+        } else {
+            self.ensure_network(j.team_id, j.placement).await?
+        };
         let name = format!("berth-{}-run-{}", j.spec.name, j.run_id.simple());
         let options = CreateContainerOptionsBuilder::default().name(&name).build();
         let id = match docker

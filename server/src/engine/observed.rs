@@ -56,6 +56,11 @@ pub struct Observed {
     /// Swarm mode, a routed service: `node-address:published-port` the edge proxy dials
     /// (the task's HTTP port published on its node). `None`: dial `ip` and the route's port.
     pub dial: Option<String>,
+    /// Swarm mode: each TCP container port published on the task's node, with the
+    /// `node-address:published-port` that reaches it from Berth's machine (the route's port
+    /// is `dial`; an HTTP health check's port is where Berth's probe connects). Empty on
+    /// a single engine, where Berth dials `ip` and the container port.
+    pub node_ports: HashMap<u16, String>,
 }
 
 /// Characters of a health probe's output kept.
@@ -161,6 +166,7 @@ impl Observed {
             health_output: None,
             node: None,
             dial: None,
+            node_ports: HashMap::new(),
         }
     }
 }

@@ -14,7 +14,9 @@ use super::swarm_spec::{swarm_service_spec, SwarmTemplate};
 use app::domain::project::Placement;
 use app::domain::service::{parse_image_ref, RegistryAuth, ReplicaIndex};
 use bollard::auth::DockerCredentials;
-use bollard::models::{Service, ServiceUpdateStatusStateEnum, Task, TaskState};
+use bollard::models::{
+    EndpointPortConfigProtocolEnum, Service, ServiceUpdateStatusStateEnum, Task, TaskState,
+};
 use bollard::query_parameters::{
     ListNodesOptions, ListServicesOptionsBuilder, ListTasksOptionsBuilder, UpdateServiceOptions,
 };
@@ -157,20 +159,23 @@ fn task_replica(t: Task, nodes: &HashMap<String, SwarmNode>, route_port: Option<
     let task_id = t.id.unwrap_or_default();
     let slot = t.slot.and_then(|s| u32::try_from(s).ok()).unwrap_or(0);
     let node = t.node_id.as_ref().and_then(|n| nodes.get(n));
-    let published = status
-        .port_status
-        .as_ref()
-        .and_then(|p| p.ports.as_ref())
-        .and_then(|ports| {
-            ports
-                .iter()
-                .find(|p| route_port.is_some_and(|r| p.target_port == Some(i64::from(r))))
-                .and_then(|p| p.published_port)
-        });
-    let dial = match (node, published) {
-        (Some(n), Some(port)) if !n.address.is_empty() => Some(format!("{}:{port}", n.address)),
-        _ => None,
+    // The task's TCP ports published on its node, as addresses Berth's machine dials.
+    let node_ports: HashMap<u16, String> = match node.filter(|n| !n.address.is_empty()) {
+        Some(n) => status
+            .port_status
+            .as_ref()
+            .and_then(|p| p.ports.as_ref())
+            .into_iter()
+            .flatten()
+            .filter(|p| p.protocol != Some(EndpointPortConfigProtocolEnum::UDP))
+            .filter_map(|p| {
+                let target = u16::try_from(p.target_port?).ok()?;
+                Some((target, format!("{}:{}", n.address, p.published_port?)))
+            })
+            .collect(),
+        None => HashMap::new(),
     };
+    let dial = route_port.and_then(|r| node_ports.get(&r).cloned());
     let since: Option<DateTime<Utc>> = status
         .timestamp
         .as_ref()
@@ -188,6 +193,7 @@ fn task_replica(t: Task, nodes: &HashMap<String, SwarmNode>, route_port: Option<
         started_at: since.filter(|_| state == "running"),
         node: node.map(|n| n.hostname.clone()),
         dial,
+        node_ports,
         health_output: status.err.filter(|e| !e.is_empty()),
         ..Default::default()
     }

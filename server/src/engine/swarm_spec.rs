@@ -13,7 +13,7 @@ use super::observed::{
 };
 use super::replica::{env_list, health_config, volume_mounts};
 use app::domain::project::Placement;
-use app::domain::service::{NodePlacement, Protocol, RestartPolicy, ServiceSpec};
+use app::domain::service::{HealthProbe, NodePlacement, Protocol, RestartPolicy, ServiceSpec};
 use bollard::models::{
     EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum,
     EndpointSpec, EndpointSpecModeEnum, Limit, NetworkAttachmentConfig,
@@ -177,17 +177,18 @@ pub fn swarm_service_spec(
             })
         })
         .collect();
-    // The HTTP port of a routed service, on a port of its node's choosing, for the edge
-    // proxy to dial from outside the overlay (unless a host port publishes it already).
-    if let Some(route) = &spec.http {
-        let published = spec
-            .ports
-            .iter()
-            .any(|p| p.container == route.port && p.host.is_some() && p.protocol != Protocol::Udp);
+    // The ports Berth dials from outside the overlay (the edge proxy a routed service's
+    // HTTP port, Berth's own probe an HTTP health check's port), each on a port of its
+    // node's choosing unless a host port publishes it already.
+    for port in dialled_ports(spec) {
+        let published = ports.iter().any(|p| {
+            p.target_port == Some(i64::from(port))
+                && p.protocol != Some(EndpointPortConfigProtocolEnum::UDP)
+        });
         if !published {
             ports.push(EndpointPortConfig {
                 protocol: Some(EndpointPortConfigProtocolEnum::TCP),
-                target_port: Some(i64::from(route.port)),
+                target_port: Some(i64::from(port)),
                 published_port: None,
                 publish_mode: Some(EndpointPortConfigPublishModeEnum::HOST),
                 ..Default::default()
@@ -251,6 +252,19 @@ pub fn swarm_service_spec(
         }),
         ..Default::default()
     }
+}
+
+/// The container ports Berth itself connects to: a routed service's HTTP port, and the
+/// port of Berth's HTTP health check (the two are often the same; listed once).
+fn dialled_ports(spec: &ServiceSpec) -> Vec<u16> {
+    let route = spec.http.as_ref().map(|r| r.port);
+    let check = spec.health_check.as_ref().and_then(|h| match h.probe {
+        HealthProbe::Http { port, .. } => Some(port),
+        _ => None,
+    });
+    let mut ports: Vec<u16> = route.into_iter().chain(check).collect();
+    ports.dedup();
+    ports
 }
 
 #[cfg(test)]
@@ -401,6 +415,47 @@ mod tests {
         assert_eq!(
             ports[0].publish_mode,
             Some(EndpointPortConfigPublishModeEnum::HOST)
+        );
+    }
+
+    #[test]
+    fn an_http_health_checks_port_is_published_for_berths_probe() {
+        let published = |s: serde_json::Value| {
+            let s = spec(s);
+            let p = placement();
+            let out = swarm_service_spec(&template(&p, &s), "n", "i");
+            out.endpoint_spec
+                .and_then(|e| e.ports)
+                .unwrap_or_default()
+                .iter()
+                .map(|p| (p.target_port, p.published_port))
+                .collect::<Vec<_>>()
+        };
+        let check = |port: u16| serde_json::json!({"probe": {"kind": "http", "path": "/healthz", "port": port}});
+        // Routed on 8080, checked on 9090: both, on ports of the node's choosing.
+        assert_eq!(
+            published(serde_json::json!({
+                "name": "web", "image": "web:1",
+                "http": {"domains": ["web.example.com"], "port": 8080},
+                "health_check": check(9090)
+            })),
+            vec![(Some(8080), None), (Some(9090), None)]
+        );
+        // The same port once; a host port already publishes it.
+        assert_eq!(
+            published(serde_json::json!({
+                "name": "web", "image": "web:1",
+                "http": {"domains": ["web.example.com"], "port": 8080},
+                "health_check": check(8080)
+            })),
+            vec![(Some(8080), None)]
+        );
+        assert_eq!(
+            published(serde_json::json!({
+                "name": "api", "image": "api:1", "ports": [{"container": 9090, "host": 19090}],
+                "health_check": check(9090)
+            })),
+            vec![(Some(9090), Some(19090))]
         );
     }
 

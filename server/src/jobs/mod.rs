@@ -22,6 +22,9 @@ pub struct JobSettings {
     pub tick: Duration,
     /// The zone cron expressions are read in and next runs are shown in (`BERTH_TIME_ZONE`).
     pub time_zone: Tz,
+    /// Swarm mode (`BERTH_ORCHESTRATOR=swarm`): a run joins its environment's overlay
+    /// network, where the environment's Swarm services are; otherwise its bridge network.
+    pub overlay: bool,
 }
 
 impl Default for JobSettings {
@@ -29,6 +32,7 @@ impl Default for JobSettings {
         JobSettings {
             tick: Duration::from_secs(1),
             time_zone: Tz::UTC,
+            overlay: false,
         }
     }
 }

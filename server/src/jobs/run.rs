@@ -21,6 +21,10 @@ pub(super) struct Runner {
     pub secrets: SecretBox,
     /// SIGTERM → SIGKILL grace when a run is stopped, in seconds.
     pub grace: i32,
+    /// Swarm mode: runs join their environment's overlay network ([`JobSettings::overlay`]).
+    ///
+    /// [`JobSettings::overlay`]: super::JobSettings::overlay
+    pub overlay: bool,
 }
 
 /// How a watched run ended.
@@ -86,6 +90,7 @@ impl Runner {
             image: &image,
             spec: &spec,
             command: &run.command.0,
+            overlay: self.overlay,
         };
         self.engine
             .start_job(&job)

@@ -46,6 +46,7 @@ impl Scheduler {
                 engine,
                 secrets,
                 grace: stop_grace.as_secs().clamp(1, 600) as i32,
+                overlay: settings.overlay,
             },
             pool,
             settings,

@@ -152,7 +152,7 @@ fn is_unhealthy(health: &Option<String>) -> bool {
 /// Docker's, a replica not ready yet is "starting" (not "unhealthy") for its check's
 /// `start_period_s + interval_s × retries` after it started; otherwise Docker's own health
 /// status.
-fn health(
+pub(super) fn health(
     spec: Option<&ServiceSpec>,
     c: &Observed,
     ready: Option<bool>,
@@ -188,7 +188,7 @@ fn health(
 /// What is wrong with `c`, in words: killed by its memory limit (its last exit), or why its
 /// health check fails while it is recorded unhealthy (Berth's probe: `failed`; the image's
 /// or a command check: Docker's last probe output).
-fn note(c: &Observed, health: Option<&str>, failed: Option<String>) -> Option<String> {
+pub(super) fn note(c: &Observed, health: Option<&str>, failed: Option<String>) -> Option<String> {
     if c.oom_killed {
         return Some(out_of_memory_note(c.memory_limit));
     }
@@ -206,7 +206,7 @@ fn note(c: &Observed, health: Option<&str>, failed: Option<String>) -> Option<St
 /// open rollout's (by template; the rollout's as stored, secrets sealed, which is enough to
 /// probe it when its deadline passed and the goal fell back); a stray one is judged by the
 /// goal's.
-fn spec_for<'a>(
+pub(super) fn spec_for<'a>(
     svc: &'a DesiredService,
     goal: Option<&'a Goal>,
     c: &Observed,
@@ -227,7 +227,10 @@ fn spec_for<'a>(
 /// Whether a running container passes the health check of `spec` (Docker's own health
 /// when it sets none; nothing when it turns the image's off); `Err` with what Berth's own
 /// probe got, in words, when it does not.
-async fn check_passes(c: &Observed, spec: Option<&ServiceSpec>) -> Result<(), Option<String>> {
+pub(super) async fn check_passes(
+    c: &Observed,
+    spec: Option<&ServiceSpec>,
+) -> Result<(), Option<String>> {
     let docker_says = |c: &Observed, none_ok: bool| match c.health.as_deref() {
         Some("healthy") => Ok(()),
         None if none_ok => Ok(()),
@@ -236,15 +239,15 @@ async fn check_passes(c: &Observed, spec: Option<&ServiceSpec>) -> Result<(), Op
     let Some(h) = spec.and_then(|s| s.health_check.as_ref()) else {
         return docker_says(c, true);
     };
-    match (&h.probe, &c.ip) {
-        (HealthProbe::Http { path, port }, Some(ip)) => {
+    match (&h.probe, probe_address(c, &h.probe)) {
+        (HealthProbe::Http { path, port }, Some((address, dialled))) => {
             let host = h.host.as_deref().or_else(|| {
                 spec.and_then(|s| s.http.as_ref())
                     .and_then(|r| r.domains.first())
                     .map(String::as_str)
             });
             let timeout = Duration::from_secs(h.timeout_s.into());
-            let got = probe::http(ip, *port, path, host, timeout).await;
+            let got = probe::http(address, dialled, path, host, timeout).await;
             if got.is_ok() {
                 return Ok(());
             }
@@ -253,10 +256,33 @@ async fn check_passes(c: &Observed, spec: Option<&ServiceSpec>) -> Result<(), Op
                 "health check GET {path}{host} on port {port}: {got}"
             )))
         }
+        (HealthProbe::Http { .. }, None) if c.node.is_some() => Err(Some(
+            "its health check port is not published on its node yet".into(),
+        )),
         (HealthProbe::Http { .. }, None) => Err(Some("no address on the team network".into())),
         (HealthProbe::Command { .. }, _) => docker_says(c, false),
         (HealthProbe::None, _) => Ok(()),
     }
+}
+
+/// Where Berth's HTTP probe of `c` connects: on a single engine its address on the team
+/// network and the check's port; in Swarm mode the check's port as published on the task's
+/// node (`node_ports`). `None` for other probes, or when there is no such address yet.
+fn probe_address<'a>(c: &'a Observed, probe: &HealthProbe) -> Option<(&'a str, u16)> {
+    let HealthProbe::Http { port, .. } = probe else {
+        return None;
+    };
+    match c.node_ports.get(port) {
+        Some(dial) => split_address(dial),
+        None if c.node.is_some() => None,
+        None => c.ip.as_deref().map(|ip| (ip, *port)),
+    }
+}
+
+/// `host:port` split at its last colon; `None` without a valid port.
+pub(super) fn split_address(dial: &str) -> Option<(&str, u16)> {
+    let (host, port) = dial.rsplit_once(':')?;
+    Some((host, port.parse().ok()?))
 }
 
 #[cfg(test)]

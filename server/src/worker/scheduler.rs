@@ -67,7 +67,10 @@ impl Worker {
                 self.pool.clone(),
                 self.engine.clone(),
                 self.secrets.clone(),
-                self.settings.jobs.clone(),
+                crate::jobs::JobSettings {
+                    overlay: self.settings.orchestrator == super::Orchestrator::Swarm,
+                    ..self.settings.jobs.clone()
+                },
                 self.settings.stop_grace,
             )
             .run(),

@@ -6,11 +6,13 @@
 //! service before the switch are removed once its Swarm service has converged.
 
 use super::context::{Goal, Next, ReconcileError, Worker};
-use super::observe::Probed;
+use super::observe::{check_passes, health, note, spec_for, split_address, Probed};
 use super::plan::rollout::decide;
 use super::plan::swarm::{plan_swarm, SwarmAction, SwarmTarget};
+use super::probe::tcp_ok;
 use super::rollout::AfterSteps;
 use crate::engine::{overlay_network, swarm_credentials, Observed, SwarmService, SwarmTemplate};
+use app::domain::service::HealthProbe;
 use app::store::worker::{self as store, DesiredService};
 use chrono::Utc;
 use std::time::Duration;
@@ -58,8 +60,7 @@ impl Worker {
         let decision = decide(facts, &tasks, svc.live.is_some(), self.instance, Utc::now());
         let rollout = rollout.map(|(open, _)| open);
         let goal = self.goal(&svc, rollout.as_ref(), decision.source)?;
-        let routed = goal.as_ref().is_some_and(|g| g.spec.http.is_some());
-        let probed = task_readiness(&tasks, routed).await;
+        let probed = self.task_readiness(&svc, &tasks, goal.as_ref()).await;
         self.record(&svc, &tasks, &probed).await?;
 
         if let Some(r) = &rollout {
@@ -189,42 +190,56 @@ impl Worker {
     }
 }
 
-/// A task is ready when Swarm reports it running (a task whose container has a health
-/// check stays `starting` until the check passes) and, for a `routed` service, accepts
-/// connections on the address the edge proxy dials, so the proxy never gets it earlier.
-async fn task_readiness(tasks: &[Observed], routed: bool) -> Probed {
-    let checks = tasks.iter().map(|t| async move {
-        let ready = t.state == "running"
-            && match (&t.dial, routed) {
-                (_, false) => true,
-                (Some(dial), true) => dial_ok(dial).await,
-                (None, true) => false,
+impl Worker {
+    /// Readiness of each task: Swarm reports it running (a task whose container has a
+    /// Docker health check stays `starting` until the check passes), it passes Berth's
+    /// HTTP health check (probed on the check's port as published on its node), and for a
+    /// routed service it accepts connections on the address the edge proxy dials, so the
+    /// proxy never gets it earlier. An HTTP-checked task's health is recorded as on one
+    /// engine (`starting` for its check's grace, then `healthy` or `unhealthy` with what
+    /// the probe got); other tasks keep Swarm's word, with Swarm's error as their note.
+    async fn task_readiness(
+        &self,
+        svc: &DesiredService,
+        tasks: &[Observed],
+        goal: Option<&Goal>,
+    ) -> Probed {
+        let now = Utc::now();
+        let checks = tasks.iter().map(|t| async move {
+            let spec = spec_for(svc, goal, t);
+            let http_checked = spec
+                .and_then(|s| s.health_check.as_ref())
+                .is_some_and(|h| matches!(h.probe, HealthProbe::Http { .. }));
+            let check = match (t.state == "running", http_checked) {
+                (false, _) => Err(None),
+                (true, true) => check_passes(t, spec).await,
+                (true, false) => Ok(()),
             };
-        (t.id.clone(), ready)
-    });
-    let mut probed = Probed {
-        ready: futures::future::join_all(checks)
-            .await
-            .into_iter()
-            .collect(),
-        ..Default::default()
-    };
-    for t in tasks {
-        probed.health.insert(t.id.clone(), t.health.clone());
-        if let Some(note) = &t.health_output {
-            probed.notes.insert(t.id.clone(), note.clone());
+            let routed = spec.is_some_and(|s| s.http.is_some());
+            let dialled = match t.dial.as_deref().and_then(split_address) {
+                Some((address, port)) if routed => {
+                    tcp_ok(address, port, Duration::from_secs(2)).await
+                }
+                _ => !routed,
+            };
+            let ready = check.is_ok() && dialled;
+            let (health, note) = if http_checked {
+                let health = health(spec, t, Some(ready), now);
+                let note = note(t, health.as_deref(), check.err().flatten());
+                (health, note)
+            } else {
+                (t.health.clone(), t.health_output.clone())
+            };
+            (t.id.clone(), ready, health, note)
+        });
+        let mut probed = Probed::default();
+        for (id, ready, health, note) in futures::future::join_all(checks).await {
+            probed.ready.insert(id.clone(), ready);
+            probed.health.insert(id.clone(), health);
+            if let Some(note) = note {
+                probed.notes.insert(id, note);
+            }
         }
-    }
-    probed
-}
-
-/// Whether `address:port` accepts a TCP connection within 2 s.
-async fn dial_ok(dial: &str) -> bool {
-    match dial
-        .rsplit_once(':')
-        .and_then(|(a, p)| Some((a, p.parse::<u16>().ok()?)))
-    {
-        Some((address, port)) => super::probe::tcp_ok(address, port, Duration::from_secs(2)).await,
-        None => false,
+        probed
     }
 }
