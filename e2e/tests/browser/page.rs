@@ -4,6 +4,8 @@
 use crate::EMAIL;
 use anyhow::Context;
 use e2e::{screenshot_dir, Chromedriver};
+use fantoccini::elements::Element;
+use fantoccini::error::CmdError;
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::time::Duration;
 
@@ -80,7 +82,32 @@ pub async fn sign_out(c: &Client) -> anyhow::Result<()> {
 
 /// The text of the element at `css`, once it is there.
 pub async fn text_of(c: &Client, css: &str) -> anyhow::Result<String> {
-    Ok(wait_for(c, css).await?.text().await?)
+    read_fresh(c, css, |e| async move { e.text().await }).await
+}
+
+/// The `value` of the form field at `css`, once it is there ("" when it has none).
+pub async fn value_of(c: &Client, css: &str) -> anyhow::Result<String> {
+    read_fresh(c, css, |e| async move {
+        Ok(e.prop("value").await?.unwrap_or_default())
+    })
+    .await
+}
+
+/// `read` of the element at `css`, found again when the page rendered it anew between the
+/// find and the read (a live re-read of a page replaces its elements; WebDriver then
+/// answers "stale element reference").
+async fn read_fresh<T, F, Fut>(c: &Client, css: &str, read: F) -> anyhow::Result<T>
+where
+    F: Fn(Element) -> Fut,
+    Fut: std::future::Future<Output = Result<T, CmdError>>,
+{
+    let mut tries = 0;
+    loop {
+        match read(wait_for(c, css).await?).await {
+            Err(e) if e.is_stale_element_reference() && tries < 5 => tries += 1,
+            read => return read.with_context(|| format!("reading {css}")),
+        }
+    }
 }
 
 /// Scrolls the element with `id` into view, below the sticky top bar.

@@ -4,7 +4,7 @@
 //! itself, and a click on a box opens that service.
 
 use crate::fixtures::TickerImage;
-use crate::page::{path_of, scroll_to, shot, text_of, wait_for, wait_hydrated};
+use crate::page::{path_of, scroll_to, shot, text_of, value_of, wait_for, wait_hydrated};
 use anyhow::{bail, ensure, Context};
 use fantoccini::{Client, Locator};
 use std::time::{Duration, Instant};
@@ -248,12 +248,7 @@ async fn preview(c: &Client, yaml: &str) -> anyhow::Result<()> {
 /// preview: the page owns the draft, not the tab it renders again.
 async fn draft_survives_a_reread(c: &Client, image: &TickerImage) -> anyhow::Result<()> {
     add_service_elsewhere(c, image, "side").await?;
-    let kept = c
-        .find(Locator::Css("#compose-yaml"))
-        .await?
-        .prop("value")
-        .await?
-        .unwrap_or_default();
+    let kept = value_of(c, "#compose-yaml").await?;
     ensure!(
         kept.contains("services:"),
         "the pasted file was emptied by a re-read of the page: {kept:?}"

@@ -27,6 +27,24 @@ pub(super) struct Probed {
     pub notes: HashMap<String, String>,
 }
 
+/// What was learnt of one container: its id, whether it is ready, the health to record and
+/// its note.
+pub(super) type Checked = (String, bool, Option<String>, Option<String>);
+
+impl FromIterator<Checked> for Probed {
+    fn from_iter<I: IntoIterator<Item = Checked>>(checked: I) -> Self {
+        let mut probed = Probed::default();
+        for (id, ready, health, note) in checked {
+            probed.ready.insert(id.clone(), ready);
+            probed.health.insert(id.clone(), health);
+            if let Some(n) = note {
+                probed.notes.insert(id, n);
+            }
+        }
+        probed
+    }
+}
+
 impl Worker {
     /// Readiness of each container: running, passing the health check of the deployment
     /// it belongs to, and (for a routed service) accepting connections on its HTTP port,
@@ -59,15 +77,7 @@ impl Worker {
             let note = note(c, health.as_deref(), check.err().flatten());
             (c.id.clone(), ready, health, note)
         });
-        let mut probed = Probed::default();
-        for (id, ready, health, note) in join_all(checks).await {
-            probed.ready.insert(id.clone(), ready);
-            probed.health.insert(id.clone(), health);
-            if let Some(n) = note {
-                probed.notes.insert(id, n);
-            }
-        }
-        probed
+        join_all(checks).await.into_iter().collect()
     }
 
     /// Writes what Docker runs, with health, crash-loop flags and notes, to Postgres: the

@@ -60,7 +60,7 @@ impl Worker {
         let decision = decide(facts, &tasks, svc.live.is_some(), self.instance, Utc::now());
         let rollout = rollout.map(|(open, _)| open);
         let goal = self.goal(&svc, rollout.as_ref(), decision.source)?;
-        let probed = self.task_readiness(&svc, &tasks, goal.as_ref()).await;
+        let probed = task_readiness(&svc, &tasks, goal.as_ref()).await;
         self.record(&svc, &tasks, &probed).await?;
 
         if let Some(r) = &rollout {
@@ -190,56 +190,42 @@ impl Worker {
     }
 }
 
-impl Worker {
-    /// Readiness of each task: Swarm reports it running (a task whose container has a
-    /// Docker health check stays `starting` until the check passes), it passes Berth's
-    /// HTTP health check (probed on the check's port as published on its node), and for a
-    /// routed service it accepts connections on the address the edge proxy dials, so the
-    /// proxy never gets it earlier. An HTTP-checked task's health is recorded as on one
-    /// engine (`starting` for its check's grace, then `healthy` or `unhealthy` with what
-    /// the probe got); other tasks keep Swarm's word, with Swarm's error as their note.
-    async fn task_readiness(
-        &self,
-        svc: &DesiredService,
-        tasks: &[Observed],
-        goal: Option<&Goal>,
-    ) -> Probed {
-        let now = Utc::now();
-        let checks = tasks.iter().map(|t| async move {
-            let spec = spec_for(svc, goal, t);
-            let http_checked = spec
-                .and_then(|s| s.health_check.as_ref())
-                .is_some_and(|h| matches!(h.probe, HealthProbe::Http { .. }));
-            let check = match (t.state == "running", http_checked) {
-                (false, _) => Err(None),
-                (true, true) => check_passes(t, spec).await,
-                (true, false) => Ok(()),
-            };
-            let routed = spec.is_some_and(|s| s.http.is_some());
-            let dialled = match t.dial.as_deref().and_then(split_address) {
-                Some((address, port)) if routed => {
-                    tcp_ok(address, port, Duration::from_secs(2)).await
-                }
-                _ => !routed,
-            };
-            let ready = check.is_ok() && dialled;
-            let (health, note) = if http_checked {
-                let health = health(spec, t, Some(ready), now);
-                let note = note(t, health.as_deref(), check.err().flatten());
-                (health, note)
-            } else {
-                (t.health.clone(), t.health_output.clone())
-            };
-            (t.id.clone(), ready, health, note)
-        });
-        let mut probed = Probed::default();
-        for (id, ready, health, note) in futures::future::join_all(checks).await {
-            probed.ready.insert(id.clone(), ready);
-            probed.health.insert(id.clone(), health);
-            if let Some(note) = note {
-                probed.notes.insert(id, note);
-            }
-        }
-        probed
-    }
+/// Readiness of each task: Swarm reports it running (a task whose container has a
+/// Docker health check stays `starting` until the check passes), it passes Berth's
+/// HTTP health check (probed on the check's port as published on its node), and for a
+/// routed service it accepts connections on the address the edge proxy dials, so the
+/// proxy never gets it earlier. An HTTP-checked task's health is recorded as on one
+/// engine (`starting` for its check's grace, then `healthy` or `unhealthy` with what
+/// the probe got); other tasks keep Swarm's word, with Swarm's error as their note.
+async fn task_readiness(svc: &DesiredService, tasks: &[Observed], goal: Option<&Goal>) -> Probed {
+    let now = Utc::now();
+    let checks = tasks.iter().map(|t| async move {
+        let spec = spec_for(svc, goal, t);
+        let http_checked = spec
+            .and_then(|s| s.health_check.as_ref())
+            .is_some_and(|h| matches!(h.probe, HealthProbe::Http { .. }));
+        let check = match (t.state == "running", http_checked) {
+            (false, _) => Err(None),
+            (true, true) => check_passes(t, spec).await,
+            (true, false) => Ok(()),
+        };
+        let routed = spec.is_some_and(|s| s.http.is_some());
+        let dialled = match t.dial.as_deref().and_then(split_address) {
+            Some((address, port)) if routed => tcp_ok(address, port, Duration::from_secs(2)).await,
+            _ => !routed,
+        };
+        let ready = check.is_ok() && dialled;
+        let (health, note) = if http_checked {
+            let health = health(spec, t, Some(ready), now);
+            let note = note(t, health.as_deref(), check.err().flatten());
+            (health, note)
+        } else {
+            (t.health.clone(), t.health_output.clone())
+        };
+        (t.id.clone(), ready, health, note)
+    });
+    futures::future::join_all(checks)
+        .await
+        .into_iter()
+        .collect()
 }
