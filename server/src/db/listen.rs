@@ -16,11 +16,18 @@ pub async fn follow(
     mut connected: impl FnMut(),
     mut notified: impl FnMut(&str),
 ) {
+    // A connection of its own, outside `pool`: a listener holds its connection for as long
+    // as it listens, and three followers held three of the pool's. With sqlx's test pools
+    // (5 connections) that left two for the worker and the requests, and a request under
+    // load waited out the 30 s acquire timeout and answered 503.
+    let own = super::pool_options()
+        .max_connections(1)
+        .connect_lazy_with((*pool.connect_options()).clone());
     let mut backoff = Backoff::for_database();
     loop {
         let mut listening = false;
         let session = async {
-            let mut listener = PgListener::connect_with(&pool).await?;
+            let mut listener = PgListener::connect_with(&own).await?;
             listener.listen(channel).await?;
             listening = true;
             if backoff.failures() > 0 {
