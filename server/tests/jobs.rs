@@ -43,14 +43,6 @@ async fn runs(api: &Api, job: &str) -> Vec<Value> {
     body.as_array().unwrap().clone()
 }
 
-async fn run_with_log(api: &Api, run: &str) -> Value {
-    let (status, body) = api
-        .call(Method::GET, &format!("/api/v1/job-runs/{run}"), None)
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body
-}
-
 /// Posts the service page's job form to `action` as a browser without JavaScript does, from
 /// the page `referer`: job `nightly` of service `service` on `schedule`, with `fields`
 /// besides. The answer (a redirect).
@@ -75,28 +67,6 @@ async fn post_job_form(
         .send()
         .await
         .unwrap()
-}
-
-/// Polls a run until `pred` holds (at most `secs`), returning it with its log.
-async fn until_run(
-    api: &Api,
-    run: &str,
-    secs: u64,
-    what: &str,
-    pred: impl Fn(&Value) -> bool,
-) -> Value {
-    let start = Instant::now();
-    loop {
-        let r = run_with_log(api, run).await;
-        if pred(&r["run"]) {
-            return r;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(secs),
-            "waited {secs} s for {what}; the run is now:\n{r:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
 }
 
 /// Containers of runs of this instance still on the engine.
@@ -204,7 +174,7 @@ async fn a_job_every_minute_writes_a_row_into_a_real_postgres(pool: PgPool) {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
-    let run = run_with_log(&api, done["id"].as_str().unwrap()).await;
+    let run = api.run_with_log(done["id"].as_str().unwrap()).await;
     assert_eq!(done["trigger"], "schedule", "{run:#}");
     assert_eq!(done["state"], "succeeded", "{run:#}");
     assert_eq!(done["exit_code"], 0, "{run:#}");
@@ -241,10 +211,11 @@ async fn a_run_past_its_timeout_is_stopped_and_marked_and_a_command_shows_its_ou
     )
     .await;
     let run = run_now(&api, job["id"].as_str().unwrap()).await;
-    let r = until_run(&api, &run, 30, "the run timed out", |r| {
-        r["state"] != "queued" && r["state"] != "running"
-    })
-    .await;
+    let r = api
+        .until_run(&run, 30, "the run timed out", |r| {
+            r["state"] != "queued" && r["state"] != "running"
+        })
+        .await;
     assert_eq!(r["run"]["state"], "timed_out", "{r:#}");
     assert_eq!(r["run"]["trigger"], "person", "{r:#}");
     assert!(
@@ -271,10 +242,11 @@ async fn a_run_past_its_timeout_is_stopped_and_marked_and_a_command_shows_its_ou
         .await;
     assert_eq!(status, 202, "{body}");
     let command = body["id"].as_str().unwrap().to_owned();
-    let r = until_run(&api, &command, 30, "the command ended", |r| {
-        r["state"] != "queued" && r["state"] != "running"
-    })
-    .await;
+    let r = api
+        .until_run(&command, 30, "the command ended", |r| {
+            r["state"] != "queued" && r["state"] != "running"
+        })
+        .await;
     assert_eq!(r["run"]["state"], "failed", "{r:#}");
     assert_eq!(r["run"]["exit_code"], 3, "{r:#}");
     assert_eq!(r["run"]["trigger"], "command", "{r:#}");
@@ -342,7 +314,7 @@ async fn a_commands_output_streams_line_by_line_while_it_runs(pool: PgPool) {
     let seen = Instant::now();
     assert_eq!(output_line(&first).as_deref(), Some("one"), "{first:?}");
     assert!(first.data.contains("stdout"), "{first:?}");
-    let now = run_with_log(&api, &run).await;
+    let now = api.run_with_log(&run).await;
     assert_eq!(now["run"]["state"], "running", "{now:#}");
     let second = stream
         .next(Duration::from_secs(10))
@@ -409,19 +381,21 @@ async fn berth_restarted_during_runs_leaves_none_running(pool: PgPool) {
     api.server.restart_worker(quick_worker());
     docker(&["rm", "-f", &lost_container]);
 
-    let r = until_run(&api, &survivor, 60, "the survivor finished", |r| {
-        r["state"] != "running"
-    })
-    .await;
+    let r = api
+        .until_run(&survivor, 60, "the survivor finished", |r| {
+            r["state"] != "running"
+        })
+        .await;
     assert_eq!(
         r["run"]["state"], "succeeded",
         "watched again after the restart: {r:#}"
     );
     assert_eq!(r["run"]["exit_code"], 0, "{r:#}");
-    let r = until_run(&api, &lost, 60, "the lost run closed", |r| {
-        r["state"] != "running"
-    })
-    .await;
+    let r = api
+        .until_run(&lost, 60, "the lost run closed", |r| {
+            r["state"] != "running"
+        })
+        .await;
     assert_eq!(r["run"]["state"], "interrupted", "{r:#}");
     assert_eq!(r["run"]["reason"], "interrupted: berth restarted", "{r:#}");
     assert!(run_containers(&api.server.instance).is_empty());
@@ -518,7 +492,7 @@ async fn forbid_skips_a_due_run_while_one_still_runs(pool: PgPool) {
             .contains("still running"),
         "{skipped:#}"
     );
-    assert_eq!(run_with_log(&api, &first).await["run"]["state"], "running");
+    assert_eq!(api.run_with_log(&first).await["run"]["state"], "running");
     // Deleting the job stops its run's container.
     let (status, _) = api
         .call(Method::DELETE, &format!("/api/v1/jobs/{job_id}"), None)

@@ -510,25 +510,11 @@ async fn a_service_is_a_swarm_service_spread_over_three_nodes(pool: PgPool) {
         .await;
     assert_eq!(status, 202, "{body}");
     let run = body["id"].as_str().unwrap().to_owned();
-    let waited = Instant::now();
-    let ended = loop {
-        let (status, r) = api
-            .call(
-                reqwest::Method::GET,
-                &format!("/api/v1/job-runs/{run}"),
-                None,
-            )
-            .await;
-        assert_eq!(status, 200, "{r}");
-        if r["run"]["state"] != "queued" && r["run"]["state"] != "running" {
-            break r;
-        }
-        assert!(
-            waited.elapsed() < Duration::from_secs(60),
-            "the command never ended: {r:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    };
+    let ended = api
+        .until_run(&run, 60, "the command ended", |r| {
+            r["state"] != "queued" && r["state"] != "running"
+        })
+        .await;
     assert_eq!(ended["run"]["state"], "succeeded", "{ended:#}");
     assert!(
         ended["log"]

@@ -101,6 +101,42 @@ impl Api {
         }
     }
 
+    /// Job run `run` with its log: `{run, log: [{line, …}]}` (`GET /api/v1/job-runs/{run}`).
+    pub async fn run_with_log(&self, run: &str) -> Value {
+        let (status, body) = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/v1/job-runs/{run}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Polls job run `run` until `pred` holds for it (at most `secs`), returning it with its
+    /// log.
+    pub async fn until_run(
+        &self,
+        run: &str,
+        secs: u64,
+        what: &str,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let start = Instant::now();
+        loop {
+            let r = self.run_with_log(run).await;
+            if pred(&r["run"]) {
+                return r;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(secs),
+                "waited {secs} s for {what}; the run is now:\n{r:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
     pub async fn running(&self, id: &str, n: u64) -> Value {
         self.until(id, 40, &format!("{n} ready replicas"), |v| {
             v["status"]["health"] == "running"
